@@ -1,0 +1,1 @@
+"""edustat: education statistics pipeline."""

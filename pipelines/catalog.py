@@ -1,0 +1,322 @@
+"""Load schemas/ (sources, code lists, forms) into frozen, validated objects.
+
+A malformed YAML file fails here with a message naming the file and the item, never later with a
+KeyError deep in a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+FIELD_TYPES = {"string", "integer", "number", "code", "flag", "date", "subject_list", "code_list"}
+ENTITIES = ("school", "site", "class", "learner", "staff", "rooms")
+_RELATION = re.compile(r"^\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*(=|<=|>=)\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*$")
+
+
+class CatalogError(ValueError):
+    """A schema file is malformed."""
+
+
+@dataclass(frozen=True)
+class Codelist:
+    name: str
+    codes: tuple[str, ...]
+    labels_vi: dict[str, str] = field(hash=False, compare=False)
+    rows: tuple[dict[str, str], ...] = field(hash=False, compare=False)
+
+    @property
+    def width(self) -> int:
+        """Width of the numeric codes (to restore lost leading zeros), 0 if codes vary."""
+        widths = {len(c) for c in self.codes if c.isdigit()}
+        return widths.pop() if len(widths) == 1 else 0
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    required: bool = False
+    codelist: str | None = None
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    pii: str | None = None  # hash | year_month
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordRule:
+    """A rule over several fields or records of one entity (declared in the source YAML)."""
+
+    id: str
+    severity: str  # error | warning
+    field: str
+    message_vi: str
+    message_en: str
+    where: str | None = None  # SQL predicate true for failing rows
+    duplicate_of: tuple[str, ...] = ()  # later occurrences of the same key in a school fail
+    missing_in: dict[str, str] | None = None  # {entity, field, via}
+    grade_matches: dict[str, str] | None = None  # {entity, field, via, grade}
+
+
+@dataclass(frozen=True)
+class Source:
+    entity: str
+    json_path: str
+    label_vi: str
+    label_en: str
+    fields: tuple[Field, ...]
+    rules: tuple[RecordRule, ...]
+
+    @property
+    def table(self) -> str:
+        return f"stg_{self.entity}"
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    excel_col: str
+    number: int
+    header_vi: str
+    filter: str
+
+
+@dataclass(frozen=True)
+class ColumnSet:
+    name: str
+    dims: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`lhs op rhs1 + rhs2 …` over row codes (r12) or column keys (T.all)."""
+
+    check: str
+    lhs: tuple[str, ...]
+    op: str
+    rhs: tuple[str, ...]
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    sheet: str
+    label_vi: str
+    label_en: str
+    code: int | None = None  # None: a printed label with no cells
+    tt: str | None = None
+    unit: str | None = None
+    entity: str | None = None
+    measure: str = "count"
+    filter: str = "TRUE"
+    relations: tuple[Relation, ...] = ()
+    not_applicable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sheet:
+    name: str
+    heading_vi: str
+    column_set: str
+    title_block: bool = False
+    footer_vi: str | None = None
+
+
+@dataclass(frozen=True)
+class SchoolAttribute:
+    name: str
+    entity: str
+    filter: str
+
+
+@dataclass(frozen=True)
+class Form:
+    form: str
+    code_printed: str
+    regime: str
+    period: str
+    education_level: str
+    status: str
+    status_note: str
+    source: str
+    title_vi: str
+    title_en: str
+    period_vi: str
+    as_of_vi: str
+    scope: dict[str, str] = field(hash=False)
+    school_attributes: tuple[SchoolAttribute, ...] = ()
+    sheets: tuple[Sheet, ...] = ()
+    column_sets: dict[str, ColumnSet] = field(default_factory=dict, hash=False)
+    column_relations: dict[str, tuple[Relation, ...]] = field(default_factory=dict, hash=False)
+    rows: tuple[Row, ...] = ()
+
+    @property
+    def cell_rows(self) -> tuple[Row, ...]:
+        return tuple(r for r in self.rows if r.code is not None)
+
+    def sheet_of(self, name: str) -> Sheet:
+        return next(s for s in self.sheets if s.name == name)
+
+    def columns_for(self, row: Row) -> tuple[Column, ...]:
+        """The columns printed for a row (its sheet's column set)."""
+        return self.column_sets[self.sheet_of(row.sheet).column_set].columns
+
+
+def parse_relation(check: str, basis: str | None = None) -> Relation:
+    m = _RELATION.match(check)
+    if not m:
+        raise CatalogError(f"relation {check!r} is not of the form 'a = b + c', 'a <= b', 'a >= b'")
+
+    def terms(s: str) -> tuple[str, ...]:
+        return tuple(t.strip() for t in s.split("+"))
+
+    return Relation(check=check, lhs=terms(m.group(1)), op=m.group(2), rhs=terms(m.group(3)), basis=basis)
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    names = set(cls.__dataclass_fields__)
+    unknown = set(data) - names
+    if unknown:
+        raise CatalogError(f"{where}: unknown keys {sorted(unknown)}")
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise CatalogError(f"{where}: {exc}") from exc
+
+
+@cache
+def codelist(name: str) -> Codelist:
+    path = SCHEMAS / "codelists" / f"{name}.csv"
+    if not path.exists():
+        raise CatalogError(f"code list {name!r} not found ({path})")
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = tuple(csv.DictReader(fh))
+    return Codelist(
+        name=name,
+        codes=tuple(r["code"] for r in rows),
+        labels_vi={r["code"]: r["name_vi"] for r in rows},
+        rows=rows,
+    )
+
+
+@cache
+def source(entity: str) -> Source:
+    path = SCHEMAS / "sources" / f"{entity}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    fields = []
+    for i, f in enumerate(data.get("fields", [])):
+        fld = _build(Field, f, f"{path.name} field {i}")
+        if fld.type not in FIELD_TYPES:
+            raise CatalogError(f"{path.name} {fld.name}: unknown type {fld.type!r}")
+        if fld.codelist:
+            codelist(fld.codelist)
+        fields.append(fld)
+    rules = []
+    for r in data.get("rules", []):
+        r = dict(r)
+        r["duplicate_of"] = tuple(r.get("duplicate_of", ()))
+        rule = _build(RecordRule, r, f"{path.name} rule {r.get('id')}")
+        if rule.severity not in ("error", "warning"):
+            raise CatalogError(f"{path.name} {rule.id}: severity must be error or warning")
+        rules.append(rule)
+    return Source(
+        entity=data["entity"],
+        json_path=data["json_path"],
+        label_vi=data["label_vi"],
+        label_en=data["label_en"],
+        fields=tuple(fields),
+        rules=tuple(rules),
+    )
+
+
+def sources() -> tuple[Source, ...]:
+    return tuple(source(e) for e in ENTITIES)
+
+
+@cache
+def form(regime: str, name: str) -> Form:
+    path = SCHEMAS / "forms" / regime / f"{name}.yaml"
+    if not path.exists():
+        raise CatalogError(f"form {regime}/{name} not found ({path})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = path.name
+    column_sets = {}
+    for cs_name, cs in data.pop("column_sets").items():
+        cols = tuple(_build(Column, c, f"{where} column {c.get('key')}") for c in cs["columns"])
+        column_sets[cs_name] = ColumnSet(name=cs_name, dims=tuple(cs["dims"]), columns=cols)
+    column_relations = {
+        cs_name: tuple(parse_relation(r["check"], r.get("basis")) for r in rels)
+        for cs_name, rels in data.pop("column_relations", {}).items()
+    }
+    rows = []
+    for raw in data.pop("rows"):
+        raw = dict(raw)
+        raw["relations"] = tuple(parse_relation(r["check"], r.get("basis")) for r in raw.get("relations", ()))
+        raw["not_applicable"] = tuple(raw.get("not_applicable", ()))
+        rows.append(_build(Row, raw, f"{where} row {raw.get('code')}"))
+    sheets = tuple(_build(Sheet, s, f"{where} sheet") for s in data.pop("sheets"))
+    attrs = tuple(
+        SchoolAttribute(name=k, entity=v["entity"], filter=v.get("filter", "TRUE"))
+        for k, v in data.pop("school_attributes", {}).items()
+    )
+    result = _build(
+        Form,
+        {**data, "column_sets": column_sets, "column_relations": column_relations,
+         "rows": tuple(rows), "sheets": sheets, "school_attributes": attrs},
+        where,
+    )
+    _check_form(result, where)
+    return result
+
+
+def _check_form(f: Form, where: str) -> None:
+    codes = [r.code for r in f.cell_rows]
+    if len(codes) != len(set(codes)):
+        raise CatalogError(f"{where}: duplicate row codes")
+    sheet_names = {s.name for s in f.sheets}
+    for s in f.sheets:
+        if s.column_set not in f.column_sets:
+            raise CatalogError(f"{where}: sheet {s.name} uses unknown column set {s.column_set}")
+    for r in f.rows:
+        if r.sheet not in sheet_names:
+            raise CatalogError(f"{where}: row {r.code} on unknown sheet {r.sheet}")
+        if r.code is None:
+            continue
+        if r.entity not in ENTITIES:
+            raise CatalogError(f"{where}: row {r.code} has unknown entity {r.entity!r}")
+        keys = {c.key for c in f.columns_for(r)}
+        for rel in r.relations:
+            for term in rel.lhs + rel.rhs:
+                if not re.fullmatch(r"r\d+", term) or int(term[1:]) not in codes:
+                    raise CatalogError(f"{where}: row {r.code} relation {rel.check!r}: unknown row {term}")
+        if set(r.not_applicable) - keys:
+            raise CatalogError(f"{where}: row {r.code} not_applicable names unknown columns")
+    for cs_name, rels in f.column_relations.items():
+        keys = {c.key for c in f.column_sets[cs_name].columns}
+        for rel in rels:
+            if set(rel.lhs + rel.rhs) - keys:
+                raise CatalogError(f"{where}: column relation {rel.check!r} names unknown columns")
+
+
+def forms_for(regime: str, period: str) -> tuple[Form, ...]:
+    """Every form of a regime and period (one YAML file each)."""
+    folder = SCHEMAS / "forms" / regime
+    found = (form(regime, p.stem) for p in sorted(folder.glob("*.yaml")))
+    return tuple(f for f in found if f.period == period)

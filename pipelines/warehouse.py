@@ -1,0 +1,47 @@
+"""The DuckDB warehouse: one connection configuration, and the tables every stage shares.
+
+Great Expectations opens the same file through duckdb-engine (SQLAlchemy) while the pipeline
+holds its own connection. DuckDB refuses a second connection to a file with a different
+configuration in one process, so every connection here carries the configuration duckdb-engine
+uses (its user-agent string).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from pipelines import catalog
+
+LINEAGE_COLUMNS = (
+    ("row_id", "BIGINT"),  # unique within a staging table for one load
+    ("school_code", "VARCHAR"),  # MaTruongHoc of the payload
+    ("file", "VARCHAR"),  # file name in the inbox
+    ("file_hash", "VARCHAR"),  # sha256 of the file bytes
+    ("record_index", "INTEGER"),  # position in the payload's list (0-based); 0 for TruongHocInfo
+)
+
+
+def _engine_config() -> dict[str, str]:
+    agent = f"duckdb_engine/{version('duckdb-engine')}(sqlalchemy/{version('sqlalchemy')})"
+    return {"custom_user_agent": agent}
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the configuration shared with Great Expectations."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path), config=_engine_config())
+
+
+def staging_columns(source: catalog.Source) -> list[tuple[str, str]]:
+    """Lineage columns, then every declared field as normalised text (validation types them)."""
+    return [*LINEAGE_COLUMNS, *((f.name, "VARCHAR") for f in source.fields)]
+
+
+def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the empty stg_<entity> tables; they hold the current load only."""
+    for source in catalog.sources():
+        cols = ", ".join(f'"{name}" {typ}' for name, typ in staging_columns(source))
+        con.execute(f"CREATE OR REPLACE TABLE {source.table} ({cols})")
