@@ -278,8 +278,14 @@ def form(regime: str, name: str) -> Form:
     )
     result = _build(
         Form,
-        {**data, "column_sets": column_sets, "column_relations": column_relations,
-         "rows": tuple(rows), "sheets": sheets, "school_attributes": attrs},
+        {
+            **data,
+            "column_sets": column_sets,
+            "column_relations": column_relations,
+            "rows": tuple(rows),
+            "sheets": sheets,
+            "school_attributes": attrs,
+        },
         where,
     )
     _check_form(result, where)

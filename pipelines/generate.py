@@ -218,9 +218,7 @@ def _districts(province: str, rng: random.Random) -> tuple[str, list[District]]:
     if not any(u["code"] == so and not u["parent_code"] for u in units):
         raise ValueError(f"province {province}: no Sở {so!r} in education_units_pre2025.csv")
     district_rows = {
-        r["code"]: r
-        for r in catalog.codelist("districts_pre2025").rows
-        if r["province_code"] == province
+        r["code"]: r for r in catalog.codelist("districts_pre2025").rows if r["province_code"] == province
     }
     communes: dict[str, list[tuple[str, str]]] = {}
     for r in catalog.codelist("communes_pre2025").rows:
@@ -310,9 +308,7 @@ def _plan_schools(
             elif n_special and kind == "TH" and not private and not district.mountain:
                 category, n_special = "18", n_special - 1
             plans.append(
-                SchoolPlan(
-                    f"{province}{district.code}{serial:03d}", district, kind, private, category
-                )
+                SchoolPlan(f"{province}{district.code}{serial:03d}", district, kind, private, category)
             )
     return plans
 
@@ -443,11 +439,7 @@ def _school(
     for g, n in counts.items():
         for k in range(n):
             label = f"{g}A{k + 1}" if g >= 10 else f"{g}{chr(65 + k)}"
-            site = (
-                sites[rng.randrange(n_sites)]["MaDiemTruong"]
-                if sites and rng.random() < 0.2
-                else None
-            )
+            site = sites[rng.randrange(n_sites)]["MaDiemTruong"] if sites and rng.random() < 0.2 else None
             specs.append((g, label, _class_size(rng, plan), None, site))
     if mountain and plan.kind in ("TH", "PTCS") and rng.random() < 0.4:
         # Multi-grade classes at satellite sites: one record per grade, sharing MaLopGhep.
@@ -597,9 +589,7 @@ def _pupils(
             reason = None
             if r < 0.01:  # transferred out in September, before the 30/9 reference date
                 status = "04"
-                date = _date_between(
-                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
-                )
+                date = _date_between(rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t")
             elif r < 0.02:  # transferred in, before or after 30/9
                 status = "02"
                 if rand() < 0.5:

@@ -45,3 +45,16 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     for source in catalog.sources():
         cols = ", ".join(f'"{name}" {typ}' for name, typ in staging_columns(source))
         con.execute(f"CREATE OR REPLACE TABLE {source.table} ({cols})")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """INSERT many rows (DuckDB's executemany refuses an empty list)."""
+    if rows:
+        marks = ", ".join(["?"] * len(rows[0]))
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):  # noqa: ANN201
+    """First value of a query (fetches the whole result: DuckDB 2 refuses unfinished results)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None

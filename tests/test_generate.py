@@ -223,13 +223,9 @@ def test_realism(tmp_path: Path) -> None:
     pupils = [p for payload in payloads for p in payload["LstHocSinh"]]
     girls = sum(_norm(p["GioiTinh"], 2) == "02" for p in pupils) / len(pupils)
     assert 0.40 <= girls <= 0.60
-    on_age = sum(
-        int(p["NgaySinh"][:4]) == START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils
-    )
+    on_age = sum(int(p["NgaySinh"][:4]) == START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils)
     assert on_age / len(pupils) > 0.85
-    over_age = sum(
-        int(p["NgaySinh"][:4]) < START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils
-    )
+    over_age = sum(int(p["NgaySinh"][:4]) < START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils)
     assert 0.02 < over_age / len(pupils) < 0.15
     for payload in payloads:
         sizes = Counter(p["MaLopHocDn"] for p in payload["LstHocSinh"])

@@ -1,0 +1,5 @@
+"""`python -m pipelines` = the `edustat` command."""
+
+from pipelines.cli import main
+
+raise SystemExit(main())

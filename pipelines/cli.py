@@ -1,0 +1,118 @@
+"""The command line: a thin skin over the pipeline's functions (`edustat`, `python -m pipelines`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipelines import settings as settings_mod
+from pipelines.settings import DATA_DIR
+
+DEMO_DIR = DATA_DIR / "demo"
+DEMO = {"province": "66", "school_year": "2024-2025", "period": "DN", "schools": 60, "seed": 20241,
+        "defect_rate": 0.05}  # fmt: skip
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines import generate
+
+    summary = generate.generate_province(args.province, args.school_year, args.period, args.schools,
+                                         args.seed, Path(args.out), args.defect_rate)  # fmt: skip
+    print(f"Đã tạo / generated: {summary.n_schools} trường / schools, {summary.n_learners} học sinh / learners, "
+          f"{summary.n_defects} lỗi cài sẵn / injected defects → {Path(args.out).resolve()}")  # fmt: skip
+    return 0
+
+
+def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
+         out: Path | None, use_prefect: bool, processes: int) -> int:  # fmt: skip
+    from pipelines import hierarchy
+
+    try:
+        s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes)
+    except ValueError as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    if not s.inbox.is_dir():
+        _say(f"Lỗi / error: không có thư mục hộp thư / inbox folder not found: {s.inbox}")
+        return 2
+    try:
+        if use_prefect:
+            import flows
+
+            text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
+                                       inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
+                                       processes=processes)  # fmt: skip
+        else:
+            from pipelines import pipeline
+
+            summary = pipeline.run_period(s, _say)
+            text = summary.fact("summary_text")
+    except hierarchy.RegistryError as exc:
+        _say(f"Không lập được báo cáo / no report produced: {exc}")
+        return 1
+    print(text)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
+                Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
+                args.prefect, args.processes)  # fmt: skip
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines import generate
+
+    _say(f"demo: tạo tỉnh mẫu / generating a demo province in {DEMO_DIR}")
+    generate.generate_province(DEMO["province"], DEMO["school_year"], DEMO["period"], DEMO["schools"],
+                               DEMO["seed"], DEMO_DIR, DEMO["defect_rate"])  # fmt: skip
+    return _run(DEMO["school_year"], DEMO["period"], DEMO_DIR / "registry.xlsx", DEMO_DIR / "inbox",
+                DEMO_DIR / "warehouse.duckdb", DEMO_DIR / "output", args.prefect, args.processes)  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edustat", description="Thống kê giáo dục (TT 24/2018) / education statistics"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="tạo tỉnh mẫu / generate a synthetic province")
+    g.add_argument("--province", required=True, help="mã tỉnh 2 chữ số / 2-digit province code, e.g. 66")
+    g.add_argument("--school-year", required=True, help="e.g. 2024-2025")
+    g.add_argument("--period", default="DN", choices=["DN"])
+    g.add_argument("--schools", type=int, required=True)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--defect-rate", type=float, default=0.0, help="share of schools given one defect")
+    g.add_argument("--out", required=True)
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="ingest, validate, aggregate, export one period")
+    r.add_argument("--school-year", required=True)
+    r.add_argument("--period", default="DN", choices=["DN"])
+    r.add_argument("--registry", required=True, help="registry.xlsx (school-import template)")
+    r.add_argument("--inbox", required=True, help="folder of school JSON files")
+    r.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+    r.add_argument("--out", help="output folder (default data/output/<school-year>/<period>)")
+    r.add_argument("--prefect", action="store_true", help="run through the Prefect flow report_period")
+    r.add_argument("--processes", type=int, default=2, help="processes for the workbook export")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")
+    d.add_argument("--prefect", action="store_true")
+    d.add_argument("--processes", type=int, default=2)
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

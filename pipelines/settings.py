@@ -1,0 +1,85 @@
+"""Settings of one run, resolved once at the edge (CLI or flow) into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
+KEY_ENV = "EDUSTAT_PSEUDONYM_KEY"
+PERIODS = {"DN": (9, 30)}  # start of year: data as of 30/9 of the start year (TT 24/2018)
+
+
+@dataclass(frozen=True)
+class Settings:
+    school_year: str  # "2024-2025"
+    start_year: int
+    period: str  # "DN"
+    regime: str  # "tt24"
+    registry: Path
+    inbox: Path
+    warehouse: Path
+    out: Path
+    run_id: str
+    pseudonym_key: bytes
+    processes: int
+
+    @property
+    def as_of(self) -> date:
+        month, day = PERIODS[self.period]
+        return date(self.start_year, month, day)
+
+
+def parse_school_year(text: str) -> int:
+    """ "2024-2025" → 2024 (the start year); refuses anything else."""
+    m = re.fullmatch(r"(\d{4})-(\d{4})", text.strip())
+    if not m or int(m.group(2)) != int(m.group(1)) + 1:
+        raise ValueError(f"năm học phải có dạng 2024-2025 / school year must look like 2024-2025: {text!r}")
+    return int(m.group(1))
+
+
+def pseudonym_key(warehouse: Path) -> bytes:
+    """The key of the keyed hash: from the environment, else a random key kept beside the warehouse.
+
+    The key never enters the repository; keeping one per installation keeps hashes stable across
+    runs, so the same pupil gets the same pseudonym in every period.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = warehouse.parent / ".pseudonym_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
+            out: Path | None = None, run_id: str | None = None, processes: int = 2) -> Settings:  # fmt: skip
+    start_year = parse_school_year(school_year)
+    if period not in PERIODS:
+        raise ValueError(f"kỳ báo cáo {period!r} chưa hỗ trợ (chỉ DN) / period not supported (only DN)")
+    warehouse = Path(warehouse or DEFAULT_WAREHOUSE).resolve()
+    out = Path(out or DATA_DIR / "output" / school_year / period).resolve()
+    # TT 25/2024 replaced TT 24 from 9/2/2025; its forms are not public yet, so every period is
+    # reported on the TT 24 grids for now (regime kept as a setting for that change).
+    return Settings(
+        school_year=school_year,
+        start_year=start_year,
+        period=period,
+        regime="tt24",
+        registry=Path(registry).resolve(),
+        inbox=Path(inbox).resolve(),
+        warehouse=warehouse,
+        out=out,
+        run_id=run_id or datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
+        pseudonym_key=pseudonym_key(warehouse),
+        processes=max(1, processes),
+    )

@@ -1,0 +1,162 @@
+-- Typed record tables for one load: staged rows that passed validation (not quarantined),
+-- with the attributes the forms count by, derived once here as booleans and small integers.
+-- Parameters (filled by aggregate.build_entity_tables): {run_id}, {start_year}, {as_of}.
+-- Every derivation below is edustat's reading of the forms (status: inferred) unless a
+-- comment names its source.
+
+CREATE OR REPLACE TABLE school AS
+WITH staged AS (
+    SELECT * FROM stg_school
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'school')
+),
+level_group AS (SELECT code, "DS_Cấp" AS levels FROM cl_education_level_group)
+SELECT
+    s.school_code,
+    s.file,
+    s.MaNhomCapHoc AS level_group,
+    -- DM_NHOM_CAP_HOC lists the levels of each group (02 = Tiểu học).
+    contains(g.levels, '02') AS teaches_primary,
+    -- 02-TH-ĐN has Công lập and Tư thục columns only: every non-public type is Tư thục (issue 2).
+    CASE WHEN s.LoaiHinhDaoTao = '01' THEN 'CL' ELSE 'TT' END AS ownership,
+    -- Form rows 2 and 5: "Trung du, đồng bằng, thành phố" vs "Miền núi, vùng sâu, hải đảo".
+    CASE WHEN s.MaVung IN ('01', '02', '03') THEN 'plain'
+         WHEN s.MaVung IN ('04', '05', '06') THEN 'mountain' END AS region_group,
+    s.ChuanQuocGia AS national_standard,
+    s.MaLoaiTruong AS category,
+    -- DM_LOAI_TRUONG 04 (trẻ em khuyết tật) and 18 (khuyết tật): specialised disability schools.
+    coalesce(s.MaLoaiTruong IN ('04', '18'), FALSE) AS specialised_disability,
+    coalesce(s.Hoc2BuoiNgay = '1', FALSE) AS two_sessions,
+    coalesce(s.SuDungMayTinhDayHoc = '1', FALSE) AS computers_for_teaching,
+    coalesce(s.KhaiThacInternetDayHoc = '1', FALSE) AS internet_for_teaching,
+    coalesce(s.DienLuoi = '1', FALSE) AS grid_electricity,
+    coalesce(s.NguonNuocSach = '1', FALSE) AS clean_water,
+    coalesce(s.CongTrinhVeSinh = '1', FALSE) AS toilets,
+    coalesce(s.CtGdvsDoiTay = '1', FALSE) AS hand_hygiene_programme,
+    coalesce(s.ChuongTrinhGiaoDucCoBan = '1', FALSE) AS basic_life_skills_programme,
+    coalesce(s.CoHaTangTlhtPhuHopHskt = '1', FALSE) AS disability_accessible,
+    coalesce(s.CongTacTuVanHocDuong = '1', FALSE) AS school_counselling,
+    coalesce(s.KeHoachPhongChongThienTai = '1', FALSE) AS disaster_plan,
+    TRY_CAST(s.TongSoHocSinh AS INTEGER) AS declared_learners,
+    TRY_CAST(s.TongSoLopHoc AS INTEGER) AS declared_classes,
+    TRY_CAST(s.TongSoCanBo AS INTEGER) AS declared_staff
+FROM staged s
+LEFT JOIN level_group g ON g.code = s.MaNhomCapHoc;
+
+CREATE OR REPLACE TABLE site AS
+SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group
+FROM stg_site st
+JOIN school sc USING (school_code)
+WHERE st.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'site');
+
+CREATE OR REPLACE TABLE class AS
+SELECT
+    c.school_code,
+    c.MaLopHoc AS class_code,
+    c.KhoiHoc AS grade_code,
+    -- DM_KHOI 01-12 are general-education grades 1-12; other codes are MN or GDTX groups.
+    CASE WHEN c.KhoiHoc BETWEEN '01' AND '12' THEN CAST(c.KhoiHoc AS INTEGER) END AS grade,
+    c.LopGhep = '1' AS multigrade,
+    c.LopBanTru = '1' AS semi_boarding,
+    -- BuoiHoc 4-7 = two or more sessions a day (sync spec values).
+    coalesce(cs.sessions_per_day >= 2, FALSE) AS two_sessions,
+    -- DM_MON_HOC 12 Tin học (primary), 87 Tin học và công nghệ.
+    coalesce(list_has_any(string_split(c.DsMonHoc, ','), ['12', '87']), FALSE) AS informatics,
+    sc.ownership,
+    sc.region_group,
+    sc.category AS school_category,
+    sc.specialised_disability AS school_specialised_disability
+FROM stg_class c
+JOIN school sc USING (school_code)
+LEFT JOIN (SELECT code, CAST(sessions_per_day AS INTEGER) AS sessions_per_day FROM cl_class_session) cs
+    ON cs.code = c.BuoiHoc
+WHERE c.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'class');
+
+CREATE OR REPLACE TABLE learner AS
+WITH staged AS (
+    SELECT * FROM stg_learner
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
+),
+-- A class code listed twice is quarantined, so each (school, class_code) is unique here.
+class_of AS (SELECT school_code, class_code, two_sessions, informatics FROM class)
+SELECT
+    l.school_code,
+    l.ClientId AS learner_key,  -- keyed hash, never the school's own identifier
+    CASE WHEN l.KhoiHoc BETWEEN '01' AND '12' THEN CAST(l.KhoiHoc AS INTEGER) END AS grade,
+    l.GioiTinh = '02' AS female,
+    -- Ethnic minority: not 01 Kinh and not 55 foreigner (issue 2).
+    l.MaDanToc NOT IN ('01', '55') AS ethnic,
+    CAST(left(l.NgaySinh, 4) AS INTEGER) AS birth_year,
+    -- Age in years = start year of the school year - birth year (GSO definition, forms/NOTES §3.2).
+    {start_year} - CAST(left(l.NgaySinh, 4) AS INTEGER) AS age,
+    l.TrangThai AS status,
+    TRY_CAST(l.NgayTrangThai AS DATE) AS status_date,
+    -- Enrolled on the as-of date: not if a leaving status (transfer out, drop out) is dated on or
+    -- before it, nor an arriving status (transfer in, re-enrolment) dated after it (issue 2).
+    NOT (
+        (l.TrangThai IN ('04', '05', '08', '09', '11', '12') AND TRY_CAST(l.NgayTrangThai AS DATE) <= DATE '{as_of}')
+        OR (l.TrangThai IN ('02', '03', '06', '07', '10') AND TRY_CAST(l.NgayTrangThai AS DATE) > DATE '{as_of}')
+    ) AS enrolled,
+    -- LoaiNhapHoc 0 trúng tuyển / 2 xét tuyển = new intake at the first grade; 3 = lưu ban.
+    coalesce(l.LoaiNhapHoc IN ('0', '2'), FALSE) AS new_entrant,
+    coalesce(l.LoaiNhapHoc = '3', FALSE) AS repeater,
+    coalesce(l.KhuyetTat = '1' OR l.MaLoaiKhuyetTat IS NOT NULL, FALSE) AS disabled,
+    l.MaLoaiKhuyetTat AS disability_type,
+    coalesce(l.PtdtBanTru = '1', FALSE) AS ethnic_semi_boarding,
+    coalesce(l.IsHoTroChiPhiHocTap = '1', FALSE) AS study_cost_support,
+    coalesce(l.MaDanToc IN (SELECT code FROM cl_very_small_ethnic_group), FALSE) AS very_small_ethnic_group,
+    coalesce(l.IsHoTroNhaO = '1' OR l.IsCapGao = '1' OR l.IsCapTienHangThang = '1', FALSE)
+        AS meal_housing_rice_support,
+    -- Policy beneficiary (row 74): a policy group, or any of the supports of rows 75-77.
+    coalesce(
+        l.MaDtuongCsach IS NOT NULL OR l.IsHoTroChiPhiHocTap = '1'
+        OR l.MaDanToc IN (SELECT code FROM cl_very_small_ethnic_group)
+        OR l.IsHoTroNhaO = '1' OR l.IsCapGao = '1' OR l.IsCapTienHangThang = '1', FALSE
+    ) AS policy_beneficiary,
+    coalesce(c.two_sessions, FALSE) AS class_two_sessions,
+    coalesce(c.informatics, FALSE) AS class_informatics,
+    sc.ownership,
+    sc.region_group,
+    sc.specialised_disability AS school_specialised_disability
+FROM staged l
+JOIN school sc USING (school_code)
+LEFT JOIN class_of c ON c.school_code = l.school_code AND c.class_code = l.MaLopHocDn;
+
+CREATE OR REPLACE TABLE staff AS
+SELECT
+    s.school_code,
+    s.MaCanBo AS staff_key,  -- keyed hash
+    s.LoaiCanBo AS staff_group,
+    s.ChucVu AS position,
+    -- Column "Phân loại" of 02-TH-ĐN section IV: DM_HINH_THUC_HOP_DONG 07 and 08 are viên chức;
+    -- every other contract is counted as "Hợp đồng lao động" (status: inferred).
+    CASE s.LoaiHopDong WHEN '07' THEN 'vc_indefinite' WHEN '08' THEN 'vc_fixed_term'
+         ELSE 'labour_contract' END AS contract_group,
+    s.TrinhDoChuyenMonNvCaoNhat AS qualification,
+    s.GioiTinh = '02' AS female,
+    coalesce(s.MaDanToc NOT IN ('01', '55'), FALSE) AS ethnic,
+    {start_year} - CAST(left(s.NgaySinh, 4) AS INTEGER) AS age,
+    coalesce(s.ChuyenTrachDoi = '1', FALSE) AS pioneer_leader,
+    s.CapHoc AS level,
+    -- Working staff: DM_TRANG_THAI_CAN_BO 01 đang làm việc, 04 chờ nghỉ hưu, 07 chuyển đến.
+    s.TrangThai IN ('01', '04', '07') AS active,
+    coalesce(len(string_split(s.LstNhiemVuKiemNhiem, ',')), 0) AS concurrent_duties,
+    sc.ownership,
+    sc.region_group
+FROM stg_staff s
+JOIN school sc USING (school_code)
+WHERE s.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'staff');
+
+CREATE OR REPLACE TABLE rooms AS
+SELECT
+    r.school_code,
+    r.MaLoaiPhong AS room_type,
+    rt."group" AS room_group,
+    CASE r.LoaiCongTrinh WHEN '01' THEN 'solid' WHEN '02' THEN 'semi_solid' WHEN '03' THEN 'temporary' END
+        AS construction,
+    CAST(r.SoLuong AS INTEGER) AS room_count,
+    sc.ownership,
+    sc.region_group
+FROM stg_rooms r
+JOIN school sc USING (school_code)
+LEFT JOIN cl_room_type rt ON rt.code = r.MaLoaiPhong
+WHERE r.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'rooms');

@@ -1,0 +1,93 @@
+"""Tiny hand-made inputs: a registry in the template layout and school payloads."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from pipelines import settings as settings_mod
+from pipelines.hierarchy import REGISTRY_COLUMNS
+
+# Before any Prefect import: no telemetry from test servers, and time for a slow first start.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def write_registry(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write rows in the school-import template layout (title row 2, headers row 4, data row 5)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A2"] = "TEMPLATE IMPORT TRƯỜNG HỌC"
+    for i, name in enumerate(REGISTRY_COLUMNS, start=1):
+        ws.cell(4, i, f"{name} *" if name in ("MA_TRUONG", "ID_SO") else name)
+    for r, row in enumerate(rows, start=5):
+        for i, name in enumerate(REGISTRY_COLUMNS, start=1):
+            if name in row:
+                ws.cell(r, i, row[name])
+    wb.save(path)
+    return path
+
+
+def school_info(code: str, **overrides: Any) -> dict[str, Any]:
+    """A valid public primary school record (TruongHocInfo) in a delta area."""
+    info = {"MaTruongHoc": code, "TenTruongHoc": f"Trường Tiểu học {code}", "NamHoc": 2024,
+            "MaNhomCapHoc": "06", "LoaiHinhDaoTao": 1, "MaVung": "02", "MaLoaiTruong": "07"}  # fmt: skip
+    info.update(overrides)
+    return info
+
+
+def payload(code: str, info: dict[str, Any], classes: list, learners: list, staff: list | None = None,
+            rooms: list | None = None, sites: list | None = None, year: int = 2024) -> dict[str, Any]:  # fmt: skip
+    return {"MaTruongHoc": code, "NamHoc": year, "LoaiDongBo": 1, "TruongHocInfo": info,
+            "LstDiemTruongInfo": sites or [], "LstLopHocInfo": classes, "LstHocSinh": learners,
+            "LstCanBo": staff or [], "CoSoVatChat": rooms or []}  # fmt: skip
+
+
+def klass(code: str, grade: int, sessions: int = 4, subjects: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"ClientId": f"c-{code}", "MaLopHoc": code, "TenLopHoc": code, "KhoiHoc": grade, "LopGhep": 0,
+            "LopBanTru": 0, "BuoiHoc": sessions, "DsMonHoc": [{"MaMonHoc": s} for s in subjects]}  # fmt: skip
+
+
+def pupil(pid: str, klass_code: str, grade: int, sex: int, ethnicity: str, born: str, status: int = 1,
+          **extra: Any) -> dict[str, Any]:  # fmt: skip
+    record = {"ClientId": pid, "MaHocSinh": f"HS{pid}", "HoTen": f"Học Sinh {pid}", "MaDanToc": ethnicity,
+              "GioiTinh": sex, "NgaySinh": born, "KhoiHoc": grade, "MaLopHocDn": klass_code,
+              "TrangThai": status, "LoaiNhapHoc": 4}  # fmt: skip
+    record.update(extra)
+    return record
+
+
+def staff_member(sid: str, group: str, position: str | None, contract: str, qualification: str, sex: int,
+                 born: str, ethnicity: str = "01", **extra: Any) -> dict[str, Any]:  # fmt: skip
+    record = {"ClientId": sid, "MaCanBo": f"CB{sid}", "TenCanBo": f"Cán Bộ {sid}", "LoaiCanBo": group,
+              "ChucVu": position, "LoaiHopDong": contract, "TrinhDoChuyenMonNvCaoNhat": qualification,
+              "GioiTinh": sex, "NgaySinh": born, "MaDanToc": ethnicity, "TrangThai": "01"}  # fmt: skip
+    record.update(extra)
+    return record
+
+
+def write_inbox(folder: Path, payloads: dict[str, dict[str, Any] | str]) -> Path:
+    """Write payloads by file name; a str is written as-is (to make broken files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in payloads.items():
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def run_through_aggregate(folder: Path, registry: Path, inbox: Path) -> settings_mod.Settings:
+    """Run prepare, ingest, validate and aggregate into folder with a fixed pseudonymisation key."""
+    from pipelines import pipeline
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
+        s = settings_mod.resolve("2024-2025", "DN", registry, inbox, folder / "warehouse.duckdb", folder / "out",
+                                 run_id="test-run", processes=1)  # fmt: skip
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+        step(s)
+    return s
