@@ -1,5 +1,5 @@
 """`python -m pipelines` = the `edustat` command."""
 
-from pipelines.cli import main
+from pipelines.cli import run
 
-raise SystemExit(main())
+run()

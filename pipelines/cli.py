@@ -11,7 +11,7 @@ from pipelines.settings import DATA_DIR
 
 DEMO_DIR = DATA_DIR / "demo"
 DEMO = {"province": "66", "school_year": "2024-2025", "period": "DN", "schools": 60, "seed": 20241,
-        "defect_rate": 0.05}  # fmt: skip
+        "defect_rate": 0.08}  # fmt: skip
 
 
 def _say(message: str) -> None:
@@ -114,5 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
+def run() -> None:
+    """Console entry point (`edustat`, `python -m pipelines`)."""
+    from pipelines.warehouse import exit_skipping_teardown
+
+    exit_skipping_teardown(main())
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

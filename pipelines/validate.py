@@ -370,6 +370,11 @@ def _run_gx(path: Path, rules: list[Rule]) -> dict[str, dict]:
             engine._connection.close()
             engine._connection = None
         engine.close()
+        # The datasource's own engine (used to inspect tables) and the execution engine's
+        # StaticPool still hold DuckDB connections; without disposing them they live until
+        # interpreter exit, where nanobind reports them as leaked.
+        engine.engine.dispose()
+        datasource.get_engine().dispose()
     missing = {r.id for r in rules} - set(results)
     if missing:
         raise RuntimeError(f"GX returned no result for {sorted(missing)}")

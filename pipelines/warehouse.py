@@ -58,3 +58,22 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     """First value of a query (fetches the whole result: DuckDB 2 refuses unfinished results)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def exit_skipping_teardown(code: int) -> None:
+    """Run the exit handlers, then end the process without interpreter teardown.
+
+    After Great Expectations has run, DuckDB type objects stay referenced until teardown, where
+    DuckDB's binding layer (nanobind) prints a long, harmless "leaked instances" report. Exit
+    handlers (e.g. Prefect stopping its temporary server) still run; only that report is skipped.
+    """
+    import atexit
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

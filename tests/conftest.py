@@ -91,3 +91,16 @@ def run_through_aggregate(folder: Path, registry: Path, inbox: Path) -> settings
     for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
         step(s)
     return s
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the test process like the CLI does, without DuckDB's teardown leak report (see warehouse)."""
+    from pipelines.warehouse import exit_skipping_teardown
+
+    config.get_terminal_writer().flush()
+    exit_skipping_teardown(getattr(config, "_edustat_exitstatus", 0))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._edustat_exitstatus = int(exitstatus)
