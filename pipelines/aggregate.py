@@ -87,12 +87,20 @@ def _school_source(form: catalog.Form) -> str:
 
 
 def compile_form(form: catalog.Form) -> str:
-    """One SQL statement yielding (school_code, row_code, col_key, value) for every school in scope."""
+    """One SQL statement yielding (school_code, row_code, col_key, value) for every school in scope.
+
+    It yields every column of a row's column set; the form's grid (see _cell_grid) keeps the
+    cells the form prints.
+    """
     groups: dict[tuple[str, str], list[catalog.Row]] = defaultdict(list)
     for row in form.cell_rows:
         groups[(row.entity, form.sheet_of(row.sheet).column_set)].append(row)
     school_source = _school_source(form)
-    ctes = [f"scoped AS (SELECT school_code FROM {school_source} WHERE {form.scope['school']})"]
+    # Materialised once: the per-school attributes scan other entities (learners, classes).
+    ctes = [
+        f"schools AS MATERIALIZED ({school_source[1:-1]})",
+        f"scoped AS MATERIALIZED (SELECT school_code FROM schools WHERE {form.scope['school']})",
+    ]
     selects = []
     for n, ((entity, set_name), rows) in enumerate(groups.items()):
         cset = form.column_sets[set_name]
@@ -100,7 +108,7 @@ def compile_form(form: catalog.Form) -> str:
         sums = ",\n    ".join(
             f'sum(CASE WHEN {r.filter} THEN {_measure(r)} ELSE 0 END) AS "{r.code}"' for r in rows
         )
-        source = school_source if entity == "school" else entity
+        source = "schools" if entity == "school" else entity
         scope = form.scope.get(entity, "TRUE")
         ctes.append(
             f"cube{n} AS (\n  SELECT school_code, {dims},\n    {sums}\n  FROM {source}\n"
@@ -109,13 +117,17 @@ def compile_form(form: catalog.Form) -> str:
         )
         codes = ", ".join(f'"{r.code}"' for r in rows)
         ctes.append(f"long{n} AS (UNPIVOT cube{n} ON {codes} INTO NAME row_code VALUE value)")
-        for col in cset.columns:
-            skip = [str(r.code) for r in rows if col.key in r.not_applicable]
-            skip_sql = f" AND row_code NOT IN ({', '.join(repr(s) for s in skip)})" if skip else ""
-            selects.append(
-                f"SELECT school_code, CAST(row_code AS INTEGER) AS row_code, '{col.key}' AS col_key, "
-                f"sum(value) AS value FROM long{n} WHERE ({col.filter}){skip_sql} GROUP BY ALL"
-            )
+        # One pass over the long cube reads every column off it; cells a row does not print
+        # ('#', not applicable) are dropped later against the form's grid.
+        col_sums = ", ".join(
+            f'sum(CASE WHEN {c.filter} THEN value ELSE 0 END) AS "{c.key}"' for c in cset.columns
+        )
+        col_keys = ", ".join(f'"{c.key}"' for c in cset.columns)
+        ctes.append(f"wide{n} AS (SELECT school_code, row_code, {col_sums} FROM long{n} GROUP BY ALL)")
+        selects.append(
+            f"SELECT school_code, CAST(row_code AS INTEGER) AS row_code, col_key, value "
+            f"FROM (UNPIVOT wide{n} ON {col_keys} INTO NAME col_key VALUE value)"
+        )
     body = "\nUNION ALL\n".join(selects)
     return "WITH " + ",\n".join(ctes) + "\n" + body
 
@@ -128,20 +140,13 @@ def _cell_grid(form: catalog.Form) -> list[tuple[int, str]]:
 
 
 def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
-    """Compute the form's cells for every school in scope, then Phòng and Sở; return the cell count."""
+    """Compute the form's cells for every school in scope, then Phòng and Sở; return the cell count.
+
+    Cells are stored sparse: a cell the form prints but that is absent from `cells` is zero; a
+    cell the form does not print ('#') never appears.
+    """
     con.execute("CREATE OR REPLACE TEMP TABLE _grid (row_code INTEGER, col_key VARCHAR)")
     warehouse.insert_rows(con, "_grid", _cell_grid(form))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _school_cells AS {compile_form(form)}")
-    school_scope = f"SELECT school_code FROM {_school_source(form)} WHERE {form.scope['school']}"
-    # Every school in scope gets its full grid, zeros included, so units add up cell by cell.
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _full AS
-        SELECT s.school_code, g.row_code, g.col_key, coalesce(c.value, 0) AS value
-        FROM ({school_scope}) s CROSS JOIN _grid g
-        LEFT JOIN _school_cells c USING (school_code, row_code, col_key)
-        """
-    )
     con.execute(
         f"""
         CREATE TABLE IF NOT EXISTS cells (school_year VARCHAR, period VARCHAR, regime VARCHAR,
@@ -150,9 +155,12 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         DELETE FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'
             AND form = '{form.form}';
         INSERT INTO cells
-        WITH placed AS (
-            SELECT f.*, u.parent_level, u.parent_code FROM _full f
-            JOIN units u ON u.level = 'school' AND u.unit_code = f.school_code
+        WITH computed AS ({compile_form(form)}),
+        placed AS (
+            SELECT c.*, u.parent_level, u.parent_code FROM computed c
+            JOIN _grid USING (row_code, col_key)
+            JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
+            WHERE c.value <> 0
         ),
         so AS (SELECT unit_code FROM units WHERE level = 'so')
         SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'school',
@@ -176,32 +184,58 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
 # --- relations ------------------------------------------------------------------------------
 
 
-def _relation_terms(form: catalog.Form) -> list[tuple]:
-    """(relation id, check, basis, kind, side, term, scope row or column set) for every relation."""
-    terms = []
+def relation_instances(form: catalog.Form) -> tuple[list[tuple], list[tuple]]:
+    """Every relation applied to concrete cells: one instance per column of a row relation
+    ("r37 = r38 + r39" in each column) and per row of a column relation ("T = CL + TT" on each row).
+
+    Returns (instances, terms): instances are (id, relation id, check, basis, op, anchor row,
+    anchor column); terms are (instance id, side, row, column). An instance with a term the form
+    does not print ('#') is void and left out.
+    """
+    printed = set(_cell_grid(form))
+    instances: list[tuple] = []
+    terms: list[tuple] = []
+
+    def add(rid: str, rel: catalog.Relation, anchor: tuple[int, str | None], cells: list[tuple]) -> None:
+        if all((row, col) in printed for _, row, col in cells):
+            n = len(instances)
+            instances.append((n, rid, rel.check, rel.basis, rel.op, *anchor))
+            terms.extend((n, side, row, col) for side, row, col in cells)
+
     for row in form.cell_rows:
         for i, rel in enumerate(row.relations):
             rid = f"{form.form}.r{row.code}.{i + 1}"
-            for side, items in (("lhs", rel.lhs), ("rhs", rel.rhs)):
-                terms += [(rid, rel.check, rel.basis, "row", side, t[1:], rel.op, None) for t in items]
+            for col in form.columns_for(row):
+                cells = [("lhs", int(t[1:]), col.key) for t in rel.lhs] + [
+                    ("rhs", int(t[1:]), col.key) for t in rel.rhs
+                ]
+                add(rid, rel, (int(rel.lhs[0][1:]), col.key), cells)
     for set_name, rels in form.column_relations.items():
+        rows = [r for r in form.cell_rows if form.sheet_of(r.sheet).column_set == set_name]
         for i, rel in enumerate(rels):
             rid = f"{form.form}.{set_name}.{i + 1}"
-            for side, items in (("lhs", rel.lhs), ("rhs", rel.rhs)):
-                terms += [(rid, rel.check, rel.basis, "column", side, t, rel.op, set_name) for t in items]
-    return terms
+            for row in rows:
+                cells = [("lhs", row.code, t) for t in rel.lhs] + [("rhs", row.code, t) for t in rel.rhs]
+                add(rid, rel, (row.code, None), cells)
+    return instances, terms
 
 
 def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
-    """Evaluate every row and column relation on every unit's cells; store and count violations."""
+    """Evaluate every relation instance on every unit's cells; store and count violations.
+
+    Cells are sparse (absent = 0), so only instances with a non-zero term need evaluating: an
+    instance whose cells are all zero holds for =, <= and >= alike.
+    """
+    instances, terms = relation_instances(form)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _terms (relation_id VARCHAR, check_text VARCHAR, basis VARCHAR, "
-        "kind VARCHAR, side VARCHAR, term VARCHAR, op VARCHAR, column_set VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE _instances (instance INTEGER, relation_id VARCHAR, check_text VARCHAR, "
+        "basis VARCHAR, op VARCHAR, anchor_row INTEGER, anchor_col VARCHAR)"
     )
-    warehouse.insert_rows(con, "_terms", _relation_terms(form))
-    sheet_set = {r.code: form.sheet_of(r.sheet).column_set for r in form.cell_rows}
-    con.execute("CREATE OR REPLACE TEMP TABLE _row_set (row_code INTEGER, column_set VARCHAR)")
-    warehouse.insert_rows(con, "_row_set", list(sheet_set.items()))
+    warehouse.insert_rows(con, "_instances", instances)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms (instance INTEGER, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
+    )
+    warehouse.insert_rows(con, "_terms", terms)
     con.execute(
         """
         CREATE TABLE IF NOT EXISTS relation_violations (run_id VARCHAR, school_year VARCHAR,
@@ -214,50 +248,21 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
     con.execute(
         f"""
         INSERT INTO relation_violations
-        WITH c AS (
-            SELECT level, unit_code, row_code, col_key, value FROM cells
-            WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}' AND form = '{form.form}'
-        ),
-        -- Row relations hold column by column: r37 = r38 + r39 in every column of r37.
-        row_sides AS (
-            SELECT t.relation_id, c.level, c.unit_code, c.col_key,
-                   min(CASE WHEN t.side = 'lhs' THEN CAST(t.term AS INTEGER) END) AS anchor_row,
+        WITH sides AS (
+            SELECT c.level, c.unit_code, t.instance,
                    sum(CASE WHEN t.side = 'lhs' THEN c.value ELSE 0 END) AS lhs,
-                   sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs,
-                   count(*) AS n_found
-            FROM _terms t JOIN c ON t.kind = 'row' AND c.row_code = CAST(t.term AS INTEGER)
-            GROUP BY ALL
-        ),
-        -- Column relations hold row by row on every row printed with that column set.
-        col_sides AS (
-            SELECT t.relation_id, c.level, c.unit_code, c.row_code,
-                   sum(CASE WHEN t.side = 'lhs' THEN c.value ELSE 0 END) AS lhs,
-                   sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs,
-                   count(*) AS n_found
-            FROM _terms t JOIN _row_set rs ON t.kind = 'column' AND rs.column_set = t.column_set
-            JOIN c ON c.row_code = rs.row_code AND c.col_key = t.term
-            GROUP BY ALL
-        ),
-        expected AS (
-            SELECT relation_id, any_value(check_text) AS check_text, any_value(basis) AS basis,
-                   any_value(op) AS op, count(*) AS n_terms
-            FROM _terms GROUP BY relation_id
+                   sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs
+            FROM _terms t
+            JOIN cells c ON c.row_code = t.row_code AND c.col_key = t.col_key
+            WHERE c.school_year = '{ctx.school_year}' AND c.period = '{ctx.period}' AND c.form = '{form.form}'
+            GROUP BY c.level, c.unit_code, t.instance
         )
         SELECT '{ctx.run_id}', '{ctx.school_year}', '{ctx.period}', '{form.form}', s.level, s.unit_code,
-               s.relation_id, e.check_text, e.basis, s.row_code, s.col_key, s.lhs, s.rhs
-        FROM (
-            SELECT relation_id, level, unit_code, anchor_row AS row_code, col_key, lhs, rhs, n_found
-            FROM row_sides
-            UNION ALL
-            SELECT relation_id, level, unit_code, row_code, NULL, lhs, rhs, n_found FROM col_sides
-        ) s JOIN expected e USING (relation_id)
-        -- A term missing in a column (e.g. '#' not applicable) makes the relation void there.
-        WHERE s.n_found = e.n_terms AND NOT CASE e.op
-            WHEN '=' THEN s.lhs = s.rhs WHEN '<=' THEN s.lhs <= s.rhs ELSE s.lhs >= s.rhs END
+               i.relation_id, i.check_text, i.basis, i.anchor_row, i.anchor_col, s.lhs, s.rhs
+        FROM sides s JOIN _instances i USING (instance)
+        WHERE NOT CASE i.op WHEN '=' THEN s.lhs = s.rhs WHEN '<=' THEN s.lhs <= s.rhs ELSE s.lhs >= s.rhs END
         """
     )
     return warehouse.scalar(
-        con,
-        "SELECT count(*) FROM relation_violations WHERE run_id = ? AND form = ?",
-        [ctx.run_id, form.form],
+        con, "SELECT count(*) FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form]
     )

@@ -32,12 +32,7 @@ class Codelist:
     codes: tuple[str, ...]
     labels_vi: dict[str, str] = field(hash=False, compare=False)
     rows: tuple[dict[str, str], ...] = field(hash=False, compare=False)
-
-    @property
-    def width(self) -> int:
-        """Width of the numeric codes (to restore lost leading zeros), 0 if codes vary."""
-        widths = {len(c) for c in self.codes if c.isdigit()}
-        return widths.pop() if len(widths) == 1 else 0
+    width: int = 0  # width of the numeric codes (to restore lost leading zeros), 0 if they vary
 
 
 @dataclass(frozen=True)
@@ -208,11 +203,13 @@ def codelist(name: str) -> Codelist:
         raise CatalogError(f"code list {name!r} not found ({path})")
     with path.open(encoding="utf-8", newline="") as fh:
         rows = tuple(csv.DictReader(fh))
+    widths = {len(r["code"]) for r in rows if r["code"].isdigit()}
     return Codelist(
         name=name,
         codes=tuple(r["code"] for r in rows),
         labels_vi={r["code"]: r["name_vi"] for r in rows},
         rows=rows,
+        width=widths.pop() if len(widths) == 1 else 0,
     )
 
 

@@ -12,9 +12,10 @@ import hmac
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,14 @@ class IngestSummary:
 
 def pseudonymise(value: str, key: bytes) -> str:
     """Keyed hash of an identifier or a name: stable for one key, useless without it."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:24]
+    mac = _keyed(key).copy()
+    mac.update(value.encode("utf-8"))
+    return mac.hexdigest()[:24]
+
+
+@cache
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _text(value: Any) -> str | None:
@@ -77,7 +85,7 @@ def normalise_code(value: Any, width: int) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    if re.fullmatch(r"\d+\.0+", text):
+    if "." in text and re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
     if text.isdigit() and width and len(text) < width:
         text = text.zfill(width)
@@ -103,10 +111,20 @@ def normalise_integer(value: Any) -> str | None:
     return text
 
 
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T[\d:.]*)?")
+
+
 def normalise_date(value: Any, year_month: bool) -> str | None:
     text = _text(value)
     if text is None:
         return None
+    m = _ISO_DATE.fullmatch(text)
+    if m:  # the common form, without strptime's cost
+        try:
+            parsed = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return text
+        return f"{parsed:%Y-%m}" if year_month else parsed.isoformat()
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()
@@ -118,28 +136,40 @@ def normalise_date(value: Any, year_month: bool) -> str | None:
 
 def normalise_field(field: catalog.Field, value: Any, key: bytes) -> str | None:
     """One payload value → normalised text for the staging table."""
+    return normaliser(field, key)(value)
+
+
+@cache
+def normaliser(field: catalog.Field, key: bytes) -> Callable[[Any], str | None]:
+    """The normalising function of one field (resolved once: ingest calls it millions of times)."""
     if field.type == "code":
-        return normalise_code(value, catalog.codelist(field.codelist).width if field.codelist else 0)
+        width = catalog.codelist(field.codelist).width if field.codelist else 0
+        return lambda value: normalise_code(value, width)
     if field.type == "flag":
-        return normalise_flag(value)
+        return normalise_flag
     if field.type == "integer":
-        return normalise_integer(value)
+        return normalise_integer
     if field.type == "date":
-        return normalise_date(value, year_month=field.pii == "year_month")
+        year_month = field.pii == "year_month"
+        return lambda value: normalise_date(value, year_month)
     if field.type in ("subject_list", "code_list"):
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            return _text(value)
-        if field.type == "subject_list":
-            value = [v.get("MaMonHoc") if isinstance(v, dict) else v for v in value]
-        width = catalog.codelist(field.codelist or "subject").width
-        codes = [normalise_code(v, width) for v in value]
-        return ",".join(c for c in codes if c) or None
-    text = _text(value)
-    if text is not None and field.pii == "hash":
-        return pseudonymise(text, key)
-    return text
+        return lambda value: _normalise_list(field, value)
+    if field.pii == "hash":
+        return lambda value: pseudonymise(text, key) if (text := _text(value)) is not None else None
+    return _text
+
+
+def _normalise_list(field: catalog.Field, value: Any) -> str | None:
+    """A list of codes (or of {MaMonHoc: …} objects) → comma-joined codes."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return _text(value)
+    if field.type == "subject_list":
+        value = [v.get("MaMonHoc") if isinstance(v, dict) else v for v in value]
+    width = catalog.codelist(field.codelist or "subject").width
+    codes = [normalise_code(v, width) for v in value]
+    return ",".join(c for c in codes if c) or None
 
 
 # --- files ----------------------------------------------------------------------------------
@@ -200,9 +230,10 @@ def check_payload(name: str, raw: bytes, start_year: int, period: str, registere
 
 def _staged_rows(outcome: FileOutcome, payload: dict[str, Any], source: catalog.Source,
                  key: bytes) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    normalisers = [(f.name, normaliser(f, key)) for f in source.fields]
     for index, record in enumerate(_records(payload, source)):
         values = record if isinstance(record, dict) else {}
-        fields = tuple(normalise_field(f, values.get(f.name), key) for f in source.fields)
+        fields = tuple(norm(values.get(name)) for name, norm in normalisers)
         yield (outcome.school_code, outcome.file, outcome.file_hash, index, *fields)
 
 

@@ -81,9 +81,14 @@ def aggregate_step(s: Settings) -> StepResult:
     facts: dict[str, object] = {}
     with warehouse.connect(s.warehouse) as con:
         aggregate.build_entity_tables(con, ctx)
+        facts["seconds_entity_tables"] = time.perf_counter() - t
         for form in catalog.forms_for(s.regime, s.period):
+            t_form = time.perf_counter()
             facts[f"cells_{form.form}"] = aggregate.aggregate_form(con, form, ctx)
+            facts[f"seconds_cells_{form.form}"] = time.perf_counter() - t_form
+            t_rel = time.perf_counter()
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
+            facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 

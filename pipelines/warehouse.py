@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines import catalog
 
@@ -48,10 +49,16 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    """INSERT many rows (DuckDB's executemany refuses an empty list)."""
-    if rows:
-        marks = ", ".join(["?"] * len(rows[0]))
-        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    """INSERT many rows through Arrow (executemany costs ~0.3 ms a row and refuses an empty list)."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    batch = pa.table({f"c{i}": pa.array(col) for i, col in enumerate(columns)})
+    con.register("_insert_rows", batch)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM _insert_rows")
+    finally:
+        con.unregister("_insert_rows")
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):  # noqa: ANN201
