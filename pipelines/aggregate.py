@@ -105,9 +105,9 @@ def compile_form(form: catalog.Form) -> str:
     for n, ((entity, set_name), rows) in enumerate(groups.items()):
         cset = form.column_sets[set_name]
         dims = ", ".join(cset.dims)
-        sums = ",\n    ".join(
-            f'sum(CASE WHEN {r.filter} THEN {_measure(r)} ELSE 0 END) AS "{r.code}"' for r in rows
-        )
+        # No ELSE: a row no record meets sums to NULL, and UNPIVOT drops NULLs, so only
+        # cells with records travel further (the work then scales with non-zero cells).
+        sums = ",\n    ".join(f'sum(CASE WHEN {r.filter} THEN {_measure(r)} END) AS "{r.code}"' for r in rows)
         source = "schools" if entity == "school" else entity
         scope = form.scope.get(entity, "TRUE")
         ctes.append(
@@ -119,9 +119,7 @@ def compile_form(form: catalog.Form) -> str:
         ctes.append(f"long{n} AS (UNPIVOT cube{n} ON {codes} INTO NAME row_code VALUE value)")
         # One pass over the long cube reads every column off it; cells a row does not print
         # ('#', not applicable) are dropped later against the form's grid.
-        col_sums = ", ".join(
-            f'sum(CASE WHEN {c.filter} THEN value ELSE 0 END) AS "{c.key}"' for c in cset.columns
-        )
+        col_sums = ", ".join(f'sum(CASE WHEN {c.filter} THEN value END) AS "{c.key}"' for c in cset.columns)
         col_keys = ", ".join(f'"{c.key}"' for c in cset.columns)
         ctes.append(f"wide{n} AS (SELECT school_code, row_code, {col_sums} FROM long{n} GROUP BY ALL)")
         selects.append(

@@ -50,12 +50,16 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         else:
             from pipelines import pipeline
 
-            summary = pipeline.run_period(s, _say)
-            text = summary.fact("summary_text")
+            text = str(pipeline.run_period(s, _say).fact("summary_text"))
     except hierarchy.RegistryError as exc:
         _say(f"Không lập được báo cáo / no report produced: {exc}")
         return 1
     print(text)
+    if not (s.out / "forms").is_dir():
+        _say(
+            "Không lập được báo cáo: không nạp được trường nào / no report produced: no school could be loaded"
+        )
+        return 1
     return 0
 
 
@@ -66,8 +70,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import shutil
+
     from pipelines import generate
 
+    # The demo folder is disposable: start from nothing so reruns give the same outputs.
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
     _say(f"demo: tạo tỉnh mẫu / generating a demo province in {DEMO_DIR}")
     generate.generate_province(DEMO["province"], DEMO["school_year"], DEMO["period"], DEMO["schools"],
                                DEMO["seed"], DEMO_DIR, DEMO["defect_rate"])  # fmt: skip

@@ -888,8 +888,9 @@ Folder `{out}`: one reporting period of one province.
 
 - `forms/<level>/<unit_code>/<form>.xlsx`: the form in the official layout for each school
   (`school`), Phòng GDĐT (`phong`) and the Sở (`so`); the `Errors` sheet lists the unit's problems.
-- `cells.csv`, `cells.parquet`: every cell, long format
-  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`).
+- `cells.csv`, `cells.parquet`: the non-zero cells, long format
+  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`); a printed cell
+  that is absent is 0.
 - `problems.csv`: every problem of the run (registry rows, rejected files, invalid records, broken
   form relations), in Vietnamese and English, with school, file, record, field and value.
 - `summary.md`: the run's summary.

@@ -1,0 +1,58 @@
+"""The command line: commands run end to end, exit codes, and every command is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines import cli, settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_generate_then_run_exits_zero_and_prints_where_outputs_are(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(settings.KEY_ENV, "cli-test-key")
+    gen = tmp_path / "gen"
+    assert cli.main(["generate", "--province", "66", "--school-year", "2024-2025", "--period", "DN",
+                     "--schools", "3", "--seed", "4", "--out", str(gen)]) == 0  # fmt: skip
+    out = tmp_path / "out"
+    code = cli.main(["run", "--school-year", "2024-2025", "--period", "DN", "--registry", str(gen / "registry.xlsx"),
+                     "--inbox", str(gen / "inbox"), "--warehouse", str(tmp_path / "w.duckdb"), "--out", str(out),
+                     "--processes", "1"])  # fmt: skip
+    assert code == 0
+    assert str(out) in capsys.readouterr().out
+    assert (out / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
+
+
+def test_a_run_with_no_loadable_school_is_no_report(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.KEY_ENV, "cli-test-key")
+    gen = tmp_path / "gen"
+    cli.main(
+        ["generate", "--province", "66", "--school-year", "2024-2025", "--schools", "2", "--out", str(gen)]
+    )
+    for path in (gen / "inbox").glob("*.json"):
+        path.write_text("{broken", encoding="utf-8")
+    code = cli.main(["run", "--school-year", "2024-2025", "--registry", str(gen / "registry.xlsx"),
+                     "--inbox", str(gen / "inbox"), "--warehouse", str(tmp_path / "w.duckdb"),
+                     "--out", str(tmp_path / "out"), "--processes", "1"])  # fmt: skip
+    assert code == 1
+
+
+def test_unreadable_registry_and_bad_arguments_exit_non_zero(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "registry.xlsx").write_text("not a workbook", encoding="utf-8")
+    base = ["run", "--registry", str(tmp_path / "registry.xlsx"), "--inbox", str(tmp_path / "inbox"),
+            "--warehouse", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]  # fmt: skip
+    assert cli.main([*base, "--school-year", "2024-2025"]) == 1
+    assert cli.main([*base, "--school-year", "2024"]) == 2
+
+
+def test_every_command_and_option_is_in_the_readme():
+    readme = README.read_text(encoding="utf-8")
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, sub in commands.items():
+        assert f"edustat {name}" in readme, name
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option.startswith("--") and option != "--help":
+                    assert option in readme, f"{name} {option}"
