@@ -63,13 +63,20 @@ def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None
 # --- the form compiler -----------------------------------------------------------------------
 
 
-def _measure(row: catalog.Row) -> str:
+def _measure(row: catalog.Row) -> tuple[str, str]:
+    """(name, aggregate) of a row's measure over records: count(*) or sum(field)."""
     if row.measure == "count":
-        return "1"
+        return "m_count", "count(*)"
     m = re.fullmatch(r"sum\((\w+)\)", row.measure)
     if not m:
         raise catalog.CatalogError(f"row {row.code}: unknown measure {row.measure!r}")
-    return f"coalesce({m.group(1)}, 0)"
+    return f"m_{m.group(1)}", f"sum(coalesce({m.group(1)}, 0))"
+
+
+def _referenced(columns: list[str], predicates: list[str]) -> list[str]:
+    """The columns (of an entity table) that some predicate names."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(predicates)))
+    return [c for c in columns if c in words]
 
 
 def _school_source(form: catalog.Form) -> str:
@@ -86,11 +93,14 @@ def _school_source(form: catalog.Form) -> str:
     return f"(SELECT {select} FROM school s {' '.join(joins)})"
 
 
-def compile_form(form: catalog.Form) -> str:
+def compile_form(form: catalog.Form, columns: dict[str, list[str]]) -> str:
     """One SQL statement yielding (school_code, row_code, col_key, value) for every school in scope.
 
-    It yields every column of a row's column set; the form's grid (see _cell_grid) keeps the
-    cells the form prints.
+    `columns` names the columns of each entity table (and of the school table with its
+    attributes). For each (entity, column set) the records are first counted by school, column
+    dimensions and the attributes the row filters read (a small cube); the row filters then run
+    on that cube, not on every record. Every column of a row's column set is yielded; the
+    form's grid (see _cell_grid) keeps the cells the form prints.
     """
     groups: dict[tuple[str, str], list[catalog.Row]] = defaultdict(list)
     for row in form.cell_rows:
@@ -104,21 +114,28 @@ def compile_form(form: catalog.Form) -> str:
     selects = []
     for n, ((entity, set_name), rows) in enumerate(groups.items()):
         cset = form.column_sets[set_name]
-        dims = ", ".join(cset.dims)
-        # No ELSE: a row no record meets sums to NULL, and UNPIVOT drops NULLs, so only
-        # cells with records travel further (the work then scales with non-zero cells).
-        sums = ",\n    ".join(f'sum(CASE WHEN {r.filter} THEN {_measure(r)} END) AS "{r.code}"' for r in rows)
+        dims = list(cset.dims)
+        attrs = [c for c in _referenced(columns[entity], [r.filter for r in rows]) if c not in dims]
+        keys = ", ".join(["school_code", *dims, *attrs])
+        measures = dict(_measure(r) for r in rows)
+        aggs = ", ".join(f"{agg} AS {name}" for name, agg in measures.items())
         source = "schools" if entity == "school" else entity
         scope = form.scope.get(entity, "TRUE")
         ctes.append(
-            f"cube{n} AS (\n  SELECT school_code, {dims},\n    {sums}\n  FROM {source}\n"
-            f"  WHERE school_code IN (SELECT school_code FROM scoped) AND ({scope})\n"
-            f"  GROUP BY ALL)"
+            f"base{n} AS (SELECT {keys}, {aggs} FROM {source}\n"
+            f"  WHERE school_code IN (SELECT school_code FROM scoped) AND ({scope}) GROUP BY ALL)"
+        )
+        # No ELSE: a row no record meets sums to NULL, and UNPIVOT drops NULLs, so only
+        # cells with records travel further (the work then scales with non-zero cells).
+        sums = ",\n    ".join(
+            f'sum(CASE WHEN {r.filter} THEN {_measure(r)[0]} END) AS "{r.code}"' for r in rows
+        )
+        ctes.append(
+            f"cube{n} AS (\n  SELECT school_code, {', '.join(dims)},\n    {sums}\n  FROM base{n} GROUP BY ALL)"
         )
         codes = ", ".join(f'"{r.code}"' for r in rows)
         ctes.append(f"long{n} AS (UNPIVOT cube{n} ON {codes} INTO NAME row_code VALUE value)")
-        # One pass over the long cube reads every column off it; cells a row does not print
-        # ('#', not applicable) are dropped later against the form's grid.
+        # One pass over the long cube reads every column off it.
         col_sums = ", ".join(f'sum(CASE WHEN {c.filter} THEN value END) AS "{c.key}"' for c in cset.columns)
         col_keys = ", ".join(f'"{c.key}"' for c in cset.columns)
         ctes.append(f"wide{n} AS (SELECT school_code, row_code, {col_sums} FROM long{n} GROUP BY ALL)")
@@ -128,6 +145,18 @@ def compile_form(form: catalog.Form) -> str:
         )
     body = "\nUNION ALL\n".join(selects)
     return "WITH " + ",\n".join(ctes) + "\n" + body
+
+
+def entity_columns(con: duckdb.DuckDBPyConnection, form: catalog.Form) -> dict[str, list[str]]:
+    """Columns of each typed entity table; the school table also has the form's school attributes."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN "
+        "('school', 'site', 'class', 'learner', 'staff', 'rooms') AND NOT internal ORDER BY column_index"
+    ).fetchall():
+        found[table].append(column)
+    found["school"] += [a.name for a in form.school_attributes]
+    return dict(found)
 
 
 def _cell_grid(form: catalog.Form) -> list[tuple[int, str]]:
@@ -153,7 +182,7 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         DELETE FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'
             AND form = '{form.form}';
         INSERT INTO cells
-        WITH computed AS ({compile_form(form)}),
+        WITH computed AS ({compile_form(form, entity_columns(con, form))}),
         placed AS (
             SELECT c.*, u.parent_level, u.parent_code FROM computed c
             JOIN _grid USING (row_code, col_key)
