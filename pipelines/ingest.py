@@ -193,14 +193,18 @@ def check_payload(name: str, raw: bytes, start_year: int, period: str, registere
                   seen: set[str]) -> tuple[FileOutcome, dict[str, Any] | None]:  # fmt: skip
     """Decide whether one file can be loaded; return its outcome and the parsed payload."""
     digest = hashlib.sha256(raw).hexdigest()
+    # An unreadable file names no school; the usual file name <MaTruongHoc>_<NamHoc>_<LoaiDongBo>
+    # still tells whose it is, so its school (and that school's Phòng) sees the rejection.
+    named = name.split("_")[0].split(".")[0]
+    named = named if named in registered else None
     try:
         payload = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _reject(name, digest, None, "file.unreadable",
+        return _reject(name, digest, named, "file.unreadable",
                        f"Tệp JSON hỏng, không đọc được ({exc})",
                        f"Malformed JSON file, cannot be read ({exc})"), None  # fmt: skip
     if not isinstance(payload, dict) or not isinstance(payload.get("TruongHocInfo"), dict):
-        return _reject(name, digest, None, "file.shape",
+        return _reject(name, digest, named, "file.shape",
                        "Tệp không phải đối tượng JSON có TruongHocInfo",
                        "The file is not a JSON object with a TruongHocInfo object"), None  # fmt: skip
     school = normalise_code(payload.get("MaTruongHoc") or payload["TruongHocInfo"].get("MaTruongHoc"), 0)

@@ -53,8 +53,10 @@ def test_every_injected_defect_is_found(province):
     assert defects, "the fixture should inject defects"
     for d in defects:
         if d["kind"] == "malformed_file":
-            found = _query(s, "SELECT reason FROM files WHERE file = ? AND status = 'rejected'", [d["file"]])
-            assert found == [("file.unreadable",)], d
+            found = _query(
+                s, "SELECT reason, school_code FROM files WHERE file = ? AND status = 'rejected'", [d["file"]]
+            )
+            assert found == [("file.unreadable", d["school_code"])], d
             continue
         rules = [r for (r,) in _query(
             s, "SELECT rule_id FROM validation_results WHERE file = ? AND entity = ? AND record_index = ?",
