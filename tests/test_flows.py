@@ -30,3 +30,28 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_p
     assert "02-TH-ĐN" in summary
     assert (tmp_path / "out" / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
     assert (tmp_path / "out" / "cells.parquet").exists()
+    # Read the run back through the server's API: five stage tasks and the summary artifact.
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterKey,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+
+    run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["run-summary"]))
+        )
+    assert run.state.is_completed()
+    assert sorted(t.name.split(":")[0] for t in tasks) == [
+        "aggregate",
+        "export",
+        "ingest",
+        "prepare",
+        "validate",
+    ]
+    assert any("02-TH-ĐN" in str(a.data) for a in artifacts)
