@@ -20,6 +20,7 @@ import duckdb
 from pipelines import catalog, warehouse
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+# The columns of the `cells` table and of cells.csv / cells.parquet (the tidy-output contract).
 CELLS_COLUMNS = (
     "school_year",
     "period",

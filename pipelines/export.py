@@ -18,13 +18,14 @@ import math
 import numbers
 import os
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,7 +34,9 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from pipelines import catalog
+from pipelines.aggregate import CELLS_COLUMNS
 from pipelines.catalog import Form, Row, Sheet
+from pipelines.settings import Settings
 
 __all__ = [
     "ErrorLine",
@@ -691,17 +694,6 @@ def dump_workbook(path: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # One period's outputs: every unit's workbook, the tidy cells, the problem list, the summary
 
-CELLS_COLUMNS = (
-    "school_year",
-    "period",
-    "regime",
-    "form",
-    "level",
-    "unit_code",
-    "row_code",
-    "col_key",
-    "value",
-)
 PROBLEM_COLUMNS = ("level", "unit_code", *ErrorLine.__dataclass_fields__)
 _LEVEL_ORDER = "CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END"
 
@@ -712,7 +704,7 @@ class ExportResult:
     summary_text: str
 
 
-def _record_problems(con: Any, run_id: str) -> list[tuple[str, str, ErrorLine]]:
+def _record_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, ErrorLine]]:
     """Registry, file and record problems of a run, each tied to its school."""
     paths = {s.entity: s.json_path for s in catalog.sources()}
     out = []
@@ -747,7 +739,9 @@ def _record_problems(con: Any, run_id: str) -> list[tuple[str, str, ErrorLine]]:
     return out
 
 
-def _relation_problems(con: Any, run_id: str, forms: Sequence[Form]) -> list[tuple[str, str, ErrorLine]]:
+def _relation_problems(
+    con: duckdb.DuckDBPyConnection, run_id: str, forms: Sequence[Form]
+) -> list[tuple[str, str, ErrorLine]]:
     """Broken form relations, each pointing at the printed cell of its unit's workbook."""
     by_name = {f.form: f for f in forms}
     out = []
@@ -786,7 +780,12 @@ def _write_problems_csv(path: Path, problems: list[tuple[str, str, ErrorLine]]) 
             writer.writerow([level, unit, *(getattr(line, f) for f in ErrorLine.__dataclass_fields__)])
 
 
-def export_period(con: Any, s: Any, forms: Sequence[Form], progress: Any = None) -> ExportResult:
+def export_period(
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    forms: Sequence[Form],
+    progress: Callable[[str], None] | None = None,
+) -> ExportResult:
     """Write every unit's workbooks, cells.csv/.parquet, problems.csv, summary.md and README.md."""
     s.out.mkdir(parents=True, exist_ok=True)
     period_sql = f"school_year = '{s.school_year}' AND period = '{s.period}'"
@@ -839,7 +838,7 @@ def export_period(con: Any, s: Any, forms: Sequence[Form], progress: Any = None)
     return ExportResult(len(jobs), text)
 
 
-def _summary(con: Any, s: Any, forms: Sequence[Form], jobs: list[WorkbookJob],
+def _summary(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], jobs: list[WorkbookJob],
              problems: list[tuple[str, str, ErrorLine]]) -> str:  # fmt: skip
     """The run's short report: what was produced, where, what was rejected and why."""
     files = con.execute(

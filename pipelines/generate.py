@@ -23,15 +23,10 @@ from typing import Any
 from openpyxl import Workbook
 
 from pipelines import catalog
+from pipelines.hierarchy import REGISTRY_COLUMNS
 
 PERIODS = {"DN": 1}  # period -> LoaiDongBo
 TITLE = "TEMPLATE IMPORT TRƯỜNG HỌC"
-REGISTRY_COLUMNS = (
-    "MA_TRUONG", "TEN_TRUONG_HOC", "MA_DON_VI", "CAP_HOC", "TRANG_THAI", "LOAI_HINH_DAO_TAO",
-    "LOAI_HINH_TRUONG", "DIA_CHI", "MA_TO_THON", "MA_XA_PHUONG", "MA_QUAN_HUYEN", "MA_TINH_THANH",
-    "CHUAN_QUOC_GIA", "VUNG_KHO_KHAN", "VUNG_BIEN_GIOI", "CHI_BO_DANG", "WEBSITE", "SDT", "EMAIL",
-    "FAX", "NGAY_THANH_LAP", "TEN_HIEU_TRUONG", "SDT_HIEU_TRUONG", "ID_SO", "ID_PHONG",
-)  # fmt: skip
 # Real templates mark mandatory columns with " *"; one header also carries a trailing space.
 REQUIRED_HEADERS = {
     "MA_TRUONG", "TEN_TRUONG_HOC", "CAP_HOC", "TRANG_THAI", "LOAI_HINH_DAO_TAO",
