@@ -247,3 +247,40 @@ def test_a_broken_row_relation_is_reported_with_both_sides(tmp_path):
         ("02-TH-DN.r5.1", 5, "T", 1, 0),
     ]
     assert n == 6
+
+
+def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
+    """A PTCS school (primary + lower secondary): the school in both forms; each class, pupil and
+    teacher in the form of its own level; the principal (no CapHoc) in the form of the school's
+    highest level (THCS), so no one is counted twice."""
+    code = "66643010"
+    registry = write_registry(tmp_path / "registry.xlsx", [
+        {"MA_TRUONG": code, "TEN_TRUONG_HOC": "Trường PTCS", "CAP_HOC": "12", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643"},
+    ])  # fmt: skip
+    school = payload(
+        code,
+        school_info(code, MaNhomCapHoc="09"),
+        [klass("1A", 1), klass("6A", 6)],
+        [
+            pupil("p1", "1A", 1, 2, "01", "2018-01-01"),
+            pupil("p2", "6A", 6, 1, "01", "2013-01-01"),
+            pupil("p3", "6A", 6, 2, "01", "2013-05-05"),
+        ],
+        [
+            staff_member("s1", "01", "01", "07", "16", 2, "1975-01-01"),
+            staff_member("s2", "03", None, "07", "16", 2, "1985-01-01", CapHoc="02"),
+            staff_member("s3", "03", None, "07", "16", 1, "1986-01-01", CapHoc="03"),
+        ],
+    )
+    s = run_through_aggregate(tmp_path, registry, write_inbox(tmp_path / "inbox", {f"{code}.json": school}))
+    with warehouse.connect(s.warehouse) as con:
+        cells = dict(
+            ((form, row), value)
+            for form, row, value in con.execute(
+                "SELECT form, row_code, value FROM cells WHERE level = 'school' AND col_key IN ('T', 'T.all')"
+            ).fetchall()
+        )
+    # 02-TH-ĐN: r1 schools, r27 classes, r37 pupils, r78 staff. 03-THCS-ĐN: r1, r24, r33, r71.
+    assert [cells.get(("02-TH-DN", r)) for r in (1, 27, 37, 78)] == [1, 1, 1, 1]
+    assert [cells.get(("03-THCS-DN", r)) for r in (1, 24, 33, 71)] == [1, 1, 2, 2]

@@ -29,7 +29,11 @@ from pipelines.export import (
 )
 
 GOLDEN = Path(__file__).parent / "golden" / "02-TH-DN_school.json"
-COLUMN_RELATIONS = Path("/work/shared/reference/forms/column_relations.csv")
+GOLDEN_THCS = Path(__file__).parent / "golden" / "03-THCS-DN_phong.json"
+# The shared reference lies beside the project (../shared), on developer machines and in CI.
+COLUMN_RELATIONS = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "forms" / "column_relations.csv"
+)
 
 HEADER = UnitHeader(
     level="school",
@@ -299,6 +303,21 @@ def test_golden_dump(school_book: Path) -> None:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(json.dumps(dump, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert dump == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_golden_dump_of_the_inferred_lower_secondary_form(tmp_path: Path) -> None:
+    """03-THCS-ĐN for a Phòng: the provisional note shows, heads and values as reviewed."""
+    form = catalog.form("tt24", "03-THCS-DN")
+    header = UnitHeader("phong", "643", "Phòng Giáo dục và Đào tạo Thành phố Buôn Ma Thuột",
+                        "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk")  # fmt: skip
+    values = {(1, "T"): 3, (1, "CL"): 2, (1, "TT"): 1, (33, "T.all"): 120, (33, "T.female"): 61,
+              (36, "T.all"): 30, (71, "T.all"): 15, (114, "T.all"): 9, (114, "T.solid"): 9}  # fmt: skip
+    path = tmp_path / "phong.xlsx"
+    write_form_workbook(path, form, header, values, [], 2024)
+    dump = dump_workbook(path)
+    if os.environ.get("EDUSTAT_UPDATE_GOLDEN") == "1":
+        GOLDEN_THCS.write_text(json.dumps(dump, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert dump == json.loads(GOLDEN_THCS.read_text(encoding="utf-8"))
 
 
 def test_job_pickles_catalog_form_by_name(form: catalog.Form, tmp_path: Path) -> None:

@@ -66,10 +66,12 @@ def test_every_injected_defect_is_found(province):
 
 def test_workbooks_exist_for_every_unit_with_cells(province):
     _, s, _ = province
-    units = _query(s, "SELECT DISTINCT level, unit_code FROM cells")
-    for level, unit in units:
-        assert (s.out / "forms" / level / unit / "02-TH-DN.xlsx").exists(), (level, unit)
-    assert {lv for lv, _ in units} == {"school", "phong", "so"}
+    units = _query(s, "SELECT DISTINCT form, level, unit_code FROM cells")
+    for form, level, unit in units:
+        assert (s.out / "forms" / level / unit / f"{form}.xlsx").exists(), (form, level, unit)
+    assert {(form, lv) for form, lv, _ in units} == {
+        (form, lv) for form in ("02-TH-DN", "03-THCS-DN") for lv in ("school", "phong", "so")
+    }
     with (s.out / "cells.csv").open(encoding="utf-8") as fh:
         header = next(csv.reader(fh))
     assert header == [

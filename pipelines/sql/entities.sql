@@ -9,13 +9,16 @@ WITH staged AS (
     SELECT * FROM stg_school
     WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'school')
 ),
-level_group AS (SELECT code, "DS_Cấp" AS levels FROM cl_education_level_group)
+level_group AS (SELECT code, "DS_Cấp" AS levels, "Cấp" AS top_level FROM cl_education_level_group)
 SELECT
     s.school_code,
     s.file,
     s.MaNhomCapHoc AS level_group,
-    -- DM_NHOM_CAP_HOC lists the levels of each group (02 = Tiểu học).
+    -- DM_NHOM_CAP_HOC lists the levels of each group (02 Tiểu học, 03 THCS) and the highest one.
+    -- A multi-level school is counted in the school rows of every level it teaches.
     contains(g.levels, '02') AS teaches_primary,
+    contains(g.levels, '03') AS teaches_lower_secondary,
+    g.top_level,
     -- 02-TH-ĐN has Công lập and Tư thục columns only: every non-public type is Tư thục (issue 2).
     CASE WHEN s.LoaiHinhDaoTao = '01' THEN 'CL' ELSE 'TT' END AS ownership,
     -- Form rows 2 and 5: "Trung du, đồng bằng, thành phố" vs "Miền núi, vùng sâu, hải đảo".
@@ -59,8 +62,8 @@ SELECT
     c.LopBanTru = '1' AS semi_boarding,
     -- BuoiHoc 4-7 = two or more sessions a day (sync spec values).
     coalesce(cs.sessions_per_day >= 2, FALSE) AS two_sessions,
-    -- DM_MON_HOC 12 Tin học (primary), 87 Tin học và công nghệ.
-    coalesce(list_has_any(string_split(c.DsMonHoc, ','), ['12', '87']), FALSE) AS informatics,
+    -- DM_MON_HOC Tin học: 12 (primary), 32 (THCS), 38 (THPT), 63 (GDTX), 87 Tin học và công nghệ.
+    coalesce(list_has_any(string_split(c.DsMonHoc, ','), ['12', '32', '38', '63', '87']), FALSE) AS informatics,
     sc.ownership,
     sc.region_group,
     sc.category AS school_category,
@@ -136,7 +139,10 @@ SELECT
     coalesce(s.MaDanToc NOT IN ('01', '55'), FALSE) AS ethnic,
     {start_year} - CAST(left(s.NgaySinh, 4) AS INTEGER) AS age,
     coalesce(s.ChuyenTrachDoi = '1', FALSE) AS pioneer_leader,
+    -- A staff member is counted in the form of their level (CapHoc); one with no level, in the
+    -- form of the school's highest level, so no one is counted twice (status: inferred).
     s.CapHoc AS level,
+    sc.top_level AS school_top_level,
     -- Working staff: DM_TRANG_THAI_CAN_BO 01 đang làm việc, 04 chờ nghỉ hưu, 07 chuyển đến.
     s.TrangThai IN ('01', '04', '07') AS active,
     coalesce(len(string_split(s.LstNhiemVuKiemNhiem, ',')), 0) AS concurrent_duties,
