@@ -284,3 +284,36 @@ def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
     # 02-TH-ĐN: r1 schools, r27 classes, r37 pupils, r78 staff. 03-THCS-ĐN: r1, r24, r33, r71.
     assert [cells.get(("02-TH-DN", r)) for r in (1, 27, 37, 78)] == [1, 1, 1, 1]
     assert [cells.get(("03-THCS-DN", r)) for r in (1, 24, 33, 71)] == [1, 1, 2, 2]
+
+
+def test_an_upper_secondary_school_reports_straight_to_the_so(tmp_path):
+    """A THPT school (no ID_PHONG) appears in 04-THPT-ĐN for itself and the Sở, in no Phòng."""
+    code = "66000001"
+    registry = write_registry(tmp_path / "registry.xlsx", [
+        {"MA_TRUONG": code, "TEN_TRUONG_HOC": "Trường THPT", "CAP_HOC": "3", "TRANG_THAI": 1, "ID_SO": "66"},
+    ])  # fmt: skip
+    school = payload(
+        code,
+        school_info(code, MaNhomCapHoc="08", MaLoaiTruong="09"),
+        [klass("10A", 10), klass("12A", 12)],
+        [
+            pupil("t1", "10A", 10, 2, "01", "2009-03-03"),  # 15 in grade 10: right age
+            pupil("t2", "10A", 10, 1, "03", "2008-03-03"),  # 16 in grade 10
+            pupil("t3", "12A", 12, 2, "01", "2007-03-03"),  # 17 in grade 12: right age
+        ],
+    )
+    s = run_through_aggregate(tmp_path, registry, write_inbox(tmp_path / "inbox", {f"{code}.json": school}))
+    with warehouse.connect(s.warehouse) as con:
+        cells = {
+            (form, level, row): value
+            for form, level, row, value in con.execute(
+                "SELECT form, level, row_code, value FROM cells WHERE col_key IN ('T', 'T.all')"
+            ).fetchall()
+        }
+    # 04-THPT-ĐN rows: 1 schools, 9 specialised (chuyên) schools, 25 classes, 33 pupils,
+    # 36 grade 10, 40 aged 15, 41 aged 16, 44 aged 15 in grade 10, 46 aged 17 in grade 12.
+    for level in ("school", "so"):
+        got = [cells.get(("04-THPT-DN", level, r)) for r in (1, 9, 25, 33, 36, 40, 41, 44, 46)]
+        assert got == [1, 1, 2, 3, 2, 1, 1, 1, 1], level
+    assert not [k for k in cells if k[1] == "phong"]
+    assert not [k for k in cells if k[0] != "04-THPT-DN"]

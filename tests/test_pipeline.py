@@ -69,9 +69,18 @@ def test_workbooks_exist_for_every_unit_with_cells(province):
     units = _query(s, "SELECT DISTINCT form, level, unit_code FROM cells")
     for form, level, unit in units:
         assert (s.out / "forms" / level / unit / f"{form}.xlsx").exists(), (form, level, unit)
-    assert {(form, lv) for form, lv, _ in units} == {
-        (form, lv) for form in ("02-TH-DN", "03-THCS-DN") for lv in ("school", "phong", "so")
-    }
+    # Every school's form rolls up into a workbook of its parent unit (Phòng, or the Sở for the
+    # schools it runs) and of the Sở.
+    have = set(units)
+    parents = dict(
+        _query(s, "SELECT unit_code, parent_level || ':' || parent_code FROM units WHERE level = 'school'")
+    )
+    for form, level, unit in units:
+        if level == "school":
+            parent_level, parent_code = parents[unit].split(":")
+            assert (form, parent_level, parent_code) in have, (form, unit)
+            assert (form, "so", "66") in have
+    assert {"02-TH-DN", "03-THCS-DN"} <= {form for form, _, _ in units}
     with (s.out / "cells.csv").open(encoding="utf-8") as fh:
         header = next(csv.reader(fh))
     assert header == [
