@@ -294,3 +294,59 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
     return warehouse.scalar(
         con, "SELECT count(*) FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form]
     )
+
+
+# --- indicators -----------------------------------------------------------------------------
+
+INDICATOR_COLUMNS = ("school_year", "period", "form", "indicator_id", "name_vi", "name_en", "status", "level",
+                     "unit_code", "numerator", "denominator", "value")  # fmt: skip
+
+
+def compute_indicators(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, forms: tuple[catalog.Form, ...]
+) -> int:
+    """Indicators per unit from the period's cells; each value keeps its numerator and denominator.
+
+    A unit gets the indicators of every form it reports; absent cells are zero, and a ratio over
+    a zero denominator is NULL (not computable), never 0.
+    """
+    names = {f.form for f in forms}
+    defs = [
+        (i.id, i.form, i.name_vi, i.name_en, i.status, *i.numerator, *(i.denominator or (None, None)))
+        for i in catalog.indicators()
+        if i.form in names
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
+        "name_en VARCHAR, status VARCHAR, num_row INTEGER, num_col VARCHAR, den_row INTEGER, den_col VARCHAR)"
+    )
+    warehouse.insert_rows(con, "_indicators", defs)
+    columns = ", ".join(f"{c} {'DOUBLE' if c == 'value' else 'BIGINT' if c in ('numerator', 'denominator') else 'VARCHAR'}"
+                        for c in INDICATOR_COLUMNS)  # fmt: skip
+    con.execute(f"CREATE TABLE IF NOT EXISTS indicators ({columns})")
+    con.execute("DELETE FROM indicators WHERE school_year = ? AND period = ?", [ctx.school_year, ctx.period])
+    con.execute(
+        f"""
+        INSERT INTO indicators
+        WITH c AS (SELECT * FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
+        units AS (SELECT DISTINCT form, level, unit_code FROM c),
+        valued AS (
+            SELECT i.*, u.level, u.unit_code, coalesce(n.value, 0) AS num,
+                   CASE WHEN i.den_row IS NOT NULL THEN coalesce(d.value, 0) END AS den
+            FROM _indicators i JOIN units u USING (form)
+            LEFT JOIN c AS n ON n.form = i.form AND n.level = u.level AND n.unit_code = u.unit_code
+                AND n.row_code = i.num_row AND n.col_key = i.num_col
+            LEFT JOIN c AS d ON d.form = i.form AND d.level = u.level AND d.unit_code = u.unit_code
+                AND d.row_code = i.den_row AND d.col_key = i.den_col
+        )
+        SELECT '{ctx.school_year}', '{ctx.period}', form, indicator_id, name_vi, name_en, status, level, unit_code,
+               num, den,
+               CASE WHEN den_row IS NULL THEN num WHEN den > 0 THEN round(num / den, 2) END
+        FROM valued
+        """
+    )
+    return warehouse.scalar(
+        con,
+        "SELECT count(*) FROM indicators WHERE school_year = ? AND period = ?",
+        [ctx.school_year, ctx.period],
+    )

@@ -34,7 +34,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
 from pipelines import catalog
-from pipelines.aggregate import CELLS_COLUMNS
+from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form, Row, Sheet
 from pipelines.settings import Settings
 
@@ -108,6 +108,19 @@ class ErrorLine:
 
 
 @dataclass(frozen=True)
+class IndicatorLine:
+    """One national indicator of the unit, listed on the "Chỉ tiêu" sheet."""
+
+    indicator_id: str
+    name_vi: str
+    name_en: str
+    numerator: float
+    denominator: float | None
+    value: float | None
+    status: str
+
+
+@dataclass(frozen=True)
 class WorkbookJob:
     """The arguments of write_form_workbook, bundled for write_workbooks."""
 
@@ -117,6 +130,7 @@ class WorkbookJob:
     values: Mapping[tuple[int, str], float] = field(hash=False)
     errors: tuple[ErrorLine, ...] = ()
     start_year: int = 0
+    indicators: tuple[IndicatorLine, ...] = ()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A Form is a large object graph; a catalog form travels as its (regime, name) and is
@@ -130,6 +144,7 @@ class WorkbookJob:
                 dict(self.values),
                 tuple(self.errors),
                 self.start_year,
+                tuple(self.indicators),
             ),
         )
 
@@ -150,9 +165,10 @@ def _rebuild_job(
     values: dict[tuple[int, str], float],
     errors: tuple[ErrorLine, ...],
     start_year: int,
+    indicators: tuple[IndicatorLine, ...] = (),
 ) -> WorkbookJob:
     form = catalog.form(*form_ref) if isinstance(form_ref, tuple) else form_ref
-    return WorkbookJob(path, form, header, values, errors, start_year)
+    return WorkbookJob(path, form, header, values, errors, start_year, indicators)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,6 +594,28 @@ def _write_sheet(
         ws.append([None, cell(lay.footer_vi, "es_text_italic")])
 
 
+INDICATORS_SHEET = "Chỉ tiêu"
+INDICATOR_HEADS = ("Mã\n(Code)", "Chỉ tiêu", "Indicator", "Tử số\n(Numerator)", "Mẫu số\n(Denominator)",
+                   "Giá trị\n(Value)", "Trạng thái\n(Status)")  # fmt: skip
+INDICATOR_WIDTHS = (10, 50, 45, 14, 14, 12, 12)
+
+
+def _write_indicators(wb: Workbook, indicators: Sequence[IndicatorLine]) -> None:
+    """The national indicators the form feeds (schemas/indicators), with numerator and denominator."""
+    ws = wb.create_sheet(INDICATORS_SHEET)
+    cell = _Cells(ws)
+    for col, width in enumerate(INDICATOR_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.freeze_panes = "A2"
+    ws.row_dimensions[1].height = 2 * LINE_HEIGHT + 4
+    ws.append([cell(h, "es_head") for h in INDICATOR_HEADS])
+    for i in indicators:
+        # A ratio over a zero denominator has no value: the cell stays empty, never 0.
+        numbers = [None if v is None else cell(*_number(v)) for v in (i.numerator, i.denominator, i.value)]
+        ws.append([cell(i.indicator_id, "es_err"), cell(i.name_vi, "es_err"), cell(i.name_en, "es_err"), *numbers,
+                   cell("suy luận / inferred" if i.status == "inferred" else "", "es_err")])  # fmt: skip
+
+
 def _write_errors(wb: Workbook, errors: Sequence[ErrorLine]) -> None:
     ws = wb.create_sheet(ERRORS_SHEET)
     cell = _Cells(ws)
@@ -619,8 +657,10 @@ def write_form_workbook(
     values: Mapping[tuple[int, str], float],
     errors: Sequence[ErrorLine],
     start_year: int,
+    indicators: Sequence[IndicatorLine] = (),
 ) -> None:
-    """Write one unit's form as an .xlsx: a sheet per form section, then the Errors sheet.
+    """Write one unit's form as an .xlsx: a sheet per form section, the unit's indicators (if
+    any, on a "Chỉ tiêu" sheet), then the Errors sheet.
 
     `values` maps (row code, column key) to a number; a missing key prints 0, and a column in a
     row's `not_applicable` prints "#".
@@ -632,6 +672,8 @@ def write_form_workbook(
     layouts = _layouts(form)
     for sheet in form.sheets:
         _write_sheet(wb, form, layouts[sheet.name], header, values, start_year)
+    if indicators:
+        _write_indicators(wb, indicators)
     _write_errors(wb, errors)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -645,7 +687,9 @@ def write_form_workbook(
 
 
 def _run_job(job: WorkbookJob) -> None:
-    write_form_workbook(job.path, job.form, job.header, job.values, job.errors, job.start_year)
+    write_form_workbook(
+        job.path, job.form, job.header, job.values, job.errors, job.start_year, job.indicators
+    )
 
 
 def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
@@ -793,6 +837,16 @@ def export_period(
                  f"ORDER BY form, {_LEVEL_ORDER}, unit_code, row_code, col_key")  # fmt: skip
     con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.csv'}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.parquet'}' (FORMAT parquet)")
+    indicators_sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators WHERE {period_sql} "
+                      f"ORDER BY form, {_LEVEL_ORDER}, unit_code, indicator_id")  # fmt: skip
+    con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.csv'}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.parquet'}' (FORMAT parquet)")
+    unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
+    for form_name, level, unit, *line in con.execute(
+        f"SELECT form, level, unit_code, indicator_id, name_vi, name_en, numerator, denominator, value, status "
+        f"FROM indicators WHERE {period_sql} AND level IN ('phong', 'so') ORDER BY ALL"
+    ).fetchall():
+        unit_indicators.setdefault((form_name, level, unit), []).append(IndicatorLine(*line))
 
     problems = _record_problems(con, s.run_id) + _relation_problems(con, s.run_id, forms)
     _write_problems_csv(s.out / "problems.csv", problems)
@@ -826,8 +880,11 @@ def export_period(
             header = UnitHeader(level, unit, name, units[(parent_level, parent_code)][0])
             errors = by_unit.get((level, unit), []) + (by_unit.get(("so", "*"), []) if level == "so" else [])
             path = s.out / "forms" / level / unit / f"{form.form}.xlsx"
+            indicators = tuple(unit_indicators.get((form.form, level, unit), ()))
             jobs.append(
-                WorkbookJob(path, form, header, values.get((level, unit), {}), tuple(errors), s.start_year)
+                WorkbookJob(
+                    path, form, header, values.get((level, unit), {}), tuple(errors), s.start_year, indicators
+                )
             )
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
@@ -890,6 +947,9 @@ Folder `{out}`: one reporting period of one province.
 - `cells.csv`, `cells.parquet`: the non-zero cells, long format
   (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`); a printed cell
   that is absent is 0.
+- `indicators.csv`, `indicators.parquet`: the national indicators each unit's forms feed (pupils
+  per class, per teacher, teachers per class, counts), each with its numerator and denominator;
+  also on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.
 - `problems.csv`: every problem of the run (registry rows, rejected files, invalid records, broken
   form relations), in Vietnamese and English, with school, file, record, field and value.
 - `summary.md`: the run's summary.

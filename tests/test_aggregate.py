@@ -317,3 +317,26 @@ def test_an_upper_secondary_school_reports_straight_to_the_so(tmp_path):
         assert got == [1, 1, 2, 3, 2, 1, 1, 1, 1], level
     assert not [k for k in cells if k[1] == "phong"]
     assert not [k for k in cells if k[0] != "04-THPT-DN"]
+    with warehouse.connect(s.warehouse) as con:
+        per_teacher = con.execute(
+            "SELECT numerator, denominator, value FROM indicators WHERE level = 'so' AND indicator_id = 'THPT.6.1'"
+        ).fetchall()
+    assert per_teacher == [(3, 0, None)]  # no teacher: the ratio is not computable, not 0
+
+
+def test_indicators_keep_numerator_and_denominator(two_school_settings):
+    """Sở: 7 pupils, 3 classes, 2 teachers (the Pioneer leader apart). Phòng 643: 4, 2, 1."""
+    with warehouse.connect(two_school_settings.warehouse) as con:
+        got = {
+            (level, unit, ind): (num, den, value)
+            for level, unit, ind, num, den, value in con.execute(
+                "SELECT level, unit_code, indicator_id, numerator, denominator, value FROM indicators"
+            ).fetchall()
+        }
+    assert got[("so", "66", "2106.1")] == (7, 2, 3.5)  # pupils per teacher
+    assert got[("so", "66", "2106.2")] == (7, 3, 2.33)  # pupils per class
+    assert got[("so", "66", "2106.3")] == (2, 3, 0.67)  # teachers per class
+    assert got[("so", "66", "2105")] == (7, None, 7)  # a count: no denominator
+    assert got[("phong", "643", "2106.2")] == (4, 2, 2.0)
+    assert got[("school", B, "2106.1")] == (3, 1, 3.0)
+    assert not [k for k in got if not k[2].startswith("21")]  # no THCS/THPT unit in this run

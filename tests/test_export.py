@@ -366,3 +366,28 @@ def test_libreoffice_converts_to_pdf(school_book: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "school.pdf"
     assert pdf.exists() and pdf.stat().st_size > 10_000
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_phong_and_so_workbooks_list_indicators_with_numerator_and_denominator(
+    form: catalog.Form, tmp_path: Path
+):
+    from pipelines.export import IndicatorLine
+
+    lines = [
+        IndicatorLine("2106.2", "Học sinh bình quân một lớp (tiểu học)", "Pupils per class (primary)", 7, 3, 2.33, "sourced"),
+        IndicatorLine("THCS.6.1", "Học sinh bình quân một giáo viên (THCS)", "Pupils per teacher", 3, 0, None, "inferred"),
+    ]  # fmt: skip
+    path = tmp_path / "so.xlsx"
+    write_form_workbook(path, form, HEADER, VALUES, [], 2024, lines)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["I", "III", "IV", "V", "Chỉ tiêu", "Errors"]
+    rows = list(wb["Chỉ tiêu"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][:6] == (
+        "2106.2",
+        "Học sinh bình quân một lớp (tiểu học)",
+        "Pupils per class (primary)",
+        7,
+        3,
+        2.33,
+    )
+    assert rows[1][3:6] == (3, 0, None)  # a ratio over zero stays empty
