@@ -37,13 +37,22 @@ DEFECT_KINDS = (
     "malformed_file",
 )  # fmt: skip
 
-# School kinds: (MaNhomCapHoc, CAP_HOC digits, grades, name prefix, share of schools).
+# School kinds: (MaNhomCapHoc, CAP_HOC digits, grades, name prefix, share of schools). About 38 %
+# of a province's institutions are preschools (grades 16 nhóm trẻ, 17 lớp mẫu giáo); the general
+# schools share the rest as before (TH takes whatever the other kinds leave).
 KINDS = {
-    "TH": ("06", "1", tuple(range(1, 6)), "Tiểu học", 0.82),
-    "PTCS": ("09", "12", tuple(range(1, 10)), "Tiểu học và Trung học cơ sở", 0.10),
-    "THCS": ("07", "2", tuple(range(6, 10)), "Trung học cơ sở", 0.05),
-    "THPT": ("08", "3", tuple(range(10, 13)), "Trung học phổ thông", 0.03),
+    "TH": ("06", "1", tuple(range(1, 6)), "Tiểu học", 0.51),
+    "PTCS": ("09", "12", tuple(range(1, 10)), "Tiểu học và Trung học cơ sở", 0.062),
+    "THCS": ("07", "2", tuple(range(6, 10)), "Trung học cơ sở", 0.031),
+    "THPT": ("08", "3", tuple(range(10, 13)), "Trung học phổ thông", 0.019),
+    "MN": ("01", "45", (16, 17), "Mầm non", 0.30),
+    "MG": ("02", "5", (17,), "Mẫu giáo", 0.04),
+    "NT": ("03", "4", (16,), "Nhà trẻ", 0.01),
+    "NTDL": ("04", "4", (16,), "Nhóm trẻ", 0.015),
+    "MGDL": ("05", "5", (17,), "Lớp mẫu giáo", 0.015),
 }
+PRESCHOOL_KINDS = ("MN", "MG", "NT", "NTDL", "MGDL")
+INDEPENDENT_KINDS = ("NTDL", "MGDL")  # independent nursery groups / kindergarten classes
 FIRST_GRADES = {1, 6, 10}  # first grade of a level: new entrants
 
 SUBJECTS = {  # subject codes (subject.csv) by grade band; 12 = Tin học (primary)
@@ -108,8 +117,13 @@ class SchoolPlan:
     code: str
     district: District
     kind: str
-    private: bool
+    private: bool  # not public (Tư thục or Dân lập)
     category: str  # MaLoaiTruong
+    loai_hinh: str = ""  # LoaiHinhDaoTao: 01 công lập, 09 tư thục, 03 dân lập (preschools only)
+
+    @property
+    def ownership_code(self) -> str:
+        return self.loai_hinh or ("09" if self.private else "01")
 
 
 # ---------------------------------------------------------------- helpers
@@ -296,6 +310,16 @@ def _plan_schools(
     for district, count in zip(districts, counts, strict=True):
         for serial in range(1, count + 1):
             kind = next(it)
+            if kind in PRESCHOOL_KINDS:
+                # Preschools: many private; some Dân lập; independent groups mostly private.
+                r = rng.random()
+                p_private = 0.75 if kind in INDEPENDENT_KINDS else 0.15
+                loai_hinh = "09" if r < p_private else ("03" if r < p_private + 0.05 else "01")
+                plans.append(
+                    SchoolPlan(f"{province}{district.code}{serial:03d}", district, kind, loai_hinh != "01",
+                               "13", loai_hinh)
+                )  # fmt: skip
+                continue
             private = rng.random() < 0.08
             category = "07"
             if district.mountain and not private and kind != "THPT" and rng.random() < 0.3:
@@ -392,6 +416,8 @@ def _school(
     rng: random.Random, plan: SchoolPlan, start_year: int, loai_dong_bo: int, province: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The school's JSON payload and the facts its registry row needs."""
+    if plan.kind in PRESCHOOL_KINDS:
+        return _preschool(rng, plan, start_year, loai_dong_bo, province)
     d = plan.district
     mountain = d.mountain
     st = _styles(rng)
@@ -528,6 +554,345 @@ def _school(
         "category": plan.category,
     }
     return payload, facts
+
+
+# ---------------------------------------------------------------- preschools (01-MN-ĐN)
+
+# Nursery groups (KhoiHoc 16) and kindergarten classes (17) by age band (DM_NHOM_TUOI_MN):
+# band -> (grade, youngest and oldest age in months on 30/9 for nursery bands, or the birth
+# cohort's age in years for kindergarten bands, group size range).
+MN_BANDS = {
+    "01": (16, (3, 12), (8, 16)),
+    "02": (16, (13, 24), (10, 22)),
+    "03": (16, (25, 36), (12, 27)),
+    "04": (17, 3, (15, 28)),
+    "05": (17, 4, (18, 33)),
+    "06": (17, 5, (20, 38)),
+}
+MN_TEACHER_Q = (("16", 45), ("17", 30), ("18", 18), ("02", 1), ("03", 3), ("11", 2), ("06", 1))
+MN_SUPPORT_Q = (("04", 3), ("05", 4), ("06", 3), ("15", 1))
+
+
+def _birth_month(start_year: int, months: int) -> tuple[int, int]:
+    """(year, month) of birth of a child `months` old (completed) on 30/9 of the start year."""
+    index = 12 * start_year + 9 - months  # 30/9 closes September: born in September = 0 months
+    return (index - 1) // 12, (index - 1) % 12 + 1
+
+
+def _preschool_classes(rng: random.Random, plan: SchoolPlan) -> list[tuple[str, int, int]]:
+    """(band, size, mixed ages) of each nursery group / kindergarten class."""
+    grades = KINDS[plan.kind][2]
+    mountain = plan.district.mountain
+    bands = [b for b, (g, _, _) in MN_BANDS.items() if g in grades]
+    out: list[tuple[str, int, int]] = []
+    if plan.kind in INDEPENDENT_KINDS:
+        for _ in range(rng.randint(1, 2)):
+            band = rng.choice(bands)
+            lo, hi = MN_BANDS[band][2]
+            out.append((band, rng.randint(lo, min(hi, 20)), 0))
+        return out
+    for band in bands:
+        g = MN_BANDS[band][0]
+        if g == 16:
+            n = rng.choice((0, 1, 1, 2)) if mountain else rng.choice((1, 1, 2, 3))
+        else:
+            n = rng.randint(1, 3) if mountain else rng.randint(2, 5)
+        for _ in range(n):
+            lo, hi = MN_BANDS[band][2]
+            size = rng.randint(lo, hi) if not mountain else rng.randint(lo, max(lo, hi - 8))
+            out.append((band, size, 0))
+    if mountain and rng.random() < 0.5:
+        # Mixed-age groups/classes at satellite sites: named after their oldest band.
+        for _ in range(rng.randint(1, 2)):
+            band = rng.choice([b for b in bands if b not in ("01", "04")] or bands)
+            out.append((band, rng.randint(8, 20), rng.choice((2, 2, 3))))
+    if not out:
+        out.append((bands[-1], rng.randint(10, 20), 0))
+    return out
+
+
+def _preschool(
+    rng: random.Random, plan: SchoolPlan, start_year: int, loai_dong_bo: int, province: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A preschool institution's payload: groups/classes, children, staff, rooms (01-MN-ĐN)."""
+    d = plan.district
+    mountain = d.mountain
+    st = _styles(rng)
+    nhom, cap_hoc, grades, prefix, _ = KINDS[plan.kind]
+    commune_code, commune_name = rng.choice(d.communes)
+    place = _short_place(commune_name)
+    owner = {"09": " tư thục", "03": " dân lập"}.get(plan.ownership_code, "")
+    independent = plan.kind in INDEPENDENT_KINDS
+    name = f"{prefix}{owner} {place}" if independent else f"Trường {prefix}{owner} {place}"
+    code = plan.code
+    two_sessions = rng.random() < (0.75 if mountain else 0.97)
+    boarding = rng.random() < (0.7 if mountain else 0.95)
+    minority_share = d.minority_share * (0.3 if plan.private else rng.uniform(0.7, 1.2))
+    n_sites = (
+        0 if independent else (rng.choice((0, 1, 2, 3, 4, 5, 6)) if mountain else rng.choice((0, 0, 0, 1)))
+    )
+    sites = [
+        {
+            "MaDiemTruong": f"{code}-DT{i}",
+            "TenDiemTruong": f"Điểm trường thôn {rng.randint(1, 20)}",
+            "MaTinhThanh": province,
+            "MaQuanHuyen": d.code,
+            "KhoangCach": round(rng.uniform(0.5, 10), 1),
+        }
+        for i in range(1, n_sites + 1)
+    ]
+
+    specs = _preschool_classes(rng, plan)
+    classes, pupils = [], []
+    seen: dict[str, int] = {}
+    base, step = rng.randrange(10**8), 7919
+    status_int = st.status == "int"
+    n_pupil = 0
+    for band, size, mixed in specs:
+        grade, ages, _ = MN_BANDS[band]
+        seen[band] = seen.get(band, 0) + 1
+        label = f"{'NT' if grade == 16 else 'MG'}{band}-{seen[band]}"
+        site = (
+            sites[rng.randrange(n_sites)]["MaDiemTruong"] if sites and (mixed or rng.random() < 0.2) else None
+        )
+        c: dict[str, Any] = {
+            "ClientId": _client_id(rng),
+            "MaLopHoc": f"{code}-{label}",
+            "TenLopHoc": label,
+            "KhoiHoc": _code(str(grade), st.grade),
+            "LopGhep": _flag(False, st.flag),
+            "LopBanTru": _flag(boarding and rng.random() < 0.95, st.flag),
+            "BuoiHoc": 4 if two_sessions and rng.random() < 0.95 else rng.choice((1, 2)),
+            "MaNhomTuoiMn": band,
+            "LopGhepDoTuoi": mixed,
+        }
+        if site:
+            c["MaDiemTruong"] = site
+        classes.append(c)
+        # Bands a mixed group's children come from: its own and the `mixed - 1` younger ones.
+        same_grade = [b for b, (g, _, _) in MN_BANDS.items() if g == grade and b <= band]
+        child_bands = same_grade[-mixed:] if mixed else [band]
+        n_disabled = rng.choices((0, 1, 2), (90, 8, 2))[0]
+        for k in range(size):
+            cb = rng.choice(child_bands)
+            cgrade, cages, _ = MN_BANDS[cb]
+            gender = 2 if rng.random() < 0.485 else 1
+            minority = rng.random() < minority_share
+            if minority:
+                ethnic = d.groups[bisect.bisect(d.cum_weights, rng.random() * d.cum_weights[-1])]
+            else:
+                ethnic = "01"
+            if cgrade == 16:
+                lo, hi = cages
+                months = rng.randint(lo, hi + (4 if cb == "03" and rng.random() < 0.03 else 0))
+                year, month = _birth_month(start_year, months)
+            else:
+                r = rng.random()
+                age = cages + (1 if r < 0.02 else -1 if cb == "04" and r < 0.03 else 0)
+                year, month = start_year - age, rng.randint(1, 12)
+            p: dict[str, Any] = {
+                "ClientId": _client_id(rng),
+                "MaHocSinh": f"{province}{(base + n_pupil * step) % 10**8:08d}",
+                "HoTen": _name(rng, gender, minority),
+                "MaDanToc": ethnic,
+                "GioiTinh": _gender(gender, st.gender),
+                "NgaySinh": f"{year}-{month:02d}-{rng.randint(1, 28):02d}T00:00:00.0",
+                "KhoiHoc": _code(str(grade), st.grade),
+                "MaLopHocDn": c["MaLopHoc"],
+            }
+            n_pupil += 1
+            if rng.random() < 0.01:  # left in September, before the 30/9 reference date
+                p["TrangThai"] = 4 if status_int else "04"
+                p["NgayTrangThai"] = _date_between(
+                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
+                )
+            else:
+                p["TrangThai"] = 1 if status_int else "01"
+            disabled = k < n_disabled
+            p["KhuyetTat"] = _flag(disabled, st.flag)
+            if disabled:
+                p["MaLoaiKhuyetTat"] = rng.choices(
+                    ("01", "02", "03", "04", "05", "06"), (20, 25, 10, 15, 20, 10)
+                )[0]
+            checked = rng.random() < 0.95
+            p["KiemTraSucKhoeDinhDuong"] = _flag(checked, st.flag)
+            if checked:
+                weights = (78, 7, 8, 3, 4) if mountain else (88, 3, 3, 1, 5)
+                p["TinhTrangDinhDuong"] = rng.choices(("00", "01", "02", "03", "04"), weights)[0]
+            if cgrade == 17:
+                poor = mountain and (minority or rng.random() < 0.3)
+                p["IsHoTroAnTrua"] = _flag(poor and rng.random() < 0.8, st.flag)
+                if poor and rng.random() < 0.6:
+                    p["HtHoTro"] = 2
+                    p["IsHoTroChiPhiHocTap"] = _flag(rng.random() < 0.7, st.flag)
+                elif rng.random() < 0.03:
+                    p["HtHoTro"] = 3
+                p["IsHocLopMg5T"] = _flag(cb == "06", st.flag)
+            p["IsTuyenMoiMn"] = _flag(rng.random() < (0.5 if cb in ("01", "02", "04") else 0.1), st.flag)
+            pupils.append(p)
+
+    staff = _preschool_staff(rng, plan, st, specs, start_year, minority_share)
+    rooms = _preschool_rooms(rng, plan, specs)
+
+    flag_p = 0.8 if mountain else 0.95
+    info: dict[str, Any] = {
+        "MaTruongHoc": code,
+        "TenTruongHoc": name,
+        "NamHoc": start_year,
+        "MaNhomCapHoc": nhom,
+        "LoaiHinhDaoTao": plan.ownership_code,
+        "LoaiHinhTruong": {"09": "Tư thục", "03": "Dân lập"}.get(plan.ownership_code, "Công lập"),
+        "MaLoaiTruong": plan.category,
+    }
+    standard = None if independent else rng.choices([None, "02", "03"], [5, 4, 1])[0]
+    if standard:
+        info["ChuanQuocGia"] = standard
+    if mountain:
+        info["MaVung"] = rng.choices(["04", "06", "01"], [6, 3, 1])[0]
+        info["MaKhuVuc"] = "04"
+    else:
+        info["MaVung"] = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
+        info["MaKhuVuc"] = "02" if info["MaVung"] == "03" else "03"
+    info["MaTinh"] = province
+    info["MaHuyen"] = d.code
+    info["Hoc2BuoiNgay"] = _flag(two_sessions, st.flag)
+    info["SuDungMayTinhDayHoc"] = _flag(rng.random() < flag_p, st.flag)
+    for f in ("KhaiThacInternetDayHoc", "DienLuoi", "NguonNuocSach", "CongTrinhVeSinh", "CtGdvsDoiTay",
+              "ChuongTrinhGiaoDucCoBan", "KeHoachPhongChongThienTai"):  # fmt: skip
+        info[f] = _flag(rng.random() < flag_p, st.flag)
+    info["SoDiemTruong"] = n_sites
+    info["TongSoHocSinh"] = len(pupils)
+    info["TongSoLopHoc"] = len(classes)
+    info["TongSoCanBo"] = len(staff)
+    payload = {
+        "MaTruongHoc": code,
+        "NamHoc": start_year,
+        "LoaiDongBo": loai_dong_bo,
+        "TruongHocInfo": info,
+        "LstDiemTruongInfo": sites,
+        "LstLopHocInfo": classes,
+        "LstHocSinh": pupils,
+        "LstCanBo": staff,
+        "CoSoVatChat": rooms,
+    }
+    facts = {
+        "name": name,
+        "cap_hoc": cap_hoc,
+        "commune_code": commune_code,
+        "commune_name": commune_name,
+        "principal": staff[0]["TenCanBo"],
+        "standard": standard,
+        "private": plan.private,
+        "category": plan.category,
+    }
+    return payload, facts
+
+
+def _preschool_staff(
+    rng: random.Random,
+    plan: SchoolPlan,
+    st: Styles,
+    specs: list[tuple[str, int, int]],
+    start_year: int,
+    minority_share: float,
+) -> list[dict[str, Any]]:
+    """Principal, vice-principals, teachers (DayNhomLop 02 nhà trẻ / 01 mẫu giáo) and support staff
+    in the positions 01-MN-ĐN rows 157-166 list (accounting, clerical, health, cashier, cooks, guard)."""
+    d = plan.district
+    sc = st.staff_codes
+    with_level = rng.random() < 0.6
+    staff: list[dict[str, Any]] = []
+
+    def person(group: str, position: str | None, age_lo: int, age_hi: int, female_p: float,
+               qualification: tuple[tuple[str, float], ...], teaches: str | None = None) -> None:  # fmt: skip
+        gender = 2 if rng.random() < female_p else 1
+        minority = rng.random() < minority_share * 0.4
+        age = int(rng.triangular(age_lo, age_hi, (age_lo + age_hi) / 2))
+        if plan.private:
+            contract = rng.choices(("03", "04", "01"), (6, 3, 1))[0]
+        elif group == "01":
+            contract = "07"
+        else:
+            contract = rng.choices(
+                ("07", "08", "03", "04"), (60, 10, 15, 15) if group == "03" else (3, 1, 3, 3)
+            )[0]
+        s: dict[str, Any] = {
+            "ClientId": _client_id(rng),
+            "MaCanBo": f"CB{plan.code}{len(staff) + 1:03d}",
+            "TenCanBo": _name(rng, gender, minority),
+            "LoaiCanBo": _code(group, sc),
+        }
+        if position:
+            s["ChucVu"] = position
+        s["LoaiHopDong"] = _code(contract, sc)
+        s["TrinhDoChuyenMonNvCaoNhat"] = _code(_weighted(rng, qualification), sc)
+        s["GioiTinh"] = _gender(gender, st.gender)
+        s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
+        s["MaDanToc"] = d.groups[0] if minority else "01"
+        if with_level:
+            s["CapHoc"] = "01"
+        if teaches:
+            s["DayNhomLop"] = teaches
+        r = rng.random()
+        s["TrangThai"] = _code("04" if age >= 53 and r < 0.3 else ("02" if r < 0.005 else "01"), sc)
+        staff.append(s)
+
+    mgr_q = (("16", 75), ("17", 15), ("02", 8), ("18", 2))
+    n_classes = len(specs)
+    person("01", "01", 35, 55, 0.97, mgr_q)
+    for _ in range(1 if n_classes < 9 else 2 if n_classes < 18 else 3):
+        person("01", "02", 30, 55, 0.97, mgr_q)
+    for band, _, mixed in specs:
+        nursery = MN_BANDS[band][0] == 16
+        n = rng.choice((2, 2, 3)) if nursery else rng.choice((2, 2, 1)) if not mixed else 1
+        for _ in range(n):
+            person("03", None, 20, 55, 0.99, MN_TEACHER_Q, "02" if nursery else "01")
+    positions = ["15"] + ["20"] * max(1, n_classes // 4)
+    if plan.kind not in INDEPENDENT_KINDS:
+        for pos, p in (("16", 0.5), ("11", 0.6), ("25", 0.4), ("31", 0.3), ("17", 0.8)):
+            if rng.random() < p:
+                positions.append(pos)
+        if any(MN_BANDS[b][0] == 16 for b, _, _ in specs) and rng.random() < 0.4:
+            positions.append("21")
+    for pos in positions:
+        person("02", pos, 20, 55, 0.05 if pos == "17" else 0.9, MN_SUPPORT_Q)
+    return staff
+
+
+def _preschool_rooms(
+    rng: random.Random, plan: SchoolPlan, specs: list[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """Rooms by (type, construction, block KhoiHoc 16/17): a room per group/class, support rooms."""
+    mountain = plan.district.mountain
+    entries: dict[tuple[str, str, str], int] = {}
+
+    def add(room: str, construction: str, block: str, n: int) -> None:
+        if n > 0:
+            key = (room, construction, block)
+            entries[key] = entries.get(key, 0) + n
+
+    for grade in (16, 17):
+        n = sum(1 for b, _, _ in specs if MN_BANDS[b][0] == grade)
+        if not n:
+            continue
+        block = str(grade)
+        borrowed = 1 if n > 1 and rng.random() < 0.1 else 0
+        own = n - borrowed
+        solid = round(own * (rng.uniform(0.4, 0.9) if mountain else rng.uniform(0.8, 1.0)))
+        temporary = round((own - solid) * rng.uniform(0, 0.5)) if mountain else 0
+        add("01", "01", block, solid)
+        add("01", "02", block, own - solid - temporary)
+        add("01", "03", block, temporary)
+        add("02", "02", block, borrowed)
+        rooms = (("09", 0.3), ("07", 0.3), ("15", 0.5), ("16", 0.9), ("13", 0.5))
+        if grade == 17:
+            rooms += (("10", 0.05), ("03", 0.3))
+        for room, p in rooms:
+            if rng.random() < (p if plan.kind not in INDEPENDENT_KINDS else p / 3):
+                add(room, "01" if rng.random() < 0.85 else "02", block, 1)
+    return [
+        {"MaLoaiPhong": t, "LoaiCongTrinh": c, "SoLuong": n, "KhoiHoc": b} for (t, c, b), n in entries.items()
+    ]
 
 
 def _pupils(
@@ -824,7 +1189,7 @@ def _registry_row(
         so if so_run else d.phong,
         cap_hoc,
         1,
-        "09" if plan.private else "01",
+        plan.ownership_code,
         facts["category"],
         f"Thôn {rng.randint(1, 20)}, {facts['commune_name']}, {d.name}, {province_name}",
         f"{facts['commune_code']}{rng.randint(1, 20):02d}",

@@ -206,7 +206,10 @@ def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule) -> tuple[str, s
         return "where", _rows_sql(f"({_braces(r.where)})")
     if r.duplicate_of:
         keys = ", ".join(_q(k) for k in r.duplicate_of)
-        present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in r.duplicate_of)
+        # A record missing a required key is not compared; an optional key (e.g. the preschool
+        # block of a rooms entry) may be empty, and empty counts as one more value.
+        required = [k for k in r.duplicate_of if src.field(k).required] or list(r.duplicate_of)
+        present = " AND ".join(f"{_q(k)} IS NOT NULL" for k in required)
         return "duplicate", (
             "SELECT row_id FROM (SELECT row_id, row_number() OVER "
             f"(PARTITION BY school_code, {keys} ORDER BY record_index, row_id) AS occurrence "

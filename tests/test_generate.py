@@ -101,7 +101,7 @@ def _problems(payload: dict[str, Any]) -> set[tuple[str, str | int | None, str]]
     for entity, key, fields in (
         ("class", "LstLopHocInfo", ("MaLopHoc",)),
         ("staff", "LstCanBo", ("MaCanBo",)),
-        ("rooms", "CoSoVatChat", ("MaLoaiPhong", "LoaiCongTrinh")),
+        ("rooms", "CoSoVatChat", ("MaLoaiPhong", "LoaiCongTrinh", "KhoiHoc")),
     ):
         keys = Counter(tuple(r.get(f) for f in fields) for r in payload[key])
         if max(keys.values(), default=0) > 1:
@@ -223,6 +223,8 @@ def test_realism(tmp_path: Path) -> None:
     pupils = [p for payload in payloads for p in payload["LstHocSinh"]]
     girls = sum(_norm(p["GioiTinh"], 2) == "02" for p in pupils) / len(pupils)
     assert 0.40 <= girls <= 0.60
+    # Official ages of general-education grades 1-12 (preschool children are checked below).
+    pupils = [p for p in pupils if int(_norm(p["KhoiHoc"], 2)) <= 12]
     on_age = sum(int(p["NgaySinh"][:4]) == START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils)
     assert on_age / len(pupils) > 0.85
     over_age = sum(int(p["NgaySinh"][:4]) < START_YEAR - (int(_norm(p["KhoiHoc"], 2)) + 5) for p in pupils)
@@ -249,6 +251,39 @@ def test_realism(tmp_path: Path) -> None:
         lst = payload["LstHocSinh"]
         shares.append(sum(p["MaDanToc"] != "01" for p in lst) / len(lst))
     assert min(shares) < 0.05 and max(shares) > 0.2
+
+
+def test_preschools(tmp_path: Path) -> None:
+    """About 38 % of institutions are preschools, of every kind; children's ages fit their group."""
+    _gen(tmp_path, 200, seed=4)
+    payloads = _payloads(tmp_path)
+    groups = Counter(p["TruongHocInfo"]["MaNhomCapHoc"] for p in payloads)
+    preschools = [p for p in payloads if p["TruongHocInfo"]["MaNhomCapHoc"] in ("01", "02", "03", "04", "05")]
+    assert 0.30 <= len(preschools) / len(payloads) <= 0.46
+    assert groups["01"] > groups["02"] > 0 and groups["04"] + groups["05"] > 0
+    assert {_norm(p["TruongHocInfo"]["LoaiHinhDaoTao"], 2) for p in preschools} == {"01", "03", "09"}
+    bands = {"01": (3, 12), "02": (13, 24), "03": (25, 40)}  # some nursery children over 36 months
+    for payload in preschools:
+        classes = {c["MaLopHoc"]: c for c in payload["LstLopHocInfo"]}
+        assert {int(_norm(c["KhoiHoc"], 2)) for c in classes.values()} <= {16, 17}
+        for p in payload["LstHocSinh"]:
+            c = classes[p["MaLopHocDn"]]
+            year, month = int(p["NgaySinh"][:4]), int(p["NgaySinh"][5:7])
+            months = 12 * (START_YEAR - year) + 9 - month
+            if c["LopGhepDoTuoi"]:
+                continue
+            if c["MaNhomTuoiMn"] in bands:
+                lo, hi = bands[c["MaNhomTuoiMn"]]
+                assert lo <= months <= hi, (c["MaNhomTuoiMn"], p["NgaySinh"])
+            else:  # kindergarten bands 04-06: 3, 4, 5 years by birth year (a few a year off)
+                assert abs(START_YEAR - year - (int(c["MaNhomTuoiMn"]) - 1)) <= 1
+        positions = Counter(s.get("ChucVu") for s in payload["LstCanBo"] if _norm(s["LoaiCanBo"], 2) == "02")
+        assert set(positions) <= {"15", "16", "11", "25", "20", "21", "31", "17"}
+        assert all(
+            s.get("DayNhomLop") in ("01", "02")
+            for s in payload["LstCanBo"]
+            if _norm(s["LoaiCanBo"], 2) == "03"
+        )
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,20 @@ SELECT
     -- A multi-level school is counted in the school rows of every level it teaches.
     contains(g.levels, '02') AS teaches_primary,
     contains(g.levels, '03') AS teaches_lower_secondary,
+    -- 01 Mầm non in DS_Cấp: groups 01-05, 19 and the multi-level 16-18 (01-MN-ĐN scope).
+    contains(g.levels, '01') AS teaches_preschool,
     g.top_level,
     -- 02-TH-ĐN has Công lập and Tư thục columns only: every non-public type is Tư thục (issue 2).
     CASE WHEN s.LoaiHinhDaoTao = '01' THEN 'CL' ELSE 'TT' END AS ownership,
+    -- 01-MN-ĐN adds a Dân lập column: DM_LOAI_HINH 03 Dân lập; 02 and 09 are Tư thục (inferred).
+    CASE s.LoaiHinhDaoTao WHEN '01' THEN 'CL' WHEN '03' THEN 'DL' ELSE 'TT' END AS ownership_mn,
+    -- Kind of preschool institution (01-MN-ĐN rows 2, 15, 33, 51-53): DM_NHOM_CAP_HOC 03 nhà trẻ,
+    -- 02 mẫu giáo, 01 mầm non, 04/05/19 independent groups ("cơ sở", not schools); a multi-level
+    -- school with preschool classes (16-18) is counted as a trường mầm non (status: inferred).
+    CASE s.MaNhomCapHoc WHEN '03' THEN 'nursery' WHEN '02' THEN 'kindergarten'
+         WHEN '04' THEN 'independent_nursery' WHEN '05' THEN 'independent_kindergarten'
+         WHEN '19' THEN 'independent_mixed'
+         ELSE CASE WHEN contains(g.levels, '01') THEN 'preschool' END END AS mn_kind,
     -- Form rows 2 and 5: "Trung du, đồng bằng, thành phố" vs "Miền núi, vùng sâu, hải đảo".
     CASE WHEN s.MaVung IN ('01', '02', '03') THEN 'plain'
          WHEN s.MaVung IN ('04', '05', '06') THEN 'mountain' END AS region_group,
@@ -46,7 +57,7 @@ FROM staged s
 LEFT JOIN level_group g ON g.code = s.MaNhomCapHoc;
 
 CREATE OR REPLACE TABLE site AS
-SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group
+SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group, sc.ownership_mn
 FROM stg_site st
 JOIN school sc USING (school_code)
 WHERE st.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'site');
@@ -67,7 +78,12 @@ SELECT
     sc.ownership,
     sc.region_group,
     sc.category AS school_category,
-    sc.specialised_disability AS school_specialised_disability
+    sc.specialised_disability AS school_specialised_disability,
+    -- Preschool (01-MN-ĐN section II): DM_NHOM_TUOI_MN age band of the group/class, and
+    -- LopGhepDoTuoi (0 not mixed, 2/3/4 age bands mixed).
+    c.MaNhomTuoiMn AS age_group,
+    coalesce(TRY_CAST(c.LopGhepDoTuoi AS INTEGER), 0) AS mixed_ages,
+    sc.ownership_mn
 FROM stg_class c
 JOIN school sc USING (school_code)
 LEFT JOIN (SELECT code, CAST(sessions_per_day AS INTEGER) AS sessions_per_day FROM cl_class_session) cs
@@ -80,17 +96,25 @@ WITH staged AS (
     WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
 ),
 -- A class code listed twice is quarantined, so each (school, class_code) is unique here.
-class_of AS (SELECT school_code, class_code, two_sessions, informatics FROM class)
+class_of AS (SELECT school_code, class_code, two_sessions, informatics, semi_boarding FROM class)
 SELECT
     l.school_code,
     l.ClientId AS learner_key,  -- keyed hash, never the school's own identifier
     CASE WHEN l.KhoiHoc BETWEEN '01' AND '12' THEN CAST(l.KhoiHoc AS INTEGER) END AS grade,
+    l.KhoiHoc AS grade_code,  -- DM_KHOI as sent: 16 nhóm trẻ, 17 lớp mẫu giáo
+    l.MaLopHocDn AS class_code,
     l.GioiTinh = '02' AS female,
     -- Ethnic minority: not 01 Kinh and not 55 foreigner (issue 2).
     l.MaDanToc NOT IN ('01', '55') AS ethnic,
     CAST(left(l.NgaySinh, 4) AS INTEGER) AS birth_year,
     -- Age in years = start year of the school year - birth year (GSO definition, forms/NOTES §3.2).
     {start_year} - CAST(left(l.NgaySinh, 4) AS INTEGER) AS age,
+    -- Age in completed months on 30/9 of the start year (01-MN-ĐN rows 97-100, status: inferred):
+    -- ingest keeps the birth date as year and month only, so months = 12 x (start year - birth
+    -- year) + (9 - birth month). Exact for every birth day up to the 30th (30/9 closes the
+    -- month); a child born on the 31st is counted one month older, a day early.
+    12 * ({start_year} - CAST(left(l.NgaySinh, 4) AS INTEGER)) + 9 - CAST(substr(l.NgaySinh, 6, 2) AS INTEGER)
+        AS age_months,
     l.TrangThai AS status,
     TRY_CAST(l.NgayTrangThai AS DATE) AS status_date,
     -- Enrolled on the as-of date: not if a leaving status (transfer out, drop out) is dated on or
@@ -117,9 +141,18 @@ SELECT
     ) AS policy_beneficiary,
     coalesce(c.two_sessions, FALSE) AS class_two_sessions,
     coalesce(c.informatics, FALSE) AS class_informatics,
+    -- Preschool children (01-MN-ĐN section III): lunch in a semi-boarding group/class (LopBanTru),
+    -- health and nutrition check (KiemTraSucKhoeDinhDuong, TinhTrangDinhDuong 00-04), lunch
+    -- support (IsHoTroAnTrua) and tuition support (HtHoTro 2 miễn, 3 giảm học phí).
+    coalesce(c.semi_boarding, FALSE) AS class_semi_boarding,
+    coalesce(l.KiemTraSucKhoeDinhDuong = '1', FALSE) AS health_checked,
+    l.TinhTrangDinhDuong AS nutrition_status,
+    coalesce(l.IsHoTroAnTrua = '1', FALSE) AS lunch_support,
+    l.HtHoTro AS tuition_support,
     sc.ownership,
     sc.region_group,
-    sc.specialised_disability AS school_specialised_disability
+    sc.specialised_disability AS school_specialised_disability,
+    sc.ownership_mn
 FROM staged l
 JOIN school sc USING (school_code)
 LEFT JOIN class_of c ON c.school_code = l.school_code AND c.class_code = l.MaLopHocDn;
@@ -147,7 +180,16 @@ SELECT
     s.TrangThai IN ('01', '04', '07') AS active,
     coalesce(len(string_split(s.LstNhiemVuKiemNhiem, ',')), 0) AS concurrent_duties,
     sc.ownership,
-    sc.region_group
+    sc.region_group,
+    sc.ownership_mn,
+    -- 01-MN-ĐN splits staff into nhà trẻ and mẫu giáo/mầm non (status: inferred): a teacher by
+    -- DayNhomLop (DM_MON_DAY_GV 02 Nhà trẻ, 01 Mẫu giáo); anyone else (and a teacher without it)
+    -- by the school: a nhà trẻ or independent nursery group is 'nursery', every other preschool
+    -- institution 'kindergarten'.
+    CASE WHEN s.LoaiCanBo = '03' AND s.DayNhomLop = '02' THEN 'nursery'
+         WHEN s.LoaiCanBo = '03' AND s.DayNhomLop = '01' THEN 'kindergarten'
+         WHEN sc.mn_kind IN ('nursery', 'independent_nursery') THEN 'nursery'
+         ELSE 'kindergarten' END AS mn_block
 FROM stg_staff s
 JOIN school sc USING (school_code)
 WHERE s.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'staff');
@@ -161,8 +203,27 @@ SELECT
         AS construction,
     CAST(r.SoLuong AS INTEGER) AS room_count,
     sc.ownership,
-    sc.region_group
+    sc.region_group,
+    sc.ownership_mn,
+    -- 01-MN-ĐN section V has a nhà trẻ and a mẫu giáo block: the entry's KhoiHoc (16 / 17,
+    -- edustat extension), else the school's kind as for staff (status: inferred).
+    CASE WHEN r.KhoiHoc = '16' THEN 'nursery' WHEN r.KhoiHoc = '17' THEN 'kindergarten'
+         WHEN sc.mn_kind IN ('nursery', 'independent_nursery') THEN 'nursery'
+         ELSE 'kindergarten' END AS mn_block
 FROM stg_rooms r
 JOIN school sc USING (school_code)
 LEFT JOIN cl_room_type rt ON rt.code = r.MaLoaiPhong
 WHERE r.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'rooms');
+
+-- Preschool group/class sizes (01-MN-ĐN rows 59-66, 73-80): children enrolled on the as-of date
+-- in the group/class (by MaLopHocDn), and of them the disabled ones in inclusive education.
+CREATE OR REPLACE TEMP TABLE _class_children AS
+SELECT school_code, class_code, count(*) AS n_children,
+       count(*) FILTER (WHERE disabled AND NOT school_specialised_disability) AS n_disabled_children
+FROM learner WHERE enrolled GROUP BY ALL;
+
+CREATE OR REPLACE TABLE class AS
+SELECT c.*, coalesce(k.n_children, 0) AS n_children, coalesce(k.n_disabled_children, 0) AS n_disabled_children
+FROM class c LEFT JOIN _class_children k USING (school_code, class_code);
+
+DROP TABLE _class_children;
