@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import catalog, warehouse
+from pipelines import catalog, settings, warehouse
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # The columns of the `cells` table and of cells.csv / cells.parquet (the tidy-output contract).
@@ -55,10 +55,16 @@ def load_codelists(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
-    """Typed record tables (school, site, class, learner, staff, rooms) from validated staging rows."""
+    """Typed record tables (school, site, class, learner, staff, rooms) from validated staging rows,
+    then the end-of-year tables (result, learner_change) and the learner's end-of-year columns."""
     load_codelists(con)
     sql = (SQL_DIR / "entities.sql").read_text(encoding="utf-8")
     con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat()))
+    # The start-of-year date (DN's as-of date) separates "at the start" from "during the year".
+    year_start = date(int(ctx.start_year), *settings.PERIODS["DN"][1:])
+    sql = (SQL_DIR / "results.sql").read_text(encoding="utf-8")
+    con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat(),
+                           year_start=year_start.isoformat()))  # fmt: skip
 
 
 # --- the form compiler -----------------------------------------------------------------------
@@ -311,16 +317,25 @@ def compute_indicators(
     a zero denominator is NULL (not computable), never 0.
     """
     names = {f.form for f in forms}
-    defs = [
-        (i.id, i.form, i.name_vi, i.name_en, i.status, *i.numerator, *(i.denominator or (None, None)))
-        for i in catalog.indicators()
-        if i.form in names
-    ]
+    chosen = [i for i in catalog.indicators() if i.form in names]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
-        "name_en VARCHAR, status VARCHAR, num_row INTEGER, num_col VARCHAR, den_row INTEGER, den_col VARCHAR)"
+        "name_en VARCHAR, status VARCHAR, is_ratio BOOLEAN)"
     )
-    warehouse.insert_rows(con, "_indicators", defs)
+    warehouse.insert_rows(
+        con,
+        "_indicators",
+        [(i.id, i.form, i.name_vi, i.name_en, i.status, bool(i.denominator)) for i in chosen],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _indicator_cells (indicator_id VARCHAR, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
+    )
+    warehouse.insert_rows(
+        con,
+        "_indicator_cells",
+        [(i.id, side, row, col) for i in chosen for side, cells in (("num", i.numerator), ("den", i.denominator))
+         for row, col in cells],
+    )  # fmt: skip
     columns = ", ".join(f"{c} {'DOUBLE' if c == 'value' else 'BIGINT' if c in ('numerator', 'denominator') else 'VARCHAR'}"
                         for c in INDICATOR_COLUMNS)  # fmt: skip
     con.execute(f"CREATE TABLE IF NOT EXISTS indicators ({columns})")
@@ -330,19 +345,20 @@ def compute_indicators(
         INSERT INTO indicators
         WITH c AS (SELECT * FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
         units AS (SELECT DISTINCT form, level, unit_code FROM c),
-        valued AS (
-            SELECT i.*, u.level, u.unit_code, coalesce(n.value, 0) AS num,
-                   CASE WHEN i.den_row IS NOT NULL THEN coalesce(d.value, 0) END AS den
+        sides AS (
+            SELECT i.indicator_id, u.level, u.unit_code,
+                   coalesce(sum(CASE WHEN ic.side = 'num' THEN c.value END), 0) AS num,
+                   coalesce(sum(CASE WHEN ic.side = 'den' THEN c.value END), 0) AS den
             FROM _indicators i JOIN units u USING (form)
-            LEFT JOIN c AS n ON n.form = i.form AND n.level = u.level AND n.unit_code = u.unit_code
-                AND n.row_code = i.num_row AND n.col_key = i.num_col
-            LEFT JOIN c AS d ON d.form = i.form AND d.level = u.level AND d.unit_code = u.unit_code
-                AND d.row_code = i.den_row AND d.col_key = i.den_col
+            JOIN _indicator_cells ic USING (indicator_id)
+            LEFT JOIN c ON c.form = i.form AND c.level = u.level AND c.unit_code = u.unit_code
+                AND c.row_code = ic.row_code AND c.col_key = ic.col_key
+            GROUP BY ALL
         )
-        SELECT '{ctx.school_year}', '{ctx.period}', form, indicator_id, name_vi, name_en, status, level, unit_code,
-               num, den,
-               CASE WHEN den_row IS NULL THEN num WHEN den > 0 THEN round(num / den, 2) END
-        FROM valued
+        SELECT '{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status,
+               s.level, s.unit_code, s.num, CASE WHEN i.is_ratio THEN s.den END,
+               CASE WHEN NOT i.is_ratio THEN s.num WHEN s.den > 0 THEN round(s.num / s.den, 2) END
+        FROM sides s JOIN _indicators i USING (indicator_id)
         """
     )
     return warehouse.scalar(

@@ -18,7 +18,8 @@ import yaml
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 FIELD_TYPES = {"string", "integer", "number", "code", "flag", "date", "subject_list", "code_list"}
-ENTITIES = ("school", "site", "class", "learner", "staff", "rooms")
+# "result" (end-of-year results, LstKetQuaHocTap) comes last: the `files` table adds its count column at the end.
+ENTITIES = ("school", "site", "class", "learner", "staff", "rooms", "result")
 _RELATION = re.compile(r"^\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*(=|<=|>=)\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*$")
 
 
@@ -333,15 +334,24 @@ def forms_for(regime: str, period: str) -> tuple[Form, ...]:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A national indicator read off a form's cells: numerator / denominator, or a count."""
+    """A national indicator read off a form's cells: sum(numerator cells) / sum(denominator cells),
+    or a count when it has no denominator. A cell is (row code, column key)."""
 
     id: str
     form: str
     name_vi: str
     name_en: str
-    numerator: tuple[int, str]  # (row code, column key)
-    denominator: tuple[int, str] | None = None
+    numerator: tuple[tuple[int, str], ...]
+    denominator: tuple[tuple[int, str], ...] = ()
     status: str = "sourced"
+
+
+def _cells(value: Any) -> tuple[tuple[int, str], ...]:
+    """[37, T.all] (one cell) or [[124, T.all], [157, T.all]] (a sum of cells)."""
+    if not value:
+        return ()
+    items = value if isinstance(value[0], list) else [value]
+    return tuple((int(row), str(col)) for row, col in items)
 
 
 @cache
@@ -351,14 +361,13 @@ def indicators(regime: str = "tt24") -> tuple[Indicator, ...]:
     for path in sorted((SCHEMAS / "indicators").glob("*.yaml")):
         for raw in _load_yaml(path)["indicators"]:
             raw = dict(raw)
-            raw["numerator"] = tuple(raw["numerator"])
-            if raw.get("denominator"):
-                raw["denominator"] = tuple(raw["denominator"])
+            raw["numerator"] = _cells(raw.get("numerator"))
+            raw["denominator"] = _cells(raw.get("denominator"))
             ind = _build(Indicator, raw, f"{path.name} indicator {raw.get('id')}")
             f = form(regime, ind.form)
             printed = {(r.code, c.key) for r in f.cell_rows for c in f.columns_for(r)}
-            for cell in (ind.numerator, ind.denominator):
-                if cell is not None and cell not in printed:
+            for cell in ind.numerator + ind.denominator:
+                if cell not in printed:
                     raise CatalogError(f"{path.name} {ind.id}: {ind.form} prints no cell {cell}")
             out.append(ind)
     return tuple(out)

@@ -21,10 +21,41 @@ def _say(message: str) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines import generate
 
-    summary = generate.generate_province(args.province, args.school_year, args.period, args.schools,
-                                         args.seed, Path(args.out), args.defect_rate)  # fmt: skip
+    out = Path(args.out)
+    if args.period == "CN" and args.from_dn:
+        return _generate_end_of_year(Path(args.from_dn), out, args.seed)
+    if args.from_dn:
+        _say("Lỗi / error: --from-dn chỉ dùng với --period CN / --from-dn goes with --period CN only")
+        return 2
+    missing = [
+        f"--{n.replace('_', '-')}" for n in ("province", "school_year", "schools") if getattr(args, n) is None
+    ]
+    if missing:
+        _say(f"Lỗi / error: thiếu / missing {', '.join(missing)}")
+        return 2
+    # The end of year derives from a start-of-year province: generate it first (into OUT/DN).
+    dn_out = out / "DN" if args.period == "CN" else out
+    summary = generate.generate_province(args.province, args.school_year, "DN", args.schools, args.seed,
+                                         dn_out, args.defect_rate)  # fmt: skip
     print(f"Đã tạo / generated: {summary.n_schools} trường / schools, {summary.n_learners} học sinh / learners, "
-          f"{summary.n_defects} lỗi cài sẵn / injected defects → {Path(args.out).resolve()}")  # fmt: skip
+          f"{summary.n_defects} lỗi cài sẵn / injected defects → {dn_out.resolve()}")  # fmt: skip
+    if args.period == "CN":
+        return _generate_end_of_year(dn_out, out, args.seed)
+    return 0
+
+
+def _generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> int:
+    from pipelines import generate_eoy
+
+    try:
+        s = generate_eoy.generate_end_of_year(dn_dir, out, seed)
+    except (FileNotFoundError, ValueError) as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    print(f"Đã tạo cuối năm / generated end of year: {s.n_schools} trường / schools, {s.n_learners} học sinh / "
+          f"learners ({s.n_transfers_in} chuyển đến / in, {s.n_transfers_out} chuyển đi / out, {s.n_dropouts} "
+          f"bỏ học / dropouts), {s.n_results} kết quả / results, {s.n_skipped} tệp bỏ qua / files skipped "
+          f"→ {out.resolve()}")  # fmt: skip
     return 0
 
 
@@ -90,10 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="tạo tỉnh mẫu / generate a synthetic province")
-    g.add_argument("--province", required=True, help="mã tỉnh 2 chữ số / 2-digit province code, e.g. 66")
-    g.add_argument("--school-year", required=True, help="e.g. 2024-2025")
-    g.add_argument("--period", default="DN", choices=["DN"])
-    g.add_argument("--schools", type=int, required=True)
+    # --province, --school-year and --schools are needed unless the end of year (--period CN)
+    # derives from an existing start-of-year province (--from-dn).
+    g.add_argument("--province", help="mã tỉnh 2 chữ số / 2-digit province code, e.g. 66")
+    g.add_argument("--school-year", help="e.g. 2024-2025")
+    g.add_argument("--period", default="DN", choices=["DN", "CN"],
+                   help="CN: the end of year of a DN province (--from-dn DIR, or generated into OUT/DN)")  # fmt: skip
+    g.add_argument(
+        "--from-dn", help="CN: folder of a generated start-of-year province (registry.xlsx, inbox/)"
+    )
+    g.add_argument("--schools", type=int)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--defect-rate", type=float, default=0.0, help="share of schools given one defect")
     g.add_argument("--out", required=True)
@@ -101,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="ingest, validate, aggregate, export one period")
     r.add_argument("--school-year", required=True)
-    r.add_argument("--period", default="DN", choices=["DN"])
+    r.add_argument("--period", default="DN", choices=["DN", "CN"], help="DN start of year, CN end of year")
     r.add_argument("--registry", required=True, help="registry.xlsx (school-import template)")
     r.add_argument("--inbox", required=True, help="folder of school JSON files")
     r.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")

@@ -515,7 +515,7 @@ def _write_sheet(
 
     # Title block.
     provisional = form.status != "official"
-    as_of = form.as_of_vi.format(start_year=start_year)
+    as_of = form.as_of_vi.format(start_year=start_year, end_year=start_year + 1)
     code = f"Biểu số\n{form.code_printed}"  # two lines: column A is narrow
     if lay.title_block:
         top = [

@@ -24,7 +24,8 @@ import pyarrow as pa
 
 from pipelines import catalog, warehouse
 
-PERIOD_SYNC_TYPE = {"DN": 1}  # LoaiDongBo: 1 = start of year (sync spec 2020)
+# LoaiDongBo (sync spec 2020): 1 = start of year (DN), 2 = changes during the year (CN, end of year).
+PERIOD_SYNC_TYPE = {"DN": 1, "CN": 2}
 _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d/%m/%Y")
 _BATCH_ROWS = 50_000
 
@@ -310,6 +311,10 @@ def _record_files(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], r
         + ", ".join(f"n_{e} INTEGER" for e in entities)
         + ")"
     )
+    # A warehouse made before an entity was added lacks its count column (added at the end, as
+    # catalog.ENTITIES lists new entities last).
+    for e in entities:
+        con.execute(f"ALTER TABLE files ADD COLUMN IF NOT EXISTS n_{e} INTEGER")
     now = datetime.now()
     warehouse.insert_rows(
         con,

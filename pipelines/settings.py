@@ -13,14 +13,16 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
 KEY_ENV = "EDUSTAT_PSEUDONYM_KEY"
-PERIODS = {"DN": (9, 30)}  # start of year: data as of 30/9 of the start year (TT 24/2018)
+# Period -> (years after the start year, month, day) of its as-of date (TT 24/2018):
+# DN start of year, data as of 30/9 of the start year; CN end of year, as of 31/5 of the end year.
+PERIODS = {"DN": (0, 9, 30), "CN": (1, 5, 31)}
 
 
 @dataclass(frozen=True)
 class Settings:
     school_year: str  # "2024-2025"
     start_year: int
-    period: str  # "DN"
+    period: str  # "DN" | "CN"
     regime: str  # "tt24"
     registry: Path
     inbox: Path
@@ -32,8 +34,8 @@ class Settings:
 
     @property
     def as_of(self) -> date:
-        month, day = PERIODS[self.period]
-        return date(self.start_year, month, day)
+        years, month, day = PERIODS[self.period]
+        return date(self.start_year + years, month, day)
 
 
 def parse_school_year(text: str) -> int:
@@ -65,7 +67,9 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
             out: Path | None = None, run_id: str | None = None, processes: int = 2) -> Settings:  # fmt: skip
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
-        raise ValueError(f"kỳ báo cáo {period!r} chưa hỗ trợ (chỉ DN) / period not supported (only DN)")
+        raise ValueError(
+            f"kỳ báo cáo {period!r} chưa hỗ trợ (chỉ DN, CN) / period not supported (only DN, CN)"
+        )
     warehouse = Path(warehouse or DEFAULT_WAREHOUSE).resolve()
     out = Path(out or DATA_DIR / "output" / school_year / period).resolve()
     # TT 25/2024 replaced TT 24 from 9/2/2025; its forms are not public yet, so every period is

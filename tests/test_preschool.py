@@ -267,3 +267,20 @@ def test_golden_workbook(cells, tmp_path):
     if os.environ.get("EDUSTAT_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(dump, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert dump == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_preschool_indicators_sum_their_rows(settings, cells):
+    """1104 (nursery managers, teachers and staff) = r124 + r157 + r168; 1201 = r15 + r33."""
+    from pipelines import warehouse
+
+    def so(row, col):
+        return sum(v for (lv, _, r, c), v in cells.items() if lv == "so" and r == row and c == col)
+
+    with warehouse.connect(settings.warehouse) as con:
+        got = dict(
+            con.execute(
+                "SELECT indicator_id, numerator FROM indicators WHERE level = 'so' AND indicator_id IN ('1104', '1201')"
+            ).fetchall()
+        )
+    assert got["1104"] == so(124, "T.all") + so(157, "T.all") + so(168, "T.all") > 0
+    assert got["1201"] == so(15, "T") + so(33, "T") > 0

@@ -1,0 +1,294 @@
+"""Derive a seeded end-of-year (CN) province from a generated start-of-year (DN) one.
+
+Reads what `pipelines.generate.generate_province` wrote (registry.xlsx, inbox/*.json) and writes
+the same schools and pupils as they stand on 31/5 of the end year (LoaiDongBo 2, "changes during
+the year"): some pupils transferred out or dropped out during the year (TrangThai 04/08, 05/09
+with NgayTrangThai between 1/10 and 31/5, and a dropout reason), a few new pupils transferred in
+(02/06), and one end-of-year result (LstKetQuaHocTap, docs/input-contract.md) for every pupil
+enrolled on 31/5. Every random draw comes from one `random.Random(seed)`: the same DN province and
+seed give the same files. Malformed input files are skipped.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+LOAI_DONG_BO = 2  # changes during the year (sync spec 2020): the end-of-year period CN
+ARRIVING = {"02", "03", "06", "07", "10"}
+LEAVING = {"04", "05", "08", "09", "11", "12"}
+# Share of the pupils enrolled at the start who transfer out / drop out during the year, and of
+# new pupils transferred in (per pupil at the start), by level: TH, THCS, THPT.
+RATES = {
+    "TH": {"out": 0.012, "dropout": 0.003, "in": 0.012},
+    "THCS": {"out": 0.012, "dropout": 0.012, "in": 0.010},
+    "THPT": {"out": 0.010, "dropout": 0.020, "in": 0.008},
+}
+SUMMER_LEAVERS = 0.002  # leave in the summer after 31/5: still counted at the end, with a result
+NOT_ASSESSED = 0.003  # enrolled on 31/5 without a result (e.g. disabled pupils assessed apart)
+DROPOUT_REASONS = (
+    ("01", 25), ("02", 25), ("03", 10), ("04", 2), ("05", 1), ("06", 15), ("07", 3), ("08", 10),
+    ("09", 6), ("10", 3),
+)  # fmt: skip
+# TT 27/2020 overall result (primary) and TT 22/2021 learning / conduct results (secondary).
+PRIMARY_RESULTS = (("HTXS", 0.22), ("HTT", 0.33), ("HT", 0.43), ("CHT", 0.02))
+LEARNING_RESULTS = (("1", 0.25), ("2", 0.40), ("3", 0.31), ("4", 0.04))
+CONDUCT_RESULTS = (("1", 0.82), ("2", 0.13), ("3", 0.045), ("4", 0.005))
+REPEAT_SHARE = 0.5  # of pupils not reaching the pass level: repeat now; the others are re-assessed in summer
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Dương")
+MIDDLE = {1: ("Văn", "Đức", "Minh", "Quang", "Hữu"), 2: ("Thị", "Ngọc", "Thu", "Minh", "Khánh")}
+GIVEN = {1: ("An", "Bình", "Dũng", "Hải", "Hùng", "Khoa", "Long", "Nam", "Phúc", "Tuấn"),
+         2: ("Anh", "Chi", "Hà", "Hoa", "Lan", "Linh", "Mai", "Ngọc", "Trang", "Vy")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EndOfYearSummary:
+    n_schools: int
+    n_learners: int
+    n_transfers_in: int
+    n_transfers_out: int
+    n_dropouts: int
+    n_results: int
+    n_skipped: int  # input files that could not be read
+    out: Path
+    registry: Path
+    inbox: Path
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _code(value: Any) -> str | None:
+    """A code as sent (1, "1", "01", 1.0) → two-digit text; None if it is not a number."""
+    try:
+        return f"{int(float(str(value))):02d}"
+    except (TypeError, ValueError):
+        return None
+
+
+def _grade(pupil: dict[str, Any]) -> int | None:
+    """The general-education grade 1-12 of a pupil, else None (preschool, GDTX, malformed)."""
+    code = _code(pupil.get("KhoiHoc"))
+    return int(code) if code and 1 <= int(code) <= 12 else None
+
+
+def _date(value: Any) -> dt.date | None:
+    text = str(value or "")
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})", text) or re.fullmatch(r"(\d{2})/(\d{2})/(\d{4})", text)
+    if not m:
+        return None
+    y, mo, d = (m.group(1), m.group(2), m.group(3)) if "-" in text else (m.group(3), m.group(2), m.group(1))
+    try:
+        return dt.date(int(y), int(mo), int(d))
+    except ValueError:
+        return None
+
+
+def enrolled_on(pupil: dict[str, Any], day: dt.date) -> bool:
+    """The pipeline's rule (entities.sql `enrolled`): not if a leaving status is dated on or before
+    the day, nor an arriving status after it; a status without a readable date changes nothing."""
+    status, date = _code(pupil.get("TrangThai")), _date(pupil.get("NgayTrangThai"))
+    if date is None:
+        return True
+    return not ((status in LEAVING and date <= day) or (status in ARRIVING and date > day))
+
+
+def _level(grade: int) -> str:
+    return "TH" if grade <= 5 else "THCS" if grade <= 9 else "THPT"
+
+
+def _pick(rng: random.Random, items: tuple[tuple[str, float], ...]) -> str:
+    return rng.choices([c for c, _ in items], [w for _, w in items])[0]
+
+
+def _day(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:
+    return dt.date.fromordinal(rng.randint(lo.toordinal(), hi.toordinal()))
+
+
+def _stamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00.0"
+
+
+def _status(code: str, like: Any) -> Any:
+    """The status in the style of the school's file (integers or two-digit strings)."""
+    return int(code) if isinstance(like, int) else code
+
+
+def _client_id(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# ---------------------------------------------------------------- one school
+
+
+def _changes(
+    rng: random.Random, pupils: list[dict[str, Any]], start: dt.date, end: dt.date
+) -> dict[str, int]:
+    """Transfers out and dropouts during the year, in place, among pupils studying since the start."""
+    semester_2 = dt.date(end.year, 1, 16)  # semester 1 ends mid-January
+    counts = {"out": 0, "dropout": 0}
+    for p in pupils:
+        grade = _grade(p)
+        if grade is None or _code(p.get("TrangThai")) != "01":
+            continue
+        rates = RATES[_level(grade)]
+        r = rng.random()
+        if r < rates["out"] + rates["dropout"]:
+            kind = "out" if r < rates["out"] else "dropout"
+            day = _day(rng, start + dt.timedelta(days=1), end)
+            first = day < semester_2
+            code = {
+                ("out", True): "04",
+                ("out", False): "08",
+                ("dropout", True): "05",
+                ("dropout", False): "09",
+            }[(kind, first)]
+            p["TrangThai"] = _status(code, p.get("TrangThai"))
+            p["NgayTrangThai"] = _stamp(day)
+            if kind == "dropout":
+                p["MaLyDoThoiHoc"] = _pick(rng, DROPOUT_REASONS)
+            counts[kind] += 1
+        elif r < rates["out"] + rates["dropout"] + SUMMER_LEAVERS:
+            # Leaves in the summer after 31/5: counted at the end, with a result.
+            code = rng.choice(("11", "12"))
+            p["TrangThai"] = _status(code, p.get("TrangThai"))
+            p["NgayTrangThai"] = _stamp(_day(rng, end + dt.timedelta(days=5), dt.date(end.year, 8, 15)))
+            if code == "12":
+                p["MaLyDoThoiHoc"] = _pick(rng, DROPOUT_REASONS)
+    return counts
+
+
+def _arrivals(
+    rng: random.Random, pupils: list[dict[str, Any]], start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
+    """New pupils transferred in during the year, each into the class of a pupil of its grade."""
+    semester_2 = dt.date(end.year, 1, 16)
+    taken = {str(p.get("MaHocSinh")) for p in pupils}
+    province = next((str(p["MaHocSinh"])[:2] for p in pupils if p.get("MaHocSinh")), "00")
+    new = []
+    for p in list(pupils):
+        grade = _grade(p)
+        if grade is None or _code(p.get("TrangThai")) != "01" or rng.random() >= RATES[_level(grade)]["in"]:
+            continue
+        gender = 2 if rng.random() < 0.485 else 1
+        code = f"{province}{rng.randrange(10**8):08d}"
+        while code in taken:
+            code = f"{province}{rng.randrange(10**8):08d}"
+        taken.add(code)
+        day = _day(rng, start + dt.timedelta(days=1), end)
+        status = "02" if day < semester_2 else "06"
+        like = p.get("TrangThai")
+        new.append({
+            "ClientId": _client_id(rng),
+            "MaHocSinh": code,
+            "HoTen": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}",
+            "MaDanToc": p.get("MaDanToc") if rng.random() < 0.5 else "01",
+            "GioiTinh": gender if isinstance(p.get("GioiTinh"), int) else f"{gender:02d}",
+            "NgaySinh": p.get("NgaySinh"),
+            "KhoiHoc": p.get("KhoiHoc"),
+            "MaLopHocDn": p.get("MaLopHocDn"),
+            "TrangThai": _status(status, like),
+            "NgayTrangThai": _stamp(day),
+            "LoaiNhapHoc": 1 if isinstance(like, int) else "1",
+            "KhuyetTat": 0,
+        })  # fmt: skip
+    return new
+
+
+def _result(rng: random.Random, client_id: str, grade: int) -> dict[str, Any]:
+    """One pupil's end-of-year result: TT 27/2020 (primary) or TT 22/2021 (secondary)."""
+    if grade <= 5:
+        learning = _pick(rng, PRIMARY_RESULTS)
+        failed, entry = learning == "CHT", {"ClientId": client_id, "KetQuaHocTap": learning}
+    else:
+        learning, conduct = _pick(rng, LEARNING_RESULTS), _pick(rng, CONDUCT_RESULTS)
+        failed = learning == "4" or conduct == "4"
+        entry = {"ClientId": client_id, "KetQuaHocTap": int(learning), "RenLuyen": int(conduct)}
+    promotion = (2 if rng.random() < REPEAT_SHARE else 3) if failed else 1
+    entry["LenLop"] = promotion
+    if grade == 5:
+        entry["HoanThanhChuongTrinh"] = int(promotion == 1)
+    if grade == 9:
+        entry["TotNghiep"] = int(promotion == 1)
+    return entry
+
+
+def _results(rng: random.Random, pupils: list[dict[str, Any]], end: dt.date) -> list[dict[str, Any]]:
+    results, seen = [], set()
+    for p in pupils:
+        grade, client_id = _grade(p), p.get("ClientId")
+        if grade is None or not client_id or client_id in seen or not enrolled_on(p, end):
+            continue
+        seen.add(client_id)
+        if rng.random() < NOT_ASSESSED:
+            continue
+        results.append(_result(rng, client_id, grade))
+    return results
+
+
+# ---------------------------------------------------------------- the province
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("LstHocSinh"), list):
+        return None
+    info = payload.get("TruongHocInfo") if isinstance(payload.get("TruongHocInfo"), dict) else {}
+    year = payload.get("NamHoc") or info.get("NamHoc")
+    if not str(year or "").isdigit() or not (payload.get("MaTruongHoc") or info.get("MaTruongHoc")):
+        return None
+    return payload
+
+
+def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary:
+    """Write out/registry.xlsx (a copy) and out/inbox/<MaTruongHoc>_<NamHoc>_2.json from dn_dir."""
+    dn_dir, out = Path(dn_dir), Path(out)
+    registry = dn_dir / "registry.xlsx"
+    if not registry.is_file():
+        raise FileNotFoundError(f"no registry.xlsx in {dn_dir}")
+    if out.resolve() == dn_dir.resolve():
+        raise ValueError(f"the end-of-year folder must differ from the start-of-year one ({dn_dir})")
+    inbox = out / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry, out / "registry.xlsx")
+    rng = random.Random(seed)
+    n_schools = n_learners = n_in = n_out = n_dropouts = n_results = n_skipped = 0
+    for path in sorted(p for p in (dn_dir / "inbox").glob("*.json") if p.is_file()):
+        # One child generator per file, drawn in order: a school depends on the seed and its place.
+        school_rng = random.Random(rng.getrandbits(64))
+        source = _read(path)
+        if source is None:
+            n_skipped += 1
+            continue
+        payload = copy.deepcopy(source)
+        info = payload.get("TruongHocInfo") or {}
+        code = str(payload.get("MaTruongHoc") or info.get("MaTruongHoc"))
+        start_year = int(payload.get("NamHoc") or info.get("NamHoc"))
+        start, end = dt.date(start_year, 9, 30), dt.date(start_year + 1, 5, 31)
+        payload["LoaiDongBo"] = LOAI_DONG_BO
+        pupils = [p for p in payload["LstHocSinh"] if isinstance(p, dict)]
+        counts = _changes(school_rng, pupils, start, end)
+        arrivals = _arrivals(school_rng, pupils, start, end)
+        payload["LstHocSinh"] = payload["LstHocSinh"] + arrivals
+        payload["LstKetQuaHocTap"] = _results(school_rng, payload["LstHocSinh"], end)
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=False)
+        (inbox / f"{code}_{start_year}_{LOAI_DONG_BO}.json").write_text(text, encoding="utf-8", newline="\n")
+        n_schools += 1
+        n_learners += len(payload["LstHocSinh"])
+        n_in += len(arrivals)
+        n_out += counts["out"]
+        n_dropouts += counts["dropout"]
+        n_results += len(payload["LstKetQuaHocTap"])
+    return EndOfYearSummary(n_schools, n_learners, n_in, n_out, n_dropouts, n_results, n_skipped, out,
+                            out / "registry.xlsx", inbox)  # fmt: skip

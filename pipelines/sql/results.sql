@@ -1,0 +1,89 @@
+-- End-of-year tables (period CN), run by aggregate.build_entity_tables after entities.sql.
+-- Parameters: {run_id}, {start_year}, {as_of} (the run's as-of date: 31/5 of the end year for CN,
+-- 30/9 of the start year for DN) and {year_start} (30/9 of the start year: the start-of-year date).
+-- Every derivation here is edustat's reading of the inferred end-of-year forms (status: inferred).
+-- In a start-of-year run stg_result is empty and no status falls between the two dates, so the
+-- columns added to `learner` are empty (false / NULL) there.
+
+-- Results (LstKetQuaHocTap) that passed validation, each with its pupil's attributes. A result of
+-- a pupil who is not in the typed learner table (unknown or quarantined pupil) is left out.
+CREATE OR REPLACE TABLE result AS
+WITH staged AS (
+    SELECT * FROM stg_result
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'result')
+)
+SELECT
+    r.school_code,
+    r.ClientId AS learner_key,
+    r.KetQuaHocTap AS learning,  -- result_learning: HTXS/HTT/HT/CHT (TH) or 1-4 (THCS, THPT)
+    r.RenLuyen AS conduct,  -- result_conduct: 1-4 (THCS, THPT)
+    r.LenLop AS promotion,  -- promotion: 1 lên lớp, 2 lưu ban, 3 rèn luyện / kiểm tra lại trong hè
+    -- The flags count only in the grade they belong to (the validation warns otherwise).
+    coalesce(r.HoanThanhChuongTrinh = '1', FALSE) AND l.grade = 5 AS completed_primary,
+    coalesce(r.TotNghiep = '1', FALSE) AND l.grade = 9 AS graduated_lower_secondary,
+    l.grade,
+    l.female,
+    l.ethnic,
+    l.ownership,
+    l.region_group,
+    l.status,
+    l.status_date,
+    l.enrolled
+FROM staged r
+JOIN learner l ON l.school_code = r.school_code AND l.learner_key = r.ClientId;
+
+-- Changes during the school year: a status dated after the start-of-year date and on or before
+-- the as-of date (DM_TRANG_THAI_HOC_SINH: 02/06/10 chuyển đến, 03/07 nghỉ học xin học lại,
+-- 04/08/11 chuyển đi, 05/09/12 thôi học). The status's own date decides, not its kỳ/hè label.
+-- The dropout reason (MaLyDoThoiHoc) is read from the validated staging row of the pupil (a
+-- pupil's ClientId is unique in a school once duplicates are quarantined).
+CREATE OR REPLACE TABLE learner_change AS
+WITH staged AS (
+    SELECT school_code, ClientId, MaLyDoThoiHoc FROM stg_learner
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
+)
+SELECT
+    l.school_code,
+    l.learner_key,
+    CASE WHEN l.status IN ('02', '06', '10') THEN 'transfer_in'
+         WHEN l.status IN ('03', '07') THEN 'readmitted'
+         WHEN l.status IN ('04', '08', '11') THEN 'transfer_out'
+         WHEN l.status IN ('05', '09', '12') THEN 'dropout' END AS change,
+    l.status_date AS change_date,
+    CASE WHEN l.status IN ('05', '09', '12') THEN s.MaLyDoThoiHoc END AS dropout_reason,
+    l.grade,
+    l.female,
+    l.ethnic,
+    l.ownership,
+    l.region_group,
+    l.status
+FROM learner l
+LEFT JOIN staged s ON s.school_code = l.school_code AND s.ClientId = l.learner_key
+WHERE l.status <> '01'
+  AND l.status_date > DATE '{year_start}' AND l.status_date <= DATE '{as_of}';
+
+-- The learner table with the end-of-year attributes the CN forms count by. Enrolled at the start
+-- of the year: the rule of `enrolled` (entities.sql) applied to 30/9 of the start year, so
+-- start + arrivals (transfers in, re-admissions) = end + transfers out + dropouts holds pupil by
+-- pupil. A pupil is assessed when enrolled at the as-of date with a result.
+CREATE OR REPLACE TEMP TABLE _learner_eoy AS
+SELECT
+    l.*,
+    NOT coalesce(
+        (l.status IN ('04', '05', '08', '09', '11', '12') AND l.status_date <= DATE '{year_start}')
+        OR (l.status IN ('02', '03', '06', '07', '10') AND l.status_date > DATE '{year_start}'), FALSE
+    ) AS enrolled_start,
+    c.change AS year_change,
+    c.dropout_reason,
+    coalesce(l.enrolled AND r.learner_key IS NOT NULL, FALSE) AS assessed,
+    CASE WHEN l.enrolled THEN r.learning END AS result_learning,
+    CASE WHEN l.enrolled THEN r.conduct END AS result_conduct,
+    CASE WHEN l.enrolled THEN r.promotion END AS result_promotion,
+    coalesce(l.enrolled AND r.completed_primary, FALSE) AS completed_primary,
+    coalesce(l.enrolled AND r.graduated_lower_secondary, FALSE) AS graduated_lower_secondary
+FROM learner l
+LEFT JOIN learner_change c ON c.school_code = l.school_code AND c.learner_key = l.learner_key
+LEFT JOIN result r ON r.school_code = l.school_code AND r.learner_key = l.learner_key;
+
+CREATE OR REPLACE TABLE learner AS SELECT * FROM _learner_eoy;
+DROP TABLE _learner_eoy;
