@@ -157,9 +157,10 @@ def compile_form(form: catalog.Form, columns: dict[str, list[str]]) -> str:
 def entity_columns(con: duckdb.DuckDBPyConnection, form: catalog.Form) -> dict[str, list[str]]:
     """Columns of each typed entity table; the school table also has the form's school attributes."""
     found: dict[str, list[str]] = defaultdict(list)
+    tables = ", ".join(f"'{e}'" for e in catalog.ENTITIES)
     for table, column in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN "
-        "('school', 'site', 'class', 'learner', 'staff', 'rooms') AND NOT internal ORDER BY column_index"
+        f"SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN ({tables}) "
+        "AND NOT internal ORDER BY column_index"
     ).fetchall():
         found[table].append(column)
     found["school"] += [a.name for a in form.school_attributes]
@@ -320,12 +321,12 @@ def compute_indicators(
     chosen = [i for i in catalog.indicators() if i.form in names]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
-        "name_en VARCHAR, status VARCHAR, is_ratio BOOLEAN)"
+        "name_en VARCHAR, status VARCHAR, is_ratio BOOLEAN, scale DOUBLE)"
     )
     warehouse.insert_rows(
         con,
         "_indicators",
-        [(i.id, i.form, i.name_vi, i.name_en, i.status, bool(i.denominator)) for i in chosen],
+        [(i.id, i.form, i.name_vi, i.name_en, i.status, bool(i.denominator), float(i.scale)) for i in chosen],
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicator_cells (indicator_id VARCHAR, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
@@ -357,7 +358,7 @@ def compute_indicators(
         )
         SELECT '{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status,
                s.level, s.unit_code, s.num, CASE WHEN i.is_ratio THEN s.den END,
-               CASE WHEN NOT i.is_ratio THEN s.num WHEN s.den > 0 THEN round(s.num / s.den, 2) END
+               CASE WHEN NOT i.is_ratio THEN s.num WHEN s.den > 0 THEN round(s.num * i.scale / s.den, 2) END
         FROM sides s JOIN _indicators i USING (indicator_id)
         """
     )

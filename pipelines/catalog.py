@@ -344,6 +344,7 @@ class Indicator:
     numerator: tuple[tuple[int, str], ...]
     denominator: tuple[tuple[int, str], ...] = ()
     status: str = "sourced"
+    scale: float = 1  # 100 for a rate in per cent
 
 
 def _cells(value: Any) -> tuple[tuple[int, str], ...]:

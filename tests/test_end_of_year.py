@@ -340,3 +340,18 @@ def test_cli_generates_the_end_of_year(tmp_path, capsys):
         cli.main(["generate", "--period", "DN", "--out", str(tmp_path / "x")]) == 2
     )  # DN needs the province
     assert "Đã tạo cuối năm" in capsys.readouterr().out
+
+
+def test_rates_are_end_of_year_counts_over_start_of_year_pupils(eoy_settings):
+    """Sở: 9 pupils at the start (7 in A, 2 in B); 2 dropouts (a4, b2), 1 repeater (a2),
+    5 promoted (a1 a5 a6 b1 b3): 2/9, 1/9 and 5/9 in per cent."""
+    with warehouse.connect(eoy_settings.warehouse) as con:
+        got = {
+            ind: (num, den, value)
+            for ind, num, den, value in con.execute(
+                "SELECT indicator_id, numerator, denominator, value FROM indicators WHERE level = 'so'"
+            ).fetchall()
+        }
+    assert got["TH.dropout_rate"] == (2, 9, 22.22)
+    assert got["TH.repetition_rate"] == (1, 9, 11.11)
+    assert got["TH.promotion_rate"] == (5, 9, 55.56)
