@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -317,8 +317,10 @@ def compute_indicators(
     A unit gets the indicators of every form it reports; absent cells are zero, and a ratio over
     a zero denominator is NULL (not computable), never 0.
     """
-    names = {f.form for f in forms}
-    chosen = [i for i in catalog.indicators() if i.form in names]
+    # Indicators are declared on TT 24 form ids; a later regime's form borrowing that grid
+    # (base_form) feeds the same indicators under its own id.
+    run_form = {f.base_form or f.form: f.form for f in forms}
+    chosen = [replace(i, form=run_form[i.form]) for i in catalog.indicators() if i.form in run_form]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
         "name_en VARCHAR, status VARCHAR, is_ratio BOOLEAN, scale DOUBLE)"

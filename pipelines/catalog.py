@@ -168,6 +168,7 @@ class Form:
     column_sets: dict[str, ColumnSet] = field(default_factory=dict, hash=False)
     column_relations: dict[str, tuple[Relation, ...]] = field(default_factory=dict, hash=False)
     rows: tuple[Row, ...] = ()
+    base_form: str | None = None  # the form whose grid this one borrows (see `extends`)
 
     @property
     def cell_rows(self) -> tuple[Row, ...]:
@@ -261,6 +262,15 @@ def form(regime: str, name: str) -> Form:
         raise CatalogError(f"form {regime}/{name} not found ({path})")
     data = _load_yaml(path)
     where = path.name
+    if "extends" in data:
+        # A form of a later regime whose grid is not public yet: another regime's grid as its
+        # provisional content, with its own code, header and status (e.g. tt25/02.DN-TH).
+        base_regime, base_name = data.pop("extends").split("/")
+        data = {
+            **_load_yaml(SCHEMAS / "forms" / base_regime / f"{base_name}.yaml"),
+            **data,
+            "base_form": base_name,
+        }
     column_sets = {}
     for cs_name, cs in data.pop("column_sets").items():
         cols = tuple(_build(Column, c, f"{where} column {c.get('key')}") for c in cs["columns"])

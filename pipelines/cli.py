@@ -60,11 +60,12 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> int:
 
 
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
-         out: Path | None, use_prefect: bool, processes: int) -> int:  # fmt: skip
+         out: Path | None, use_prefect: bool, processes: int, regime: str | None = None) -> int:  # fmt: skip
     from pipelines import hierarchy
 
     try:
-        s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes)
+        s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
+                                 regime=regime)  # fmt: skip
     except ValueError as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
@@ -77,7 +78,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
-                                       processes=processes)  # fmt: skip
+                                       processes=processes, regime=s.regime)  # fmt: skip
         else:
             from pipelines import pipeline
 
@@ -97,7 +98,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
-                args.prefect, args.processes)  # fmt: skip
+                args.prefect, args.processes, args.regime)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default data/output/<school-year>/<period>)")
     r.add_argument("--prefect", action="store_true", help="run through the Prefect flow report_period")
     r.add_argument("--processes", type=int, default=2, help="processes for the workbook export")
+    r.add_argument("--regime", choices=sorted(settings_mod.REGIMES),
+                   help="reporting regime (default: the one in force on the period's as-of date)")  # fmt: skip
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")

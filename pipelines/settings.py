@@ -16,6 +16,13 @@ KEY_ENV = "EDUSTAT_PSEUDONYM_KEY"
 # Period -> (years after the start year, month, day) of its as-of date (TT 24/2018):
 # DN start of year, data as of 30/9 of the start year; CN end of year, as of 31/5 of the end year.
 PERIODS = {"DN": (0, 9, 30), "CN": (1, 5, 31)}
+# Thông tư 25/2024/TT-BGDĐT replaced TT 24/2018 from 9/2/2025 (reference README).
+REGIMES = {"tt24": date(2018, 11, 14), "tt25": date(2025, 2, 9)}
+
+
+def regime_on(as_of: date) -> str:
+    """The reporting regime in force on a period's as-of date."""
+    return max((start, name) for name, start in REGIMES.items() if start <= as_of)[1]
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,8 @@ def pseudonym_key(warehouse: Path) -> bytes:
 
 
 def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
-            out: Path | None = None, run_id: str | None = None, processes: int = 2) -> Settings:  # fmt: skip
+            out: Path | None = None, run_id: str | None = None, processes: int = 2,
+            regime: str | None = None) -> Settings:  # fmt: skip
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
         raise ValueError(
@@ -72,13 +80,17 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         )
     warehouse = Path(warehouse or DEFAULT_WAREHOUSE).resolve()
     out = Path(out or DATA_DIR / "output" / school_year / period).resolve()
-    # TT 25/2024 replaced TT 24 from 9/2/2025; its forms are not public yet, so every period is
-    # reported on the TT 24 grids for now (regime kept as a setting for that change).
+    years, month, day = PERIODS[period]
+    # By default the regime in force on the as-of date; TT 25's grids are not public, so its forms
+    # carry TT 24's grids as provisional content (schemas/forms/tt25/).
+    regime = regime or regime_on(date(start_year + years, month, day))
+    if regime not in REGIMES:
+        raise ValueError(f"chế độ báo cáo {regime!r} không có / unknown regime (tt24, tt25)")
     return Settings(
         school_year=school_year,
         start_year=start_year,
         period=period,
-        regime="tt24",
+        regime=regime,
         registry=Path(registry).resolve(),
         inbox=Path(inbox).resolve(),
         warehouse=warehouse,

@@ -56,3 +56,25 @@ def test_every_command_and_option_is_in_the_readme():
             for option in action.option_strings:
                 if option.startswith("--") and option != "--help":
                     assert option in readme, f"{name} {option}"
+
+
+def test_regime_follows_the_as_of_date_unless_given(tmp_path, monkeypatch):
+    """2025-2026 start of year (30/9/2025) is reported under TT 25/2024: its forms carry the TT 25
+    codes and the TT 24 grids, marked provisional; --regime tt24 gives the TT 24 forms back."""
+    import openpyxl
+
+    monkeypatch.setenv(settings.KEY_ENV, "cli-test-key")
+    gen = tmp_path / "gen"
+    cli.main(
+        ["generate", "--province", "66", "--school-year", "2025-2026", "--schools", "3", "--out", str(gen)]
+    )
+    base = ["run", "--school-year", "2025-2026", "--registry", str(gen / "registry.xlsx"), "--inbox",
+            str(gen / "inbox"), "--warehouse", str(tmp_path / "w.duckdb"), "--processes", "1"]  # fmt: skip
+    assert cli.main([*base, "--out", str(tmp_path / "tt25")]) == 0
+    book = tmp_path / "tt25" / "forms" / "so" / "66" / "02.DN-TH.xlsx"
+    sheet = openpyxl.load_workbook(book)["I"]
+    texts = [c for row in sheet.iter_rows(max_row=5, values_only=True) for c in row if c]
+    assert any("02.ĐN-TH" in str(t) for t in texts)
+    assert any("Provisional" in str(t) for t in texts)
+    assert cli.main([*base, "--out", str(tmp_path / "tt24"), "--regime", "tt24"]) == 0
+    assert (tmp_path / "tt24" / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
