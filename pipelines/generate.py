@@ -39,7 +39,9 @@ DEFECT_KINDS = (
 
 # School kinds: (MaNhomCapHoc, CAP_HOC digits, grades, name prefix, share of schools). About 38 %
 # of a province's institutions are preschools (grades 16 nhóm trẻ, 17 lớp mẫu giáo); the general
-# schools share the rest as before (TH takes whatever the other kinds leave).
+# schools share the rest as before (TH takes whatever the other kinds leave). Continuing-education
+# centres (GDTX, DM_KHOI 13-15 = lớp 10-12 GDTX, 23 = lớp 9 GDTX, 18 xóa mù chữ, 19 sau biết chữ)
+# are planned apart (_n_gdtx_centres): one provincial centre and about one per four districts.
 KINDS = {
     "TH": ("06", "1", tuple(range(1, 6)), "Tiểu học", 0.51),
     "PTCS": ("09", "12", tuple(range(1, 10)), "Tiểu học và Trung học cơ sở", 0.062),
@@ -50,7 +52,11 @@ KINDS = {
     "NT": ("03", "4", (16,), "Nhà trẻ", 0.01),
     "NTDL": ("04", "4", (16,), "Nhóm trẻ", 0.015),
     "MGDL": ("05", "5", (17,), "Lớp mẫu giáo", 0.015),
+    "GDTXT": ("12", "6", (13, 14, 15), "Trung tâm Giáo dục thường xuyên tỉnh", 0.0),
+    "GDTXH": ("13", "6", (13, 14, 15), "Trung tâm GDNN - GDTX", 0.0),
 }
+GDTX_KINDS = ("GDTXT", "GDTXH")  # Sở-run: CAP_HOC 6, no ID_PHONG (like THPT schools)
+SO_RUN_KINDS = ("THPT", *GDTX_KINDS)
 PRESCHOOL_KINDS = ("MN", "MG", "NT", "NTDL", "MGDL")
 INDEPENDENT_KINDS = ("NTDL", "MGDL")  # independent nursery groups / kindergarten classes
 FIRST_GRADES = {1, 6, 10}  # first grade of a level: new entrants
@@ -278,6 +284,14 @@ def _districts(province: str, rng: random.Random) -> tuple[str, list[District]]:
     return so, out
 
 
+def _n_gdtx_centres(n_schools: int, n_districts: int) -> int:
+    """GDTX centres in a province of n_schools institutions: about 1 %, at most one provincial
+    centre plus one per four districts; none in a province of fewer than 20 institutions."""
+    if n_schools < 20:
+        return 0
+    return min(max(1, round(0.01 * n_schools)), 1 + n_districts // 4)
+
+
 def _plan_schools(
     province: str, districts: list[District], n_schools: int, rng: random.Random
 ) -> list[SchoolPlan]:
@@ -299,10 +313,16 @@ def _plan_schools(
 
     kinds = []
     for kind, (_, _, _, _, share) in KINDS.items():
-        if kind != "TH":
+        if kind != "TH" and kind not in GDTX_KINDS:
             kinds += [kind] * int(share * n_schools + rng.random())
-    kinds = (kinds + ["TH"] * n_schools)[:n_schools]
+    n_gdtx = _n_gdtx_centres(n_schools, len(districts))
+    kinds = (kinds + ["TH"] * n_schools)[: n_schools - n_gdtx]
     rng.shuffle(kinds)
+    if n_gdtx:
+        # The provincial centre first (district 0: the city), district centres anywhere after it.
+        for _ in range(n_gdtx - 1):
+            kinds.insert(rng.randint(1, len(kinds)), "GDTXH")
+        kinds.insert(0, "GDTXT")
 
     plans = []
     n_special = 0 if n_schools < 20 else (1 if n_schools < 300 else 2)
@@ -319,6 +339,14 @@ def _plan_schools(
                     SchoolPlan(f"{province}{district.code}{serial:03d}", district, kind, loai_hinh != "01",
                                "13", loai_hinh)
                 )  # fmt: skip
+                continue
+            if kind in GDTX_KINDS:
+                # Public centres: the provincial one a TT GDTX (15); district ones mostly merged
+                # TT GDNN-GDTX (16), some TT GDTX (15) or other names (17).
+                category = "15" if kind == "GDTXT" else rng.choices(("16", "15", "17"), (7, 2, 1))[0]
+                plans.append(
+                    SchoolPlan(f"{province}{district.code}{serial:03d}", district, kind, False, category)
+                )
                 continue
             private = rng.random() < 0.08
             category = "07"
@@ -418,6 +446,8 @@ def _school(
     """The school's JSON payload and the facts its registry row needs."""
     if plan.kind in PRESCHOOL_KINDS:
         return _preschool(rng, plan, start_year, loai_dong_bo, province)
+    if plan.kind in GDTX_KINDS:
+        return _gdtx_centre(rng, plan, start_year, loai_dong_bo, province)
     d = plan.district
     mountain = d.mountain
     st = _styles(rng)
@@ -895,6 +925,263 @@ def _preschool_rooms(
     ]
 
 
+# ---------------------------------------------------------------- continuing education (05-GDTX-ĐN)
+
+GDTX_SUBJECTS = ("53", "54", "55", "56", "57", "58", "59", "63", "64", "65")  # DM_MON_HOC, GDTX
+LITERACY_SUBJECTS = ("53", "57")  # Toán, Ngữ văn (GDTX)
+GDTX_CLASS_TYPE = {13: "03", 14: "03", 15: "03", 23: "02", 18: "01", 19: "01"}  # DM_KIEU_LOP
+GDTX_LABEL = {13: "10", 14: "11", 15: "12", 23: "9", 18: "XMC", 19: "SBC"}
+GDTX_CENTRE_NAME = {
+    "15": "Trung tâm GDTX",
+    "16": "Trung tâm GDNN - GDTX",
+    "17": "Trung tâm GDTX - Hướng nghiệp",
+}
+
+
+def _gdtx_age(rng: random.Random, grade: int) -> int:
+    """Age (start year − birth year) of a GDTX learner: about half at the official age of the
+    equivalent general grade (lớp 10 GDTX: 15), the rest older; literacy learners are adults."""
+    if grade in (18, 19):
+        return int(rng.triangular(15, 60, 30))
+    official = (grade - 3 if grade <= 15 else grade - 14) + 5
+    r = rng.random()
+    if r < 0.55:
+        return official
+    if r < 0.8:
+        return official + rng.randint(1, 2)
+    return rng.randint(official + 3, 45)
+
+
+def _gdtx_centre(
+    rng: random.Random, plan: SchoolPlan, start_year: int, loai_dong_bo: int, province: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A continuing-education centre's payload: GDTX upper-secondary classes (13-15), in district
+    centres of mountain districts some literacy (18) and post-literacy (19) classes, now and then a
+    lớp 9 GDTX class (23); learners of wider ages, staff (Giám đốc 05, Phó giám đốc 06), rooms."""
+    d = plan.district
+    mountain = d.mountain
+    st = _styles(rng)
+    nhom, cap_hoc, _, prefix, _ = KINDS[plan.kind]
+    commune_code, commune_name = rng.choice(d.communes)
+    provincial = plan.kind == "GDTXT"
+    if provincial:
+        name = f"{prefix} {_short_place(catalog.codelist('provinces_pre2025').labels_vi[province])}"
+    else:
+        name = f"{GDTX_CENTRE_NAME[plan.category]} {_short_place(d.name)}"
+    code = plan.code
+    minority_share = d.minority_share * rng.uniform(0.7, 1.2)
+    n_sites = 0 if provincial else rng.choice((0, 0, 1, 2))
+    sites = [
+        {
+            "MaDiemTruong": f"{code}-DT{i}",
+            "TenDiemTruong": f"Điểm học thôn {rng.randint(1, 20)}",
+            "MaTinhThanh": province,
+            "MaQuanHuyen": d.code,
+            "KhoangCach": round(rng.uniform(0.5, 15), 1),
+        }
+        for i in range(1, n_sites + 1)
+    ]
+
+    # Classes: (DM_KHOI code, size, study mode DM_HINH_THUC_DAO_TAO_HOC_TAP).
+    specs: list[tuple[int, int, str]] = []
+    lo, hi = (3, 6) if provincial else (1, 4)
+    for g in (13, 14, 15):
+        for _ in range(rng.randint(lo, hi)):
+            size = rng.randint(12, 30) if mountain else rng.randint(20, 40)
+            specs.append((g, size, rng.choices(("01", "02", "03"), (60, 35, 5))[0]))
+    if not provincial and rng.random() < 0.2:
+        specs.append((23, rng.randint(10, 25), "02"))
+    if not provincial and (rng.random() < (0.7 if mountain else 0.15)):
+        for _ in range(rng.randint(1, 2)):
+            specs.append((18, rng.randint(10, 25), "02"))
+        if rng.random() < 0.4:
+            specs.append((19, rng.randint(10, 20), "02"))
+
+    classes: list[dict[str, Any]] = []
+    pupils: list[dict[str, Any]] = []
+    seen: dict[int, int] = {}
+    base, step = rng.randrange(10**8), 7919
+    status_int = st.status == "int"
+    for g, size, mode in specs:
+        seen[g] = seen.get(g, 0) + 1
+        label = f"{GDTX_LABEL[g]}G{seen[g]}"
+        literacy = g in (18, 19)
+        c: dict[str, Any] = {
+            "ClientId": _client_id(rng),
+            "MaLopHoc": f"{code}-{label}",
+            "TenLopHoc": label,
+            "KhoiHoc": _code(f"{g:02d}", st.grade),
+            "LopGhep": _flag(False, st.flag),
+            "LopBanTru": _flag(False, st.flag),
+            "BuoiHoc": 3 if mode == "02" else rng.choice((1, 2)),  # vừa làm vừa học: evenings
+            "MaHinhThucDaoTaoHocTap": mode,
+            "MaKieuLop": GDTX_CLASS_TYPE[g],
+        }
+        if sites and (literacy or rng.random() < 0.2):
+            c["MaDiemTruong"] = sites[rng.randrange(n_sites)]["MaDiemTruong"]
+        c["DsMonHoc"] = [{"MaMonHoc": s} for s in (LITERACY_SUBJECTS if literacy else GDTX_SUBJECTS)]
+        classes.append(c)
+        for _ in range(size):
+            gender = 2 if rng.random() < (0.6 if literacy else 0.45) else 1
+            minority = rng.random() < (max(minority_share, 0.8) if literacy else minority_share)
+            if minority:
+                ethnic = d.groups[bisect.bisect(d.cum_weights, rng.random() * d.cum_weights[-1])]
+            else:
+                ethnic = "01"
+            p: dict[str, Any] = {
+                "ClientId": _client_id(rng),
+                "MaHocSinh": f"{province}{(base + len(pupils) * step) % 10**8:08d}",
+                "HoTen": _name(rng, gender, minority),
+                "MaDanToc": ethnic,
+                "GioiTinh": _gender(gender, st.gender),
+                "NgaySinh": rng.choice(_dates(start_year - _gdtx_age(rng, g), "iso_t")),
+                "KhoiHoc": c["KhoiHoc"],
+                "MaLopHocDn": c["MaLopHoc"],
+            }
+            r = rng.random()
+            if r < 0.01:  # transferred out in September, before 30/9
+                p["TrangThai"] = 4 if status_int else "04"
+                p["NgayTrangThai"] = _date_between(
+                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
+                )
+            elif r < 0.04:  # dropped out in September (GDTX learners leave more often)
+                p["TrangThai"] = 5 if status_int else "05"
+                p["NgayTrangThai"] = _date_between(
+                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
+                )
+                p["MaLyDoThoiHoc"] = rng.choice(("01", "02", "03", "06", "09"))
+            else:
+                p["TrangThai"] = 1 if status_int else "01"
+            if g in (13, 18, 19):
+                admission = "0" if literacy or rng.random() < 0.6 else "2"
+            else:
+                admission = "3" if rng.random() < 0.03 else "4"
+            p["LoaiNhapHoc"] = int(admission) if status_int else admission
+            disabled = rng.random() < 0.005
+            p["KhuyetTat"] = _flag(disabled, st.flag)
+            if disabled:
+                p["MaLoaiKhuyetTat"] = rng.choice(("01", "02", "03", "04", "05", "06"))
+            if mountain and minority and rng.random() < 0.4:
+                p["MaDtuongCsach"] = "11"
+                p["IsHoTroChiPhiHocTap"] = _flag(rng.random() < 0.5, st.flag)
+            elif rng.random() < 0.05:
+                p["MaDtuongCsach"] = rng.choice(("08", "09", "16"))
+            if rng.random() < 0.9:
+                p["MaHinhThucHocTap"] = mode
+            pupils.append(p)
+
+    staff = _gdtx_staff(rng, plan, st, len(classes), start_year, minority_share)
+    rooms = _rooms(rng, plan, max(1, round(len(classes) * rng.uniform(0.6, 1.0))))
+
+    flag_p = 0.8 if mountain else 0.95
+    info: dict[str, Any] = {
+        "MaTruongHoc": code,
+        "TenTruongHoc": name,
+        "NamHoc": start_year,
+        "MaNhomCapHoc": nhom,
+        "LoaiHinhDaoTao": "01",
+        "LoaiHinhTruong": "Công lập",
+        "MaLoaiTruong": plan.category,
+    }
+    if mountain:
+        info["MaVung"] = rng.choices(["04", "06", "01"], [6, 3, 1])[0]
+        info["MaKhuVuc"] = "04"
+    else:
+        info["MaVung"] = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
+        info["MaKhuVuc"] = "02" if info["MaVung"] == "03" else "03"
+    info["MaTinh"] = province
+    info["MaHuyen"] = d.code
+    info["Hoc2BuoiNgay"] = _flag(False, st.flag)
+    for f in (
+        "SuDungMayTinhDayHoc",
+        "KhaiThacInternetDayHoc",
+        "DienLuoi",
+        "NguonNuocSach",
+        "CongTrinhVeSinh",
+    ):
+        info[f] = _flag(rng.random() < flag_p, st.flag)
+    info["CoHaTangTlhtPhuHopHskt"] = _flag(rng.random() < 0.3, st.flag)
+    info["TtGdtxHuongNghiep"] = _flag(rng.random() < (0.9 if provincial else 0.6), st.flag)
+    info["SoDiemTruong"] = n_sites
+    info["TongSoHocSinh"] = len(pupils)
+    info["TongSoLopHoc"] = len(classes)
+    info["TongSoCanBo"] = len(staff)
+    payload = {
+        "MaTruongHoc": code,
+        "NamHoc": start_year,
+        "LoaiDongBo": loai_dong_bo,
+        "TruongHocInfo": info,
+        "LstDiemTruongInfo": sites,
+        "LstLopHocInfo": classes,
+        "LstHocSinh": pupils,
+        "LstCanBo": staff,
+        "CoSoVatChat": rooms,
+    }
+    facts = {
+        "name": name,
+        "cap_hoc": cap_hoc,
+        "commune_code": commune_code,
+        "commune_name": commune_name,
+        "principal": staff[0]["TenCanBo"],
+        "standard": None,
+        "private": False,
+        "category": plan.category,
+    }
+    return payload, facts
+
+
+def _gdtx_staff(
+    rng: random.Random, plan: SchoolPlan, st: Styles, n_classes: int, start_year: int, minority_share: float
+) -> list[dict[str, Any]]:
+    """Giám đốc (ChucVu 05), one or two Phó giám đốc (06), teachers, support staff; CapHoc 05 or none."""
+    d = plan.district
+    sc = st.staff_codes
+    with_level = rng.random() < 0.5
+    staff: list[dict[str, Any]] = []
+
+    def person(group: str, position: str | None, age_lo: int, age_hi: int, female_p: float,
+               contract: str, qualification: str) -> None:  # fmt: skip
+        gender = 2 if rng.random() < female_p else 1
+        minority = rng.random() < minority_share * 0.4
+        age = int(rng.triangular(age_lo, age_hi, (age_lo + age_hi) / 2))
+        s: dict[str, Any] = {
+            "ClientId": _client_id(rng),
+            "MaCanBo": f"CB{plan.code}{len(staff) + 1:03d}",
+            "TenCanBo": _name(rng, gender, minority),
+            "LoaiCanBo": _code(group, sc),
+        }
+        if position:
+            s["ChucVu"] = position
+        s["LoaiHopDong"] = _code(contract, sc)
+        s["TrinhDoChuyenMonNvCaoNhat"] = _code(qualification, sc)
+        s["GioiTinh"] = _gender(gender, st.gender)
+        s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
+        s["MaDanToc"] = d.groups[0] if minority else "01"
+        if with_level:
+            s["CapHoc"] = "05"
+        r = rng.random()
+        s["TrangThai"] = _code("04" if age >= 58 and r < 0.3 else ("02" if r < 0.005 else "01"), sc)
+        staff.append(s)
+
+    mgr_q = (("16", 60), ("02", 35), ("01", 5))
+    teacher_q = (("16", 75), ("02", 12), ("17", 5), ("13", 5), ("03", 3))
+    support_q = (("03", 3), ("04", 3), ("05", 3), ("15", 1))
+    person("01", "05", 38, 58, 0.4, "07", _weighted(rng, mgr_q))
+    for _ in range(1 if n_classes < 12 else 2):
+        person("01", "06", 35, 57, 0.5, "07", _weighted(rng, mgr_q))
+    for k in range(round(n_classes * rng.uniform(1.3, 1.8))):
+        contract = rng.choices(("07", "08", "03", "04"), (75, 10, 8, 7))[0]
+        person("03", "03" if k % 8 == 0 else None, 23, 60, 0.65, contract, _weighted(rng, teacher_q))
+    positions = ["15", "16", "17"]
+    for pos, p in (("09", 0.7), ("14", 0.5), ("25", 0.4), ("11", 0.3)):
+        if rng.random() < p:
+            positions.append(pos)
+    for pos in positions:
+        contract = rng.choices(("07", "08", "03", "04"), (5, 1, 2, 2))[0]
+        person("02", pos, 22, 58, 0.1 if pos == "17" else 0.6, contract, _weighted(rng, support_q))
+    return staff
+
+
 def _pupils(
     rng: random.Random,
     plan: SchoolPlan,
@@ -1169,7 +1456,7 @@ def _registry_row(
     province_name = catalog.codelist("provinces_pre2025").labels_vi[province]
     slug = _slug(f"{plan.kind}{_short_place(facts['commune_name'])}")[:24]
     domain = f"{_slug(_short_place(province_name))}.edu.vn"
-    so_run = plan.kind == "THPT"
+    so_run = plan.kind in SO_RUN_KINDS
     cap_hoc: Any = facts["cap_hoc"]
     if rng.random() < 0.15:
         cap_hoc = float(cap_hoc)  # a number cell, as when the template was typed in Excel

@@ -161,8 +161,8 @@ def test_registry_layout_and_units(tmp_path: Path) -> None:
         assert districts[str(r["MA_QUAN_HUYEN"]).zfill(3)] == "66"
         if r["ID_PHONG"] is not None:
             assert (_norm(r["ID_PHONG"], 0), so) in phongs
-        if _norm(r["CAP_HOC"], 0) == "3":
-            assert r["ID_PHONG"] is None  # THPT: Sở-run
+        if _norm(r["CAP_HOC"], 0) in ("3", "6"):
+            assert r["ID_PHONG"] is None  # THPT and GDTX centres: Sở-run
         assert r["TRANG_THAI"] == 1
         if r is not tests[0]:
             assert all(v not in (None, "") for k, v in r.items() if k != "ID_PHONG")
@@ -284,6 +284,33 @@ def test_preschools(tmp_path: Path) -> None:
             for s in payload["LstCanBo"]
             if _norm(s["LoaiCanBo"], 2) == "03"
         )
+
+
+def test_gdtx_centres(tmp_path: Path) -> None:
+    """About 1 % of institutions are GDTX centres: one provincial (12), the others district (13);
+    Sở-run (CAP_HOC 6, no ID_PHONG); GDTX grades only, learners of wider ages, a Giám đốc each."""
+    summary = _gen(tmp_path, 200, seed=4)
+    payloads = _payloads(tmp_path)
+    centres = [p for p in payloads if p["TruongHocInfo"]["MaNhomCapHoc"] in ("12", "13")]
+    assert sorted(p["TruongHocInfo"]["MaNhomCapHoc"] for p in centres) == ["12", "13"]
+    rows = load_workbook(summary.registry).worksheets[0].iter_rows(min_row=5, values_only=True)
+    registry = {str(r[0]): r for r in rows}
+    cap_hoc, id_phong = REGISTRY_COLUMNS.index("CAP_HOC"), REGISTRY_COLUMNS.index("ID_PHONG")
+    ages = []
+    for payload in centres:
+        info = payload["TruongHocInfo"]
+        assert _norm(registry[info["MaTruongHoc"]][cap_hoc], 0) == "6"
+        assert registry[info["MaTruongHoc"]][id_phong] is None
+        assert info["MaLoaiTruong"] in ("15", "16", "17") and _norm(info["LoaiHinhDaoTao"], 2) == "01"
+        grades = {int(_norm(c["KhoiHoc"], 2)) for c in payload["LstLopHocInfo"]}
+        assert {13, 14, 15} <= grades <= {13, 14, 15, 18, 19, 23}
+        assert all(c["MaHinhThucDaoTaoHocTap"] in ("01", "02", "03") for c in payload["LstLopHocInfo"])
+        ages += [START_YEAR - int(p["NgaySinh"][:4]) for p in payload["LstHocSinh"]]
+        positions = Counter(s.get("ChucVu") for s in payload["LstCanBo"] if _norm(s["LoaiCanBo"], 2) == "01")
+        assert positions["05"] == 1 and 1 <= positions["06"] <= 2
+        assert {s.get("CapHoc") for s in payload["LstCanBo"]} <= {None, "05"}
+    assert min(ages) >= 14 and max(ages) > 25
+    assert 0.05 < sum(a > 17 for a in ages) / len(ages) < 0.6
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,8 @@ SELECT
     contains(g.levels, '03') AS teaches_lower_secondary,
     -- 01 Mầm non in DS_Cấp: groups 01-05, 19 and the multi-level 16-18 (01-MN-ĐN scope).
     contains(g.levels, '01') AS teaches_preschool,
+    -- 05 GDTX in DS_Cấp: groups 12 GDTX tỉnh, 13 GDTX huyện, 14 TTKTTH-HN, 15 lớp nhô (05-GDTX-ĐN scope).
+    contains(g.levels, '05') AS teaches_gdtx,
     g.top_level,
     -- 02-TH-ĐN has Công lập and Tư thục columns only: every non-public type is Tư thục (issue 2).
     CASE WHEN s.LoaiHinhDaoTao = '01' THEN 'CL' ELSE 'TT' END AS ownership,
@@ -50,6 +52,13 @@ SELECT
     coalesce(s.CoHaTangTlhtPhuHopHskt = '1', FALSE) AS disability_accessible,
     coalesce(s.CongTacTuVanHocDuong = '1', FALSE) AS school_counselling,
     coalesce(s.KeHoachPhongChongThienTai = '1', FALSE) AS disaster_plan,
+    -- 05-GDTX-ĐN (status: inferred): the centre's management level from its DM_NHOM_CAP_HOC group
+    -- (12 provincial, 13 district; 14 TTKTTH-HN and 15 lớp nhô are 'other'), and the sync spec's
+    -- TtGdtxHuongNghiep flag (centre with career-guidance activities).
+    CASE WHEN contains(g.levels, '05') THEN
+        CASE s.MaNhomCapHoc WHEN '12' THEN 'province' WHEN '13' THEN 'district' ELSE 'other' END
+    END AS gdtx_centre_level,
+    coalesce(s.TtGdtxHuongNghiep = '1', FALSE) AS gdtx_career_guidance,
     TRY_CAST(s.TongSoHocSinh AS INTEGER) AS declared_learners,
     TRY_CAST(s.TongSoLopHoc AS INTEGER) AS declared_classes,
     TRY_CAST(s.TongSoCanBo AS INTEGER) AS declared_staff
@@ -83,7 +92,21 @@ SELECT
     -- LopGhepDoTuoi (0 not mixed, 2/3/4 age bands mixed).
     c.MaNhomTuoiMn AS age_group,
     coalesce(TRY_CAST(c.LopGhepDoTuoi AS INTEGER), 0) AS mixed_ages,
-    sc.ownership_mn
+    sc.ownership_mn,
+    -- Continuing education (05-GDTX-ĐN, status: inferred): the programme and the general-education
+    -- grade a DM_KHOI GDTX code stands for (13-15 = lớp 10-12, 20-23 = lớp 6-9, 24-28 = lớp 1-5;
+    -- 18 xóa mù chữ and 19 giáo dục tiếp tục sau khi biết chữ have no grade), and the class's
+    -- DM_HINH_THUC_DAO_TAO_HOC_TAP study mode and DM_KIEU_LOP class type as sent.
+    CASE WHEN c.KhoiHoc IN ('13', '14', '15') THEN 'upper_secondary'
+         WHEN c.KhoiHoc IN ('20', '21', '22', '23') THEN 'lower_secondary'
+         WHEN c.KhoiHoc IN ('24', '25', '26', '27', '28') THEN 'primary'
+         WHEN c.KhoiHoc = '18' THEN 'literacy'
+         WHEN c.KhoiHoc = '19' THEN 'post_literacy' END AS gdtx_programme,
+    CASE WHEN c.KhoiHoc IN ('13', '14', '15') THEN CAST(c.KhoiHoc AS INTEGER) - 3
+         WHEN c.KhoiHoc IN ('20', '21', '22', '23') THEN CAST(c.KhoiHoc AS INTEGER) - 14
+         WHEN c.KhoiHoc IN ('24', '25', '26', '27', '28') THEN CAST(c.KhoiHoc AS INTEGER) - 23 END AS gdtx_grade,
+    c.MaHinhThucDaoTaoHocTap AS study_mode,
+    c.MaKieuLop AS class_type
 FROM stg_class c
 JOIN school sc USING (school_code)
 LEFT JOIN (SELECT code, CAST(sessions_per_day AS INTEGER) AS sessions_per_day FROM cl_class_session) cs
@@ -96,7 +119,7 @@ WITH staged AS (
     WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
 ),
 -- A class code listed twice is quarantined, so each (school, class_code) is unique here.
-class_of AS (SELECT school_code, class_code, two_sessions, informatics, semi_boarding FROM class)
+class_of AS (SELECT school_code, class_code, two_sessions, informatics, semi_boarding, study_mode FROM class)
 SELECT
     l.school_code,
     l.ClientId AS learner_key,  -- keyed hash, never the school's own identifier
@@ -152,7 +175,18 @@ SELECT
     sc.ownership,
     sc.region_group,
     sc.specialised_disability AS school_specialised_disability,
-    sc.ownership_mn
+    sc.ownership_mn,
+    -- Continuing education (05-GDTX-ĐN, status: inferred): programme and grade from the learner's
+    -- own DM_KHOI code, as for classes; study mode: the learner's MaHinhThucHocTap, else the class's.
+    CASE WHEN l.KhoiHoc IN ('13', '14', '15') THEN 'upper_secondary'
+         WHEN l.KhoiHoc IN ('20', '21', '22', '23') THEN 'lower_secondary'
+         WHEN l.KhoiHoc IN ('24', '25', '26', '27', '28') THEN 'primary'
+         WHEN l.KhoiHoc = '18' THEN 'literacy'
+         WHEN l.KhoiHoc = '19' THEN 'post_literacy' END AS gdtx_programme,
+    CASE WHEN l.KhoiHoc IN ('13', '14', '15') THEN CAST(l.KhoiHoc AS INTEGER) - 3
+         WHEN l.KhoiHoc IN ('20', '21', '22', '23') THEN CAST(l.KhoiHoc AS INTEGER) - 14
+         WHEN l.KhoiHoc IN ('24', '25', '26', '27', '28') THEN CAST(l.KhoiHoc AS INTEGER) - 23 END AS gdtx_grade,
+    coalesce(l.MaHinhThucHocTap, c.study_mode) AS study_mode
 FROM staged l
 JOIN school sc USING (school_code)
 LEFT JOIN class_of c ON c.school_code = l.school_code AND c.class_code = l.MaLopHocDn;
