@@ -391,3 +391,26 @@ def test_phong_and_so_workbooks_list_indicators_with_numerator_and_denominator(
         2.33,
     )
     assert rows[1][3:6] == (3, 0, None)  # a ratio over zero stays empty
+
+
+SO_HEADER = UnitHeader("so", "66", "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk", "Bộ Giáo dục và Đào tạo")
+# Forms with no golden above: a Sở workbook each, with hand-set values on the first rows.
+GOLDEN_FORMS = {
+    ("tt24", "04-THPT-DN"): {(1, "T"): 12, (1, "CL"): 11, (1, "TT"): 1, (33, "T.all"): 9876, (33, "T.female"): 5100},
+    ("tt24", "02-TH-CN"): {(1, "T.all"): 520, (10, "T.all"): 4, (11, "T.all"): 521, (7, "T.all"): 9, (9, "T.all"): 4},
+    ("tt24", "03-THCS-CN"): {(1, "T.all"): 300, (9, "T.all"): 6, (10, "T.all"): 294},
+    ("tt24", "04-THPT-CN"): {(1, "T.all"): 200, (8, "T.all"): 3, (9, "T.all"): 197},
+    ("tt25", "02.DN-TH"): {(1, "T"): 2, (1, "CL"): 2, (37, "T.all"): 10},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("regime", "name"), sorted(GOLDEN_FORMS))
+def test_golden_dump_of_each_remaining_form(regime: str, name: str, tmp_path: Path) -> None:
+    """One reviewed Sở workbook per form; regenerate with EDUSTAT_UPDATE_GOLDEN=1 and review."""
+    golden = Path(__file__).parent / "golden" / f"{regime}_{name}_so.json"
+    path = tmp_path / "so.xlsx"
+    write_form_workbook(path, catalog.form(regime, name), SO_HEADER, GOLDEN_FORMS[(regime, name)], [], 2024)
+    dump = dump_workbook(path)
+    if os.environ.get("EDUSTAT_UPDATE_GOLDEN") == "1":
+        golden.write_text(json.dumps(dump, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert dump == json.loads(golden.read_text(encoding="utf-8"))
