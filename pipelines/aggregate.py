@@ -303,10 +303,94 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
     )
 
 
+# --- population -----------------------------------------------------------------------------
+
+# The columns of a population file (docs/input-contract.md, "Population") and of the `population` table.
+POPULATION_COLUMNS = ("level", "unit_code", "year", "age", "sex", "population")
+POPULATION_LEVELS = ("phong", "so")
+POPULATION_SEXES = {"01": "male", "02": "female"}  # DM_GIOI_TINH
+
+
+class PopulationError(ValueError):
+    """A population file that cannot be read; the message is in Vietnamese and English."""
+
+
+def read_population(path: Path) -> list[tuple[str, str, int, int, str, int]]:
+    """The rows of a population CSV, checked: level phong|so, year, age 0-25, sex 01|02, population ≥ 0.
+
+    Refuses the whole file on the first bad row, naming the line, the column and the value.
+    """
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise PopulationError(f"không có tệp dân số / population file not found: {path}")
+    lo, hi = catalog.POPULATION_AGES
+    rows: dict[tuple[str, str, int, int, str], int] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in reader.fieldnames or []]
+        missing = [c for c in POPULATION_COLUMNS if c not in header]
+        if missing:
+            raise PopulationError(f"{path.name}: thiếu cột / missing columns {', '.join(missing)} "
+                                  f"(cần / expected {', '.join(POPULATION_COLUMNS)})")  # fmt: skip
+        reader.fieldnames = header
+        for line, raw in enumerate(reader, start=2):
+            rec = {k: (raw.get(k) or "").strip() for k in POPULATION_COLUMNS}
+
+            def bad(
+                column: str, vi: str, en: str, rec: dict[str, str] = rec, line: int = line
+            ) -> PopulationError:
+                return PopulationError(f"{path.name} dòng / line {line}: cột / column {column} = {rec[column]!r}: "
+                                       f"{vi} / {en}")  # fmt: skip
+
+            if rec["level"] not in POPULATION_LEVELS:
+                raise bad("level", "cấp đơn vị không hợp lệ (phong hoặc so)", "unknown level (phong or so)")
+            if not rec["unit_code"]:
+                raise bad("unit_code", "thiếu mã đơn vị", "missing unit code")
+            numbers = {}
+            for column in ("year", "age", "population"):
+                if not rec[column].isdigit():
+                    raise bad(column, "không phải số nguyên không âm", "not a non-negative whole number")
+                numbers[column] = int(rec[column])
+            if not 1900 <= numbers["year"] <= 2200:
+                raise bad("year", "năm không hợp lệ", "not a calendar year")
+            if not lo <= numbers["age"] <= hi:
+                raise bad("age", f"tuổi phải từ {lo} đến {hi}", f"age must be {lo} to {hi}")
+            sex = rec["sex"].zfill(2) if rec["sex"].isdigit() else rec["sex"]
+            if sex not in POPULATION_SEXES:
+                raise bad(
+                    "sex", "giới tính phải là 01 (nam) hoặc 02 (nữ)", "sex must be 01 (male) or 02 (female)"
+                )
+            key = (rec["level"], rec["unit_code"], numbers["year"], numbers["age"], sex)
+            if key in rows:
+                raise bad("unit_code", "dòng trùng (cấp, đơn vị, năm, tuổi, giới tính)",
+                          "duplicate (level, unit, year, age, sex)")  # fmt: skip
+            rows[key] = numbers["population"]
+    return [(*key, n) for key, n in rows.items()]
+
+
+def load_population(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
+    """Replace the warehouse's `population` table with the file's rows; no file: no table (and no
+    rates over population). Returns the number of rows."""
+    con.execute("DROP TABLE IF EXISTS population")
+    if path is None:
+        return 0
+    rows = read_population(path)
+    con.execute("CREATE TABLE population (level VARCHAR, unit_code VARCHAR, year INTEGER, age INTEGER, "
+                "sex VARCHAR, population BIGINT)")  # fmt: skip
+    warehouse.insert_rows(con, "population", rows)
+    return len(rows)
+
+
 # --- indicators -----------------------------------------------------------------------------
 
+# numerator_rate / denominator_rate: the two rates an index of rates divides (GPI: GER female, GER male).
 INDICATOR_COLUMNS = ("school_year", "period", "form", "indicator_id", "name_vi", "name_en", "status", "level",
-                     "unit_code", "numerator", "denominator", "value")  # fmt: skip
+                     "unit_code", "numerator", "denominator", "value", "numerator_rate",
+                     "denominator_rate")  # fmt: skip
+_INDICATOR_TYPES = {"numerator": "BIGINT", "denominator": "BIGINT", "value": "DOUBLE", "numerator_rate": "DOUBLE",
+                    "denominator_rate": "DOUBLE"}  # fmt: skip
 
 
 def compute_indicators(
@@ -315,7 +399,9 @@ def compute_indicators(
     """Indicators per unit from the period's cells; each value keeps its numerator and denominator.
 
     A unit gets the indicators of every form it reports; absent cells are zero, and a ratio over
-    a zero denominator is NULL (not computable), never 0.
+    a zero denominator is NULL (not computable), never 0. Rates over population go to the Phòng
+    and Sở that report the form and have population rows for the start year (table `population`,
+    see load_population); a gender parity index divides the unit's female and male rates.
     """
     # Indicators are declared on TT 24 form ids; a later regime's form borrowing that grid
     # (base_form) feeds the same indicators under its own id.
@@ -323,45 +409,98 @@ def compute_indicators(
     chosen = [replace(i, form=run_form[i.form]) for i in catalog.indicators() if i.form in run_form]
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
-        "name_en VARCHAR, status VARCHAR, is_ratio BOOLEAN, scale DOUBLE)"
+        "name_en VARCHAR, status VARCHAR, kind VARCHAR, scale DOUBLE, age_from INTEGER, age_to INTEGER, "
+        "pop_sex VARCHAR, gpi_female VARCHAR, gpi_male VARCHAR)"
     )
     warehouse.insert_rows(
         con,
         "_indicators",
-        [(i.id, i.form, i.name_vi, i.name_en, i.status, bool(i.denominator), float(i.scale)) for i in chosen],
-    )
+        [(i.id, i.form, i.name_vi, i.name_en, i.status, i.kind, float(i.scale),
+          *(i.population_ages or (None, None)), i.population_sex, *(i.gpi or (None, None))) for i in chosen],
+    )  # fmt: skip
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicator_cells (indicator_id VARCHAR, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
     )
     warehouse.insert_rows(
         con,
         "_indicator_cells",
-        [(i.id, side, row, col) for i in chosen for side, cells in (("num", i.numerator), ("den", i.denominator))
-         for row, col in cells],
+        [(i.id, side, row, col) for i in chosen
+         for side, cells in (("num", i.numerator), ("den", i.denominator), ("minus", i.minus)) for row, col in cells],
     )  # fmt: skip
-    columns = ", ".join(f"{c} {'DOUBLE' if c == 'value' else 'BIGINT' if c in ('numerator', 'denominator') else 'VARCHAR'}"
-                        for c in INDICATOR_COLUMNS)  # fmt: skip
+    # The population of the start year (none when the run was given no population file).
+    has_population = warehouse.scalar(
+        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'population' AND NOT temporary"
+    )
+    source = (
+        f"SELECT level, unit_code, age, sex, population FROM population WHERE year = {int(ctx.start_year)}"
+    )
+    empty = ("SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS unit_code, NULL::INTEGER AS age, NULL::VARCHAR AS sex, "
+             "NULL::BIGINT AS population WHERE FALSE")  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _population AS {source if has_population else empty}")
+    columns = ", ".join(f"{c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}" for c in INDICATOR_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS indicators ({columns})")
+    for c in INDICATOR_COLUMNS:  # a warehouse made before a column was added gets it
+        con.execute(
+            f"ALTER TABLE indicators ADD COLUMN IF NOT EXISTS {c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}"
+        )
     con.execute("DELETE FROM indicators WHERE school_year = ? AND period = ?", [ctx.school_year, ctx.period])
+    into = f"INSERT INTO indicators ({', '.join(INDICATOR_COLUMNS)})"
+    head = f"'{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status"
     con.execute(
         f"""
-        INSERT INTO indicators
+        {into}
         WITH c AS (SELECT * FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
         units AS (SELECT DISTINCT form, level, unit_code FROM c),
         sides AS (
             SELECT i.indicator_id, u.level, u.unit_code,
-                   coalesce(sum(CASE WHEN ic.side = 'num' THEN c.value END), 0) AS num,
+                   coalesce(sum(CASE WHEN ic.side = 'num' THEN c.value END), 0)
+                   - coalesce(sum(CASE WHEN ic.side = 'minus' THEN c.value END), 0) AS num,
                    coalesce(sum(CASE WHEN ic.side = 'den' THEN c.value END), 0) AS den
             FROM _indicators i JOIN units u USING (form)
             JOIN _indicator_cells ic USING (indicator_id)
             LEFT JOIN c ON c.form = i.form AND c.level = u.level AND c.unit_code = u.unit_code
                 AND c.row_code = ic.row_code AND c.col_key = ic.col_key
             GROUP BY ALL
+        ),
+        pop_units AS (SELECT DISTINCT level, unit_code FROM _population),
+        pop AS (
+            SELECT i.indicator_id, pu.level, pu.unit_code, coalesce(sum(p.population), 0) AS den
+            FROM _indicators i CROSS JOIN pop_units pu
+            LEFT JOIN _population p ON p.level = pu.level AND p.unit_code = pu.unit_code
+                AND p.age BETWEEN i.age_from AND i.age_to
+                AND (i.pop_sex = 'all' OR p.sex = CASE i.pop_sex WHEN 'female' THEN '02' ELSE '01' END)
+            WHERE i.kind = 'population'
+            GROUP BY ALL
         )
-        SELECT '{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status,
-               s.level, s.unit_code, s.num, CASE WHEN i.is_ratio THEN s.den END,
-               CASE WHEN NOT i.is_ratio THEN s.num WHEN s.den > 0 THEN round(s.num * i.scale / s.den, 2) END
+        SELECT {head}, s.level, s.unit_code, s.num, CASE WHEN i.kind = 'ratio' THEN s.den END,
+               CASE WHEN i.kind = 'count' THEN s.num WHEN s.den > 0 THEN round(s.num * i.scale / s.den, 2) END,
+               NULL, NULL
         FROM sides s JOIN _indicators i USING (indicator_id)
+        WHERE i.kind IN ('count', 'ratio')
+        UNION ALL
+        SELECT {head}, s.level, s.unit_code, s.num, p.den,
+               CASE WHEN p.den > 0 THEN round(s.num * i.scale / p.den, 2) END, NULL, NULL
+        FROM sides s JOIN _indicators i USING (indicator_id) JOIN pop p USING (indicator_id, level, unit_code)
+        """
+    )
+    # Gender parity index from the female and male rates just computed (both rounded as stored);
+    # above 1 the UNESCO adjusted index 2 − 1/GPI keeps it within 0-2 and symmetric around 1.
+    con.execute(
+        f"""
+        {into}
+        WITH r AS (SELECT indicator_id, level, unit_code, value FROM indicators
+                   WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
+        g AS (
+            SELECT i.*, f.level, f.unit_code, f.value AS f, m.value AS m
+            FROM _indicators i
+            JOIN r f ON f.indicator_id = i.gpi_female
+            JOIN r m ON m.indicator_id = i.gpi_male AND m.level = f.level AND m.unit_code = f.unit_code
+            WHERE i.kind = 'gpi'
+        )
+        SELECT {head}, level, unit_code, NULL, NULL,
+               CASE WHEN f IS NOT NULL AND m > 0 THEN round(CASE WHEN f > m THEN 2 - m / f ELSE f / m END, 2) END,
+               f, m
+        FROM g i
         """
     )
     return warehouse.scalar(

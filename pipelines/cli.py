@@ -60,12 +60,15 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> int:
 
 
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
-         out: Path | None, use_prefect: bool, processes: int, regime: str | None = None) -> int:  # fmt: skip
-    from pipelines import hierarchy
+         out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
+         population: Path | None = None) -> int:  # fmt: skip
+    from pipelines import aggregate, hierarchy
 
     try:
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
-                                 regime=regime)  # fmt: skip
+                                 regime=regime, population=population)  # fmt: skip
+        if s.population is not None:
+            aggregate.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
@@ -78,7 +81,8 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
-                                       processes=processes, regime=s.regime)  # fmt: skip
+                                       processes=processes, regime=s.regime,
+                                       population=str(s.population) if s.population else None)  # fmt: skip
         else:
             from pipelines import pipeline
 
@@ -98,7 +102,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
-                args.prefect, args.processes, args.regime)  # fmt: skip
+                args.prefect, args.processes, args.regime, Path(args.population) if args.population else None)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -112,7 +116,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     generate.generate_province(DEMO["province"], DEMO["school_year"], DEMO["period"], DEMO["schools"],
                                DEMO["seed"], DEMO_DIR, DEMO["defect_rate"])  # fmt: skip
     return _run(DEMO["school_year"], DEMO["period"], DEMO_DIR / "registry.xlsx", DEMO_DIR / "inbox",
-                DEMO_DIR / "warehouse.duckdb", DEMO_DIR / "output", args.prefect, args.processes)  # fmt: skip
+                DEMO_DIR / "warehouse.duckdb", DEMO_DIR / "output", args.prefect, args.processes,
+                population=DEMO_DIR / "population.csv")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--processes", type=int, default=2, help="processes for the workbook export")
     r.add_argument("--regime", choices=sorted(settings_mod.REGIMES),
                    help="reporting regime (default: the one in force on the period's as-of date)")  # fmt: skip
+    r.add_argument("--population", help="population.csv by Phòng/Sở, single age and sex: enrolment rates "
+                   "(docs/input-contract.md, Population)")  # fmt: skip
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")

@@ -1516,6 +1516,62 @@ def _write_registry(path: Path, rows: list[list[Any]]) -> None:
 # ---------------------------------------------------------------- entry point
 
 
+# Population (docs/input-contract.md, "Population"): per age band, the share of the population the
+# generated schools enrol (first age, last age, lowest and highest share). A Phòng's population of
+# an age and sex is the band's mean enrolment per age over a share drawn in that range, so gross
+# enrolment comes out near 95-105 % in primary and lower in upper secondary; ages 18-25 follow 15-17.
+POPULATION_BANDS = ((0, 2, 0.2, 0.3), (3, 5, 0.85, 0.95), (6, 10, 0.93, 1.02), (11, 14, 0.85, 0.95),
+                    (15, 17, 0.6, 0.72))  # fmt: skip
+POPULATION_MAX_AGE = 25
+
+
+def _tally_learners(
+    tally: dict[tuple[int, int], int], learners: list[dict[str, Any]], start_year: int
+) -> None:
+    """Count learners by (age, sex), age = start year − year of birth."""
+    for p in learners:
+        year = re.search(r"\d{4}", str(p.get("NgaySinh") or ""))
+        sex = str(p.get("GioiTinh") or "").lstrip("0")
+        if year and sex in ("1", "2"):
+            age = start_year - int(year.group())
+            if 0 <= age <= POPULATION_MAX_AGE:
+                tally[(age, int(sex))] = tally.get((age, int(sex)), 0) + 1
+
+
+def _write_population(path: Path, so: str, enrolled: dict[str, dict[tuple[int, int], int]], start_year: int,
+                      seed: int) -> None:  # fmt: skip
+    """population.csv: each Phòng's population by single age 0-25 and sex, and the Sở's (their sum)."""
+    rng = random.Random(f"population-{seed}")  # its own stream: the schools stay as they were
+    rows: list[tuple[str, str, int, int, str, int]] = []
+    total: dict[tuple[int, int], int] = {}
+    for phong in sorted(enrolled, key=lambda c: (len(c), c)):
+        tally = enrolled[phong]
+        pop: dict[tuple[int, int], int] = {}
+        for sex in (1, 2):
+            bases = {}
+            for lo, hi, low, high in POPULATION_BANDS:
+                mean = sum(tally.get((a, sex), 0) for a in range(lo, hi + 1)) / (hi - lo + 1)
+                bases[(lo, hi)] = mean / rng.uniform(low, high) if mean else 0.0
+            # A band no school of the district teaches gets a token population (3 % of the others'
+            # mean): the synthetic province places that level's pupils in other districts, and the
+            # Sở's rates stay near the shares drawn above.
+            known = [b for b in bases.values() if b] or [40.0]
+            fallback = 0.03 * sum(known) / len(known)
+            for (lo, hi), base in bases.items():
+                for a in range(lo, hi + 1):
+                    pop[(a, sex)] = max(1, round((base or fallback) * rng.uniform(0.96, 1.04)))
+            older = sum(pop[(a, sex)] for a in (15, 16, 17)) / 3
+            for a in range(18, POPULATION_MAX_AGE + 1):
+                pop[(a, sex)] = max(1, round(older * rng.uniform(0.95, 1.05)))
+        for (a, sex), n in sorted(pop.items()):
+            rows.append(("phong", phong, start_year, a, f"0{sex}", n))
+            total[(a, sex)] = total.get((a, sex), 0) + n
+    rows += [("so", so, start_year, a, f"0{sex}", n) for (a, sex), n in sorted(total.items())]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("level,unit_code,year,age,sex,population\n")
+        fh.writelines(",".join(map(str, r)) + "\n" for r in rows)
+
+
 def generate_province(
     province: str,
     school_year: str,
@@ -1525,7 +1581,8 @@ def generate_province(
     out: Path,
     defect_rate: float = 0.0,
 ) -> GenerateSummary:
-    """Write out/registry.xlsx, out/inbox/<MaTruongHoc>_<year>_1.json and out/defects.json."""
+    """Write out/registry.xlsx, out/inbox/<MaTruongHoc>_<year>_1.json, out/defects.json and
+    out/population.csv."""
     start_year = _check_args(province, school_year, period, n_schools)
     if not 0.0 <= defect_rate <= 1.0:
         raise ValueError("defect_rate must be between 0 and 1")
@@ -1540,6 +1597,7 @@ def generate_province(
     rows: list[list[Any]] = []
     defects: list[dict[str, Any]] = []
     n_learners = n_staff = n_classes = 0
+    enrolled: dict[str, dict[tuple[int, int], int]] = {}  # Phòng → (age, sex) → learners
     for plan in plans:
         # One child generator per school, drawn in order: each school depends on the seed only.
         school_rng = random.Random(rng.getrandbits(64))
@@ -1547,6 +1605,7 @@ def generate_province(
         n_learners += len(payload["LstHocSinh"])
         n_staff += len(payload["LstCanBo"])
         n_classes += len(payload["LstLopHocInfo"])
+        _tally_learners(enrolled.setdefault(plan.district.phong, {}), payload["LstHocSinh"], start_year)
         file_name = f"{plan.code}_{start_year}_{loai_dong_bo}.json"
         kind = rng.choice(DEFECT_KINDS) if defect_rate and rng.random() < defect_rate else None
         entity = index = field = None
@@ -1569,6 +1628,7 @@ def generate_province(
     rows.insert(rng.randint(0, len(rows)), test_row)
     registry = out / "registry.xlsx"
     _write_registry(registry, rows)
+    _write_population(out / "population.csv", so, enrolled, start_year, seed)
     defects_path = out / "defects.json"
     defects_path.write_text(
         json.dumps(defects, ensure_ascii=False, indent=1) + "\n", encoding="utf-8", newline="\n"

@@ -81,6 +81,7 @@ def aggregate_step(s: Settings) -> StepResult:
     facts: dict[str, object] = {}
     with warehouse.connect(s.warehouse) as con:
         aggregate.build_entity_tables(con, ctx)
+        facts["population_rows"] = aggregate.load_population(con, s.population)
         facts["seconds_entity_tables"] = time.perf_counter() - t
         for form in catalog.forms_for(s.regime, s.period):
             t_form = time.perf_counter()

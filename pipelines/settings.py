@@ -38,6 +38,7 @@ class Settings:
     run_id: str
     pseudonym_key: bytes
     processes: int
+    population: Path | None = None  # population.csv (docs/input-contract.md, Population)
 
     @property
     def as_of(self) -> date:
@@ -72,7 +73,7 @@ def pseudonym_key(warehouse: Path) -> bytes:
 
 def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
             out: Path | None = None, run_id: str | None = None, processes: int = 2,
-            regime: str | None = None) -> Settings:  # fmt: skip
+            regime: str | None = None, population: Path | None = None) -> Settings:  # fmt: skip
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
         raise ValueError(
@@ -86,6 +87,8 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
     regime = regime or regime_on(date(start_year + years, month, day))
     if regime not in REGIMES:
         raise ValueError(f"chế độ báo cáo {regime!r} không có / unknown regime (tt24, tt25)")
+    if population is not None and not Path(population).is_file():
+        raise ValueError(f"không có tệp dân số / population file not found: {population}")
     return Settings(
         school_year=school_year,
         start_year=start_year,
@@ -98,4 +101,5 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         run_id=run_id or datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
         pseudonym_key=pseudonym_key(warehouse),
         processes=max(1, processes),
+        population=Path(population).resolve() if population is not None else None,
     )
