@@ -5,7 +5,10 @@ the same schools and pupils as they stand on 31/5 of the end year (LoaiDongBo 2,
 the year"): some pupils transferred out or dropped out during the year (TrangThai 04/08, 05/09
 with NgayTrangThai between 1/10 and 31/5, and a dropout reason), a few new pupils transferred in
 (02/06), and one end-of-year result (LstKetQuaHocTap, docs/input-contract.md) for every pupil
-enrolled on 31/5. Every random draw comes from one `random.Random(seed)`: the same DN province and
+enrolled on 31/5. Preschool children (DM_KHOI 16/17) move and leave too and get an end-of-year
+health and nutrition re-check (KiemTraSucKhoeDinhDuong / TinhTrangDinhDuong updated), no result;
+GDTX learners move and drop out more often than pupils, and those of the THPT programme (DM_KHOI
+13-15) and of lớp 9 GDTX (23) get a TT 22/2021 result (status: inferred). Every random draw comes from one `random.Random(seed)`: the same DN province and
 seed give the same files. Malformed input files are skipped.
 """
 
@@ -25,12 +28,28 @@ LOAI_DONG_BO = 2  # changes during the year (sync spec 2020): the end-of-year pe
 ARRIVING = {"02", "03", "06", "07", "10"}
 LEAVING = {"04", "05", "08", "09", "11", "12"}
 # Share of the pupils enrolled at the start who transfer out / drop out during the year, and of
-# new pupils transferred in (per pupil at the start), by level: TH, THCS, THPT.
+# new pupils transferred in (per pupil at the start), by level: TH, THCS, THPT, preschool (MN) and
+# continuing education (GDTX: adult and out-of-school learners leave far more often).
 RATES = {
     "TH": {"out": 0.012, "dropout": 0.003, "in": 0.012},
     "THCS": {"out": 0.012, "dropout": 0.012, "in": 0.010},
     "THPT": {"out": 0.010, "dropout": 0.020, "in": 0.008},
+    "MN": {"out": 0.015, "dropout": 0.010, "in": 0.015},
+    "GDTX": {"out": 0.015, "dropout": 0.060, "in": 0.012},
 }
+PRESCHOOL = {"16", "17"}  # DM_KHOI nhóm trẻ, lớp mẫu giáo
+GDTX_CODES = {"13", "14", "15", "18", "19", *(f"{g:02d}" for g in range(20, 29))}
+GDTX_ASSESSED = {"13", "14", "15", "23"}  # THPT programme (lớp 10-12 GDTX) and lớp 9 GDTX
+# End-of-year nutrition re-check (codelists/nutrition_status.csv: 00 normal, 01 underweight, 02 stunted,
+# 03 'còi cọc', 04 overweight): share of the children re-checked, the chance a malnourished or
+# overweight child of the start recovers, and the chance a normal child is found in another state.
+RECHECKED = 0.97
+RECOVERS = 0.35
+WORSENS = 0.03
+NUTRITION_DRAW = (("00", 0.86), ("01", 0.04), ("02", 0.04), ("03", 0.02), ("04", 0.04))
+NUTRITION_CHANGE = (("01", 0.3), ("02", 0.2), ("03", 0.1), ("04", 0.4))
+GDTX_LEARNING = (("1", 0.08), ("2", 0.32), ("3", 0.50), ("4", 0.10))
+GDTX_CONDUCT = (("1", 0.62), ("2", 0.27), ("3", 0.09), ("4", 0.02))
 SUMMER_LEAVERS = 0.002  # leave in the summer after 31/5: still counted at the end, with a result
 NOT_ASSESSED = 0.003  # enrolled on 31/5 without a result (e.g. disabled pupils assessed apart)
 DROPOUT_REASONS = (
@@ -104,6 +123,22 @@ def _level(grade: int) -> str:
     return "TH" if grade <= 5 else "THCS" if grade <= 9 else "THPT"
 
 
+def _kind(pupil: dict[str, Any]) -> str | None:
+    """The rate group of a pupil: TH / THCS / THPT by grade, MN, GDTX, else None."""
+    grade = _grade(pupil)
+    if grade is not None:
+        return _level(grade)
+    code = _code(pupil.get("KhoiHoc"))
+    return "MN" if code in PRESCHOOL else "GDTX" if code in GDTX_CODES else None
+
+
+def _flag(value: bool, like: Any) -> Any:
+    """A flag in the style of the school's file (bool, "1"/"0" or 1/0)."""
+    if isinstance(like, bool):
+        return value
+    return ("1" if value else "0") if isinstance(like, str) else int(value)
+
+
 def _pick(rng: random.Random, items: tuple[tuple[str, float], ...]) -> str:
     return rng.choices([c for c, _ in items], [w for _, w in items])[0]
 
@@ -136,10 +171,10 @@ def _changes(
     semester_2 = dt.date(end.year, 1, 16)  # semester 1 ends mid-January
     counts = {"out": 0, "dropout": 0}
     for p in pupils:
-        grade = _grade(p)
-        if grade is None or _code(p.get("TrangThai")) != "01":
+        kind = _kind(p)
+        if kind is None or _code(p.get("TrangThai")) != "01":
             continue
-        rates = RATES[_level(grade)]
+        rates = RATES[kind]
         r = rng.random()
         if r < rates["out"] + rates["dropout"]:
             kind = "out" if r < rates["out"] else "dropout"
@@ -175,8 +210,8 @@ def _arrivals(
     province = next((str(p["MaHocSinh"])[:2] for p in pupils if p.get("MaHocSinh")), "00")
     new = []
     for p in list(pupils):
-        grade = _grade(p)
-        if grade is None or _code(p.get("TrangThai")) != "01" or rng.random() >= RATES[_level(grade)]["in"]:
+        kind = _kind(p)
+        if kind is None or _code(p.get("TrangThai")) != "01" or rng.random() >= RATES[kind]["in"]:
             continue
         gender = 2 if rng.random() < 0.485 else 1
         code = f"{province}{rng.randrange(10**8):08d}"
@@ -186,6 +221,12 @@ def _arrivals(
         day = _day(rng, start + dt.timedelta(days=1), end)
         status = "02" if day < semester_2 else "06"
         like = p.get("TrangThai")
+        child: dict[str, Any] = {}
+        if kind == "MN":  # checked on arrival (the end-of-year re-check may update it)
+            child["KiemTraSucKhoeDinhDuong"] = _flag(True, p.get("KiemTraSucKhoeDinhDuong", 1))
+            child["TinhTrangDinhDuong"] = _pick(rng, NUTRITION_DRAW)
+        elif kind == "GDTX" and p.get("MaHinhThucHocTap") is not None:
+            child["MaHinhThucHocTap"] = p["MaHinhThucHocTap"]
         new.append({
             "ClientId": _client_id(rng),
             "MaHocSinh": code,
@@ -199,8 +240,33 @@ def _arrivals(
             "NgayTrangThai": _stamp(day),
             "LoaiNhapHoc": 1 if isinstance(like, int) else "1",
             "KhuyetTat": 0,
+            **child,
         })  # fmt: skip
     return new
+
+
+def _nutrition_recheck(rng: random.Random, pupils: list[dict[str, Any]], end: dt.date) -> int:
+    """The end-of-year health and nutrition check of the preschool children enrolled on 31/5, in
+    place: most are re-checked; a malnourished or overweight child may have recovered, a normal one
+    may be found in another state; a child not checked at the start gets a first status."""
+    n = 0
+    for p in pupils:
+        if _code(p.get("KhoiHoc")) not in PRESCHOOL or not enrolled_on(p, end):
+            continue
+        like = p.get("KiemTraSucKhoeDinhDuong", 1)
+        if rng.random() >= RECHECKED:
+            continue
+        before = _code(p.get("TinhTrangDinhDuong")) if str(like) not in ("0", "False") else None
+        if before is None:
+            status = _pick(rng, NUTRITION_DRAW)
+        elif before == "00":
+            status = _pick(rng, NUTRITION_CHANGE) if rng.random() < WORSENS else "00"
+        else:
+            status = "00" if rng.random() < RECOVERS else before
+        p["KiemTraSucKhoeDinhDuong"] = _flag(True, like)
+        p["TinhTrangDinhDuong"] = status
+        n += 1
+    return n
 
 
 def _result(rng: random.Random, client_id: str, grade: int) -> dict[str, Any]:
@@ -221,16 +287,36 @@ def _result(rng: random.Random, client_id: str, grade: int) -> dict[str, Any]:
     return entry
 
 
+def _gdtx_result(rng: random.Random, client_id: str, code: str) -> dict[str, Any]:
+    """A GDTX learner's end-of-year result on the TT 22/2021 scales (lớp 10-12 GDTX, lớp 9 GDTX)."""
+    learning, conduct = _pick(rng, GDTX_LEARNING), _pick(rng, GDTX_CONDUCT)
+    failed = learning == "4" or conduct == "4"
+    promotion = (2 if rng.random() < REPEAT_SHARE else 3) if failed else 1
+    entry = {
+        "ClientId": client_id,
+        "KetQuaHocTap": int(learning),
+        "RenLuyen": int(conduct),
+        "LenLop": promotion,
+    }
+    if code == "23":
+        entry["TotNghiep"] = int(promotion == 1)
+    return entry
+
+
 def _results(rng: random.Random, pupils: list[dict[str, Any]], end: dt.date) -> list[dict[str, Any]]:
     results, seen = [], set()
     for p in pupils:
-        grade, client_id = _grade(p), p.get("ClientId")
-        if grade is None or not client_id or client_id in seen or not enrolled_on(p, end):
+        grade, code, client_id = _grade(p), _code(p.get("KhoiHoc")), p.get("ClientId")
+        if grade is None and code not in GDTX_ASSESSED:
+            continue
+        if not client_id or client_id in seen or not enrolled_on(p, end):
             continue
         seen.add(client_id)
         if rng.random() < NOT_ASSESSED:
             continue
-        results.append(_result(rng, client_id, grade))
+        results.append(
+            _result(rng, client_id, grade) if grade is not None else _gdtx_result(rng, client_id, code)
+        )
     return results
 
 
@@ -281,6 +367,7 @@ def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary
         counts = _changes(school_rng, pupils, start, end)
         arrivals = _arrivals(school_rng, pupils, start, end)
         payload["LstHocSinh"] = payload["LstHocSinh"] + arrivals
+        _nutrition_recheck(school_rng, payload["LstHocSinh"], end)
         payload["LstKetQuaHocTap"] = _results(school_rng, payload["LstHocSinh"], end)
         text = json.dumps(payload, ensure_ascii=False, sort_keys=False)
         (inbox / f"{code}_{start_year}_{LOAI_DONG_BO}.json").write_text(text, encoding="utf-8", newline="\n")

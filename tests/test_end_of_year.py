@@ -315,10 +315,12 @@ def test_generated_end_of_year_runs_clean(generated_eoy):
         n_results = con.execute("SELECT count(*) FROM result").fetchall()[0][0]
         levels = con.execute(
             "SELECT count(*) FILTER (WHERE grade BETWEEN 1 AND 5), count(*) FILTER (WHERE grade BETWEEN 6 AND 9), "
-            "count(*) FILTER (WHERE grade BETWEEN 10 AND 12) FROM learner"
+            "count(*) FILTER (WHERE grade BETWEEN 10 AND 12), count(*) FILTER (WHERE grade_code IN ('16', '17')), "
+            "count(*) FILTER (WHERE gdtx_programme IS NOT NULL) FROM learner"
         ).fetchall()[0]
     # Every level with pupils gets its end-of-year form.
-    assert forms == {f for f, n in zip(("02-TH-CN", "03-THCS-CN", "04-THPT-CN"), levels, strict=True) if n}
+    names = ("02-TH-CN", "03-THCS-CN", "04-THPT-CN", "01-MN-CN", "05-GDTX-CN")
+    assert forms == {f for f, n in zip(names, levels, strict=True) if n}
     assert n_results == summary.n_results
     # Repeaters are a small share of the assessed primary pupils; completion only in grade 5.
     assert 0 < so.get(REPEATERS, 0) <= 0.04 * so[ASSESSED]

@@ -20,7 +20,8 @@ SELECT
     r.LenLop AS promotion,  -- promotion: 1 lên lớp, 2 lưu ban, 3 rèn luyện / kiểm tra lại trong hè
     -- The flags count only in the grade they belong to (the validation warns otherwise).
     coalesce(r.HoanThanhChuongTrinh = '1', FALSE) AND l.grade = 5 AS completed_primary,
-    coalesce(r.TotNghiep = '1', FALSE) AND l.grade = 9 AS graduated_lower_secondary,
+    -- Lower-secondary graduation: grade 9, or the GDTX lớp 9 (DM_KHOI 23, 05-GDTX-CN).
+    coalesce(r.TotNghiep = '1', FALSE) AND (l.grade = 9 OR l.grade_code = '23') AS graduated_lower_secondary,
     l.grade,
     l.female,
     l.ethnic,
@@ -80,7 +81,13 @@ SELECT
     CASE WHEN l.enrolled THEN r.conduct END AS result_conduct,
     CASE WHEN l.enrolled THEN r.promotion END AS result_promotion,
     coalesce(l.enrolled AND r.completed_primary, FALSE) AS completed_primary,
-    coalesce(l.enrolled AND r.graduated_lower_secondary, FALSE) AS graduated_lower_secondary
+    coalesce(l.enrolled AND r.graduated_lower_secondary, FALSE) AS graduated_lower_secondary,
+    -- 01-MN-CN (status: inferred): a child completes the kindergarten programme when enrolled on
+    -- 31/5 in a kindergarten class (DM_KHOI 17) in the 5-6 band (age = start year - birth year = 5,
+    -- the band of 01-MN-DN row 105). No result entry is read for preschool children. False in a
+    -- start-of-year run, like the other end-of-year columns.
+    coalesce(DATE '{as_of}' > DATE '{year_start}' AND l.enrolled AND l.grade_code = '17' AND l.age = 5, FALSE)
+        AS completed_preschool
 FROM learner l
 LEFT JOIN learner_change c ON c.school_code = l.school_code AND c.learner_key = l.learner_key
 LEFT JOIN result r ON r.school_code = l.school_code AND r.learner_key = l.learner_key;
