@@ -30,10 +30,8 @@ from pipelines.export import (
 
 GOLDEN = Path(__file__).parent / "golden" / "02-TH-DN_school.json"
 GOLDEN_THCS = Path(__file__).parent / "golden" / "03-THCS-DN_phong.json"
-# The shared reference lies beside the project (../shared), on developer machines and in CI.
-COLUMN_RELATIONS = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "forms" / "column_relations.csv"
-)
+# A copy of ../shared/reference/forms/column_relations.csv (the column layout of the real exports).
+COLUMN_RELATIONS = Path(__file__).parent / "reference" / "column_relations.csv"
 
 HEADER = UnitHeader(
     level="school",
