@@ -440,6 +440,20 @@ def _subjects(grade: int, informatics: bool) -> list[dict[str, str]]:
     return [{"MaMonHoc": c} for c in codes]
 
 
+def _payload(code: str, start_year: int, loai_dong_bo: int, info: dict[str, Any], n_sites: int, sites: list,
+             classes: list, pupils: list, staff: list, rooms: list,
+             facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """One school's JSON payload (with its declared totals) and the facts its registry row needs."""
+    info["SoDiemTruong"] = n_sites
+    info["TongSoHocSinh"] = len(pupils)
+    info["TongSoLopHoc"] = len(classes)
+    info["TongSoCanBo"] = len(staff)
+    payload = {"MaTruongHoc": code, "NamHoc": start_year, "LoaiDongBo": loai_dong_bo, "TruongHocInfo": info,
+               "LstDiemTruongInfo": sites, "LstLopHocInfo": classes, "LstHocSinh": pupils, "LstCanBo": staff,
+               "CoSoVatChat": rooms}  # fmt: skip
+    return payload, {**facts, "principal": staff[0]["TenCanBo"]}
+
+
 def _school(
     rng: random.Random, plan: SchoolPlan, start_year: int, loai_dong_bo: int, province: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -557,33 +571,18 @@ def _school(
     info["CoHaTangTlhtPhuHopHskt"] = _flag(plan.category == "18" or rng.random() < 0.5, st.flag)
     info["CongTacTuVanHocDuong"] = _flag(rng.random() < 0.8, st.flag)
     info["KeHoachPhongChongThienTai"] = _flag(rng.random() < 0.85, st.flag)
-    info["SoDiemTruong"] = n_sites
-    info["TongSoHocSinh"] = len(pupils)
-    info["TongSoLopHoc"] = len(classes)
-    info["TongSoCanBo"] = len(staff)
-
-    payload = {
-        "MaTruongHoc": code,
-        "NamHoc": start_year,
-        "LoaiDongBo": loai_dong_bo,
-        "TruongHocInfo": info,
-        "LstDiemTruongInfo": sites,
-        "LstLopHocInfo": classes,
-        "LstHocSinh": pupils,
-        "LstCanBo": staff,
-        "CoSoVatChat": rooms,
-    }
     facts = {
         "name": name,
         "cap_hoc": cap_hoc,
         "commune_code": commune_code,
         "commune_name": commune_name,
-        "principal": staff[0]["TenCanBo"],
         "standard": standard,
         "private": plan.private,
         "category": plan.category,
     }
-    return payload, facts
+    return _payload(
+        code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
+    )
 
 
 # ---------------------------------------------------------------- preschools (01-MN-ĐN)
@@ -790,32 +789,18 @@ def _preschool(
     for f in ("KhaiThacInternetDayHoc", "DienLuoi", "NguonNuocSach", "CongTrinhVeSinh", "CtGdvsDoiTay",
               "ChuongTrinhGiaoDucCoBan", "KeHoachPhongChongThienTai"):  # fmt: skip
         info[f] = _flag(rng.random() < flag_p, st.flag)
-    info["SoDiemTruong"] = n_sites
-    info["TongSoHocSinh"] = len(pupils)
-    info["TongSoLopHoc"] = len(classes)
-    info["TongSoCanBo"] = len(staff)
-    payload = {
-        "MaTruongHoc": code,
-        "NamHoc": start_year,
-        "LoaiDongBo": loai_dong_bo,
-        "TruongHocInfo": info,
-        "LstDiemTruongInfo": sites,
-        "LstLopHocInfo": classes,
-        "LstHocSinh": pupils,
-        "LstCanBo": staff,
-        "CoSoVatChat": rooms,
-    }
     facts = {
         "name": name,
         "cap_hoc": cap_hoc,
         "commune_code": commune_code,
         "commune_name": commune_name,
-        "principal": staff[0]["TenCanBo"],
         "standard": standard,
         "private": plan.private,
         "category": plan.category,
     }
-    return payload, facts
+    return _payload(
+        code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
+    )
 
 
 def _preschool_staff(
@@ -1102,32 +1087,18 @@ def _gdtx_centre(
         info[f] = _flag(rng.random() < flag_p, st.flag)
     info["CoHaTangTlhtPhuHopHskt"] = _flag(rng.random() < 0.3, st.flag)
     info["TtGdtxHuongNghiep"] = _flag(rng.random() < (0.9 if provincial else 0.6), st.flag)
-    info["SoDiemTruong"] = n_sites
-    info["TongSoHocSinh"] = len(pupils)
-    info["TongSoLopHoc"] = len(classes)
-    info["TongSoCanBo"] = len(staff)
-    payload = {
-        "MaTruongHoc": code,
-        "NamHoc": start_year,
-        "LoaiDongBo": loai_dong_bo,
-        "TruongHocInfo": info,
-        "LstDiemTruongInfo": sites,
-        "LstLopHocInfo": classes,
-        "LstHocSinh": pupils,
-        "LstCanBo": staff,
-        "CoSoVatChat": rooms,
-    }
     facts = {
         "name": name,
         "cap_hoc": cap_hoc,
         "commune_code": commune_code,
         "commune_name": commune_name,
-        "principal": staff[0]["TenCanBo"],
         "standard": None,
         "private": False,
         "category": plan.category,
     }
-    return payload, facts
+    return _payload(
+        code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
+    )
 
 
 def _gdtx_staff(
