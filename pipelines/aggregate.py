@@ -393,6 +393,18 @@ _INDICATOR_TYPES = {"numerator": "BIGINT", "denominator": "BIGINT", "value": "DO
                     "denominator_rate": "DOUBLE"}  # fmt: skip
 
 
+def _earlier(i: catalog.Indicator, ctx: RunContext) -> tuple[str | None, str | None, str | None]:
+    """(form, school year, period) whose cells give a cohort rate's denominator, else Nones."""
+    if not i.denominator_earlier:
+        return None, None, None
+    form, period, years_back = i.denominator_earlier
+    start = int(ctx.start_year) - years_back
+    # The earlier year may have been reported under another regime whose form borrows this grid.
+    ids = {form} | {f.form for regime in settings.REGIMES for f in catalog.forms_for(regime, period)
+                    if f.base_form == form}  # fmt: skip
+    return ",".join(sorted(ids)), f"{start}-{start + 1}", period
+
+
 def compute_indicators(
     con: duckdb.DuckDBPyConnection, ctx: RunContext, forms: tuple[catalog.Form, ...]
 ) -> int:
@@ -410,13 +422,14 @@ def compute_indicators(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicators (indicator_id VARCHAR, form VARCHAR, name_vi VARCHAR, "
         "name_en VARCHAR, status VARCHAR, kind VARCHAR, scale DOUBLE, age_from INTEGER, age_to INTEGER, "
-        "pop_sex VARCHAR, gpi_female VARCHAR, gpi_male VARCHAR)"
+        "pop_sex VARCHAR, gpi_female VARCHAR, gpi_male VARCHAR, den_form VARCHAR, den_year VARCHAR, den_period VARCHAR)"
     )
     warehouse.insert_rows(
         con,
         "_indicators",
         [(i.id, i.form, i.name_vi, i.name_en, i.status, i.kind, float(i.scale),
-          *(i.population_ages or (None, None)), i.population_sex, *(i.gpi or (None, None))) for i in chosen],
+          *(i.population_ages or (None, None)), i.population_sex, *(i.gpi or (None, None)),
+          *_earlier(i, ctx)) for i in chosen],
     )  # fmt: skip
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _indicator_cells (indicator_id VARCHAR, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
@@ -462,6 +475,16 @@ def compute_indicators(
                 AND c.row_code = ic.row_code AND c.col_key = ic.col_key
             GROUP BY ALL
         ),
+        -- Cohort rates: the denominator cells of the same unit in an earlier year's form.
+        cohort AS (
+            SELECT i.indicator_id, e.level, e.unit_code, sum(e.value) AS den
+            FROM _indicators i JOIN _indicator_cells ic USING (indicator_id)
+            JOIN cells e ON list_contains(string_split(i.den_form, ','), e.form)
+                AND e.school_year = i.den_year AND e.period = i.den_period
+                AND e.row_code = ic.row_code AND e.col_key = ic.col_key
+            WHERE i.kind = 'cohort' AND ic.side = 'den'
+            GROUP BY ALL
+        ),
         pop_units AS (SELECT DISTINCT level, unit_code FROM _population),
         pop AS (
             SELECT i.indicator_id, pu.level, pu.unit_code, coalesce(sum(p.population), 0) AS den
@@ -481,6 +504,13 @@ def compute_indicators(
         SELECT {head}, s.level, s.unit_code, s.num, p.den,
                CASE WHEN p.den > 0 THEN round(s.num * i.scale / p.den, 2) END, NULL, NULL
         FROM sides s JOIN _indicators i USING (indicator_id) JOIN pop p USING (indicator_id, level, unit_code)
+        UNION ALL
+        -- Without the earlier year in the warehouse the denominator is unknown: no value, not 0.
+        SELECT {head}, s.level, s.unit_code, s.num, coalesce(h.den, 0),
+               CASE WHEN h.den > 0 THEN round(s.num * i.scale / h.den, 2) END, NULL, NULL
+        FROM sides s JOIN _indicators i USING (indicator_id)
+        LEFT JOIN cohort h USING (indicator_id, level, unit_code)
+        WHERE i.kind = 'cohort'
         """
     )
     # Gender parity index from the female and male rates just computed (both rounded as stored);

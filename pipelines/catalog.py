@@ -369,12 +369,17 @@ class Indicator:
     population_ages: tuple[int, int] | None = None
     population_sex: str = "all"
     gpi: tuple[str, str] = ()  # (female indicator id, male indicator id)
+    # A cohort rate: the denominator cells are read from an earlier year's form, e.g. grade-1
+    # pupils of 02-TH-DN four years before a primary completion: (form, period, years back).
+    denominator_earlier: tuple[str, str, int] | None = None
 
     @property
     def kind(self) -> str:
-        """count | ratio (of cells) | population (rate over population) | gpi."""
+        """count | ratio (of cells) | population (rate over population) | gpi | cohort."""
         if self.gpi:
             return "gpi"
+        if self.denominator_earlier:
+            return "cohort"
         if self.population_ages:
             return "population"
         return "ratio" if self.denominator else "count"
@@ -422,6 +427,10 @@ def indicators(regime: str = "tt24") -> tuple[Indicator, ...]:
             for key in ("numerator", "denominator", "minus"):
                 raw[key] = _cells(raw.get(key))
             _population(raw, where)
+            if "denominator_earlier" in raw:
+                earlier = raw.pop("denominator_earlier")
+                raw["denominator_earlier"] = (earlier["form"], earlier["period"], int(earlier["years_back"]))
+                raw["denominator"] = _cells(earlier["cells"])
             if "gpi" in raw:
                 gpi = raw["gpi"]
                 if not isinstance(gpi, dict) or set(gpi) != {"female", "male"}:
@@ -439,10 +448,14 @@ def indicators(regime: str = "tt24") -> tuple[Indicator, ...]:
                         raise CatalogError(
                             f"{where}: gpi names {ref!r}, not an earlier population rate of {ind.form}"
                         )
-            f = form(regime, ind.form)
-            printed = {(r.code, c.key) for r in f.cell_rows for c in f.columns_for(r)}
-            for cell in ind.numerator + ind.denominator + ind.minus:
-                if cell not in printed:
-                    raise CatalogError(f"{path.name} {ind.id}: {ind.form} prints no cell {cell}")
+            for form_name, cells in (
+                (ind.form, ind.numerator + ind.minus),
+                (ind.denominator_earlier[0] if ind.denominator_earlier else ind.form, ind.denominator),
+            ):
+                f = form(regime, form_name)
+                printed = {(r.code, c.key) for r in f.cell_rows for c in f.columns_for(r)}
+                for cell in cells:
+                    if cell not in printed:
+                        raise CatalogError(f"{path.name} {ind.id}: {form_name} prints no cell {cell}")
             out.append(ind)
     return tuple(out)

@@ -357,3 +357,43 @@ def test_rates_are_end_of_year_counts_over_start_of_year_pupils(eoy_settings):
     assert got["TH.dropout_rate"] == (2, 9, 22.22)
     assert got["TH.repetition_rate"] == (1, 9, 11.11)
     assert got["TH.promotion_rate"] == (5, 9, 55.56)
+
+
+def test_primary_completion_rate_divides_by_grade_one_four_years_earlier(tmp_path, monkeypatch):
+    """School A had 4 pupils in grade 1 in 2020-2021 (DN); in 2024-2025 (CN) 1 of its 2 grade-5 pupils
+    completes primary: 1/4 = 25 %. School B has no 2020-2021 data: its rate is not computable."""
+    monkeypatch.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
+    registry = write_registry(tmp_path / "registry.xlsx", [
+        {"MA_TRUONG": c, "TEN_TRUONG_HOC": c, "CAP_HOC": "1", "TRANG_THAI": 1, "ID_SO": "66", "ID_PHONG": "643"}
+        for c in (A, B)
+    ])  # fmt: skip
+    earlier = payload(
+        A, school_info(A, NamHoc=2020), [klass("1A", 1)],
+        [pupil(f"e{i}", "1A", 1, 2, "01", "2014-01-01") for i in range(4)], year=2020,
+    )  # fmt: skip
+    s_dn = settings_mod.resolve("2020-2021", "DN", registry, write_inbox(tmp_path / "dn", {f"{A}.json": earlier}),
+                                tmp_path / "w.duckdb", tmp_path / "out-dn", run_id="dn-2020", processes=1)  # fmt: skip
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+        step(s_dn)
+    fives = [pupil("f1", "5A", 5, 2, "01", "2014-01-01"), pupil("f2", "5A", 5, 1, "01", "2014-02-02")]
+    now = {
+        f"{A}.json": eoy_payload(A, school_info(A), [klass("5A", 5)], fives,
+                                 [result("f1", "HT", 1, HoanThanhChuongTrinh=1), result("f2", "CHT", 2)]),
+        f"{B}.json": eoy_payload(B, school_info(B), [klass("5A", 5)], fives[:1],
+                                 [result("f1", "HT", 1, HoanThanhChuongTrinh=1)]),
+    }  # fmt: skip
+    s_cn = settings_mod.resolve("2024-2025", "CN", registry, write_inbox(tmp_path / "cn", now),
+                                tmp_path / "w.duckdb", tmp_path / "out-cn", run_id="cn-2024", processes=1)  # fmt: skip
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+        step(s_cn)
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        got = {
+            (level, unit): (num, den, value)
+            for level, unit, num, den, value in con.execute(
+                "SELECT level, unit_code, numerator, denominator, value FROM indicators "
+                "WHERE indicator_id = 'TH.completion_rate'"
+            ).fetchall()
+        }
+    assert got[("school", A)] == (1, 4, 25.0)
+    assert got[("school", B)] == (1, 0, None)
+    assert got[("phong", "643")] == (2, 4, 50.0)  # the Phòng's grade-1 pupils of 2020-2021 were A's four
