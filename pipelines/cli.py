@@ -22,8 +22,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines import generate
 
     out = Path(args.out)
+    if args.previous_year and args.period != "CN":
+        _say(
+            "Lỗi / error: --previous-year chỉ dùng với --period CN / --previous-year goes with --period CN only"
+        )
+        return 2
     if args.period == "CN" and args.from_dn:
-        return _generate_end_of_year(Path(args.from_dn), out, args.seed)
+        return _generate_end_of_year(Path(args.from_dn), out, args.seed, args.previous_year)
     if args.from_dn:
         _say("Lỗi / error: --from-dn chỉ dùng với --period CN / --from-dn goes with --period CN only")
         return 2
@@ -40,18 +45,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(f"Đã tạo / generated: {summary.n_schools} trường / schools, {summary.n_learners} học sinh / learners, "
           f"{summary.n_defects} lỗi cài sẵn / injected defects → {dn_out.resolve()}")  # fmt: skip
     if args.period == "CN":
-        return _generate_end_of_year(dn_out, out, args.seed)
+        return _generate_end_of_year(dn_out, out, args.seed, args.previous_year)
     return 0
 
 
-def _generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> int:
+def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: bool = False) -> int:
     from pipelines import generate_eoy
 
     try:
-        s = generate_eoy.generate_end_of_year(dn_dir, out, seed)
+        if previous_year:
+            p = generate_eoy.generate_previous_year(dn_dir, out, seed)
+        else:
+            s = generate_eoy.generate_end_of_year(dn_dir, out, seed)
     except (FileNotFoundError, ValueError) as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
+    if previous_year:
+        print(f"Đã tạo cuối năm học trước / generated the previous year's end: {p.n_schools} trường / schools, "
+              f"{p.n_learners} học sinh / learners ({p.n_carried} học sinh năm nay / this year's pupils, "
+              f"{p.n_repeaters} lưu ban / repeaters, {p.n_leavers} hoàn thành lớp cuối cấp / top-grade leavers, "
+              f"{p.n_dropouts} bỏ học / dropouts), {p.n_results} kết quả / results, {p.n_not_general} tệp mầm non, "
+              f"GDTX bỏ qua / preschool, GDTX files skipped, {p.n_skipped} tệp lỗi / unreadable files "
+              f"→ {out.resolve()}")  # fmt: skip
+        return 0
     print(f"Đã tạo cuối năm / generated end of year: {s.n_schools} trường / schools, {s.n_learners} học sinh / "
           f"learners ({s.n_transfers_in} chuyển đến / in, {s.n_transfers_out} chuyển đi / out, {s.n_dropouts} "
           f"bỏ học / dropouts), {s.n_results} kết quả / results, {s.n_skipped} tệp bỏ qua / files skipped "
@@ -136,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--from-dn", help="CN: folder of a generated start-of-year province (registry.xlsx, inbox/)"
     )
+    g.add_argument("--previous-year", action="store_true",
+                   help="CN: the end of the school year before the DN province's (cohort-consistent with it)")  # fmt: skip
     g.add_argument("--schools", type=int)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--defect-rate", type=float, default=0.0, help="share of schools given one defect")

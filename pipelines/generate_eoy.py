@@ -379,3 +379,242 @@ def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary
         n_results += len(payload["LstKetQuaHocTap"])
     return EndOfYearSummary(n_schools, n_learners, n_in, n_out, n_dropouts, n_results, n_skipped, out,
                             out / "registry.xlsx", inbox)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the previous school year
+
+
+@dataclass(frozen=True)
+class PreviousYearSummary:
+    n_schools: int
+    n_learners: int
+    n_carried: int  # pupils of this year's file placed in last year's classes
+    n_repeaters: int  # of them: repeaters now, in the same grade last year with LenLop 2
+    n_leavers: int  # synthetic pupils who completed the school's top grade last year
+    n_dropouts: int  # synthetic pupils who dropped out during last year
+    n_results: int
+    n_not_general: int  # preschool and GDTX files: not written (no previous year for them)
+    n_skipped: int  # input files that could not be read
+    out: Path
+    registry: Path
+    inbox: Path
+
+
+PASSING_PRIMARY = tuple(r for r in PRIMARY_RESULTS if r[0] != "CHT")
+PASSING_LEARNING = tuple(r for r in LEARNING_RESULTS if r[0] != "4")
+PASSING_CONDUCT = tuple(r for r in CONDUCT_RESULTS if r[0] != "4")
+FAILED_BY_LEARNING = 0.8  # of secondary repeaters: learning result Chưa đạt (else conduct Chưa đạt)
+
+
+def _grade_like(grade: int, like: Any) -> Any:
+    """A grade code in the style of the school's file (1, "1" or "01")."""
+    if isinstance(like, int):
+        return grade
+    return f"{grade:02d}" if len(str(like)) == 2 else str(grade)
+
+
+def _forced_result(rng: random.Random, client_id: str, grade: int, promoted: bool) -> dict[str, Any]:
+    """An end-of-year result that agrees with a known outcome: promoted (LenLop 1, with completion of
+    primary in grade 5 and THCS graduation in grade 9) or repeating (LenLop 2)."""
+    if grade <= 5:
+        entry = {"ClientId": client_id, "KetQuaHocTap": _pick(rng, PASSING_PRIMARY) if promoted else "CHT"}
+    elif promoted:
+        learning, conduct = _pick(rng, PASSING_LEARNING), _pick(rng, PASSING_CONDUCT)
+        entry = {"ClientId": client_id, "KetQuaHocTap": int(learning), "RenLuyen": int(conduct)}
+    elif rng.random() < FAILED_BY_LEARNING:
+        entry = {"ClientId": client_id, "KetQuaHocTap": 4, "RenLuyen": int(_pick(rng, CONDUCT_RESULTS))}
+    else:
+        entry = {"ClientId": client_id, "KetQuaHocTap": int(_pick(rng, LEARNING_RESULTS)), "RenLuyen": 4}
+    entry["LenLop"] = 1 if promoted else 2
+    if grade == 5:
+        entry["HoanThanhChuongTrinh"] = int(promoted)
+    if grade == 9:
+        entry["TotNghiep"] = int(promoted)
+    return entry
+
+
+def _previous_school(
+    rng: random.Random, payload: dict[str, Any], code: str, year: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, int]] | None:
+    """Last year's classes, pupils and results of one general-education school (school year `year`),
+    or None when the file has no pupil of grades 1-12 (preschool, GDTX)."""
+    now = [p for p in payload["LstHocSinh"] if isinstance(p, dict) and _grade(p) is not None]
+    if not now:
+        return None
+    grades_now = {_grade(p) for p in now}
+    top = max(grades_now)
+    templates: dict[int, dict[str, Any]] = {}
+    for c in payload.get("LstLopHocInfo") or []:
+        g = _grade(c) if isinstance(c, dict) else None
+        if g is not None and g not in templates:
+            templates[g] = c
+    sizes: dict[int, int] = {}  # this year's pupils by grade
+    for p in now:
+        sizes[_grade(p)] = sizes.get(_grade(p), 0) + 1
+    n_classes_now = {g: sum(1 for c in payload.get("LstLopHocInfo") or [] if isinstance(c, dict) and _grade(c) == g)
+                     for g in grades_now}  # fmt: skip
+    # The admission type of a first-time pupil of each grade, as the school writes it (0/2/4).
+    admission: dict[int, Any] = {}
+    for p in now:
+        if _code(p.get("LoaiNhapHoc")) in ("00", "02", "04"):
+            admission.setdefault(_grade(p), p["LoaiNhapHoc"])
+    like = now[0]
+    start, end = dt.date(year, 9, 30), dt.date(year + 1, 5, 31)
+
+    def clean(p: dict[str, Any], grade: int, first_time: bool) -> dict[str, Any]:
+        q = copy.deepcopy(p)
+        for key in ("NgayTrangThai", "MaLyDoThoiHoc"):
+            q.pop(key, None)
+        q["KhoiHoc"] = _grade_like(grade, p.get("KhoiHoc"))
+        q["TrangThai"] = _status("01", p.get("TrangThai"))
+        entry_type = admission.get(grade, 4 if isinstance(p.get("LoaiNhapHoc"), int) else "4")
+        q["LoaiNhapHoc"] = entry_type if first_time else (3 if isinstance(p.get("LoaiNhapHoc"), int) else "3")
+        return q
+
+    # (grade last year, record, promoted?) — promoted None: no result (left during the year).
+    rows: list[tuple[int, dict[str, Any], bool | None]] = []
+    counts = {"carried": 0, "repeaters": 0, "leavers": 0, "dropouts": 0}
+    for p in now:
+        g, entry, status = _grade(p), _code(p.get("LoaiNhapHoc")), _code(p.get("TrangThai"))
+        if status in ARRIVING or entry in ("00", "01", "02") or not p.get("ClientId"):
+            continue  # new this year: transferred in, or a new entrant at the first grade of a level
+        if entry == "03":  # a repeater now: same grade last year, not promoted
+            rows.append((g, clean(p, g, True), False))
+            counts["repeaters"] += 1
+        elif g - 1 in grades_now:
+            rows.append((g - 1, clean(p, g - 1, True), True))
+        else:
+            continue
+        counts["carried"] += 1
+
+    taken = {str(p.get("MaHocSinh")) for p in payload["LstHocSinh"] if isinstance(p, dict)}
+    province = code[:2]
+
+    def synthetic(grade: int) -> dict[str, Any]:
+        gender = 2 if rng.random() < 0.485 else 1
+        pid = f"{province}{rng.randrange(10**8):08d}"
+        while pid in taken:
+            pid = f"{province}{rng.randrange(10**8):08d}"
+        taken.add(pid)
+        model = rng.choice(now)
+        born = _day(rng, dt.date(year - grade - 5, 1, 1), dt.date(year - grade - 5, 12, 31))
+        return {
+            "ClientId": _client_id(rng),
+            "MaHocSinh": pid,
+            "HoTen": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}",
+            "MaDanToc": model.get("MaDanToc") or "01",
+            "GioiTinh": gender if isinstance(like.get("GioiTinh"), int) else f"{gender:02d}",
+            "NgaySinh": _stamp(born),
+            "KhoiHoc": _grade_like(grade, like.get("KhoiHoc")),
+            "TrangThai": _status("01", like.get("TrangThai")),
+            "LoaiNhapHoc": admission.get(grade, 4 if isinstance(like.get("LoaiNhapHoc"), int) else "4"),
+            "KhuyetTat": _flag(False, like.get("KhuyetTat", 0)),
+        }
+
+    # Last year's leavers from the top grade: as many as this year's top-grade pupils, all completed.
+    for _ in range(sizes[top]):
+        rows.append((top, synthetic(top), True))
+        counts["leavers"] += 1
+    # A few dropouts during last year, at the level's rate.
+    by_grade: dict[int, int] = {}
+    for g, _, _ in rows:
+        by_grade[g] = by_grade.get(g, 0) + 1
+    semester_2 = dt.date(year + 1, 1, 16)
+    for g in sorted(by_grade):
+        for _ in range(by_grade[g]):
+            if rng.random() >= RATES[_level(g)]["dropout"]:
+                continue
+            p = synthetic(g)
+            day = _day(rng, start + dt.timedelta(days=1), end)
+            p["TrangThai"] = _status("05" if day < semester_2 else "09", like.get("TrangThai"))
+            p["NgayTrangThai"] = _stamp(day)
+            p["MaLyDoThoiHoc"] = _pick(rng, DROPOUT_REASONS)
+            rows.append((g, p, None))
+            counts["dropouts"] += 1
+
+    # Last year's classes: by grade, about as many as this year's classes of the grade.
+    classes, pupils, results = [], [], []
+    for g in sorted({r[0] for r in rows}):
+        members = [r for r in rows if r[0] == g]
+        rng.shuffle(members)
+        n_now = max(1, n_classes_now.get(g, 1))
+        size = max(1, round(sizes.get(g, 1) / n_now))
+        n = max(1, min(len(members), round(len(members) / size)))
+        for k in range(n):
+            label = f"{g}A{k + 1}" if g >= 10 else f"{g}{chr(65 + k)}"
+            c = copy.deepcopy(templates[g])
+            c["ClientId"] = _client_id(rng)
+            c["MaLopHoc"] = f"{code}-{label}"
+            c["TenLopHoc"] = label
+            c["LopGhep"] = _flag(False, c.get("LopGhep", 0))
+            c.pop("MaLopGhep", None)
+            classes.append(c)
+            for _, p, promoted in members[k::n]:
+                p["MaLopHocDn"] = c["MaLopHoc"]
+                pupils.append(p)
+                if promoted is not None:
+                    results.append(_forced_result(rng, p["ClientId"], g, promoted))
+    return classes, pupils, results, counts
+
+
+def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSummary:
+    """The previous school year's end of year (CN) of a generated start-of-year province.
+
+    From dn_dir's payloads of school year t (NamHoc t), write out/registry.xlsx (a copy) and
+    out/inbox/<MaTruongHoc>_<t-1>_2.json: school year t-1 as it stood on 31/5/t, consistent as
+    cohorts with year t. A pupil now in grade g who is neither a repeater (LoaiNhapHoc 3) nor new
+    (a new entrant at the first grade of a level, LoaiNhapHoc 0/2, or transferred in) was in grade
+    g-1 of the same school and promoted (LenLop 1; completed primary in grade 5, graduated THCS in
+    grade 9); a repeater now was in the same grade, not promoted (LenLop 2). Last year's leavers are
+    added as new records (same ClientId/MaHocSinh for carried pupils, new ones for the others): as
+    many pupils of the school's top grade as it has now, all completing it, and a few dropouts
+    during the year at the rates of `RATES`. Classes are rebuilt by grade from this year's ones.
+    Preschool and GDTX files are not written (counted in n_not_general); staff, sites and rooms are
+    copied unchanged. Deterministic for a seed.
+    """
+    dn_dir, out = Path(dn_dir), Path(out)
+    registry = dn_dir / "registry.xlsx"
+    if not registry.is_file():
+        raise FileNotFoundError(f"no registry.xlsx in {dn_dir}")
+    if out.resolve() == dn_dir.resolve():
+        raise ValueError(f"the previous-year folder must differ from the start-of-year one ({dn_dir})")
+    inbox = out / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(registry, out / "registry.xlsx")
+    rng = random.Random(seed)
+    totals = {"schools": 0, "learners": 0, "results": 0, "not_general": 0, "skipped": 0}
+    counts = {"carried": 0, "repeaters": 0, "leavers": 0, "dropouts": 0}
+    for path in sorted(p for p in (dn_dir / "inbox").glob("*.json") if p.is_file()):
+        school_rng = random.Random(rng.getrandbits(64))
+        source = _read(path)
+        if source is None:
+            totals["skipped"] += 1
+            continue
+        info = source.get("TruongHocInfo") if isinstance(source.get("TruongHocInfo"), dict) else {}
+        code = str(source.get("MaTruongHoc") or info.get("MaTruongHoc"))
+        year = int(source.get("NamHoc") or info.get("NamHoc")) - 1
+        built = _previous_school(school_rng, source, code, year)
+        if built is None:
+            totals["not_general"] += 1
+            continue
+        classes, pupils, results, school_counts = built
+        payload = copy.deepcopy(source)
+        payload["NamHoc"] = year
+        payload["LoaiDongBo"] = LOAI_DONG_BO
+        if isinstance(payload.get("TruongHocInfo"), dict):
+            payload["TruongHocInfo"]["NamHoc"] = year
+            payload["TruongHocInfo"]["TongSoHocSinh"] = len(pupils)
+            payload["TruongHocInfo"]["TongSoLopHoc"] = len(classes)
+        payload["LstLopHocInfo"] = classes
+        payload["LstHocSinh"] = pupils
+        payload["LstKetQuaHocTap"] = results
+        text = json.dumps(payload, ensure_ascii=False, sort_keys=False)
+        (inbox / f"{code}_{year}_{LOAI_DONG_BO}.json").write_text(text, encoding="utf-8", newline="\n")
+        totals["schools"] += 1
+        totals["learners"] += len(pupils)
+        totals["results"] += len(results)
+        for k, v in school_counts.items():
+            counts[k] += v
+    return PreviousYearSummary(totals["schools"], totals["learners"], counts["carried"], counts["repeaters"],
+                               counts["leavers"], counts["dropouts"], totals["results"], totals["not_general"],
+                               totals["skipped"], out, out / "registry.xlsx", inbox)  # fmt: skip
