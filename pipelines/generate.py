@@ -440,6 +440,17 @@ def _subjects(grade: int, informatics: bool) -> list[dict[str, str]]:
     return [{"MaMonHoc": c} for c in codes]
 
 
+def _sites(
+    rng: random.Random, code: str, province: str, district: str, n: int, max_km: float
+) -> list[dict[str, Any]]:
+    """A school's satellite sites (LstDiemTruongInfo)."""
+    return [
+        {"MaDiemTruong": f"{code}-DT{i}", "TenDiemTruong": f"Điểm trường thôn {rng.randint(1, 20)}",
+         "MaTinhThanh": province, "MaQuanHuyen": district, "KhoangCach": round(rng.uniform(0.5, max_km), 1)}
+        for i in range(1, n + 1)
+    ]  # fmt: skip
+
+
 def _payload(code: str, start_year: int, loai_dong_bo: int, info: dict[str, Any], n_sites: int, sites: list,
              classes: list, pupils: list, staff: list, rooms: list,
              facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
@@ -487,16 +498,7 @@ def _school(
     n_sites = rng.choice((1, 2, 3, 4, 5, 6, 7)) if mountain else rng.choice((0, 0, 0, 0, 1, 2))
     if plan.kind == "THPT":
         n_sites = 0
-    sites = [
-        {
-            "MaDiemTruong": f"{code}-DT{i}",
-            "TenDiemTruong": f"Điểm trường thôn {rng.randint(1, 20)}",
-            "MaTinhThanh": province,
-            "MaQuanHuyen": d.code,
-            "KhoangCach": round(rng.uniform(0.5, 15), 1),
-        }
-        for i in range(1, n_sites + 1)
-    ]
+    sites = _sites(rng, code, province, d.code, n_sites, 15)
 
     # Classes: (grade, name, size, multigrade code, site).
     counts = _class_counts(rng, plan)
@@ -660,16 +662,7 @@ def _preschool(
     n_sites = (
         0 if independent else (rng.choice((0, 1, 2, 3, 4, 5, 6)) if mountain else rng.choice((0, 0, 0, 1)))
     )
-    sites = [
-        {
-            "MaDiemTruong": f"{code}-DT{i}",
-            "TenDiemTruong": f"Điểm trường thôn {rng.randint(1, 20)}",
-            "MaTinhThanh": province,
-            "MaQuanHuyen": d.code,
-            "KhoangCach": round(rng.uniform(0.5, 10), 1),
-        }
-        for i in range(1, n_sites + 1)
-    ]
+    sites = _sites(rng, code, province, d.code, n_sites, 10)
 
     specs = _preschool_classes(rng, plan)
     classes, pupils = [], []
@@ -956,16 +949,7 @@ def _gdtx_centre(
     code = plan.code
     minority_share = d.minority_share * rng.uniform(0.7, 1.2)
     n_sites = 0 if provincial else rng.choice((0, 0, 1, 2))
-    sites = [
-        {
-            "MaDiemTruong": f"{code}-DT{i}",
-            "TenDiemTruong": f"Điểm học thôn {rng.randint(1, 20)}",
-            "MaTinhThanh": province,
-            "MaQuanHuyen": d.code,
-            "KhoangCach": round(rng.uniform(0.5, 15), 1),
-        }
-        for i in range(1, n_sites + 1)
-    ]
+    sites = _sites(rng, code, province, d.code, n_sites, 15, label="Điểm học")
 
     # Classes: (DM_KHOI code, size, study mode DM_HINH_THUC_DAO_TAO_HOC_TAP).
     specs: list[tuple[int, int, str]] = []
