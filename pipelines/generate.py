@@ -441,11 +441,17 @@ def _subjects(grade: int, informatics: bool) -> list[dict[str, str]]:
 
 
 def _sites(
-    rng: random.Random, code: str, province: str, district: str, n: int, max_km: float
+    rng: random.Random,
+    code: str,
+    province: str,
+    district: str,
+    n: int,
+    max_km: float,
+    label: str = "Điểm trường",
 ) -> list[dict[str, Any]]:
     """A school's satellite sites (LstDiemTruongInfo)."""
     return [
-        {"MaDiemTruong": f"{code}-DT{i}", "TenDiemTruong": f"Điểm trường thôn {rng.randint(1, 20)}",
+        {"MaDiemTruong": f"{code}-DT{i}", "TenDiemTruong": f"{label} thôn {rng.randint(1, 20)}",
          "MaTinhThanh": province, "MaQuanHuyen": district, "KhoangCach": round(rng.uniform(0.5, max_km), 1)}
         for i in range(1, n + 1)
     ]  # fmt: skip
