@@ -440,6 +440,31 @@ def _subjects(grade: int, informatics: bool) -> list[dict[str, str]]:
     return [{"MaMonHoc": c} for c in codes]
 
 
+def _staff_record(rng: random.Random, st: Styles, code: str, n: int, group: str, position: str | None,
+                  contract: str, qualification: str, gender: int, minority: bool, ethnic: str, age: int,
+                  start_year: int, level: str | None, retire_age: int = 58) -> dict[str, Any]:  # fmt: skip
+    """One LstCanBo record in the school's own value style (codes, dates, sex)."""
+    sc = st.staff_codes
+    s: dict[str, Any] = {
+        "ClientId": _client_id(rng),
+        "MaCanBo": f"CB{code}{n:03d}",
+        "TenCanBo": _name(rng, gender, minority),
+        "LoaiCanBo": _code(group, sc),
+    }
+    if position:
+        s["ChucVu"] = position
+    s["LoaiHopDong"] = _code(contract, sc)
+    s["TrinhDoChuyenMonNvCaoNhat"] = _code(qualification, sc)
+    s["GioiTinh"] = _gender(gender, st.gender)
+    s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
+    s["MaDanToc"] = ethnic
+    if level:
+        s["CapHoc"] = level
+    r = rng.random()
+    s["TrangThai"] = _code("04" if age >= retire_age and r < 0.3 else ("02" if r < 0.005 else "01"), sc)
+    return s
+
+
 def _sites(
     rng: random.Random,
     code: str,
@@ -813,7 +838,6 @@ def _preschool_staff(
     """Principal, vice-principals, teachers (DayNhomLop 02 nhà trẻ / 01 mẫu giáo) and support staff
     in the positions 01-MN-ĐN rows 157-166 list (accounting, clerical, health, cashier, cooks, guard)."""
     d = plan.district
-    sc = st.staff_codes
     with_level = rng.random() < 0.6
     staff: list[dict[str, Any]] = []
 
@@ -830,25 +854,11 @@ def _preschool_staff(
             contract = rng.choices(
                 ("07", "08", "03", "04"), (60, 10, 15, 15) if group == "03" else (3, 1, 3, 3)
             )[0]
-        s: dict[str, Any] = {
-            "ClientId": _client_id(rng),
-            "MaCanBo": f"CB{plan.code}{len(staff) + 1:03d}",
-            "TenCanBo": _name(rng, gender, minority),
-            "LoaiCanBo": _code(group, sc),
-        }
-        if position:
-            s["ChucVu"] = position
-        s["LoaiHopDong"] = _code(contract, sc)
-        s["TrinhDoChuyenMonNvCaoNhat"] = _code(_weighted(rng, qualification), sc)
-        s["GioiTinh"] = _gender(gender, st.gender)
-        s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
-        s["MaDanToc"] = d.groups[0] if minority else "01"
-        if with_level:
-            s["CapHoc"] = "01"
+        s = _staff_record(rng, st, plan.code, len(staff) + 1, group, position, contract,
+                          _weighted(rng, qualification), gender, minority, d.groups[0] if minority else "01",
+                          age, start_year, "01" if with_level else None, retire_age=53)  # fmt: skip
         if teaches:
             s["DayNhomLop"] = teaches
-        r = rng.random()
-        s["TrangThai"] = _code("04" if age >= 53 and r < 0.3 else ("02" if r < 0.005 else "01"), sc)
         staff.append(s)
 
     mgr_q = (("16", 75), ("17", 15), ("02", 8), ("18", 2))
@@ -1096,7 +1106,6 @@ def _gdtx_staff(
 ) -> list[dict[str, Any]]:
     """Giám đốc (ChucVu 05), one or two Phó giám đốc (06), teachers, support staff; CapHoc 05 or none."""
     d = plan.district
-    sc = st.staff_codes
     with_level = rng.random() < 0.5
     staff: list[dict[str, Any]] = []
 
@@ -1105,23 +1114,9 @@ def _gdtx_staff(
         gender = 2 if rng.random() < female_p else 1
         minority = rng.random() < minority_share * 0.4
         age = int(rng.triangular(age_lo, age_hi, (age_lo + age_hi) / 2))
-        s: dict[str, Any] = {
-            "ClientId": _client_id(rng),
-            "MaCanBo": f"CB{plan.code}{len(staff) + 1:03d}",
-            "TenCanBo": _name(rng, gender, minority),
-            "LoaiCanBo": _code(group, sc),
-        }
-        if position:
-            s["ChucVu"] = position
-        s["LoaiHopDong"] = _code(contract, sc)
-        s["TrinhDoChuyenMonNvCaoNhat"] = _code(qualification, sc)
-        s["GioiTinh"] = _gender(gender, st.gender)
-        s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
-        s["MaDanToc"] = d.groups[0] if minority else "01"
-        if with_level:
-            s["CapHoc"] = "05"
-        r = rng.random()
-        s["TrangThai"] = _code("04" if age >= 58 and r < 0.3 else ("02" if r < 0.005 else "01"), sc)
+        s = _staff_record(rng, st, plan.code, len(staff) + 1, group, position, contract, qualification, gender,
+                          minority, d.groups[0] if minority else "01", age, start_year,
+                          "05" if with_level else None)  # fmt: skip
         staff.append(s)
 
     mgr_q = (("16", 60), ("02", 35), ("01", 5))
@@ -1266,7 +1261,6 @@ def _staff(
     secondary = n_classes - primary
     with_level = plan.kind == "PTCS" or rng.random() < 0.5
     default_level = {"TH": "02", "THCS": "03", "THPT": "04", "PTCS": None}[plan.kind]
-    sc = st.staff_codes
     staff: list[dict[str, Any]] = []
 
     def person(group: str, position: str | None, age_lo: int, age_hi: int, female_p: float,
@@ -1275,24 +1269,8 @@ def _staff(
         minority = rng.random() < minority_share * 0.4
         ethnic = d.groups[0] if minority else "01"
         age = int(rng.triangular(age_lo, age_hi, (age_lo + age_hi) / 2))
-        s: dict[str, Any] = {
-            "ClientId": _client_id(rng),
-            "MaCanBo": f"CB{code}{len(staff) + 1:03d}",
-            "TenCanBo": _name(rng, gender, minority),
-            "LoaiCanBo": _code(group, sc),
-        }
-        if position:
-            s["ChucVu"] = position
-        s["LoaiHopDong"] = _code(contract, sc)
-        s["TrinhDoChuyenMonNvCaoNhat"] = _code(qualification, sc)
-        s["GioiTinh"] = _gender(gender, st.gender)
-        s["NgaySinh"] = rng.choice(_dates(start_year - age, st.staff_date))
-        s["MaDanToc"] = ethnic
-        if with_level and level:
-            s["CapHoc"] = level
-        r = rng.random()
-        status = "04" if age >= 58 and r < 0.3 else ("02" if r < 0.005 else "01")
-        s["TrangThai"] = _code(status, sc)
+        s = _staff_record(rng, st, code, len(staff) + 1, group, position, contract, qualification, gender,
+                          minority, ethnic, age, start_year, level if with_level else None)  # fmt: skip
         staff.append(s)
         return s
 

@@ -337,17 +337,23 @@ def _read(path: Path) -> dict[str, Any] | None:
     return payload
 
 
-def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary:
-    """Write out/registry.xlsx (a copy) and out/inbox/<MaTruongHoc>_<NamHoc>_2.json from dn_dir."""
-    dn_dir, out = Path(dn_dir), Path(out)
+def _prepare_output(dn_dir: Path, out: Path, what: str) -> Path:
+    """Check the start-of-year folder, copy its registry into `out` and return out/inbox."""
     registry = dn_dir / "registry.xlsx"
     if not registry.is_file():
         raise FileNotFoundError(f"no registry.xlsx in {dn_dir}")
     if out.resolve() == dn_dir.resolve():
-        raise ValueError(f"the end-of-year folder must differ from the start-of-year one ({dn_dir})")
+        raise ValueError(f"the {what} folder must differ from the start-of-year one ({dn_dir})")
     inbox = out / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(registry, out / "registry.xlsx")
+    return inbox
+
+
+def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary:
+    """Write out/registry.xlsx (a copy) and out/inbox/<MaTruongHoc>_<NamHoc>_2.json from dn_dir."""
+    dn_dir, out = Path(dn_dir), Path(out)
+    inbox = _prepare_output(dn_dir, out, "end-of-year")
     rng = random.Random(seed)
     n_schools = n_learners = n_in = n_out = n_dropouts = n_results = n_skipped = 0
     for path in sorted(p for p in (dn_dir / "inbox").glob("*.json") if p.is_file()):
@@ -573,14 +579,7 @@ def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSu
     copied unchanged. Deterministic for a seed.
     """
     dn_dir, out = Path(dn_dir), Path(out)
-    registry = dn_dir / "registry.xlsx"
-    if not registry.is_file():
-        raise FileNotFoundError(f"no registry.xlsx in {dn_dir}")
-    if out.resolve() == dn_dir.resolve():
-        raise ValueError(f"the previous-year folder must differ from the start-of-year one ({dn_dir})")
-    inbox = out / "inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(registry, out / "registry.xlsx")
+    inbox = _prepare_output(dn_dir, out, "previous-year")
     rng = random.Random(seed)
     totals = {"schools": 0, "learners": 0, "results": 0, "not_general": 0, "skipped": 0}
     counts = {"carried": 0, "repeaters": 0, "leavers": 0, "dropouts": 0}
