@@ -136,6 +136,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 population=DEMO_DIR / "population.csv")  # fmt: skip
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    from pipelines import quality
+
+    for path in quality.write_catalogue(Path(args.out) if args.out else quality.DOCS_DIR):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edustat", description="Thống kê giáo dục (TT 24/2018) / education statistics"
@@ -179,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--prefect", action="store_true")
     d.add_argument("--processes", type=int, default=2)
     d.set_defaults(func=cmd_demo)
+
+    u = sub.add_parser("rules", help="write the rule catalogue (rules.md, rules.html)")
+    u.add_argument("--out", help="folder (default docs/)")
+    u.set_defaults(func=cmd_rules)
     return parser
 
 

@@ -892,6 +892,9 @@ def export_period(
     text = _summary(con, s, forms, jobs, problems)
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
+    from pipelines import quality  # imports this module's styles
+
+    quality.write_reports(con, s)  # errors/ per school, Phòng and Sở; rules.md, rules.html
     return ExportResult(len(jobs), text)
 
 
@@ -952,5 +955,10 @@ Folder `{out}`: one reporting period of one province.
   also on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.
 - `problems.csv`: every problem of the run (registry rows, rejected files, invalid records, broken
   form relations), in Vietnamese and English, with school, file, record, field and value.
+- `errors/<phong_or_so_code>/<school_code>.xlsx|.csv`: each school's problems, one row each, with
+  the file, list, record position (from 1), class and grade to find the record (only schools with
+  problems); `errors/summary_<level>_<code>.xlsx` (+ `_rules.csv`, `_schools.csv`): each Phòng's
+  and the Sở's problems by rule and by school.
+- `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source.
 - `summary.md`: the run's summary.
 """
