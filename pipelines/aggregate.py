@@ -157,7 +157,7 @@ def compile_form(form: catalog.Form, columns: dict[str, list[str]]) -> str:
 def entity_columns(con: duckdb.DuckDBPyConnection, form: catalog.Form) -> dict[str, list[str]]:
     """Columns of each typed entity table; the school table also has the form's school attributes."""
     found: dict[str, list[str]] = defaultdict(list)
-    tables = ", ".join(f"'{e}'" for e in catalog.ENTITIES)
+    tables = ", ".join(f"'{e}'" for e in catalog.FORM_ENTITIES)
     for table, column in con.execute(
         f"SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN ({tables}) "
         "AND NOT internal ORDER BY column_index"

@@ -18,8 +18,13 @@ import yaml
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 FIELD_TYPES = {"string", "integer", "number", "code", "flag", "date", "subject_list", "code_list"}
-# "result" (end-of-year results, LstKetQuaHocTap) comes last: the `files` table adds its count column at the end.
-ENTITIES = ("school", "site", "class", "learner", "staff", "rooms", "result")
+# New entities come last ("result": end-of-year results, LstKetQuaHocTap; "budget": the budget
+# tab of 01-MN-ĐN, NganSach): the `files` table adds their count columns at the end.
+ENTITIES = ("school", "site", "class", "learner", "staff", "rooms", "result", "budget")
+# What a form row may count: the typed table of every source, and the tables pipelines/sql derives
+# from them (budget_amount: one row per budget entry and amount column, so a budget form's
+# columns are an ordinary column dimension).
+FORM_ENTITIES = (*ENTITIES, "budget_amount")
 _RELATION = re.compile(r"^\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*(=|<=|>=)\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*$")
 
 
@@ -169,6 +174,11 @@ class Form:
     column_relations: dict[str, tuple[Relation, ...]] = field(default_factory=dict, hash=False)
     rows: tuple[Row, ...] = ()
     base_form: str | None = None  # the form whose grid this one borrows (see `extends`)
+    # Cells hold whole numbers (BIGINT); a form of money keeps them in đồng and prints them in a
+    # larger unit: the workbook divides by display_scale (1,000,000 for triệu đồng) and shows
+    # display_decimals decimals. cells.csv keeps the stored whole numbers.
+    display_scale: int = 1
+    display_decimals: int = 0
 
     @property
     def cell_rows(self) -> tuple[Row, ...]:
@@ -310,6 +320,10 @@ def _check_form(f: Form, where: str) -> None:
     codes = [r.code for r in f.cell_rows]
     if len(codes) != len(set(codes)):
         raise CatalogError(f"{where}: duplicate row codes")
+    if not isinstance(f.display_scale, int) or f.display_scale < 1:
+        raise CatalogError(f"{where}: display_scale must be a whole number >= 1")
+    if not isinstance(f.display_decimals, int) or not 0 <= f.display_decimals <= 6:
+        raise CatalogError(f"{where}: display_decimals must be a whole number from 0 to 6")
     sheet_names = {s.name for s in f.sheets}
     for s in f.sheets:
         if s.column_set not in f.column_sets:
@@ -319,7 +333,7 @@ def _check_form(f: Form, where: str) -> None:
             raise CatalogError(f"{where}: row {r.code} on unknown sheet {r.sheet}")
         if r.code is None:
             continue
-        if r.entity not in ENTITIES:
+        if r.entity not in FORM_ENTITIES:
             raise CatalogError(f"{where}: row {r.code} has unknown entity {r.entity!r}")
         keys = {c.key for c in f.columns_for(r)}
         for rel in r.relations:

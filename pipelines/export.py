@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from copy import copy
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -245,10 +246,30 @@ _STYLE_SPECS: dict[str, dict[str, Any]] = {
 }
 
 
-def _add_styles(wb: Workbook) -> None:
-    """Register the named styles in a new workbook (a NamedStyle binds to one workbook)."""
+def _add_styles(wb: Workbook, form: Form | None = None) -> None:
+    """Register the named styles in a new workbook (a NamedStyle binds to one workbook), and the
+    style of a form's scaled numbers (see _scaled_style)."""
     for name, spec in _STYLE_SPECS.items():
         wb.add_named_style(NamedStyle(name=name, **spec))
+    if form is not None and form.display_scale != 1:
+        spec = {**_STYLE_SPECS["es_num"], "number_format": _scaled_format(form.display_decimals)}
+        wb.add_named_style(NamedStyle(name=_scaled_style(form), **spec))
+
+
+def _scaled_format(decimals: int) -> str:
+    return NUMBER_FORMAT + ("." + "0" * decimals if decimals else "")
+
+
+def _scaled_style(form: Form) -> str:
+    """The style of a scaled form's value cells: a fixed number of decimals (e.g. triệu đồng, 3)."""
+    return f"es_num_scaled{form.display_decimals}"
+
+
+def printed_value(form: Form, value: float | int) -> str:
+    """A stored cell value as the workbook prints it (a scaled form divides it, exactly)."""
+    if form.display_scale == 1:
+        return str(value)
+    return format(Decimal(int(value)) / form.display_scale, "f")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,6 +586,7 @@ def _write_sheet(
     ws.append([c if c is not None else cell(None, "es_colno") for c in numbers])
 
     # Data rows.
+    scale, scaled = form.display_scale, _scaled_style(form)
     blank = [None] * lay.last_col
     for i, row in enumerate(lay.rows):
         if row.height:
@@ -584,6 +606,10 @@ def _write_sheet(
             for col, key, _ in lay.value_cols:
                 if key in row.not_applicable:
                     out[col - 1] = cell("#", "es_center")
+                elif scale != 1:
+                    # Whole đồng (say) printed in a larger unit (triệu đồng) with fixed decimals.
+                    value, _ = _number(values.get((row.code, key), 0))
+                    out[col - 1] = cell(value / scale, scaled)
                 else:
                     value, style = _number(values.get((row.code, key), 0))
                     out[col - 1] = cell(value, style)
@@ -668,7 +694,7 @@ def write_form_workbook(
     wb = Workbook(write_only=True)
     wb.properties.creator = "edustat"
     wb.properties.title = f"{form.code_printed} {form.title_vi}"
-    _add_styles(wb)
+    _add_styles(wb, form)
     layouts = _layouts(form)
     for sheet in form.sheets:
         _write_sheet(wb, form, layouts[sheet.name], header, values, start_year)
@@ -795,6 +821,9 @@ def _relation_problems(
         [run_id],
     ).fetchall():
         form = by_name[form_name]
+        if form.display_scale != 1:  # in the unit the workbook prints (e.g. triệu đồng)
+            unit = next((r.unit for r in form.cell_rows if r.code == row), None) or ""
+            lhs, rhs = (f"{printed_value(form, v)} {unit}".strip() for v in (lhs, rhs))
         where_vi = f"Mã số {row}" + (f", cột {col}" if col else "")
         sheet = cell = None
         if col:
@@ -949,7 +978,8 @@ Folder `{out}`: one reporting period of one province.
   (`school`), Phòng GDĐT (`phong`) and the Sở (`so`); the `Errors` sheet lists the unit's problems.
 - `cells.csv`, `cells.parquet`: the non-zero cells, long format
   (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`); a printed cell
-  that is absent is 0.
+  that is absent is 0. Money (the budget form 01-MN-DN-NS) is in whole đồng; its workbooks print
+  triệu đồng.
 - `indicators.csv`, `indicators.parquet`: the national indicators each unit's forms feed (pupils
   per class, per teacher, teachers per class, counts), each with its numerator and denominator;
   also on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.

@@ -249,6 +249,30 @@ JOIN school sc USING (school_code)
 LEFT JOIN cl_room_type rt ON rt.code = r.MaLoaiPhong
 WHERE r.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'rooms');
 
+-- Budget (NganSach, the budget tab of 01-MN-ĐN; defined by edustat, status: inferred): one row per
+-- validated entry. The school types amounts in triệu đồng (decimals allowed); each is kept exactly
+-- as whole đồng (× 1,000,000 in decimal arithmetic, rounded to the đồng), so cells stay BIGINT and
+-- sums are exact. An absent amount stays NULL (0 on the form).
+CREATE OR REPLACE TABLE budget AS
+SELECT
+    b.school_code,
+    CAST(b.MaChiTieu AS INTEGER) AS line_code,  -- the printed Mã số (codelists/budget_line.csv)
+    CAST(round(CAST(b.QuyetToanNamTruoc AS DECIMAL(38, 10)) * 1000000) AS BIGINT) AS settled_prev_fy,
+    CAST(round(CAST(b.DuToan AS DECIMAL(38, 10)) * 1000000) AS BIGINT) AS estimate_fy,
+    CAST(round(CAST(b.UocThucHien AS DECIMAL(38, 10)) * 1000000) AS BIGINT) AS expected_outturn_fy,
+    sc.ownership_mn
+FROM stg_budget b
+JOIN school sc USING (school_code)
+WHERE b.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'budget');
+
+-- The budget amounts in long form, one row per entry and amount column (the keys of the reference
+-- column_relations.csv): the budget form's columns then filter on amount_kind like any other
+-- column dimension, and its rows sum `amount` (đồng) for their line_code. NULL amounts are left out.
+CREATE OR REPLACE TABLE budget_amount AS
+SELECT school_code, line_code, amount_kind, amount, ownership_mn
+FROM budget
+UNPIVOT (amount FOR amount_kind IN (settled_prev_fy, estimate_fy, expected_outturn_fy));
+
 -- Preschool group/class sizes (01-MN-ĐN rows 59-66, 73-80): children enrolled on the as-of date
 -- in the group/class (by MaLopHocDn), and of them the disabled ones in inclusive education.
 CREATE OR REPLACE TEMP TABLE _class_children AS
