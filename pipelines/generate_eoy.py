@@ -20,9 +20,12 @@ import json
 import random
 import re
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pipelines.generate import MN_BANDS
 
 LOAI_DONG_BO = 2  # changes during the year (sync spec 2020): the end-of-year period CN
 ARRIVING = {"02", "03", "06", "07", "10"}
@@ -201,11 +204,17 @@ def _changes(
     return counts
 
 
+def _arrival_status(rng: random.Random, start: dt.date, end: dt.date, like: Any) -> tuple[Any, str]:
+    """(TrangThai, NgayTrangThai) of a transfer in on a day after the start and on or before the
+    end: 02 in semester 1, 06 in semester 2, in the style of `like`."""
+    day = _day(rng, start + dt.timedelta(days=1), end)
+    return _status("02" if day < dt.date(end.year, 1, 16) else "06", like), _stamp(day)
+
+
 def _arrivals(
     rng: random.Random, pupils: list[dict[str, Any]], start: dt.date, end: dt.date
 ) -> list[dict[str, Any]]:
     """New pupils transferred in during the year, each into the class of a pupil of its grade."""
-    semester_2 = dt.date(end.year, 1, 16)
     taken = {str(p.get("MaHocSinh")) for p in pupils}
     province = next((str(p["MaHocSinh"])[:2] for p in pupils if p.get("MaHocSinh")), "00")
     new = []
@@ -218,9 +227,8 @@ def _arrivals(
         while code in taken:
             code = f"{province}{rng.randrange(10**8):08d}"
         taken.add(code)
-        day = _day(rng, start + dt.timedelta(days=1), end)
-        status = "02" if day < semester_2 else "06"
         like = p.get("TrangThai")
+        status, stamp = _arrival_status(rng, start, end, like)
         child: dict[str, Any] = {}
         if kind == "MN":  # checked on arrival (the end-of-year re-check may update it)
             child["KiemTraSucKhoeDinhDuong"] = _flag(True, p.get("KiemTraSucKhoeDinhDuong", 1))
@@ -236,8 +244,8 @@ def _arrivals(
             "NgaySinh": p.get("NgaySinh"),
             "KhoiHoc": p.get("KhoiHoc"),
             "MaLopHocDn": p.get("MaLopHocDn"),
-            "TrangThai": _status(status, like),
-            "NgayTrangThai": _stamp(day),
+            "TrangThai": status,
+            "NgayTrangThai": stamp,
             "LoaiNhapHoc": 1 if isinstance(like, int) else "1",
             "KhuyetTat": 0,
             **child,
@@ -394,16 +402,23 @@ def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary
 class PreviousYearSummary:
     n_schools: int
     n_learners: int
-    n_carried: int  # pupils of this year's file placed in last year's classes
+    n_carried: int  # learners of this year's file placed in last year's classes
     n_repeaters: int  # of them: repeaters now, in the same grade last year with LenLop 2
-    n_leavers: int  # synthetic pupils who completed the school's top grade last year
-    n_dropouts: int  # synthetic pupils who dropped out during last year
+    n_leavers: int  # synthetic learners who finished the school's last grade (band, programme) last year
+    n_dropouts: int  # synthetic learners who dropped out during last year
+    n_transfers_out: int  # synthetic learners who transferred out during last year
+    n_transfers_in: int  # carried learners who had transferred in during last year
     n_results: int
-    n_not_general: int  # preschool and GDTX files: not written (no previous year for them)
+    n_empty: int  # files without a learner to carry back: not written
     n_skipped: int  # input files that could not be read
     out: Path
     registry: Path
     inbox: Path
+
+    @property
+    def n_not_general(self) -> int:
+        """The former name of n_empty (preschool and GDTX files were once not written)."""
+        return self.n_empty
 
 
 PASSING_PRIMARY = tuple(r for r in PRIMARY_RESULTS if r[0] != "CHT")
@@ -439,127 +454,372 @@ def _forced_result(rng: random.Random, client_id: str, grade: int, promoted: boo
     return entry
 
 
+def _admission(value: int, like: Any) -> Any:
+    """A LoaiNhapHoc code in the style of the school's file (integers or digit strings)."""
+    return value if isinstance(like, int) else str(value)
+
+
+class _GeneralLadder:
+    """How the learners of a general school stood a year earlier; the unit is the grade 1-12.
+
+    A pupil now in grade g who is neither a repeater (LoaiNhapHoc 3) nor new (transferred in, or a
+    new entrant at the first grade of a level, LoaiNhapHoc 0/1/2) was in the grade below, promoted;
+    a repeater was in the same grade, not promoted. Learners of a unit whose next unit the school
+    does not teach (its top grade) left at the end of last year."""
+
+    kind_of_file = "general"
+
+    def __init__(self, payload: dict[str, Any], start_year: int) -> None:
+        self.start_year = start_year  # this year's
+        self.first_entry: dict[Any, Any] = {}  # LoaiNhapHoc of a first-time learner by unit, as written
+        for p in payload["LstHocSinh"]:
+            if isinstance(p, dict) and (u := self.unit(p)) is not None:
+                if _code(p.get("LoaiNhapHoc")) in ("00", "02", "04"):
+                    self.first_entry.setdefault(u, p["LoaiNhapHoc"])
+
+    def unit(self, p: dict[str, Any]) -> Any:
+        return _grade(p)
+
+    def class_unit(self, c: dict[str, Any]) -> Any:
+        return _grade(c)
+
+    def grade(self, unit: Any) -> int:
+        return unit
+
+    def lower(self, unit: Any) -> Any:
+        return unit - 1 if unit > 1 else None
+
+    def upper(self, unit: Any) -> Any:
+        return unit + 1 if unit < 12 else None
+
+    def previous(self, p: dict[str, Any], unit: Any, units: set) -> tuple[Any, bool] | None:
+        """(unit last year, promoted) of a learner now in `unit`, or None if new this year."""
+        status, entry = _code(p.get("TrangThai")), _code(p.get("LoaiNhapHoc"))
+        if status in ARRIVING or entry in ("00", "01", "02"):
+            return None
+        if entry == "03":
+            return unit, False
+        below = self.lower(unit)
+        return (below, True) if below in units else None
+
+    def admission(self, unit: Any, like: dict[str, Any]) -> Any:
+        """LoaiNhapHoc of a learner in `unit` last year, in the grade for the first time."""
+        return self.first_entry.get(unit, _admission(4, like.get("LoaiNhapHoc")))
+
+    def label(self, unit: Any, k: int) -> str:
+        return f"{unit}A{k + 1}" if unit >= 10 else f"{unit}{chr(65 + k)}"
+
+    def class_fields(self, unit: Any) -> dict[str, Any]:
+        return {}
+
+    def born(self, rng: random.Random, unit: Any, year: int) -> dt.date:
+        return _day(rng, dt.date(year - unit - 5, 1, 1), dt.date(year - unit - 5, 12, 31))
+
+    def adjust(self, record: dict[str, Any], unit: Any, model: dict[str, Any]) -> None:
+        """Kind-specific fields of a learner record of last year (in place)."""
+
+    def result(self, rng: random.Random, client_id: str, unit: Any, promoted: bool) -> dict[str, Any] | None:
+        return _forced_result(rng, client_id, unit, promoted)
+
+
+GDTX_ASSESSED_CODES = {int(c) for c in GDTX_ASSESSED}
+# Preschool age bands (DM_NHOM_TUOI_MN) as the start-of-year generator draws them: the block
+# (nhóm trẻ 16, lớp mẫu giáo 17), nursery bands' ages in months on 30/9, kindergarten bands' ages
+# (start year − birth year).
+MN_BAND_ORDER = tuple(sorted(MN_BANDS))  # youngest first
+MN_BLOCK = {band: grade for band, (grade, _, _) in MN_BANDS.items()}
+MN_MONTHS = {band: ages for band, (grade, ages, _) in MN_BANDS.items() if grade == 16}
+MN_YEARS = {band: ages for band, (grade, ages, _) in MN_BANDS.items() if grade == 17}
+KINDERGARTEN_ONLY = ("IsHoTroAnTrua", "HtHoTro", "IsHoTroChiPhiHocTap", "IsHocLopMg5T")
+GDTX_STEPS = {13: 14, 14: 15, 20: 21, 21: 22, 22: 23, 24: 25, 25: 26, 26: 27, 27: 28}  # next DM_KHOI
+GDTX_LABELS = {13: "10", 14: "11", 15: "12", 18: "XMC", 19: "SBC", 20: "6", 21: "7", 22: "8", 23: "9",
+               24: "L1", 25: "L2", 26: "L3", 27: "L4", 28: "L5"}  # fmt: skip
+
+
+class _GdtxLadder(_GeneralLadder):
+    """A GDTX centre's learners by programme (DM_KHOI): lớp 10-12 GDTX (13-15) and lớp 6-9 (20-23),
+    lớp 1-5 (24-28) move up one code a year as general pupils move up a grade; literacy (18) and
+    post-literacy (19) classes last a year. Those of the THPT programme and of lớp 9 GDTX (23) get a
+    TT 22/2021 result (lớp 9 GDTX with TotNghiep)."""
+
+    kind_of_file = "GDTX"
+
+    def unit(self, p: dict[str, Any]) -> Any:
+        code = _code(p.get("KhoiHoc"))
+        return int(code) if code in GDTX_CODES else None
+
+    def class_unit(self, c: dict[str, Any]) -> Any:
+        return self.unit(c)
+
+    def lower(self, unit: Any) -> Any:
+        return next((u for u, v in GDTX_STEPS.items() if v == unit), None)
+
+    def upper(self, unit: Any) -> Any:
+        return GDTX_STEPS.get(unit)
+
+    def label(self, unit: Any, k: int) -> str:
+        return f"{GDTX_LABELS[unit]}G{k + 1}"
+
+    def born(self, rng: random.Random, unit: Any, year: int) -> dt.date:
+        if unit in (18, 19):
+            age = rng.randint(16, 55)
+        else:  # the official age of the equivalent general grade, or a few years older
+            grade = unit - 3 if unit <= 15 else unit - 14 if unit <= 23 else unit - 23
+            age = grade + 5 + rng.choice((0, 0, 0, 1, 2, 4))
+        return _day(rng, dt.date(year - age, 1, 1), dt.date(year - age, 12, 31))
+
+    def result(self, rng: random.Random, client_id: str, unit: Any, promoted: bool) -> dict[str, Any] | None:
+        if unit not in GDTX_ASSESSED_CODES:
+            return None
+        return _forced_result(rng, client_id, 9 if unit == 23 else unit - 3, promoted)
+
+
+class _PreschoolLadder(_GeneralLadder):
+    """A preschool's children by age band (DM_NHOM_TUOI_MN 01-03 nhà trẻ by months on 30/9, 04-06
+    mẫu giáo by start year − birth year). A child now in band b was last year in band b − 1 of the
+    same school (a child of a mixed-age class: the band of their age, at most the class's band),
+    unless new this year: IsTuyenMoiMn, in the youngest band 01, under 3 months on 30/9 last year, or
+    last year's band in a block (nhà trẻ / mẫu giáo) the school does not run. The children of the
+    school's last band (06, or 03 in a nhà trẻ) left at the end of last year: the 5-year-olds
+    completing kindergarten. No result entry; an end-of-year nutrition check."""
+
+    kind_of_file = "MN"
+
+    def __init__(self, payload: dict[str, Any], start_year: int) -> None:
+        self.classes = {
+            str(c.get("MaLopHoc")): c for c in payload.get("LstLopHocInfo") or [] if isinstance(c, dict)
+        }
+        self.blocks = {MN_BLOCK[b] for c in self.classes.values() if (b := self.class_unit(c))}
+        super().__init__(payload, start_year)
+
+    def class_unit(self, c: dict[str, Any]) -> Any:
+        band = str(c.get("MaNhomTuoiMn") or "")
+        return band if band in MN_BLOCK and _code(c.get("KhoiHoc")) in PRESCHOOL else None
+
+    def _months(self, p: dict[str, Any]) -> int | None:
+        """Age in completed months on 30/9 of this year (as entities.sql: from year and month)."""
+        born = _date(p.get("NgaySinh"))
+        return None if born is None else 12 * (self.start_year - born.year) + 9 - born.month
+
+    def unit(self, p: dict[str, Any]) -> Any:
+        if _code(p.get("KhoiHoc")) not in PRESCHOOL:
+            return None
+        c = self.classes.get(str(p.get("MaLopHocDn")))
+        band = self.class_unit(c) if c else None
+        if band is None or _code(c.get("LopGhepDoTuoi")) in (None, "00"):
+            return band
+        months = self._months(p)
+        if months is None:
+            return band
+        if MN_BLOCK[band] == 16:
+            own, lowest = ("01" if months <= 12 else "02" if months <= 24 else "03"), "01"
+        else:
+            age = self.start_year - _date(p.get("NgaySinh")).year
+            own, lowest = ("04" if age <= 3 else "05" if age == 4 else "06"), "04"
+        return min(max(own, lowest), band)
+
+    def grade(self, unit: Any) -> int:
+        return MN_BLOCK[unit]
+
+    def lower(self, unit: Any) -> Any:
+        i = MN_BAND_ORDER.index(unit)
+        return MN_BAND_ORDER[i - 1] if i else None
+
+    def upper(self, unit: Any) -> Any:
+        i = MN_BAND_ORDER.index(unit)
+        return MN_BAND_ORDER[i + 1] if i + 1 < len(MN_BAND_ORDER) else None
+
+    def previous(self, p: dict[str, Any], unit: Any, units: set) -> tuple[Any, bool] | None:
+        below = self.lower(unit)
+        if _code(p.get("TrangThai")) in ARRIVING or str(p.get("IsTuyenMoiMn")) in ("1", "True", "true"):
+            return None
+        if below is None or MN_BLOCK[below] not in self.blocks:
+            return None
+        months = self._months(p)
+        if below == "01" and months is not None and months - 12 < MN_MONTHS["01"][0]:
+            return None  # too young to be enrolled on 30/9 last year
+        return below, True
+
+    def admission(self, unit: Any, like: dict[str, Any]) -> Any:
+        return None  # preschool children carry no LoaiNhapHoc
+
+    def label(self, unit: Any, k: int) -> str:
+        return f"{'NT' if MN_BLOCK[unit] == 16 else 'MG'}{unit}-{k + 1}"
+
+    def class_fields(self, unit: Any) -> dict[str, Any]:
+        return {"MaNhomTuoiMn": unit, "LopGhepDoTuoi": 0}
+
+    def born(self, rng: random.Random, unit: Any, year: int) -> dt.date:
+        if unit in MN_MONTHS:  # `months` completed months on 30/9 of `year`
+            index = 12 * year + 9 - rng.randint(*MN_MONTHS[unit]) - 1
+            y, m = index // 12, index % 12 + 1
+        else:
+            y, m = year - MN_YEARS[unit], rng.randint(1, 12)
+        return dt.date(y, m, rng.randint(1, 28))
+
+    def adjust(self, record: dict[str, Any], unit: Any, model: dict[str, Any]) -> None:
+        like = model.get("KiemTraSucKhoeDinhDuong", model.get("KhuyetTat", 0))
+        if MN_BLOCK[unit] == 16:
+            for key in KINDERGARTEN_ONLY:
+                record.pop(key, None)
+        else:
+            record["IsHocLopMg5T"] = _flag(unit == "06", like)
+        youngest = min(MN_BAND_ORDER.index(b) for b in MN_BAND_ORDER if MN_BLOCK[b] in self.blocks)
+        record["IsTuyenMoiMn"] = _flag(MN_BAND_ORDER.index(unit) == youngest, like)
+        record.setdefault("KiemTraSucKhoeDinhDuong", _flag(False, like))  # checked at the end of the year
+
+    def result(self, rng: random.Random, client_id: str, unit: Any, promoted: bool) -> dict[str, Any] | None:
+        return None
+
+
+def _ladder(payload: dict[str, Any], start_year: int) -> _GeneralLadder | None:
+    """The ladder of the kind of learners the file holds: general grades, else preschool, else GDTX."""
+    learners = [p for p in payload["LstHocSinh"] if isinstance(p, dict)]
+    if any(_grade(p) is not None for p in learners):
+        return _GeneralLadder(payload, start_year)
+    if any(_code(p.get("KhoiHoc")) in PRESCHOOL for p in learners):
+        return _PreschoolLadder(payload, start_year)
+    if any(_code(p.get("KhoiHoc")) in GDTX_CODES for p in learners):
+        return _GdtxLadder(payload, start_year)
+    return None
+
+
+def _carry(p: dict[str, Any], unit: Any, ladder: _GeneralLadder) -> dict[str, Any]:
+    """This year's learner record as it stood in `unit` last year, studying (TrangThai 01)."""
+    q = copy.deepcopy(p)
+    for key in ("NgayTrangThai", "MaLyDoThoiHoc"):
+        q.pop(key, None)
+    q["KhoiHoc"] = _grade_like(ladder.grade(unit), p.get("KhoiHoc"))
+    q["TrangThai"] = _status("01", p.get("TrangThai"))
+    entry = ladder.admission(unit, p)
+    if entry is not None:
+        q["LoaiNhapHoc"] = entry
+    ladder.adjust(q, unit, p)
+    return q
+
+
 def _previous_school(
     rng: random.Random, payload: dict[str, Any], code: str, year: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], dict[str, int]] | None:
-    """Last year's classes, pupils and results of one general-education school (school year `year`),
-    or None when the file has no pupil of grades 1-12 (preschool, GDTX)."""
-    now = [p for p in payload["LstHocSinh"] if isinstance(p, dict) and _grade(p) is not None]
+    """Last year's classes, learners and results of one school or centre (school year `year`), or
+    None when the file has no learner of a known kind."""
+    ladder = _ladder(payload, year + 1)
+    if ladder is None:
+        return None
+    now = [(p, u) for p in payload["LstHocSinh"] if isinstance(p, dict) and (u := ladder.unit(p)) is not None]
     if not now:
         return None
-    grades_now = {_grade(p) for p in now}
-    top = max(grades_now)
-    templates: dict[int, dict[str, Any]] = {}
-    for c in payload.get("LstLopHocInfo") or []:
-        g = _grade(c) if isinstance(c, dict) else None
-        if g is not None and g not in templates:
-            templates[g] = c
-    sizes: dict[int, int] = {}  # this year's pupils by grade
-    for p in now:
-        sizes[_grade(p)] = sizes.get(_grade(p), 0) + 1
-    n_classes_now = {g: sum(1 for c in payload.get("LstLopHocInfo") or [] if isinstance(c, dict) and _grade(c) == g)
-                     for g in grades_now}  # fmt: skip
-    # The admission type of a first-time pupil of each grade, as the school writes it (0/2/4).
-    admission: dict[int, Any] = {}
-    for p in now:
-        if _code(p.get("LoaiNhapHoc")) in ("00", "02", "04"):
-            admission.setdefault(_grade(p), p["LoaiNhapHoc"])
-    like = now[0]
+    units = {u for _, u in now}
+    sizes = Counter(u for _, u in now)  # this year's learners by unit
+    all_classes = [c for c in payload.get("LstLopHocInfo") or [] if isinstance(c, dict)]
+    n_classes_now = Counter(ladder.class_unit(c) for c in all_classes)
+    templates: dict[Any, dict[str, Any]] = {}
+    for c in all_classes:
+        templates.setdefault(ladder.class_unit(c), c)
+        templates.setdefault(("grade", _code(c.get("KhoiHoc"))), c)
+    like = now[0][0]
     start, end = dt.date(year, 9, 30), dt.date(year + 1, 5, 31)
 
-    def clean(p: dict[str, Any], grade: int, first_time: bool) -> dict[str, Any]:
-        q = copy.deepcopy(p)
-        for key in ("NgayTrangThai", "MaLyDoThoiHoc"):
-            q.pop(key, None)
-        q["KhoiHoc"] = _grade_like(grade, p.get("KhoiHoc"))
-        q["TrangThai"] = _status("01", p.get("TrangThai"))
-        entry_type = admission.get(grade, 4 if isinstance(p.get("LoaiNhapHoc"), int) else "4")
-        q["LoaiNhapHoc"] = entry_type if first_time else (3 if isinstance(p.get("LoaiNhapHoc"), int) else "3")
-        return q
-
-    # (grade last year, record, promoted?) — promoted None: no result (left during the year).
-    rows: list[tuple[int, dict[str, Any], bool | None]] = []
-    counts = {"carried": 0, "repeaters": 0, "leavers": 0, "dropouts": 0}
-    for p in now:
-        g, entry, status = _grade(p), _code(p.get("LoaiNhapHoc")), _code(p.get("TrangThai"))
-        if status in ARRIVING or entry in ("00", "01", "02") or not p.get("ClientId"):
-            continue  # new this year: transferred in, or a new entrant at the first grade of a level
-        if entry == "03":  # a repeater now: same grade last year, not promoted
-            rows.append((g, clean(p, g, True), False))
-            counts["repeaters"] += 1
-        elif g - 1 in grades_now:
-            rows.append((g - 1, clean(p, g - 1, True), True))
-        else:
-            continue
+    # (unit last year, record, promoted?, carried?) — promoted None: left during the year (no result).
+    rows: list[tuple[Any, dict[str, Any], bool | None, bool]] = []
+    counts = dict.fromkeys(
+        ("carried", "repeaters", "leavers", "dropouts", "transfers_out", "transfers_in"), 0
+    )
+    for p, u in now:
+        before = ladder.previous(p, u, units) if p.get("ClientId") else None
+        if before is None:
+            continue  # new this year
+        rows.append((before[0], _carry(p, before[0], ladder), before[1], True))
         counts["carried"] += 1
+        counts["repeaters"] += not before[1]
 
     taken = {str(p.get("MaHocSinh")) for p in payload["LstHocSinh"] if isinstance(p, dict)}
-    province = code[:2]
 
-    def synthetic(grade: int) -> dict[str, Any]:
+    def synthetic(unit: Any) -> dict[str, Any]:
+        """A learner of last year who is not in this year's file (finished, left)."""
         gender = 2 if rng.random() < 0.485 else 1
-        pid = f"{province}{rng.randrange(10**8):08d}"
+        pid = f"{code[:2]}{rng.randrange(10**8):08d}"
         while pid in taken:
-            pid = f"{province}{rng.randrange(10**8):08d}"
+            pid = f"{code[:2]}{rng.randrange(10**8):08d}"
         taken.add(pid)
-        model = rng.choice(now)
-        born = _day(rng, dt.date(year - grade - 5, 1, 1), dt.date(year - grade - 5, 12, 31))
-        return {
+        model = rng.choice(now)[0]
+        record = {
             "ClientId": _client_id(rng),
             "MaHocSinh": pid,
             "HoTen": f"{rng.choice(FAMILY)} {rng.choice(MIDDLE[gender])} {rng.choice(GIVEN[gender])}",
             "MaDanToc": model.get("MaDanToc") or "01",
             "GioiTinh": gender if isinstance(like.get("GioiTinh"), int) else f"{gender:02d}",
-            "NgaySinh": _stamp(born),
-            "KhoiHoc": _grade_like(grade, like.get("KhoiHoc")),
+            "NgaySinh": _stamp(ladder.born(rng, unit, year)),
+            "KhoiHoc": _grade_like(ladder.grade(unit), like.get("KhoiHoc")),
             "TrangThai": _status("01", like.get("TrangThai")),
-            "LoaiNhapHoc": admission.get(grade, 4 if isinstance(like.get("LoaiNhapHoc"), int) else "4"),
             "KhuyetTat": _flag(False, like.get("KhuyetTat", 0)),
         }
+        entry = ladder.admission(unit, like)
+        if entry is not None:
+            record["LoaiNhapHoc"] = entry
+        ladder.adjust(record, unit, model)
+        return record
 
-    # Last year's leavers from the top grade: as many as this year's top-grade pupils, all completed.
-    for _ in range(sizes[top]):
-        rows.append((top, synthetic(top), True))
-        counts["leavers"] += 1
-    # A few dropouts during last year, at the level's rate.
-    by_grade: dict[int, int] = {}
-    for g, _, _ in rows:
-        by_grade[g] = by_grade.get(g, 0) + 1
-    semester_2 = dt.date(year + 1, 1, 16)
-    for g in sorted(by_grade):
-        for _ in range(by_grade[g]):
-            if rng.random() >= RATES[_level(g)]["dropout"]:
-                continue
-            p = synthetic(g)
-            day = _day(rng, start + dt.timedelta(days=1), end)
-            p["TrangThai"] = _status("05" if day < semester_2 else "09", like.get("TrangThai"))
-            p["NgayTrangThai"] = _stamp(day)
-            p["MaLyDoThoiHoc"] = _pick(rng, DROPOUT_REASONS)
-            rows.append((g, p, None))
-            counts["dropouts"] += 1
+    # Last year's leavers from the last unit of the school's ladder (top grade, oldest band, the last
+    # year of a programme): as many as this year's learners of the unit, all finishing it.
+    for u in sorted(units):
+        if ladder.upper(u) not in units:
+            for _ in range(sizes[u]):
+                rows.append((u, synthetic(u), True, False))
+                counts["leavers"] += 1
+    # Transfers out and dropouts during last year (and a few summer leavers): `_changes` draws them,
+    # at the rates of `RATES`, among shadows of last year's learners at the start; each one drawn
+    # becomes a learner who is not in this year's file.
+    shadows = [
+        {"KhoiHoc": _grade_like(ladder.grade(u), like.get("KhoiHoc")), "TrangThai": _status("01", like.get("TrangThai"))}
+        for u, _, _, _ in rows
+    ]  # fmt: skip
+    left = _changes(rng, shadows, start, end)
+    counts["dropouts"] += left["dropout"]
+    counts["transfers_out"] += left["out"]
+    for (u, _, _, _), shadow in zip(list(rows), shadows, strict=True):
+        if _code(shadow["TrangThai"]) == "01":
+            continue
+        record = synthetic(u)
+        record.update({k: v for k, v in shadow.items() if k != "KhoiHoc"})
+        rows.append((u, record, True if enrolled_on(record, end) else None, False))
+    # Transfers in during last year: learners of this year's file who arrived in the school last year.
+    for _, record, _, carried in rows:
+        if carried and rng.random() < RATES[_kind(record)]["in"]:
+            record["TrangThai"], record["NgayTrangThai"] = _arrival_status(
+                rng, start, end, record["TrangThai"]
+            )
+            record["LoaiNhapHoc"] = _admission(1, like.get("TrangThai"))
+            counts["transfers_in"] += 1
 
-    # Last year's classes: by grade, about as many as this year's classes of the grade.
+    # Last year's classes: by unit, about as many as this year's classes of the unit.
     classes, pupils, results = [], [], []
-    for g in sorted({r[0] for r in rows}):
-        members = [r for r in rows if r[0] == g]
+    for u in sorted({r[0] for r in rows}):
+        members = [r for r in rows if r[0] == u]
         rng.shuffle(members)
-        n_now = max(1, n_classes_now.get(g, 1))
-        size = max(1, round(sizes.get(g, 1) / n_now))
+        n_now = max(1, n_classes_now.get(u, 1))
+        size = max(1, round(sizes.get(u, 1) / n_now))
         n = max(1, min(len(members), round(len(members) / size)))
+        template = templates.get(u) or templates.get(("grade", f"{ladder.grade(u):02d}")) or all_classes[0]
         for k in range(n):
-            label = f"{g}A{k + 1}" if g >= 10 else f"{g}{chr(65 + k)}"
-            c = copy.deepcopy(templates[g])
+            label = ladder.label(u, k)
+            c = copy.deepcopy(template)
             c["ClientId"] = _client_id(rng)
             c["MaLopHoc"] = f"{code}-{label}"
             c["TenLopHoc"] = label
+            c["KhoiHoc"] = _grade_like(ladder.grade(u), template.get("KhoiHoc"))
             c["LopGhep"] = _flag(False, c.get("LopGhep", 0))
             c.pop("MaLopGhep", None)
+            c.update(ladder.class_fields(u))
             classes.append(c)
-            for _, p, promoted in members[k::n]:
+            for _, p, promoted, _ in members[k::n]:
                 p["MaLopHocDn"] = c["MaLopHoc"]
                 pupils.append(p)
-                if promoted is not None:
-                    results.append(_forced_result(rng, p["ClientId"], g, promoted))
+                entry = ladder.result(rng, p["ClientId"], u, promoted) if promoted is not None else None
+                if entry is not None:
+                    results.append(entry)
+    if isinstance(ladder, _PreschoolLadder):
+        _nutrition_recheck(rng, pupils, end)
     return classes, pupils, results, counts
 
 
@@ -568,21 +828,27 @@ def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSu
 
     From dn_dir's payloads of school year t (NamHoc t), write out/registry.xlsx (a copy) and
     out/inbox/<MaTruongHoc>_<t-1>_2.json: school year t-1 as it stood on 31/5/t, consistent as
-    cohorts with year t. A pupil now in grade g who is neither a repeater (LoaiNhapHoc 3) nor new
-    (a new entrant at the first grade of a level, LoaiNhapHoc 0/2, or transferred in) was in grade
-    g-1 of the same school and promoted (LenLop 1; completed primary in grade 5, graduated THCS in
-    grade 9); a repeater now was in the same grade, not promoted (LenLop 2). Last year's leavers are
-    added as new records (same ClientId/MaHocSinh for carried pupils, new ones for the others): as
-    many pupils of the school's top grade as it has now, all completing it, and a few dropouts
-    during the year at the rates of `RATES`. Classes are rebuilt by grade from this year's ones.
-    Preschool and GDTX files are not written (counted in n_not_general); staff, sites and rooms are
-    copied unchanged. Deterministic for a seed.
+    cohorts with year t, for general schools, preschools and GDTX centres alike (`_GeneralLadder`,
+    `_PreschoolLadder`, `_GdtxLadder`). A learner now in grade g who is neither a repeater
+    (LoaiNhapHoc 3) nor new (a new entrant at the first grade of a level, LoaiNhapHoc 0/2, or
+    transferred in) was in grade g-1 of the same school and promoted (LenLop 1; completed primary
+    in grade 5, graduated THCS in grade 9); a repeater now was in the same grade, not promoted
+    (LenLop 2). A GDTX learner moves up one programme code (lớp 10 → 11 GDTX …); a preschool child
+    one age band (see `_PreschoolLadder`). Last year's leavers are added as new records (same
+    ClientId/MaHocSinh for carried learners, new ones for the others): as many learners of the
+    ladder's last unit as it has now, all finishing it; transfers out, dropouts and summer leavers
+    during the year (`_changes`, dated, with a dropout reason); and some carried learners had
+    transferred in during the year (02/06, dated, LoaiNhapHoc 1). Preschool children get an
+    end-of-year nutrition check; classes are rebuilt by unit from this year's ones; staff, sites
+    and rooms are copied unchanged. Deterministic for a seed; this year's files are not touched.
     """
     dn_dir, out = Path(dn_dir), Path(out)
     inbox = _prepare_output(dn_dir, out, "previous-year")
     rng = random.Random(seed)
-    totals = {"schools": 0, "learners": 0, "results": 0, "not_general": 0, "skipped": 0}
-    counts = {"carried": 0, "repeaters": 0, "leavers": 0, "dropouts": 0}
+    totals = {"schools": 0, "learners": 0, "results": 0, "empty": 0, "skipped": 0}
+    counts = dict.fromkeys(
+        ("carried", "repeaters", "leavers", "dropouts", "transfers_out", "transfers_in"), 0
+    )
     for path in sorted(p for p in (dn_dir / "inbox").glob("*.json") if p.is_file()):
         school_rng = random.Random(rng.getrandbits(64))
         source = _read(path)
@@ -594,7 +860,7 @@ def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSu
         year = int(source.get("NamHoc") or info.get("NamHoc")) - 1
         built = _previous_school(school_rng, source, code, year)
         if built is None:
-            totals["not_general"] += 1
+            totals["empty"] += 1
             continue
         classes, pupils, results, school_counts = built
         payload = copy.deepcopy(source)
@@ -615,5 +881,6 @@ def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSu
         for k, v in school_counts.items():
             counts[k] += v
     return PreviousYearSummary(totals["schools"], totals["learners"], counts["carried"], counts["repeaters"],
-                               counts["leavers"], counts["dropouts"], totals["results"], totals["not_general"],
-                               totals["skipped"], out, out / "registry.xlsx", inbox)  # fmt: skip
+                               counts["leavers"], counts["dropouts"], counts["transfers_out"],
+                               counts["transfers_in"], totals["results"], totals["empty"], totals["skipped"],
+                               out, out / "registry.xlsx", inbox)  # fmt: skip
