@@ -45,19 +45,11 @@ class RunContext:
     as_of: date
 
 
-def load_codelists(con: duckdb.DuckDBPyConnection) -> None:
-    for name in SQL_CODELISTS:
-        path = catalog.SCHEMAS / "codelists" / f"{name}.csv"
-        con.execute(
-            f"CREATE OR REPLACE TABLE cl_{name} AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
-            [str(path)],
-        )
-
-
 def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
     """Typed record tables (school, site, class, learner, staff, rooms) from validated staging rows,
     then the end-of-year tables (result, learner_change) and the learner's end-of-year columns."""
-    load_codelists(con)
+    warehouse.load_codelists(con, SQL_CODELISTS)
+    warehouse.create_macros(con)
     sql = (SQL_DIR / "entities.sql").read_text(encoding="utf-8")
     con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat()))
     # The start-of-year date (DN's as-of date) separates "at the start" from "during the year".
@@ -65,6 +57,35 @@ def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None
     sql = (SQL_DIR / "results.sql").read_text(encoding="utf-8")
     con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat(),
                            year_start=year_start.isoformat()))  # fmt: skip
+
+
+def record_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
+    """Replace this period's rows of school_history and school_grade_history (warehouse.py) with
+    the typed tables' figures, for later runs' cross-period rules. Returns the schools written."""
+    warehouse.create_history_tables(con)
+    key = [ctx.school_year, ctx.period]
+    con.execute("DELETE FROM school_history WHERE school_year = ? AND period = ?", key)
+    con.execute("DELETE FROM school_grade_history WHERE school_year = ? AND period = ?", key)
+    con.execute(
+        """INSERT INTO school_history
+        SELECT ?, ?, s.school_code, coalesce(l.n, 0), coalesce(c.n, 0), coalesce(t.staff, 0), coalesce(t.teachers, 0)
+        FROM school s
+        LEFT JOIN (SELECT school_code, count_if(enrolled) AS n FROM learner GROUP BY ALL) l USING (school_code)
+        LEFT JOIN (SELECT school_code, count(*) AS n FROM class GROUP BY ALL) c USING (school_code)
+        LEFT JOIN (SELECT school_code, count_if(active) AS staff, count_if(active AND staff_group = '03') AS teachers
+                   FROM staff GROUP BY ALL) t USING (school_code)""",
+        key,
+    )
+    con.execute(
+        """INSERT INTO school_grade_history
+        SELECT ?, ?, school_code, grade_code, count_if(enrolled), count_if(enrolled AND result_promotion = '1'),
+               count_if(enrolled AND result_promotion = '2')
+        FROM learner WHERE grade_code IS NOT NULL GROUP BY ALL""",
+        key,
+    )
+    return warehouse.scalar(
+        con, "SELECT count(*) FROM school_history WHERE school_year = ? AND period = ?", key
+    )
 
 
 # --- the form compiler -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ uses (its user-agent string).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,9 +37,14 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), config=_engine_config())
 
 
+# "Field:check" items (check: length | pattern | text), comma-separated; NULL when none.
+PRE_HASH_COLUMN = "pre_hash_problems"
+
+
 def staging_columns(source: catalog.Source) -> list[tuple[str, str]]:
-    """Lineage columns, then every declared field as normalised text (validation types them)."""
-    return [*LINEAGE_COLUMNS, *((f.name, "VARCHAR") for f in source.fields)]
+    """Lineage columns, every declared field as normalised text (validation types them), then the
+    format problems ingest found in pseudonymised fields before hashing them (see ingest)."""
+    return [*LINEAGE_COLUMNS, *((f.name, "VARCHAR") for f in source.fields), (PRE_HASH_COLUMN, "VARCHAR")]
 
 
 def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -84,3 +90,44 @@ def exit_skipping_teardown(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def load_codelists(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
+    """Copy code lists into cl_<name> tables, as text, for SQL that joins to them."""
+    for name in sorted(set(names)):
+        path = catalog.SCHEMAS / "codelists" / f"{name}.csv"
+        con.execute(
+            f"CREATE OR REPLACE TABLE cl_{name} AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
+            [str(path)],
+        )
+
+
+# DM_TRANG_THAI_HOC_SINH: 02/06/10 chuyển đến and 03/07 nghỉ học xin học lại bring a pupil in;
+# 04/08/11 chuyển đi and 05/09/12 thôi học take them out. A pupil is enrolled on a day unless
+# a leaving status is dated on or before it, or an arriving status after it (issue 2). One
+# definition for the typed tables (sql/entities.sql, sql/results.sql) and the validation rules.
+MACROS = """
+CREATE OR REPLACE MACRO is_arrival(status) AS status IN ('02', '03', '06', '07', '10');
+CREATE OR REPLACE MACRO is_departure(status) AS status IN ('04', '05', '08', '09', '11', '12');
+CREATE OR REPLACE MACRO enrolled_on(status, status_date, day) AS NOT coalesce(
+    (is_departure(status) AND TRY_CAST(status_date AS DATE) <= day)
+    OR (is_arrival(status) AND TRY_CAST(status_date AS DATE) > day), FALSE);
+"""
+
+# Per school and period, the figures the cross-period rules compare with a later run: learners
+# enrolled on the as-of date, classes, active staff and teachers; per grade, learners enrolled at
+# the as-of date and, at the end of the year, those promoted (LenLop 1) and kept back (2).
+HISTORY_TABLES = """
+CREATE TABLE IF NOT EXISTS school_history (school_year VARCHAR, period VARCHAR, school_code VARCHAR,
+    learners BIGINT, classes BIGINT, staff BIGINT, teachers BIGINT);
+CREATE TABLE IF NOT EXISTS school_grade_history (school_year VARCHAR, period VARCHAR, school_code VARCHAR,
+    grade_code VARCHAR, learners BIGINT, promoted BIGINT, retained BIGINT);
+"""
+
+
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(MACROS)
+
+
+def create_history_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(HISTORY_TABLES)

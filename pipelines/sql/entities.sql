@@ -141,11 +141,9 @@ SELECT
     l.TrangThai AS status,
     TRY_CAST(l.NgayTrangThai AS DATE) AS status_date,
     -- Enrolled on the as-of date: not if a leaving status (transfer out, drop out) is dated on or
-    -- before it, nor an arriving status (transfer in, re-enrolment) dated after it (issue 2).
-    NOT (
-        (l.TrangThai IN ('04', '05', '08', '09', '11', '12') AND TRY_CAST(l.NgayTrangThai AS DATE) <= DATE '{as_of}')
-        OR (l.TrangThai IN ('02', '03', '06', '07', '10') AND TRY_CAST(l.NgayTrangThai AS DATE) > DATE '{as_of}')
-    ) AS enrolled,
+    -- before it, nor an arriving status (transfer in, re-enrolment) dated after it (issue 2; the
+    -- macro is defined in warehouse.MACROS).
+    enrolled_on(l.TrangThai, l.NgayTrangThai, DATE '{as_of}') AS enrolled,
     -- LoaiNhapHoc 0 trúng tuyển / 2 xét tuyển = new intake at the first grade; 3 = lưu ban.
     coalesce(l.LoaiNhapHoc IN ('0', '2'), FALSE) AS new_entrant,
     coalesce(l.LoaiNhapHoc = '3', FALSE) AS repeater,

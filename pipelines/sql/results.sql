@@ -70,10 +70,7 @@ WHERE l.status <> '01'
 CREATE OR REPLACE TEMP TABLE _learner_eoy AS
 SELECT
     l.*,
-    NOT coalesce(
-        (l.status IN ('04', '05', '08', '09', '11', '12') AND l.status_date <= DATE '{year_start}')
-        OR (l.status IN ('02', '03', '06', '07', '10') AND l.status_date > DATE '{year_start}'), FALSE
-    ) AS enrolled_start,
+    enrolled_on(l.status, l.status_date, DATE '{year_start}') AS enrolled_start,
     c.change AS year_change,
     c.dropout_reason,
     coalesce(l.enrolled AND r.learner_key IS NOT NULL, FALSE) AS assessed,
