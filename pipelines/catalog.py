@@ -57,6 +57,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     pii: str | None = None  # hash | year_month
+    pattern: str | None = None  # regular expression the whole value must match (identifiers)
     note: str | None = None
 
 
@@ -73,6 +74,13 @@ class RecordRule:
     duplicate_of: tuple[str, ...] = ()  # later occurrences of the same key in a school fail
     missing_in: dict[str, str] | None = None  # {entity, field, via}
     grade_matches: dict[str, str] | None = None  # {entity, field, via, grade}
+    # A query listing the row_id of every failing row; it reads the entity's rows as `b` and may
+    # join any staging or history table. $name is replaced by a parameter (params, or the run's
+    # $start_year, $year_start, $as_of, $school_year, $period).
+    query: str | None = None
+    kind: str | None = None  # cross_field | cross_entity | identity | cross_period | outlier | …
+    params: tuple[tuple[str, Any], ...] = ()
+    source: str | None = None  # where the rule comes from (spec, note, form)
 
 
 @dataclass(frozen=True)
@@ -247,6 +255,7 @@ def source(entity: str) -> Source:
     for r in data.get("rules", []):
         r = dict(r)
         r["duplicate_of"] = tuple(r.get("duplicate_of", ()))
+        r["params"] = tuple(sorted((r.get("params") or {}).items()))
         rule = _build(RecordRule, r, f"{path.name} rule {r.get('id')}")
         if rule.severity not in ("error", "warning"):
             raise CatalogError(f"{path.name} {rule.id}: severity must be error or warning")

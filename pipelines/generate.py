@@ -482,10 +482,31 @@ def _sites(
     ]  # fmt: skip
 
 
+# Second given names for pupils who would otherwise share a name, birth month and sex in one school.
+SECOND_GIVEN = ("Anh", "Minh", "Ngọc", "Bảo", "Gia", "Khánh", "Thiên", "Hoài")
+
+
+def distinct_names(pupils: list[dict[str, Any]]) -> None:
+    """Give a pupil who shares name, birth month and sex with an earlier pupil of the school a
+    second given name. Schools tell such pupils apart, so clean generated data must not trip the
+    likely-duplicate rule; no random draw is made, so every other generated value stays the same."""
+    seen: set[tuple[Any, ...]] = set()
+    for p in pupils:
+        name, n = p.get("HoTen"), 0
+        while (key := (name, str(p.get("NgaySinh"))[:7], p.get("GioiTinh"))) in seen:
+            name = f"{p['HoTen']} {SECOND_GIVEN[n % len(SECOND_GIVEN)]}" + (
+                f" {n}" if n >= len(SECOND_GIVEN) else ""
+            )
+            n += 1
+        p["HoTen"] = name
+        seen.add(key)
+
+
 def _payload(code: str, start_year: int, loai_dong_bo: int, info: dict[str, Any], n_sites: int, sites: list,
              classes: list, pupils: list, staff: list, rooms: list,
              facts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """One school's JSON payload (with its declared totals) and the facts its registry row needs."""
+    distinct_names(pupils)
     info["SoDiemTruong"] = n_sites
     info["TongSoHocSinh"] = len(pupils)
     info["TongSoLopHoc"] = len(classes)
@@ -1432,6 +1453,8 @@ def _inject(
         return entity, i, field
     if kind == "duplicate_pupil":
         pupils.append(dict(pupils[rng.randrange(len(pupils))]))
+        # School software counts its own list: the declared total includes the duplicate.
+        payload["TruongHocInfo"]["TongSoHocSinh"] = len(pupils)
         return "learner", len(pupils) - 1, "ClientId"
     if kind == "wrong_type":
         if rng.random() < 0.5:

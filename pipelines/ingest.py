@@ -233,13 +233,36 @@ def check_payload(name: str, raw: bytes, start_year: int, period: str, registere
     return FileOutcome(name, digest, school, "loaded", None, None, None, records), payload
 
 
+# Characters that never belong in a name or code: control characters and U+FFFD, the mark a
+# wrong text encoding leaves behind.
+BAD_TEXT = re.compile("[\x00-\x1f\x7f\ufffd]")
+
+
+def pre_hash_problems(source: catalog.Source, values: dict[str, Any]) -> str | None:
+    """Format problems of the pseudonymised fields, judged on the value before hashing (a hash
+    has neither the length nor the pattern of what it replaced): "Field:check,…" or None."""
+    problems = []
+    for f in source.fields:
+        if f.pii != "hash" or (text := _text(values.get(f.name))) is None:
+            continue
+        if f.max_length is not None and len(text) > f.max_length:
+            problems.append(f"{f.name}:length")
+        if f.pattern is not None and not re.fullmatch(f.pattern, text):
+            problems.append(f"{f.name}:pattern")
+        if BAD_TEXT.search(text):
+            problems.append(f"{f.name}:text")
+    return ",".join(problems) or None
+
+
 def _staged_rows(outcome: FileOutcome, payload: dict[str, Any], source: catalog.Source,
                  key: bytes) -> Iterator[tuple[Any, ...]]:  # fmt: skip
     normalisers = [(f.name, normaliser(f, key)) for f in source.fields]
+    hashed = any(f.pii == "hash" for f in source.fields)
     for index, record in enumerate(_records(payload, source)):
         values = record if isinstance(record, dict) else {}
         fields = tuple(norm(values.get(name)) for name, norm in normalisers)
-        yield (outcome.school_code, outcome.file, outcome.file_hash, index, *fields)
+        problems = pre_hash_problems(source, values) if hashed else None
+        yield (outcome.school_code, outcome.file, outcome.file_hash, index, *fields, problems)
 
 
 class _StagingWriter:
@@ -265,7 +288,7 @@ class _StagingWriter:
         source = catalog.source(entity)
         names = [n for n, _ in warehouse.staging_columns(source)]
         types = [pa.int64(), pa.string(), pa.string(), pa.string(), pa.int32()]
-        types += [pa.string()] * len(source.fields)
+        types += [pa.string()] * (len(source.fields) + 1)  # the fields, then pre_hash_problems
         columns = list(zip(*buf, strict=True))
         batch = pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=names)
         self.con.register("_batch", batch)

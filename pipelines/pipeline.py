@@ -14,6 +14,7 @@ from pipelines import aggregate, catalog, export, hierarchy, ingest, validate, w
 from pipelines.settings import Settings
 
 Progress = Callable[[str], None]
+DATA_DOCS = "data_docs"  # GX Data Docs of the run's validation, under the output folder
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
 
 def validate_step(s: Settings) -> StepResult:
     t = time.perf_counter()
-    summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year)
+    summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year,
+                                          docs_dir=s.out / DATA_DOCS)  # fmt: skip
     facts = {"rules": summary.n_rules, "problems": summary.n_problems,
              "records_quarantined": summary.n_quarantined,
              "schools_rejected": len(summary.schools_rejected)}  # fmt: skip
@@ -81,6 +83,7 @@ def aggregate_step(s: Settings) -> StepResult:
     facts: dict[str, object] = {}
     with warehouse.connect(s.warehouse) as con:
         aggregate.build_entity_tables(con, ctx)
+        facts["schools_in_history"] = aggregate.record_history(con, ctx)
         facts["population_rows"] = aggregate.load_population(con, s.population)
         facts["seconds_entity_tables"] = time.perf_counter() - t
         for form in catalog.forms_for(s.regime, s.period):

@@ -10,17 +10,21 @@ rows). This is the only module that imports great_expectations (the import costs
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipelines import catalog
+from pipelines import catalog, settings
 from pipelines import warehouse as wh
 
 REJECTED_RULE = "school.rejected"
+DOCS_SITE = "edustat"
 REJECTED_VI = "Thông tin trường không hợp lệ; toàn bộ dữ liệu của trường bị loại"
 REJECTED_EN = "The school record is invalid; all of the school's records are excluded"
 
@@ -32,6 +36,7 @@ _TYPE_PATTERNS = {
     "date": "^[0-9][0-9][0-9][0-9]-[0-9][0-9](-[0-9][0-9])?$",
 }
 _ITEM = "[0-9A-Za-z]+"
+PRE_HASH = wh.PRE_HASH_COLUMN
 
 # Message templates of the generated field rules: (vi, en).
 _MESSAGES = {
@@ -64,7 +69,17 @@ _MESSAGES = {
         "{field} is longer than {max_length} characters",
     ),
     "range": ("{field} phải nằm trong khoảng {bounds}", "{field} must be within {bounds}"),
+    "pattern": (
+        "{field} không đúng định dạng mã ({pattern})",
+        "{field} does not have the identifier format ({pattern})",
+    ),
+    "text": (
+        "{field} chứa ký tự điều khiển hoặc ký tự lỗi mã hóa (�)",
+        "{field} contains control characters or the encoding-error mark (�)",
+    ),
 }
+# Control characters and U+FFFD (the mark a wrong text encoding leaves), as in ingest.BAD_TEXT.
+_BAD_TEXT = r"[\x00-\x1f\x7f\x{fffd}]"
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ class Rule:
     value_set: tuple[str, ...] = ()
     max_length: int | None = None
     sql: str | None = None  # rows: SELECT row_id ... FROM {batch} ..., one row per failing row
+    source: str = ""  # where the rule comes from: the YAML file and field, and the rule's basis
 
     @property
     def table(self) -> str:
@@ -123,7 +139,8 @@ def _field_rule(
 ) -> Rule:
     vi, en = _MESSAGES[template]
     bounds = _bounds(f)
-    names = {"field": f.name, "codelist": f.codelist, "max_length": f.max_length, "bounds": bounds}
+    names = {"field": f.name, "codelist": f.codelist, "max_length": f.max_length, "bounds": bounds,
+             "pattern": f.pattern}  # fmt: skip
     return Rule(
         id=f"{src.entity}.{f.name}.{kind}",
         entity=src.entity,
@@ -133,6 +150,7 @@ def _field_rule(
         message_vi=vi.format(**names),
         message_en=en.format(**names),
         check=check,
+        source=f"schemas/sources/{src.entity}.yaml, field {f.name}" + (f" ({f.note})" if f.note else ""),
         **kw,
     )
 
@@ -185,9 +203,24 @@ def _field_rules(src: catalog.Source, start_year: int) -> list[Rule]:
                 f"({as_date} IS NULL OR year({as_date}) NOT BETWEEN 1900 AND {start_year + 1})"
             )
             rules.append(_field_rule(src, f, "date_range", "date_range", "rows", sql=_rows_sql(where)))
-        # A hashed identifier no longer has its input length, so its length cannot be judged here.
-        if f.max_length is not None and f.pii != "hash":
+        if f.pii == "hash":
+            # A hash has neither the length nor the pattern of what it replaced: ingest judged
+            # them before hashing and listed the problems in pre_hash_problems.
+            for check in ("length", "pattern", "text"):
+                if (check == "length" and f.max_length is None) or (check == "pattern" and f.pattern is None):
+                    continue
+                item = _lit(f"{f.name}:{check}")
+                where = f"list_contains(string_split(coalesce({PRE_HASH}, ''), ','), {item})"
+                rules.append(_field_rule(src, f, check, check, "rows", sql=_rows_sql(where)))
+            continue
+        if f.max_length is not None:
             rules.append(_field_rule(src, f, "length", "length", "max_length", max_length=f.max_length))
+        if f.pattern is not None:
+            where = f"{col} IS NOT NULL AND NOT regexp_full_match({col}, {_lit(f.pattern)})"
+            rules.append(_field_rule(src, f, "pattern", "pattern", "rows", sql=_rows_sql(_braces(where))))
+        if f.type == "string":
+            where = f"regexp_matches({col}, {_lit(_BAD_TEXT)})"
+            rules.append(_field_rule(src, f, "text", "text", "rows", sql=_rows_sql(_braces(where))))
         if f.type in ("integer", "number") and (f.min is not None or f.max is not None):
             value = f"TRY_CAST({col} AS DOUBLE)"
             outside = []
@@ -200,8 +233,39 @@ def _field_rules(src: catalog.Source, start_year: int) -> list[Rule]:
     return rules
 
 
-def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule) -> tuple[str, str]:
+def run_parameters(start_year: int, period: str) -> dict[str, str]:
+    """The $names every declared query may use: the run's school year, period and dates."""
+    years, month, day = settings.PERIODS[period]
+    dn_years, dn_month, dn_day = settings.PERIODS["DN"]
+    return {
+        "start_year": str(start_year),
+        "school_year": f"'{start_year}-{start_year + 1}'",
+        "previous_school_year": f"'{start_year - 1}-{start_year}'",
+        "period": _lit(period),
+        "as_of": f"DATE '{date(start_year + years, month, day).isoformat()}'",
+        "year_start": f"DATE '{date(start_year + dn_years, dn_month, dn_day).isoformat()}'",
+        "year_end": f"DATE '{date(start_year + 1, 5, 31).isoformat()}'",
+    }
+
+
+def _substitute(sql: str, values: dict[str, Any], where: str) -> str:
+    """Replace $name by its value (longest names first); refuse a $name left unknown."""
+    for name in sorted(values, key=len, reverse=True):
+        sql = sql.replace(f"${name}", str(values[name]))
+    left = re.findall(r"\$[A-Za-z_]\w*", sql)
+    if left:
+        raise catalog.CatalogError(f"{where}: unknown parameters {sorted(set(left))}")
+    return sql
+
+
+def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule, run: dict[str, str]) -> tuple[str, str]:
     """(kind, SQL listing the row_id of each failing row once) of a declared record rule."""
+    if r.query:
+        query = _substitute(r.query, {**run, **dict(r.params)}, f"{src.entity} rule {r.id}")
+        # The batch as `b`, through a CTE (GX renders {batch} as an aliased subquery).
+        return r.kind or "query", (
+            f"WITH b AS (SELECT * FROM {{batch}}) SELECT DISTINCT row_id FROM ({_braces(query)}) AS failing"
+        )
     if r.where:
         return "where", _rows_sql(f"({_braces(r.where)})")
     if r.duplicate_of:
@@ -237,13 +301,14 @@ def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule) -> tuple[str, s
     raise catalog.CatalogError(f"{src.entity} rule {r.id}: no where/duplicate_of/missing_in/grade_matches")
 
 
-def compile_rules(start_year: int) -> list[Rule]:
+def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:
     """Every rule of every source: generated field rules, then declared record rules."""
     rules: list[Rule] = []
+    run = run_parameters(start_year, period)
     for src in catalog.sources():
         rules.extend(_field_rules(src, start_year))
         for r in src.rules:
-            kind, sql = _record_rule_sql(src, r)
+            kind, sql = _record_rule_sql(src, r, run)
             rules.append(
                 Rule(
                     id=r.id,
@@ -255,6 +320,8 @@ def compile_rules(start_year: int) -> list[Rule]:
                     message_en=r.message_en,
                     check="rows",
                     sql=sql,
+                    source=f"schemas/sources/{src.entity}.yaml, rule {r.id}"
+                    + (f": {r.source}" if r.source else ""),
                 )
             )
     ids = [r.id for r in rules]
@@ -265,7 +332,7 @@ def compile_rules(start_year: int) -> list[Rule]:
 
 def rule_catalogue() -> list[dict]:
     """Every rule (with the derived school.rejected) for documentation and reports."""
-    keys = ("id", "entity", "field", "kind", "severity", "message_vi", "message_en")
+    keys = ("id", "entity", "field", "kind", "severity", "message_vi", "message_en", "source")
     out = [{k: getattr(r, k) for k in keys} for r in compile_rules(start_year=2000)]
     out.append(
         {
@@ -276,6 +343,7 @@ def rule_catalogue() -> list[dict]:
             "severity": "error",
             "message_vi": REJECTED_VI,
             "message_en": REJECTED_EN,
+            "source": "pipelines/validate.py: any error on the school record (schemas/sources/school.yaml)",
         }
     )
     return out
@@ -330,8 +398,9 @@ def _raised(exception_info: Any) -> str | None:
     return None
 
 
-def _run_gx(path: Path, rules: list[Rule]) -> dict[str, dict]:
-    """Run one suite per staging table; return each rule's GX result dict (checked)."""
+def _run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict[str, dict]:
+    """Run one suite per staging table; return each rule's GX result dict (checked). With
+    docs_dir, GX also builds its Data Docs (static HTML of the suites and their results) there."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
@@ -341,6 +410,18 @@ def _run_gx(path: Path, rules: list[Rule]) -> dict[str, dict]:
     datasource = context.data_sources.add_sql("warehouse", connection_string=f"duckdb:///{path.resolve()}")
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["row_id"]}
     results: dict[str, dict] = {}
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+            },
+        )
     try:
         for entity in catalog.ENTITIES:
             entity_rules = [r for r in rules if r.entity == entity]
@@ -365,6 +446,8 @@ def _run_gx(path: Path, rules: list[Rule]) -> dict[str, dict]:
                 if error:
                     raise RuntimeError(f"GX could not evaluate {rule_id} on {table}: {error}")
                 results[rule_id] = dict(res.result or {})
+        if docs_dir is not None:
+            context.build_data_docs(site_names=[DOCS_SITE])
     finally:
         # GX's close() disposes the engine but leaves the persisted connection (our shim) open,
         # which would keep the DuckDB file open in this process.
@@ -496,16 +579,23 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: tup
 
 
 def validate_warehouse(
-    warehouse: Path, run_id: str, school_year: str, period: str, start_year: int
+    warehouse: Path, run_id: str, school_year: str, period: str, start_year: int, docs_dir: Path | None = None
 ) -> ValidationSummary:
-    """Validate the stg_* tables; append validation_results, replace this run's quarantine."""
+    """Validate the stg_* tables; append validation_results, replace this run's quarantine. With
+    docs_dir, (re)build GX's Data Docs of this run there."""
     started = time.perf_counter()
     path = Path(warehouse)
-    rules = compile_rules(start_year)
+    rules = compile_rules(start_year, period)
     con = wh.connect(path)
     try:
         _create_result_tables(con)
-        results = _run_gx(path, rules)
+        # What the declared queries read besides the staging tables.
+        wh.create_macros(con)
+        wh.create_history_tables(con)
+        wh.load_codelists(con, {name for r in rules for name in re.findall(r"\bcl_(\w+)", r.sql or "")})
+        if docs_dir is not None:
+            shutil.rmtree(docs_dir, ignore_errors=True)  # one run's pages, not every run's
+        results = _run_gx(path, rules, docs_dir)
         checked_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
         head = [run_id, school_year, period, checked_at]
         con.execute("BEGIN")

@@ -64,6 +64,24 @@ def test_every_injected_defect_is_found(province):
         assert any(r.endswith(DEFECT_RULES[d["kind"]]) for r in rules), (d, rules)
 
 
+def test_nothing_but_the_injected_defects_is_reported(province):
+    """The generated province is clean apart from its defects: no rule of any kind (field,
+    cross-field, cross-entity, identity, outlier) reports a record that was not damaged."""
+    gen, s, _ = province
+    damaged = {(d["file"], d["entity"], d["record_index"])
+               for d in json.loads(gen.defects.read_text(encoding="utf-8"))}  # fmt: skip
+    reported = _query(s, "SELECT DISTINCT file, entity, record_index, rule_id FROM validation_results")
+    assert reported and all(r[:3] in damaged for r in reported), [r for r in reported if r[:3] not in damaged]
+
+
+def test_data_docs_are_built_under_the_output_folder(province):
+    _, s, _ = province
+    index = s.out / pipeline.DATA_DOCS / "index.html"
+    assert index.is_file()
+    pages = {p.name for p in (s.out / pipeline.DATA_DOCS / "validations").rglob("*.html")}
+    assert {f"warehouse-stg_{e}.html" for e in ("school", "learner", "staff")} <= pages
+
+
 def test_workbooks_exist_for_every_unit_with_cells(province):
     _, s, _ = province
     units = _query(s, "SELECT DISTINCT form, level, unit_code FROM cells")
