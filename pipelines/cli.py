@@ -64,8 +64,9 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: boo
         print(f"Đã tạo cuối năm học trước / generated the previous year's end: {p.n_schools} trường / schools, "
               f"{p.n_learners} học sinh / learners ({p.n_carried} học sinh năm nay / this year's pupils, "
               f"{p.n_repeaters} lưu ban / repeaters, {p.n_leavers} hoàn thành lớp cuối cấp / top-grade leavers, "
-              f"{p.n_dropouts} bỏ học / dropouts), {p.n_results} kết quả / results, {p.n_not_general} tệp mầm non, "
-              f"GDTX bỏ qua / preschool, GDTX files skipped, {p.n_skipped} tệp lỗi / unreadable files "
+              f"{p.n_dropouts} bỏ học / dropouts, {p.n_transfers_in} chuyển đến / in, {p.n_transfers_out} chuyển "
+              f"đi / out), {p.n_results} kết quả / results, {p.n_empty} tệp không có học sinh / files without "
+              f"learners, {p.n_skipped} tệp lỗi / unreadable files "
               f"→ {out.resolve()}")  # fmt: skip
         return 0
     print(f"Đã tạo cuối năm / generated end of year: {s.n_schools} trường / schools, {s.n_learners} học sinh / "

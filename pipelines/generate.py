@@ -24,6 +24,7 @@ from openpyxl import Workbook
 
 from pipelines import catalog
 from pipelines.hierarchy import REGISTRY_COLUMNS
+from pipelines.ingest import normalise_code, normalise_date
 
 PERIODS = {"DN": 1}  # period -> LoaiDongBo
 TITLE = "TEMPLATE IMPORT TRƯỜNG HỌC"
@@ -493,7 +494,8 @@ def distinct_names(pupils: list[dict[str, Any]]) -> None:
     seen: set[tuple[Any, ...]] = set()
     for p in pupils:
         name, n = p.get("HoTen"), 0
-        while (key := (name, str(p.get("NgaySinh"))[:7], p.get("GioiTinh"))) in seen:
+        born = normalise_date(p.get("NgaySinh"), year_month=True)  # dates come in several formats
+        while (key := (name, born, normalise_code(p.get("GioiTinh"), 2))) in seen:
             name = f"{p['HoTen']} {SECOND_GIVEN[n % len(SECOND_GIVEN)]}" + (
                 f" {n}" if n >= len(SECOND_GIVEN) else ""
             )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.generate import MN_BANDS
+from pipelines.generate import MN_BANDS, distinct_names
 
 LOAI_DONG_BO = 2  # changes during the year (sync spec 2020): the end-of-year period CN
 ARRIVING = {"02", "03", "06", "07", "10"}
@@ -212,20 +212,20 @@ def _arrival_status(rng: random.Random, start: dt.date, end: dt.date, like: Any)
 
 
 def _arrivals(
-    rng: random.Random, pupils: list[dict[str, Any]], start: dt.date, end: dt.date
+    rng: random.Random, pupils: list[dict[str, Any]], start: dt.date, end: dt.date, school: str
 ) -> list[dict[str, Any]]:
-    """New pupils transferred in during the year, each into the class of a pupil of its grade."""
+    """New pupils transferred in during the year, each into the class of a pupil of its grade.
+    Their pupil codes start with the school's code, so no two schools of the province share one."""
     taken = {str(p.get("MaHocSinh")) for p in pupils}
-    province = next((str(p["MaHocSinh"])[:2] for p in pupils if p.get("MaHocSinh")), "00")
     new = []
     for p in list(pupils):
         kind = _kind(p)
         if kind is None or _code(p.get("TrangThai")) != "01" or rng.random() >= RATES[kind]["in"]:
             continue
         gender = 2 if rng.random() < 0.485 else 1
-        code = f"{province}{rng.randrange(10**8):08d}"
+        code = f"{school}{rng.randrange(10**8):08d}"
         while code in taken:
-            code = f"{province}{rng.randrange(10**8):08d}"
+            code = f"{school}{rng.randrange(10**8):08d}"
         taken.add(code)
         like = p.get("TrangThai")
         status, stamp = _arrival_status(rng, start, end, like)
@@ -379,8 +379,10 @@ def generate_end_of_year(dn_dir: Path, out: Path, seed: int) -> EndOfYearSummary
         payload["LoaiDongBo"] = LOAI_DONG_BO
         pupils = [p for p in payload["LstHocSinh"] if isinstance(p, dict)]
         counts = _changes(school_rng, pupils, start, end)
-        arrivals = _arrivals(school_rng, pupils, start, end)
+        arrivals = _arrivals(school_rng, pupils, start, end, code)
         payload["LstHocSinh"] = payload["LstHocSinh"] + arrivals
+        distinct_names(payload["LstHocSinh"])
+        info["TongSoHocSinh"] = len(payload["LstHocSinh"])  # the school software counts its list
         _nutrition_recheck(school_rng, payload["LstHocSinh"], end)
         payload["LstKetQuaHocTap"] = _results(school_rng, payload["LstHocSinh"], end)
         text = json.dumps(payload, ensure_ascii=False, sort_keys=False)
@@ -414,11 +416,6 @@ class PreviousYearSummary:
     out: Path
     registry: Path
     inbox: Path
-
-    @property
-    def n_not_general(self) -> int:
-        """The former name of n_empty (preschool and GDTX files were once not written)."""
-        return self.n_empty
 
 
 PASSING_PRIMARY = tuple(r for r in PRIMARY_RESULTS if r[0] != "CHT")
@@ -738,9 +735,10 @@ def _previous_school(
     def synthetic(unit: Any) -> dict[str, Any]:
         """A learner of last year who is not in this year's file (finished, left)."""
         gender = 2 if rng.random() < 0.485 else 1
-        pid = f"{code[:2]}{rng.randrange(10**8):08d}"
+        # The school's code first: unique in the province (this year's codes are 10 digits).
+        pid = f"{code}{rng.randrange(10**8):08d}"
         while pid in taken:
-            pid = f"{code[:2]}{rng.randrange(10**8):08d}"
+            pid = f"{code}{rng.randrange(10**8):08d}"
         taken.add(pid)
         model = rng.choice(now)[0]
         record = {
@@ -767,6 +765,19 @@ def _previous_school(
             for _ in range(sizes[u]):
                 rows.append((u, synthetic(u), True, False))
                 counts["leavers"] += 1
+    # Preschools take new children into every band, so fewer children are carried back than a band
+    # holds now. The rest of last year's band moved to another school in the summer (enrolled on
+    # 31/5, status 11 dated after it), so each band keeps about its size from one year to the next.
+    if isinstance(ladder, _PreschoolLadder):
+        held = Counter(r[0] for r in rows)
+        for u in sorted(units):
+            for _ in range(sizes[u] - held[u]):
+                record = synthetic(u)
+                record["TrangThai"] = _status("11", like.get("TrangThai"))
+                record["NgayTrangThai"] = _stamp(
+                    _day(rng, end + dt.timedelta(days=5), dt.date(end.year, 8, 15))
+                )
+                rows.append((u, record, True, False))
     # Transfers out and dropouts during last year (and a few summer leavers): `_changes` draws them,
     # at the rates of `RATES`, among shadows of last year's learners at the start; each one drawn
     # becomes a learner who is not in this year's file.
@@ -871,6 +882,7 @@ def generate_previous_year(dn_dir: Path, out: Path, seed: int) -> PreviousYearSu
             payload["TruongHocInfo"]["TongSoHocSinh"] = len(pupils)
             payload["TruongHocInfo"]["TongSoLopHoc"] = len(classes)
         payload["LstLopHocInfo"] = classes
+        distinct_names(pupils)
         payload["LstHocSinh"] = pupils
         payload["LstKetQuaHocTap"] = results
         text = json.dumps(payload, ensure_ascii=False, sort_keys=False)
