@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--processes", type=int, default=2)
     d.set_defaults(func=cmd_demo)
 
-    u = sub.add_parser("rules", help="write the rule catalogue (rules.md, rules.html)")
+    u = sub.add_parser("rules", help="write rules.md, rules.html and fields.md")
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)
     return parser

@@ -3,7 +3,8 @@
 Written by every run under its output folder (export.export_period calls `write_reports`):
 
 - `errors/<parent_code>/<school_code>.xlsx` and `.csv`: one row per problem of the run (rejected
-  file or validation problem) of one school, in Vietnamese (English in a second heading row of the
+  file, validation problem, or broken form relation of the school's own compiled forms) of one
+  school, in Vietnamese (English in a second heading row of the
   workbook, in brackets in the CSV heading), with what a school clerk needs to find the record in
   the school's software: the file, the list (LstHocSinh …), the record's position in it counted
   from 1, the class code, the grade and other non-personal codes. `<parent_code>` is the school's
@@ -13,7 +14,11 @@ Written by every run under its output folder (export.export_period calls `write_
 - `errors/summary_<level>_<code>.xlsx` (sheets "Theo quy tắc" and "Theo trường") with the same two
   tables as `summary_<level>_<code>_rules.csv` and `summary_<level>_<code>_schools.csv`, for each
   Phòng and the Sở;
-- `rules.md`, `rules.html`: the rule catalogue (also `edustat rules` into docs/).
+- `rules.md`, `rules.html`: the rule catalogue (also `edustat rules` into docs/): every rule of
+  schemas/sources/*.yaml, every whole-file rejection of ingest and every form relation of
+  schemas/forms/*/*.yaml (kind `form_relation`, always a warning: a broken relation excludes no
+  record);
+- `fields.md`: the field dictionary of schemas/sources/*.yaml (also `edustat rules` into docs/).
 
 Names and personal identifiers are pseudonymised at ingest (keyed hashes). Nothing here prints a
 field a source YAML marks `pii`: neither as an identifier nor as the value of a problem. Reports
@@ -25,10 +30,12 @@ from __future__ import annotations
 
 import csv
 import html
+import os
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +44,16 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from pipelines import catalog, validate
-from pipelines.export import LINE_HEIGHT, NO_PROBLEMS, SEVERITY_VI, _add_styles, _Cells
-from pipelines.settings import PROJECT_ROOT, Settings
+from pipelines.export import (
+    LINE_HEIGHT,
+    NO_PROBLEMS,
+    SEVERITY_VI,
+    _add_styles,
+    _Cells,
+    cell_ref,
+    printed_value,
+)
+from pipelines.settings import PROJECT_ROOT, REGIMES, Settings
 
 ERRORS_DIR = "errors"
 DOCS_DIR = PROJECT_ROOT / "docs"
@@ -87,6 +102,10 @@ HINTS_VI = {
     "grade_matches": "Kiểm tra khối (KhoiHoc) của bản ghi và của lớp",
     "school_rejected": "Sửa các lỗi của Thông tin trường (TruongHocInfo) rồi gửi lại tệp",
     "file": "Sửa tệp theo nội dung lỗi rồi gửi lại",
+    "form_relation": (
+        "Kiểm tra các bản ghi (hoặc số đã nhập) được tính vào các ô {field}: các phần phải cộng khớp với "
+        "tổng; không bản ghi nào bị loại"
+    ),
 }
 HINT_DEFAULT = "Sửa {field} theo nội dung lỗi"
 
@@ -155,9 +174,13 @@ SCHOOL_SUMMARY_COLUMNS = (
 SCHOOL_NOTE = (
     "Thứ tự bản ghi: vị trí của bản ghi trong danh sách của tệp, tính từ 1. Họ tên, mã định danh cá "
     "nhân và ngày sinh không được in (đã mã hóa khi nhập). Lỗi: bản ghi bị loại khỏi báo cáo; "
-    "cảnh báo: bản ghi vẫn được tính. / Record position: the record's place in the file's list, "
+    'cảnh báo: bản ghi vẫn được tính. Đối tượng "Biểu …": các ô của biểu tổng hợp từ dữ liệu của '
+    "trường không cộng khớp (quan hệ biểu mẫu; ô in trong biểu của trường ghi ở Thông tin nhận dạng "
+    "khác), chỉ là cảnh báo. / Record position: the record's place in the file's list, "
     "counted from 1. Names, personal identifiers and birth dates are not printed (pseudonymised at "
-    "ingest). Error: the record is excluded from the report; warning: it is still counted."
+    "ingest). Error: the record is excluded from the report; warning: it is still counted. Record "
+    'type "Biểu …": cells of the school\'s compiled form that do not add up (a form relation; the '
+    "printed cell is under Other identifiers), a warning only."
 )
 SUMMARY_NOTE = (
     "Bản ghi nhận = đã nạp + bị loại (mọi danh sách của tệp, kể cả Thông tin trường). Một bản ghi "
@@ -258,10 +281,188 @@ def run_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str | None
             key = (0 if sev == "error" else 1, file or "", order.get(src.entity, 99), index or 0, rule,
                    field or "", row_id or 0)  # fmt: skip
             keyed.append((key, code, p))
+    keyed += _relation_problems(con, run_id)
     keyed.sort(key=lambda k: (k[0], k[1] or ""))
     out: dict[str | None, list[Problem]] = {}
     for _, code, p in keyed:
         out.setdefault(code, []).append(p)
+    return out
+
+
+# ------------------------------------------------------------------------------ form relations
+
+RELATION_KIND = "form_relation"
+BASIS = {  # the `basis` of a form relation (see the head comment of each form YAML): (vi, en)
+    "F": ("F: công thức trong tệp biểu mẫu gốc", "F: formula in the source workbook"),
+    "L": ("L: suy từ lời văn của biểu (Chia ra, Trong đó)", "L: implied by the wording (Chia ra, Trong đó)"),
+    "I": ("I: edustat suy luận", "I: inferred by edustat"),
+}
+OP_VI = {"=": "bằng", "<=": "không lớn hơn", ">=": "không nhỏ hơn"}
+OP_EN = {"=": "equal to", "<=": "at most", ">=": "at least"}
+
+
+@dataclass(frozen=True)
+class FormRelation:
+    """One declared relation of a form, under the id aggregate.relation_instances gives it: a row
+    relation (`<form>.r<code>.<n>`, checked in every printed column of its row) or a column relation
+    (`<form>.<column set>.<n>`, checked on every row of the sheets using that column set)."""
+
+    id: str
+    n: int  # the relation's place (from 1) in its row's relations or its column set's
+    form: catalog.Form
+    relation: catalog.Relation
+    row: catalog.Row | None  # a row relation's row
+    column_set: str | None  # a column relation's column set
+    paths: tuple[str, ...]  # the form YAML files that use this form id (one per regime)
+    base_path: str | None  # the YAML whose grid an `extends` form borrows
+
+    @property
+    def place(self) -> str:
+        if self.row is not None:
+            return f"row {self.row.code}, relation {self.n}"
+        return f"column_relations.{self.column_set}, relation {self.n}"
+
+
+def _form_files() -> list[tuple[str, Path]]:
+    """(regime, path) of every form YAML of the catalogue, regimes in date order."""
+    regimes = sorted(REGIMES, key=REGIMES.get)
+    return [(rg, p) for rg in regimes for p in sorted((catalog.SCHEMAS / "forms" / rg).glob("*.yaml"))]
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(PROJECT_ROOT).as_posix()
+
+
+@cache
+def form_relations() -> tuple[FormRelation, ...]:
+    """Every relation of every form of every regime, once per relation id (a form id shared by two
+    regimes, e.g. tt24/01-MN-CN and tt25/01-MN-CN, is one grid: its relations are listed once)."""
+    files = _form_files()
+    by_form: dict[str, tuple[catalog.Form, list[str], str | None]] = {}
+    for regime, path in files:
+        form = catalog.form(regime, path.stem)
+        if form.form in by_form:
+            by_form[form.form][1].append(_rel(path))
+            continue
+        base = None
+        if form.base_form:
+            base = next((_rel(p) for rg, p in files if p.stem == form.base_form and rg != regime), None)
+        by_form[form.form] = (form, [_rel(path)], base)
+    out: list[FormRelation] = []
+    for form, paths, base in by_form.values():
+        for row in form.cell_rows:
+            for i, rel in enumerate(row.relations):
+                rid = f"{form.form}.r{row.code}.{i + 1}"
+                out.append(FormRelation(rid, i + 1, form, rel, row, None, tuple(paths), base))
+        for set_name, rels in form.column_relations.items():
+            for i, rel in enumerate(rels):
+                rid = f"{form.form}.{set_name}.{i + 1}"
+                out.append(FormRelation(rid, i + 1, form, rel, None, set_name, tuple(paths), base))
+    return tuple(out)
+
+
+def _forms_by_id() -> dict[str, catalog.Form]:
+    return {r.form.form: r.form for r in form_relations()}
+
+
+def _basis(rel: catalog.Relation) -> tuple[str, str]:
+    return BASIS.get(rel.basis or "", (f"{rel.basis or 'không ghi'}", f"{rel.basis or 'not given'}"))
+
+
+def relation_catalogue() -> list[dict[str, Any]]:
+    """One catalogue row per form relation id (kind form_relation, severity warning)."""
+    return [dict(r) for r in _relation_catalogue()]
+
+
+@cache
+def _relation_catalogue() -> tuple[dict[str, Any], ...]:
+    rows = []
+    for fr in form_relations():
+        rel, form = fr.relation, fr.form
+        basis_vi, basis_en = _basis(rel)
+        if fr.row is not None:
+            field = f"Mã số {fr.row.code}"
+            vi = f"Mã số {fr.row.code} ({fr.row.label_vi}): {rel.check}, ở mỗi cột; cơ sở {basis_vi}"
+            en = f"Row {fr.row.code} ({fr.row.label_en}): {rel.check}, in every column; basis {basis_en}"
+        else:
+            field = f"cột {' + '.join(rel.lhs)}"
+            vi = f"{rel.check}, ở mỗi dòng dùng bộ cột {fr.column_set}; cơ sở {basis_vi}"
+            en = f"{rel.check}, on every row with column set {fr.column_set}; basis {basis_en}"
+        source = fr.paths[0] + (f" (grid of {fr.base_path})" if fr.base_path else "") + f", {fr.place}"
+        if len(fr.paths) > 1:
+            source += f"; also {', '.join(fr.paths[1:])}"
+        rows.append({"id": fr.id, "entity": "form", "form": form.form, "field": field, "kind": RELATION_KIND,
+                     "severity": "warning", "message_vi": vi, "message_en": en, "source": source})  # fmt: skip
+    return tuple(rows)
+
+
+def _relation_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[tuple, str, Problem]]:
+    """The broken relations of each school's own compiled forms (relation_violations at level
+    school), one problem per violated cell instance, as (sort key, school code, problem)."""
+    if not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'relation_violations'"
+    ).fetchall()[0][0]:
+        return []
+    forms = _forms_by_id()
+    order = {name: i for i, name in enumerate(forms)}
+    files = dict(con.execute(
+        "SELECT school_code, min(file) FROM files WHERE run_id = ? AND status = 'loaded' GROUP BY ALL", [run_id]
+    ).fetchall())  # fmt: skip
+    out = []
+    for form_name, code, rid, check, basis, row_code, col, lhs, rhs in con.execute(
+        "SELECT form, unit_code, relation_id, check_text, basis, row_code, col_key, lhs, rhs "
+        "FROM relation_violations WHERE run_id = ? AND level = 'school' ORDER BY ALL",
+        [run_id],
+    ).fetchall():
+        form = forms.get(form_name)
+        if form is None:  # a form no longer in the catalogue: nothing to point at
+            continue
+        rel = catalog.parse_relation(check, basis)
+        row = next((r for r in form.cell_rows if r.code == row_code), None)
+        label_vi = f" ({row.label_vi})" if row else ""
+        label_en = f" ({row.label_en})" if row else ""
+        # The cell the clerk looks at: a row relation's own column; a column relation's left side.
+        key = col or rel.lhs[0]
+        headers = {c.key: c.header_vi for c in form.columns_for(row)} if row else {}
+        head = f" ({headers[key]})" if key in headers else ""
+        try:
+            sheet, cell = cell_ref(form, row_code, key)
+            where = f"biểu {form.code_printed}, trang {sheet}, ô {cell}"
+        except KeyError:
+            where = f"biểu {form.code_printed}"
+        if form.display_scale != 1:  # as the workbook prints it (e.g. triệu đồng)
+            unit = (row.unit if row else None) or ""
+            lhs, rhs = (f"{printed_value(form, v)} {unit}".strip() for v in (lhs, rhs))
+        left, right = " + ".join(rel.lhs), " + ".join(rel.rhs)
+        if col:
+            field = f"Mã số {row_code}, cột {col}"
+            cells = f"{left} và {right} của cột {col}"
+        else:
+            field = f"Mã số {row_code}, cột {left}"
+            cells = f"{left} và {right} của Mã số {row_code}"
+        basis_vi, basis_en = _basis(rel)
+        vi = (f"Biểu {form.code_printed}, Mã số {row_code}{label_vi}, cột {key}{head}: quan hệ {check} không thỏa: "
+              f"vế trái ({left}) = {lhs}, vế phải ({right}) = {rhs}, phải {OP_VI[rel.op]} (cơ sở {basis_vi})")  # fmt: skip
+        en = (f"Form {form.code_printed}, row {row_code}{label_en}, column {key}: relation {check} does not hold: "
+              f"left ({left}) = {lhs}, right ({right}) = {rhs}, must be {OP_EN[rel.op]} (basis {basis_en})")  # fmt: skip
+        p = Problem(
+            severity="warning",
+            rule_id=rid,
+            entity_vi=f"Biểu {form.code_printed}",
+            file=files.get(code),
+            list_name=None,
+            position=None,
+            class_code=None,
+            grade=None,
+            other_ids=where,
+            field=field,
+            value=f"{lhs} / {rhs}",
+            message_vi=vi,
+            hint_vi=_hint(RELATION_KIND, cells),
+            message_en=en,
+        )
+        sort_key = (1, files.get(code) or "", 100 + order.get(form_name, 0), row_code, rid, col or "", 0)
+        out.append((sort_key, code, p))
     return out
 
 
@@ -415,6 +616,9 @@ def _rule_meanings() -> dict[str, tuple[str, str, str]]:
     """Rule id → (severity, message vi, message en) of the catalogue and the file rules."""
     out = {r["id"]: (r["severity"], r["message_vi"], r["message_en"]) for r in validate.rule_catalogue()}
     out.update({rid: ("error", vi, en) for rid, vi, en in FILE_RULES})
+    form_names = {f.form: f.code_printed for f in _forms_by_id().values()}
+    out.update({r["id"]: ("warning", f"Biểu {form_names[r['form']]}, {r['message_vi']}",
+                          f"Form {form_names[r['form']]}, {r['message_en']}") for r in relation_catalogue()})  # fmt: skip
     return out
 
 
@@ -493,7 +697,7 @@ class QualityResult:
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, s: Settings) -> QualityResult:
-    """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html for the run."""
+    """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html, OUT/fields.md."""
     folder = s.out / ERRORS_DIR
     # Start from nothing: a school that fixed its problems must not keep last run's file.
     shutil.rmtree(folder, ignore_errors=True)
@@ -536,7 +740,11 @@ _ERRORS_README = """# Lỗi dữ liệu / data problems
   software; only schools with problems get a file (every school is in the summaries).
 - `summary_phong_<mã>.xlsx`, `summary_so_<mã>.xlsx`: tổng hợp theo quy tắc và theo trường, cùng nội
   dung trong `summary_<cấp>_<mã>_rules.csv` và `_schools.csv`. / Summary by rule and by school.
-- Danh mục quy tắc / rule catalogue: `../rules.md`, `../rules.html`.
+- Quan hệ biểu mẫu / form relations: dòng có Đối tượng "Biểu …" là các ô của biểu của trường
+  (tổng hợp từ dữ liệu của trường) không cộng khớp; chỉ là cảnh báo. / Rows of record type
+  "Biểu …" are cells of the school's own compiled form that do not add up; warnings only.
+- Danh mục quy tắc / rule catalogue: `../rules.md`, `../rules.html`; từ điển trường dữ liệu /
+  field dictionary: `../fields.md`.
 
 CSV: UTF-8 có BOM / with a BOM. Không in họ tên, mã định danh cá nhân, ngày sinh / no names,
 personal identifiers or birth dates.
@@ -546,57 +754,35 @@ personal identifiers or birth dates.
 # ------------------------------------------------------------------------------ rule catalogue
 
 
-def _field_source(src: catalog.Source, field_name: str | None, kind: str) -> str:
-    try:
-        f = src.field(field_name or "")
-    except KeyError:
-        return f"field {field_name}"
-    prop = {
-        "required": "required: true",
-        "codelist": f"codelist: {f.codelist}",
-        "type": f"type: {f.type}",
-        "date_range": "type: date",
-        "length": f"max_length: {f.max_length}",
-        "pattern": f"pattern: {getattr(f, 'pattern', None)}",
-        "text": "type: string",
-        "range": f"min: {f.min}, max: {f.max}",
-    }.get(kind, kind)
-    return f"field {f.name} ({prop})"
-
-
 def catalogue() -> list[dict[str, Any]]:
-    """validate.rule_catalogue() with each rule's source, then the file rejections of ingest."""
-    rows = []
-    for r in validate.rule_catalogue():
-        row = dict(r)
-        entity = r["entity"]
-        path = f"schemas/sources/{entity}.yaml"
-        if r["kind"] == "school_rejected":
-            row["source"] = "pipelines/validate.py (any error of the school record)"
-        else:
-            src = catalog.source(entity)
-            declared = {x.id: x for x in src.rules}
-            if r["id"] in declared:
-                origin = getattr(declared[r["id"]], "source", None)
-                row["source"] = f"{path}: rule {r['id']}" + (f"; {origin}" if origin else "")
-            else:
-                row["source"] = f"{path}: {_field_source(src, r['field'], r['kind'])}"
-        rows.append(row)
+    """validate.rule_catalogue() (each rule with its source), the file rejections of ingest, then
+    every form relation of every form of the catalogue."""
+    rows = [dict(r) for r in validate.rule_catalogue()]
     for rid, vi, en in FILE_RULES:
         rows.append({"id": rid, "entity": "file", "field": None, "kind": "file", "severity": "error",
                      "message_vi": vi, "message_en": en, "source": "pipelines/ingest.py (check_payload)"})  # fmt: skip
-    return rows
+    return rows + relation_catalogue()
 
 
 _CATALOGUE_HEADS = ("Mã quy tắc / Rule", "Trường / Field", "Loại / Kind", "Mức độ / Severity",
                     "Nội dung / Meaning", "Meaning (English)", "Nguồn / Source")  # fmt: skip
 _INTRO_VI = (
     "Mỗi quy tắc kiểm tra một bản ghi của tệp trường gửi lên. **Lỗi**: bản ghi bị loại khỏi báo cáo "
-    "(lỗi ở Thông tin trường loại cả trường); **cảnh báo**: bản ghi vẫn được tính."
+    "(lỗi ở Thông tin trường loại cả trường); **cảnh báo**: bản ghi vẫn được tính. **Quan hệ biểu "
+    "mẫu** (loại form_relation, từ các tệp biểu mẫu) kiểm tra các ô của biểu đã tổng hợp của mỗi "
+    "trường, Phòng và Sở (tổng bằng tổng các phần, …): luôn là cảnh báo, không loại bản ghi nào; vi "
+    "phạm ở biểu của một trường có trong danh sách lỗi của trường đó, mỗi ô một dòng."
 )
 _INTRO_EN = (
     "Each rule checks a record of a school's file. **Error**: the record is excluded from the report "
-    "(an error in the school record excludes the whole school); **warning**: the record still counts."
+    "(an error in the school record excludes the whole school); **warning**: the record still counts. "
+    "**Form relations** (kind form_relation, from the form files) check the cells of each school's, "
+    "Phòng's and the Sở's compiled form (a total equals the sum of its parts, …): always a warning, "
+    "they exclude no record; a broken relation in a school's own form is in that school's error "
+    "list, one row per cell."
+)
+_BASIS_LINE = (
+    "Cơ sở / basis: " + "; ".join(f"{vi} / {en.split(': ', 1)[1]}" for vi, en in BASIS.values()) + "."
 )
 
 
@@ -613,10 +799,26 @@ def _groups(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str, list[dict[st
                     its,
                 )
             )
-    known = set(catalog.ENTITIES)
-    files = [r for r in rows if r["entity"] not in known]
+    files = [r for r in rows if r["entity"] == "file"]
     if files:
         out.append(("Tệp dữ liệu / Files", "`pipelines/ingest.py`: the whole file is rejected", files))
+    forms = {fr.form.form: fr for fr in form_relations()}
+    by_form: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["entity"] == "form":
+            by_form.setdefault(r["form"], []).append(r)
+    for name, its in by_form.items():
+        fr = forms[name]
+        files_ = ", ".join(f"`{p}`" for p in fr.paths) + (
+            f" (grid: `{fr.base_path}`)" if fr.base_path else ""
+        )
+        out.append(
+            (
+                f"Quan hệ biểu mẫu {fr.form.code_printed} / Form relations of {name}",
+                f"{files_}: cảnh báo, không loại bản ghi nào / warnings, no record is excluded",
+                its,
+            )
+        )
     return out
 
 
@@ -627,7 +829,9 @@ def _cells(r: dict[str, Any]) -> tuple[str, ...]:
 
 def _counts_line(rows: Sequence[dict[str, Any]]) -> str:
     n_err = sum(r["severity"] == "error" for r in rows)
-    return (f"{len(rows)} quy tắc / rules: {n_err} lỗi / errors, {len(rows) - n_err} cảnh báo / warnings.")  # fmt: skip
+    n_rel = sum(r["kind"] == RELATION_KIND for r in rows)
+    return (f"{len(rows)} quy tắc / rules: {n_err} lỗi / errors, {len(rows) - n_err} cảnh báo / warnings "
+            f"(trong đó {n_rel} quan hệ biểu mẫu / of which {n_rel} form relations).")  # fmt: skip
 
 
 def render_markdown(rows: Sequence[dict[str, Any]]) -> str:
@@ -637,12 +841,15 @@ def render_markdown(rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "# Danh mục quy tắc kiểm tra dữ liệu / Validation rule catalogue",
         "",
-        "<!-- Generated by `edustat rules` from schemas/sources/*.yaml (pipelines/validate.py) and",
-        "     pipelines/ingest.py. Do not edit by hand: run `edustat rules` after changing a rule. -->",
+        "<!-- Generated by `edustat rules` from schemas/sources/*.yaml (pipelines/validate.py),",
+        "     pipelines/ingest.py and schemas/forms/*/*.yaml. Do not edit by hand: run `edustat rules`",
+        "     after changing a rule or a form relation. -->",
         "",
         _INTRO_VI,
         "",
         _INTRO_EN,
+        "",
+        _BASIS_LINE,
         "",
         _counts_line(rows),
     ]
@@ -680,6 +887,7 @@ def render_html(rows: Sequence[dict[str, Any]]) -> str:
         "<h1>Danh mục quy tắc kiểm tra dữ liệu / Validation rule catalogue</h1>",
         f"<p>{para(_INTRO_VI)}</p>",
         f"<p>{para(_INTRO_EN)}</p>",
+        f"<p>{html.escape(_BASIS_LINE)}</p>",
         f"<p>{html.escape(_counts_line(rows))}</p>",
     ]
     for heading, where, its in _groups(rows):
@@ -699,11 +907,102 @@ def render_html(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+# ------------------------------------------------------------------------------ field dictionary
+
+PII_VI = {
+    "hash": "mã hóa (băm có khóa) khi nhập, không bao giờ in / keyed hash at ingest, never printed",
+    "year_month": "chỉ giữ năm-tháng khi nhập, không in / cut to year-month at ingest, never printed",
+}
+_FIELD_HEADS = ("Trường / Field", "Kiểu / Type", "Bắt buộc / Required", "Dài tối đa / Max length",
+                "Danh mục / Code list", "Mẫu / Pattern", "Khoảng / Range", "Dữ liệu cá nhân / PII",
+                "Ghi chú / Note")  # fmt: skip
+
+
+def _codelist_file(name: str) -> str:
+    """Where a code list's CSV is, relative to schemas/ (codelists/<name>.csv, or another folder of
+    schemas/ such as the lists of administrative units)."""
+    found = sorted(catalog.SCHEMAS.glob(f"*/{name}.csv"), key=lambda p: (p.parent.name != "codelists", p))
+    return found[0].relative_to(catalog.SCHEMAS).as_posix() if found else f"codelists/{name}.csv"
+
+
+def render_fields(schemas: str = "../schemas") -> str:
+    """docs/fields.md: every field of every source (schemas/sources/*.yaml), the same properties
+    ingest types and validate compiles into the GX suites. Code lists link to their CSV under
+    `schemas` (the schemas/ folder, relative to the page)."""
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    def code(text: str) -> str:
+        return f"`{esc(text)}`"
+
+    n_fields = sum(len(s.fields) for s in catalog.sources())
+    lines = [
+        "# Từ điển trường dữ liệu / Field dictionary",
+        "",
+        "<!-- Generated by `edustat rules` from schemas/sources/*.yaml. Do not edit by hand: run",
+        "     `edustat rules` after changing a source. -->",
+        "",
+        "Mọi trường của các danh sách trong tệp trường gửi lên, đúng như `schemas/sources/*.yaml` khai "
+        "báo: cùng các khai báo này sinh ra kiểu dữ liệu khi nhập (`pipelines/ingest.py`), các bộ "
+        "kiểm tra Great Expectations (`pipelines/validate.py`, xem [rules.md](rules.md)) và tài liệu này.",
+        "",
+        "Every field of the lists of a school's file, as `schemas/sources/*.yaml` declares it: the same "
+        "declarations give the types of ingest (`pipelines/ingest.py`), the Great Expectations suites "
+        "(`pipelines/validate.py`, see [rules.md](rules.md)) and this page.",
+        "",
+        f"{len(catalog.ENTITIES)} nguồn / sources, {n_fields} trường / fields. Khoảng / range: [min, max], "
+        "∞ = không giới hạn / unbounded. Mẫu / pattern: biểu thức chính quy cả giá trị phải khớp / a "
+        "regular expression the whole value must match.",
+    ]
+    for src in catalog.sources():
+        lines += [
+            "",
+            f"## {src.label_vi} / {src.label_en} (`{src.entity}`)",
+            "",
+            f"JSON: `{src.json_path}`; `schemas/sources/{src.entity}.yaml`; bảng / table `stg_{src.entity}`; "
+            f"{len(src.fields)} trường / fields, {len(src.rules)} quy tắc khai báo / declared rules.",
+            "",
+            "| " + " | ".join(_FIELD_HEADS) + " |",
+            "|" + "---|" * len(_FIELD_HEADS),
+        ]
+        for f in src.fields:
+            if f.codelist:
+                n = len(catalog.codelist(f.codelist).codes)
+                cl = f"[{f.codelist}]({schemas}/{_codelist_file(f.codelist)}) ({n} mã / codes)"
+            else:
+                cl = ""
+            bounds = validate._bounds(f) if f.min is not None or f.max is not None else ""
+            cells = [
+                code(f.name),
+                f.type,
+                "Có / yes" if f.required else "",
+                str(f.max_length) if f.max_length is not None else "",
+                cl,
+                code(f.pattern) if f.pattern else "",
+                bounds,
+                PII_VI.get(f.pii, f.pii) if f.pii else "",
+                esc(f.note or ""),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _link(target: Path, folder: Path) -> str:
+    """target relative to folder, with forward slashes (absolute if on another drive)."""
+    try:
+        return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        return target.resolve().as_posix()
+
+
 def write_catalogue(folder: Path = DOCS_DIR) -> list[Path]:
-    """Write folder/rules.md and folder/rules.html from the current rules."""
+    """Write folder/rules.md and folder/rules.html from the current rules and form relations, and
+    folder/fields.md from the sources (code lists linked relative to folder)."""
     rows = catalogue()
     folder.mkdir(parents=True, exist_ok=True)
-    md, page = folder / "rules.md", folder / "rules.html"
+    md, page, fields = folder / "rules.md", folder / "rules.html", folder / "fields.md"
     md.write_text(render_markdown(rows), encoding="utf-8")
     page.write_text(render_html(rows), encoding="utf-8")
-    return [md, page]
+    fields.write_text(render_fields(_link(catalog.SCHEMAS, folder)), encoding="utf-8")
+    return [md, page, fields]

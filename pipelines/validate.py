@@ -150,9 +150,27 @@ def _field_rule(
         message_vi=vi.format(**names),
         message_en=en.format(**names),
         check=check,
-        source=f"schemas/sources/{src.entity}.yaml, field {f.name}" + (f" ({f.note})" if f.note else ""),
+        source=_field_source(src, f, kind),
         **kw,
     )
+
+
+def _field_source(src: catalog.Source, f: catalog.Field, kind: str) -> str:
+    """Where a generated field rule comes from: the YAML file, the field and the property read
+    (e.g. "schemas/sources/learner.yaml, field MaDanToc (codelist: ethnicity)"), then the field's note."""
+    prop = {
+        "required": "required: true",
+        "codelist": f"codelist: {f.codelist}",
+        "type": f"type: {f.type}" + (f", codelist: {f.codelist}" if f.codelist and f.type != "code" else ""),
+        "date_range": "type: date",
+        "length": f"max_length: {f.max_length}",
+        "pattern": f"pattern: {f.pattern}",
+        "text": "type: string",
+        "range": f"min: {f.min}, max: {f.max}",
+    }[kind]
+    if f.pii == "hash" and kind in ("length", "pattern", "text"):
+        prop += "; checked by pipelines/ingest.py before hashing"
+    return f"schemas/sources/{src.entity}.yaml, field {f.name} ({prop})" + (f"; {f.note}" if f.note else "")
 
 
 def _bounds(f: catalog.Field) -> str:

@@ -236,6 +236,7 @@ def test_export_writes_the_reports_and_the_catalogue(tmp_path):
     assert (s.out / "errors" / "summary_so_66.xlsx").exists()
     assert (s.out / "rules.md").read_text(encoding="utf-8") == quality.render_markdown(quality.catalogue())
     assert (s.out / "rules.html").exists()
+    assert (s.out / "fields.md").exists()
 
 
 def test_the_catalogue_lists_every_rule_with_its_source():
@@ -244,7 +245,7 @@ def test_the_catalogue_lists_every_rule_with_its_source():
     assert len(ids) == len(set(ids))
     for r in rows:
         assert r["severity"] in ("error", "warning") and r["message_vi"] and r["message_en"], r
-        assert r["source"].startswith(("schemas/sources/", "pipelines/")), r
+        assert r["source"].startswith(("schemas/sources/", "schemas/forms/", "pipelines/")), r
     md = quality.render_markdown(rows)
     page = quality.render_html(rows)
     for rid in ids:
@@ -257,21 +258,24 @@ def test_file_rules_are_those_ingest_writes():
 
 
 def test_docs_rules_md_is_up_to_date():
-    """docs/rules.md and docs/rules.html are generated: after changing a rule (schemas/sources/*.yaml,
-    pipelines/validate.py), regenerate them with `edustat rules` (or `.venv/bin/python -m pipelines
-    rules`) and commit them."""
+    """docs/rules.md, docs/rules.html and docs/fields.md are generated: after changing a rule or a
+    field (schemas/sources/*.yaml, pipelines/validate.py) or a form relation (schemas/forms/), regenerate
+    them with `edustat rules` (or `.venv/bin/python -m pipelines rules`) and commit them."""
     rows = quality.catalogue()
     for name, text in (
         ("rules.md", quality.render_markdown(rows)),
         ("rules.html", quality.render_html(rows)),
+        ("fields.md", quality.render_fields()),
     ):
         committed = (quality.DOCS_DIR / name).read_text(encoding="utf-8")
         assert committed == text, (
-            f"docs/{name} is out of date with the rules: run `edustat rules` and commit it"
+            f"docs/{name} is out of date with the schemas: run `edustat rules` and commit it"
         )
 
 
 def test_rules_command_writes_the_catalogue(tmp_path, capsys):
     assert cli.main(["rules", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "rules.md").read_text(encoding="utf-8") == quality.render_markdown(quality.catalogue())
-    assert str(tmp_path / "rules.html") in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert str(tmp_path / "rules.html") in out and str(tmp_path / "fields.md") in out
+    assert "## Học sinh / Learner (`learner`)" in (tmp_path / "fields.md").read_text(encoding="utf-8")
