@@ -822,8 +822,8 @@ def _relation_problems(
     ).fetchall():
         form = by_name[form_name]
         if form.display_scale != 1:  # in the unit the workbook prints (e.g. triệu đồng)
-            unit = next((r.unit for r in form.cell_rows if r.code == row), None) or ""
-            lhs, rhs = (f"{printed_value(form, v)} {unit}".strip() for v in (lhs, rhs))
+            money = next((r.unit for r in form.cell_rows if r.code == row), None) or ""
+            lhs, rhs = (f"{printed_value(form, v)} {money}".strip() for v in (lhs, rhs))
         where_vi = f"Mã số {row}" + (f", cột {col}" if col else "")
         sheet = cell = None
         if col:
@@ -861,7 +861,9 @@ def export_period(
 ) -> ExportResult:
     """Write every unit's workbooks, cells.csv/.parquet, problems.csv, summary.md and README.md."""
     s.out.mkdir(parents=True, exist_ok=True)
-    period_sql = f"school_year = '{s.school_year}' AND period = '{s.period}'"
+    # This run's units only: the warehouse may hold other provinces' cells of the same period.
+    period_sql = (f"school_year = '{s.school_year}' AND period = '{s.period}' "
+                  "AND (level, unit_code) IN (SELECT level, unit_code FROM units)")  # fmt: skip
     cells_sql = (f"SELECT {', '.join(CELLS_COLUMNS)} FROM cells WHERE {period_sql} "
                  f"ORDER BY form, {_LEVEL_ORDER}, unit_code, row_code, col_key")  # fmt: skip
     con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.csv'}' (HEADER, DELIMITER ',')")
@@ -989,6 +991,8 @@ Folder `{out}`: one reporting period of one province.
   the file, list, record position (from 1), class and grade to find the record (only schools with
   problems); `errors/summary_<level>_<code>.xlsx` (+ `_rules.csv`, `_schools.csv`): each Phòng's
   and the Sở's problems by rule and by school.
-- `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source.
+- `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source;
+  `fields.md`: every input field with its type, code list and treatment of personal data.
+- `data_docs/index.html`: Great Expectations' Data Docs of the run's validation.
 - `summary.md`: the run's summary.
 """
