@@ -49,10 +49,10 @@ def export_task(s: settings.Settings) -> pipeline.StepResult:
 @flow(name="report_period", log_prints=True)
 def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
                   out: str | None = None, processes: int = 2, regime: str | None = None,
-                  population: str | None = None) -> str:  # fmt: skip
+                  population: str | None = None, boundaries: str | None = None) -> str:  # fmt: skip
     """Ingest → validate → aggregate → export one reporting period; returns the run summary."""
     s = settings.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes, regime=regime,
-                         population=population)  # fmt: skip
+                         population=population, boundaries=boundaries)  # fmt: skip
     prepare_task(s)
     ingest_task(s)
     validate_task(s)

@@ -31,6 +31,7 @@ CELLS_COLUMNS = (
     "row_code",
     "col_key",
     "value",
+    "boundaries",  # the boundary version the Phòng and Sở rows are on (settings.BOUNDARIES)
 )
 # Code lists the entity SQL joins to.
 SQL_CODELISTS = ("education_level_group", "class_session", "room_type", "very_small_ethnic_group")
@@ -43,6 +44,7 @@ class RunContext:
     start_year: int
     period: str
     as_of: date
+    boundaries: str = "2024"
 
 
 def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
@@ -203,31 +205,52 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
     """
     con.execute("CREATE OR REPLACE TEMP TABLE _grid (row_code INTEGER, col_key VARCHAR)")
     warehouse.insert_rows(con, "_grid", _cell_grid(form))
+    # The units whose cells this run owns: its unit tree, and the Phòng and Sở its schools belong
+    # to on the other boundary version (cells of an earlier run of the period on that version).
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _run_scope AS
+        WITH schools AS (SELECT unit_code FROM units WHERE level = 'school'),
+        parents AS (SELECT DISTINCT boundaries, parent_level AS level, parent_code AS unit_code FROM unit_membership
+                    WHERE school_code IN (SELECT unit_code FROM schools) AND parent_code IS NOT NULL)
+        SELECT level, unit_code FROM units
+        UNION SELECT level, unit_code FROM parents
+        UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h USING (boundaries, level, unit_code)
+        WHERE h.parent_level = 'so'"""
+    )
     con.execute(
         f"""
         CREATE TABLE IF NOT EXISTS cells (school_year VARCHAR, period VARCHAR, regime VARCHAR,
             form VARCHAR, level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR,
-            value BIGINT);
+            value BIGINT, boundaries VARCHAR);
+        ALTER TABLE cells ADD COLUMN IF NOT EXISTS boundaries VARCHAR;  -- warehouses from before issue 5
+        -- This run's units replace their cells, on either boundary version; other provinces' stay.
         DELETE FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'
-            AND form = '{form.form}';
+            AND form = '{form.form}' AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope);
         INSERT INTO cells
         WITH computed AS ({compile_form(form, entity_columns(con, form))}),
         placed AS (
-            SELECT c.*, u.parent_level, u.parent_code FROM computed c
+            SELECT c.* FROM computed c
             JOIN _grid USING (row_code, col_key)
             JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
             WHERE c.value <> 0
         ),
-        so AS (SELECT unit_code FROM units WHERE level = 'so')
+        -- Every Phòng and Sở above each school on the run's boundaries (the ministry is not a form level).
+        ancestors AS (
+            SELECT s.unit_code AS school_code, p.level, p.unit_code FROM units s
+            JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
+            WHERE s.level = 'school' AND p.level IN ('phong', 'so')
+            UNION ALL
+            SELECT s.unit_code, g.level, g.unit_code FROM units s
+            JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
+            JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
+            WHERE s.level = 'school' AND g.level = 'so'
+        )
         SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'school',
-               school_code, row_code, col_key, value FROM placed
+               school_code, row_code, col_key, value, '{ctx.boundaries}' FROM placed
         UNION ALL
-        SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'phong',
-               parent_code, row_code, col_key, sum(value) FROM placed
-        WHERE parent_level = 'phong' GROUP BY ALL
-        UNION ALL
-        SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'so',
-               (SELECT unit_code FROM so), row_code, col_key, sum(value) FROM placed GROUP BY ALL
+        SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', a.level,
+               a.unit_code, row_code, col_key, sum(value), '{ctx.boundaries}'
+        FROM placed JOIN ancestors a USING (school_code) GROUP BY ALL
         """
     )
     return warehouse.scalar(
@@ -235,6 +258,60 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         "SELECT count(*) FROM cells WHERE school_year = ? AND period = ? AND form = ?",
         [ctx.school_year, ctx.period, form.form],
     )
+
+
+# --- any period on any boundary version ----------------------------------------------------
+
+# cell_series: every cell of every period on every boundary version, by unit. School cells do not
+# depend on the boundaries; each school is placed on each version by its membership on the
+# period's as-of date (the last one on or before it, else the first after: a school first listed
+# later), then summed once to its parent, and the parents' sums to the Sở and the ministry.
+CELL_SERIES_VIEW = """
+CREATE OR REPLACE VIEW cell_series AS
+WITH periods AS (
+    SELECT DISTINCT school_year, period,
+           CASE period WHEN 'DN' THEN make_date(CAST(left(school_year, 4) AS INTEGER), 9, 30)
+                ELSE make_date(CAST(left(school_year, 4) AS INTEGER) + 1, 5, 31) END AS as_of
+    FROM cells),
+schools AS (SELECT DISTINCT school_year, period, unit_code AS school_code FROM cells WHERE level = 'school'),
+placement AS (
+    SELECT s.school_year, s.period, m.boundaries, s.school_code,
+           coalesce(arg_max(m.parent_level, m.as_of) FILTER (WHERE m.as_of <= p.as_of), arg_min(m.parent_level, m.as_of))
+               AS parent_level,
+           coalesce(arg_max(m.parent_code, m.as_of) FILTER (WHERE m.as_of <= p.as_of), arg_min(m.parent_code, m.as_of))
+               AS parent_code
+    FROM schools s JOIN periods p USING (school_year, period)
+    JOIN unit_membership m ON m.school_code = s.school_code AND m.parent_code IS NOT NULL
+    GROUP BY ALL),
+school_cells AS (
+    SELECT c.school_year, c.period, c.regime, c.form, p.boundaries, c.unit_code, p.parent_level, p.parent_code,
+           c.row_code, c.col_key, c.value
+    FROM cells c JOIN placement p ON p.school_year = c.school_year AND p.period = c.period AND p.school_code = c.unit_code
+    WHERE c.level = 'school'),
+direct AS (
+    SELECT school_year, period, regime, form, boundaries, parent_level, parent_code, row_code, col_key, sum(value) AS value
+    FROM school_cells GROUP BY ALL),
+up AS (
+    SELECT d.*, CASE WHEN d.parent_level = 'so' THEN d.parent_code ELSE h.parent_code END AS so_code
+    FROM direct d LEFT JOIN hierarchy_units h
+      ON h.boundaries = d.boundaries AND h.level = d.parent_level AND h.unit_code = d.parent_code)
+SELECT school_year, period, regime, form, boundaries, 'school' AS level, unit_code, row_code, col_key, value
+FROM school_cells
+UNION ALL
+SELECT school_year, period, regime, form, boundaries, 'phong', parent_code, row_code, col_key, value
+FROM direct WHERE parent_level = 'phong'
+UNION ALL
+SELECT school_year, period, regime, form, boundaries, 'so', so_code, row_code, col_key, sum(value)
+FROM up WHERE so_code IS NOT NULL GROUP BY ALL
+UNION ALL
+SELECT school_year, period, regime, form, boundaries, 'bo', 'BO', row_code, col_key, sum(value)
+FROM direct GROUP BY ALL
+"""
+
+
+def create_series_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The cell_series view (above); needs cells and the hierarchy tables."""
+    con.execute(CELL_SERIES_VIEW)
 
 
 # --- relations ------------------------------------------------------------------------------
@@ -311,6 +388,7 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
             FROM _terms t
             JOIN cells c ON c.row_code = t.row_code AND c.col_key = t.col_key
             WHERE c.school_year = '{ctx.school_year}' AND c.period = '{ctx.period}' AND c.form = '{form.form}'
+              AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
             GROUP BY c.level, c.unit_code, t.instance
         )
         SELECT '{ctx.run_id}', '{ctx.school_year}', '{ctx.period}', '{form.form}', s.level, s.unit_code,

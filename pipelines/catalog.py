@@ -222,11 +222,19 @@ def _build(cls: type, data: dict[str, Any], where: str) -> Any:
         raise CatalogError(f"{where}: {exc}") from exc
 
 
+def codelist_path(name: str) -> Path:
+    """The CSV of a code list: schemas/codelists/, or schemas/hierarchy/ for the lists of
+    administrative and education units."""
+    for folder in ("codelists", "hierarchy"):
+        path = SCHEMAS / folder / f"{name}.csv"
+        if path.exists():
+            return path
+    raise CatalogError(f"code list {name!r} not found (schemas/codelists or schemas/hierarchy)")
+
+
 @cache
 def codelist(name: str) -> Codelist:
-    path = SCHEMAS / "codelists" / f"{name}.csv"
-    if not path.exists():
-        raise CatalogError(f"code list {name!r} not found ({path})")
+    path = codelist_path(name)
     with path.open(encoding="utf-8", newline="") as fh:
         rows = tuple(csv.DictReader(fh))
     widths = {len(r["code"]) for r in rows if r["code"].isdigit()}

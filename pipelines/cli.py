@@ -78,12 +78,12 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: boo
 
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
-         population: Path | None = None) -> int:  # fmt: skip
+         population: Path | None = None, boundaries: str | None = None) -> int:  # fmt: skip
     from pipelines import aggregate, hierarchy
 
     try:
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
-                                 regime=regime, population=population)  # fmt: skip
+                                 regime=regime, population=population, boundaries=boundaries)  # fmt: skip
         if s.population is not None:
             aggregate.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
@@ -98,7 +98,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
-                                       processes=processes, regime=s.regime,
+                                       processes=processes, regime=s.regime, boundaries=s.boundaries,
                                        population=str(s.population) if s.population else None)  # fmt: skip
         else:
             from pipelines import pipeline
@@ -119,7 +119,8 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
 def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
-                args.prefect, args.processes, args.regime, Path(args.population) if args.population else None)  # fmt: skip
+                args.prefect, args.processes, args.regime, Path(args.population) if args.population else None,
+                args.boundaries)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -180,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--processes", type=int, default=2, help="processes for the workbook export")
     r.add_argument("--regime", choices=sorted(settings_mod.REGIMES),
                    help="reporting regime (default: the one in force on the period's as-of date)")  # fmt: skip
+    r.add_argument("--boundaries", choices=sorted(settings_mod.BOUNDARIES),
+                   help="boundary version to aggregate on: 2024 (Phòng, 63 provinces) or 2025 (34 provinces, no "
+                        "Phòng); default: the one in force on the as-of date")  # fmt: skip
     r.add_argument("--population", help="population.csv by Phòng/Sở, single age and sex: enrolment rates "
                    "(docs/input-contract.md, Population)")  # fmt: skip
     r.set_defaults(func=cmd_run)

@@ -37,15 +37,15 @@ class RunSummary:
 
 
 def _context(s: Settings) -> aggregate.RunContext:
-    return aggregate.RunContext(s.run_id, s.school_year, s.start_year, s.period, s.as_of)
+    return aggregate.RunContext(s.run_id, s.school_year, s.start_year, s.period, s.as_of, s.boundaries)
 
 
 def prepare(s: Settings) -> StepResult:
     """Read the registry and write the unit tree (school → Phòng → Sở → Bộ) for this run."""
     t = time.perf_counter()
-    registry = hierarchy.read_registry(s.registry)
+    registry = hierarchy.read_registry(s.registry, s.as_of)
     with warehouse.connect(s.warehouse) as con:
-        hierarchy.load_units(con, registry)
+        hierarchy.load_units(con, registry, s.boundaries, s.as_of, s.run_id)
     facts = {
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
@@ -94,6 +94,7 @@ def aggregate_step(s: Settings) -> StepResult:
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
+        aggregate.create_series_views(con)
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 

@@ -20,6 +20,16 @@ PERIODS = {"DN": (0, 9, 30), "CN": (1, 5, 31)}
 REGIMES = {"tt24": date(2018, 11, 14), "tt25": date(2025, 2, 9)}
 
 
+# Boundary versions of the unit tree (reference README, "the 2025 reorganisation"): until 30/6/2025
+# districts (Phòng GDĐT) and 63 provinces; from 1/7/2025 34 provinces and no district level.
+BOUNDARIES = {"2024": date(1900, 1, 1), "2025": date(2025, 7, 1)}
+
+
+def boundaries_on(as_of: date) -> str:
+    """The boundary version in force on a period's as-of date."""
+    return max((start, name) for name, start in BOUNDARIES.items() if start <= as_of)[1]
+
+
 def regime_on(as_of: date) -> str:
     """The reporting regime in force on a period's as-of date."""
     return max((start, name) for name, start in REGIMES.items() if start <= as_of)[1]
@@ -39,6 +49,7 @@ class Settings:
     pseudonym_key: bytes
     processes: int
     population: Path | None = None  # population.csv (docs/input-contract.md, Population)
+    boundaries: str = "2024"  # the boundary version the period is aggregated on (BOUNDARIES)
 
     @property
     def as_of(self) -> date:
@@ -73,7 +84,8 @@ def pseudonym_key(warehouse: Path) -> bytes:
 
 def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
             out: Path | None = None, run_id: str | None = None, processes: int = 2,
-            regime: str | None = None, population: Path | None = None) -> Settings:  # fmt: skip
+            regime: str | None = None, population: Path | None = None,
+            boundaries: str | None = None) -> Settings:  # fmt: skip
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
         raise ValueError(
@@ -87,6 +99,10 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
     regime = regime or regime_on(date(start_year + years, month, day))
     if regime not in REGIMES:
         raise ValueError(f"chế độ báo cáo {regime!r} không có / unknown regime (tt24, tt25)")
+    # By default the boundaries in force on the as-of date; any period can use the other version.
+    boundaries = boundaries or boundaries_on(date(start_year + years, month, day))
+    if boundaries not in BOUNDARIES:
+        raise ValueError(f"phiên bản địa giới {boundaries!r} không có / unknown boundaries (2024, 2025)")
     if population is not None and not Path(population).is_file():
         raise ValueError(f"không có tệp dân số / population file not found: {population}")
     return Settings(
@@ -102,4 +118,5 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         pseudonym_key=pseudonym_key(warehouse),
         processes=max(1, processes),
         population=Path(population).resolve() if population is not None else None,
+        boundaries=boundaries,
     )

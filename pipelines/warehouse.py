@@ -95,7 +95,7 @@ def exit_skipping_teardown(code: int) -> None:
 def load_codelists(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     """Copy code lists into cl_<name> tables, as text, for SQL that joins to them."""
     for name in sorted(set(names)):
-        path = catalog.SCHEMAS / "codelists" / f"{name}.csv"
+        path = catalog.codelist_path(name)
         con.execute(
             f"CREATE OR REPLACE TABLE cl_{name} AS SELECT * FROM read_csv(?, all_varchar = true, header = true)",
             [str(path)],

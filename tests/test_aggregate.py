@@ -227,6 +227,7 @@ def test_a_broken_row_relation_is_reported_with_both_sides(tmp_path):
             "CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
             "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT)"
         )
+        con.execute("CREATE TABLE units AS SELECT 'phong' AS level, '643' AS unit_code")  # the run's units
         for row, value in ((1, 3), (2, 1), (5, 1)):
             con.execute(
                 "INSERT INTO cells VALUES ('2024-2025', 'DN', 'tt24', '02-TH-DN', 'phong', '643', ?, 'T', ?)",

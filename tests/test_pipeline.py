@@ -111,6 +111,7 @@ def test_workbooks_exist_for_every_unit_with_cells(province):
         "row_code",
         "col_key",
         "value",
+        "boundaries",
     ]
 
 
