@@ -8,6 +8,7 @@ uses (its user-agent string).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
@@ -31,10 +32,20 @@ def _engine_config() -> dict[str, str]:
     return {"custom_user_agent": agent}
 
 
+MEMORY_LIMIT_ENV = "EDUSTAT_MEMORY_LIMIT"
+
+
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with the configuration shared with Great Expectations."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path), config=_engine_config())
+    con = duckdb.connect(str(path), config=_engine_config())
+    # A cap on DuckDB's memory (it spills to disk beyond it), e.g. "3GB" on a small machine; by
+    # default DuckDB takes up to 80 % of the RAM. The setting is the database's, so the connection
+    # Great Expectations opens on the same file in this process shares it.
+    limit = os.environ.get(MEMORY_LIMIT_ENV)
+    if limit:
+        con.execute("SET GLOBAL memory_limit = ?", [limit])
+    return con
 
 
 # "Field:check" items (check: length | pattern | text), comma-separated; NULL when none.
