@@ -262,56 +262,58 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
 
 # --- any period on any boundary version ----------------------------------------------------
 
-# cell_series: every cell of every period on every boundary version, by unit. School cells do not
-# depend on the boundaries; each school is placed on each version by its membership on the
-# period's as-of date (the last one on or before it, else the first after: a school first listed
-# later), then summed once to its parent, and the parents' sums to the Sở and the ministry.
-CELL_SERIES_VIEW = """
-CREATE OR REPLACE VIEW cell_series AS
-WITH periods AS (
-    SELECT DISTINCT school_year, period,
-           CASE period WHEN 'DN' THEN make_date(CAST(left(school_year, 4) AS INTEGER), 9, 30)
-                ELSE make_date(CAST(left(school_year, 4) AS INTEGER) + 1, 5, 31) END AS as_of
-    FROM cells),
-schools AS (SELECT DISTINCT school_year, period, unit_code AS school_code FROM cells WHERE level = 'school'),
+# Any period re-aggregated on any boundary version. School cells do not depend on the boundaries;
+# each school is placed on a version by its membership on the period's as-of date (the last one on
+# or before it, else the first after: a school first listed later), its cells are summed once to
+# its parent, and the parents' sums to the Sở and the ministry.
+#   unit_cells_on(boundaries, school_year, period): the Phòng, Sở and Bộ cells of one period on one
+#     version (the fast path: it reads the period's school cells once);
+#   cell_series: every period on every version, school rows included (for time series).
+SERIES_SQL = """
+CREATE OR REPLACE MACRO period_as_of(school_year, period) AS
+    CASE period WHEN 'DN' THEN make_date(CAST(left(school_year, 4) AS INTEGER), 9, 30)
+         ELSE make_date(CAST(left(school_year, 4) AS INTEGER) + 1, 5, 31) END;
+CREATE OR REPLACE MACRO unit_cells_on(version, year, per) AS TABLE
+WITH period_cells AS (
+    SELECT regime, form, unit_code, row_code, col_key, value FROM cells
+    WHERE school_year = year AND period = per AND level = 'school'),
 placement AS (
-    SELECT s.school_year, s.period, m.boundaries, s.school_code,
-           coalesce(arg_max(m.parent_level, m.as_of) FILTER (WHERE m.as_of <= p.as_of), arg_min(m.parent_level, m.as_of))
-               AS parent_level,
-           coalesce(arg_max(m.parent_code, m.as_of) FILTER (WHERE m.as_of <= p.as_of), arg_min(m.parent_code, m.as_of))
-               AS parent_code
-    FROM schools s JOIN periods p USING (school_year, period)
-    JOIN unit_membership m ON m.school_code = s.school_code AND m.parent_code IS NOT NULL
-    GROUP BY ALL),
-school_cells AS (
-    SELECT c.school_year, c.period, c.regime, c.form, p.boundaries, c.unit_code, p.parent_level, p.parent_code,
-           c.row_code, c.col_key, c.value
-    FROM cells c JOIN placement p ON p.school_year = c.school_year AND p.period = c.period AND p.school_code = c.unit_code
-    WHERE c.level = 'school'),
+    SELECT school_code,
+           coalesce(arg_max(parent_level, as_of) FILTER (WHERE as_of <= period_as_of(year, per)),
+                    arg_min(parent_level, as_of)) AS parent_level,
+           coalesce(arg_max(parent_code, as_of) FILTER (WHERE as_of <= period_as_of(year, per)),
+                    arg_min(parent_code, as_of)) AS parent_code
+    FROM unit_membership WHERE boundaries = version AND parent_code IS NOT NULL GROUP BY school_code),
 direct AS (
-    SELECT school_year, period, regime, form, boundaries, parent_level, parent_code, row_code, col_key, sum(value) AS value
-    FROM school_cells GROUP BY ALL),
+    SELECT regime, form, p.parent_level, p.parent_code, row_code, col_key, sum(value) AS value
+    FROM period_cells c JOIN placement p ON p.school_code = c.unit_code GROUP BY ALL),
 up AS (
     SELECT d.*, CASE WHEN d.parent_level = 'so' THEN d.parent_code ELSE h.parent_code END AS so_code
     FROM direct d LEFT JOIN hierarchy_units h
-      ON h.boundaries = d.boundaries AND h.level = d.parent_level AND h.unit_code = d.parent_code)
-SELECT school_year, period, regime, form, boundaries, 'school' AS level, unit_code, row_code, col_key, value
-FROM school_cells
-UNION ALL
-SELECT school_year, period, regime, form, boundaries, 'phong', parent_code, row_code, col_key, value
+      ON h.boundaries = version AND h.level = d.parent_level AND h.unit_code = d.parent_code)
+SELECT year AS school_year, per AS period, regime, form, version AS boundaries, 'phong' AS level,
+       parent_code AS unit_code, row_code, col_key, value
 FROM direct WHERE parent_level = 'phong'
 UNION ALL
-SELECT school_year, period, regime, form, boundaries, 'so', so_code, row_code, col_key, sum(value)
+SELECT year, per, regime, form, version, 'so', so_code, row_code, col_key, sum(value)
 FROM up WHERE so_code IS NOT NULL GROUP BY ALL
 UNION ALL
-SELECT school_year, period, regime, form, boundaries, 'bo', 'BO', row_code, col_key, sum(value)
-FROM direct GROUP BY ALL
+SELECT year, per, regime, form, version, 'bo', 'BO', row_code, col_key, sum(value) FROM direct GROUP BY ALL;
+CREATE OR REPLACE VIEW cell_series AS
+WITH periods AS (SELECT DISTINCT school_year, period FROM cells WHERE level = 'school'),
+versions AS (SELECT DISTINCT boundaries FROM hierarchy_units)
+SELECT c.school_year, c.period, c.regime, c.form, v.boundaries, 'school' AS level, c.unit_code, c.row_code,
+       c.col_key, c.value
+FROM cells c CROSS JOIN versions v WHERE c.level = 'school'
+UNION ALL
+SELECT u.* FROM periods p CROSS JOIN versions v,
+     LATERAL (SELECT * FROM unit_cells_on(v.boundaries, p.school_year, p.period)) u;
 """
 
 
 def create_series_views(con: duckdb.DuckDBPyConnection) -> None:
-    """The cell_series view (above); needs cells and the hierarchy tables."""
-    con.execute(CELL_SERIES_VIEW)
+    """The unit_cells_on macro and the cell_series view (above); need cells and the hierarchy tables."""
+    con.execute(SERIES_SQL)
 
 
 # --- relations ------------------------------------------------------------------------------

@@ -143,16 +143,29 @@ def province_crosswalk() -> dict[str, str]:
     return crosswalk
 
 
+def new_province(old_so: str | None) -> str | None:
+    """The new province of an old Sở. The CSDL unit list writes five Sở codes without their
+    leading zero ("1" Hà Nội), the province lists with it ("01")."""
+    return province_crosswalk().get(old_so.zfill(2)) if old_so else None
+
+
+def old_so_unit(province: str) -> str | None:
+    """The 2024 Sở unit code of an old province code ("01" → "1" for Hà Nội)."""
+    return next(
+        (code for level, code in _units("2024") if level == "so" and code.zfill(2) == province.zfill(2)), None
+    )
+
+
 def _old_so(new_so: str, phong: str | None, province: str | None) -> str | None:
     """The old Sở of a school registered on the 2025 boundaries: its Phòng's Sở, else its old
     province code (MA_TINH_THANH), else the only old province the new one absorbed."""
     units = _units("2024")
     if phong and ("phong", phong) in units:
         return units[("phong", phong)]["parent_code"]
-    if province and ("so", province) in units and province_crosswalk().get(province) == new_so:
-        return province
+    if province and new_province(province) == new_so:
+        return old_so_unit(province)
     olds = [old for old, new in province_crosswalk().items() if new == new_so]
-    return olds[0] if len(olds) == 1 else None
+    return old_so_unit(olds[0]) if len(olds) == 1 else None
 
 
 def read_registry(path: Path, as_of: date | None = None) -> Registry:
@@ -177,7 +190,6 @@ def read_registry(path: Path, as_of: date | None = None) -> Registry:
     col = {name: header.index(name) for name in REGISTRY_COLUMNS if name in header}
     units = _units()
     sos = _units(era)
-    crosswalk = province_crosswalk()
     schools: dict[str, RegisteredSchool] = {}
     problems: list[RegistryProblem] = []
     so_codes: dict[str, int] = {}
@@ -236,7 +248,7 @@ def read_registry(path: Path, as_of: date | None = None) -> Registry:
         if era == "2024":
             phong_ok = phong is not None and phong_so == old_so
         else:  # the Phòng's old Sở must have merged into the new province
-            phong_ok = phong is not None and crosswalk.get(phong_so or "") == so
+            phong_ok = phong is not None and new_province(phong_so) == so
         if phong is not None and not phong_ok:
             problem(excel_row, code, "placed_under_so",
                     f"Mã Phòng (ID_PHONG) {phong} không thuộc Sở {so}; trường báo cáo thẳng lên Sở",
@@ -255,7 +267,7 @@ def read_registry(path: Path, as_of: date | None = None) -> Registry:
                         "ID_PHONG missing and no Phòng found for its district; the school reports to the Sở")  # fmt: skip
         if phong and era == "2025":
             old_so = units[("phong", phong)]["parent_code"]
-        new_so = crosswalk.get(old_so or "") if era == "2024" else so
+        new_so = new_province(old_so) if era == "2024" else so
         if era == "2025" and old_so is None:
             problem(excel_row, code, "unplaced_2024",
                     f"Không xác định được Sở (tỉnh cũ) trước 1/7/2025 của trường: thiếu ID_PHONG và tỉnh {so} "
@@ -322,8 +334,11 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE OR REPLACE TABLE hierarchy_units (boundaries VARCHAR, level VARCHAR, unit_code VARCHAR, "
                 "name_vi VARCHAR, parent_level VARCHAR, parent_code VARCHAR, valid_from DATE, valid_to DATE)")  # fmt: skip
     warehouse.insert_rows(con, "hierarchy_units", reference_units())
-    con.execute("CREATE OR REPLACE TABLE province_crosswalk (old_code VARCHAR, new_code VARCHAR)")
-    warehouse.insert_rows(con, "province_crosswalk", sorted(province_crosswalk().items()))
+    con.execute(
+        "CREATE OR REPLACE TABLE province_crosswalk (old_code VARCHAR, old_so_code VARCHAR, new_code VARCHAR)"
+    )
+    warehouse.insert_rows(con, "province_crosswalk",
+                          [(old, old_so_unit(old), new) for old, new in sorted(province_crosswalk().items())])  # fmt: skip
     con.execute(MEMBERSHIP_TABLE)
     con.execute(UNIT_TREE_VIEW)
 

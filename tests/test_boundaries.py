@@ -90,6 +90,8 @@ def test_the_crosswalk_places_every_old_province_once():
     assert len(crosswalk) == 63 and len(set(crosswalk.values())) == 34
     assert crosswalk["54"] == crosswalk["66"] == "66"  # Phú Yên into Đắk Lắk
     assert crosswalk["06"] == "19"  # Bắc Kạn into Thái Nguyên
+    # The CSDL unit list writes Hà Nội's Sở as "1", the province lists as "01".
+    assert hierarchy.new_province("1") == "01" and hierarchy.old_so_unit("01") == "1"
 
 
 def test_old_map_keeps_both_provinces_and_their_phong(merged):
