@@ -1,9 +1,12 @@
 """Benchmark: one province (default 1,000 schools, about half a million pupils) through every stage.
 
 Reports the median of several runs: ingest rate, validation time, aggregation time and its ratio
-to a plain DuckDB scan of the same columns, Excel export time per workbook, and the whole run.
+to plain DuckDB scans (one fixed scan of the columns 02-TH-ĐN reads; and, per form, a scan of
+exactly the columns that form reads, summed over the period's forms), Excel export time per
+workbook, and the whole run. --period CN builds the end of year from the generated start.
 
-    .venv/bin/python benchmarks/bench_province.py [--schools 1000] [--runs 3] [--dir /tmp/edustat-bench]
+    .venv/bin/python benchmarks/bench_province.py [--schools 1000] [--runs 3] [--period DN|CN]
+        [--dir /tmp/edustat-bench]
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from pipelines import generate, pipeline, settings, warehouse
+from pipelines import aggregate, catalog, generate, generate_eoy, pipeline, settings, warehouse
 
 # The same columns the 02-TH-DN compiler reads, grouped by school only: the cost floor of a pass.
 SCAN_SQL = """
@@ -30,23 +33,48 @@ SELECT school_code, sum(room_count), any_value(room_type), any_value(constructio
 """
 
 
+def form_scan_sql(con, form) -> list[str]:
+    """One plain scan per entity the form reads, of exactly the columns it reads (scope, row
+    filters, column dimensions, measures): the floor the issue compares the form's cells with."""
+    columns = aggregate.entity_columns(con, form)
+    by_entity: dict[str, list[str]] = {}
+    for row in form.cell_rows:
+        cset = form.column_sets[form.sheet_of(row.sheet).column_set]
+        texts = [form.scope.get(row.entity, "TRUE"), row.filter, row.measure, *cset.dims]
+        texts += [c.filter for c in cset.columns]
+        by_entity.setdefault(row.entity, []).extend(texts)
+    for attr in form.school_attributes:
+        by_entity.setdefault(attr.entity, []).extend([form.scope.get(attr.entity, "TRUE"), attr.filter])
+    sqls = []
+    for entity, texts in by_entity.items():
+        table_columns = [c for c in columns[entity] if c not in {a.name for a in form.school_attributes}]
+        cols = aggregate._referenced(table_columns, texts) or ["school_code"]
+        sqls.append(f"SELECT count(*), {', '.join(f'max({c})' for c in cols)} FROM {entity}")
+    return sqls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default="/tmp/edustat-bench")
+    parser.add_argument("--period", default="DN", choices=["DN", "CN"])
     args = parser.parse_args()
     root = Path(args.dir)
     os.environ.setdefault(settings.KEY_ENV, "benchmark-key")
     t = time.perf_counter()
     gen = generate.generate_province("66", "2024-2025", "DN", args.schools, 2024, root / "gen")
+    registry, inbox = gen.registry, gen.inbox
+    if args.period == "CN":
+        eoy = generate_eoy.generate_end_of_year(root / "gen", root / "gen-cn", seed=2024)
+        registry, inbox = eoy.registry, eoy.inbox
     print(f"generate: {args.schools} schools, {gen.n_learners} learners in {time.perf_counter() - t:.1f} s")
 
     results: dict[str, list[float]] = {}
     for run in range(args.runs):
         wh = root / f"warehouse-{run}.duckdb"
         wh.unlink(missing_ok=True)
-        s = settings.resolve("2024-2025", "DN", gen.registry, gen.inbox, wh, root / f"out-{run}", processes=2)
+        s = settings.resolve("2024-2025", args.period, registry, inbox, wh, root / f"out-{run}", processes=2)
         t0 = time.perf_counter()
         summary = pipeline.run_period(s)
         total = time.perf_counter() - t0
@@ -55,8 +83,17 @@ def main() -> None:
             t1 = time.perf_counter()
             con.execute(SCAN_SQL).fetchall()
             scan = time.perf_counter() - t1
+            # Every form's own plain scan of the columns it reads, summed over the forms.
+            form_scans = 0.0
+            for form in catalog.forms_for(s.regime, s.period):
+                sqls = form_scan_sql(con, form)
+                t2 = time.perf_counter()
+                for sql in sqls:
+                    con.execute(sql).fetchall()
+                form_scans += time.perf_counter() - t2
         records = steps["ingest"].facts["learner_records"]
         facts = steps["aggregate"].facts
+        primary = next(k for k in facts if k.startswith("seconds_cells_02"))[len("seconds_cells_") :]
         cells_s = sum(v for k, v in facts.items() if k.startswith("seconds_cells_"))
         relations_s = sum(v for k, v in facts.items() if k.startswith("seconds_relations_"))
         workbooks = steps["export"].facts["workbooks"]
@@ -67,12 +104,14 @@ def main() -> None:
             "validate_s": steps["validate"].seconds,
             "aggregate_s": steps["aggregate"].seconds,
             "  typed_tables_s": steps["aggregate"].facts["seconds_entity_tables"],
-            "  form_cells_02_TH_DN_s": steps["aggregate"].facts["seconds_cells_02-TH-DN"],
+            "  form_cells_02_TH_s": facts[f"seconds_cells_{primary}"],
             "  form_cells_all_forms_s": cells_s,
             "  relations_all_forms_s": relations_s,
             "scan_s": scan,
-            "form_cells_02_over_scan": steps["aggregate"].facts["seconds_cells_02-TH-DN"] / scan,
+            "form_cells_02_over_scan": facts[f"seconds_cells_{primary}"] / scan,
             "form_cells_all_over_scan": cells_s / scan,
+            "forms_own_scans_s": form_scans,
+            "form_cells_all_over_own_scans": cells_s / form_scans,
             "aggregate_over_scan": steps["aggregate"].seconds / scan,
             "export_s": steps["export"].seconds,
             "export_s_per_workbook": steps["export"].seconds / workbooks,
