@@ -489,7 +489,7 @@ def load_population(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
 # numerator_rate / denominator_rate: the two rates an index of rates divides (GPI: GER female, GER male).
 INDICATOR_COLUMNS = ("school_year", "period", "form", "indicator_id", "name_vi", "name_en", "status", "level",
                      "unit_code", "numerator", "denominator", "value", "numerator_rate",
-                     "denominator_rate")  # fmt: skip
+                     "denominator_rate", "boundaries")  # fmt: skip
 _INDICATOR_TYPES = {"numerator": "BIGINT", "denominator": "BIGINT", "value": "DOUBLE", "numerator_rate": "DOUBLE",
                     "denominator_rate": "DOUBLE"}  # fmt: skip
 
@@ -553,6 +553,7 @@ def compute_indicators(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _population AS {source if has_population else empty}")
     columns = ", ".join(f"{c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}" for c in INDICATOR_COLUMNS)
     con.execute(f"CREATE TABLE IF NOT EXISTS indicators ({columns})")
+    create_series_views(con)  # unit_cells_on, for the indicators on each boundary version
     for c in INDICATOR_COLUMNS:  # a warehouse made before a column was added gets it
         con.execute(
             f"ALTER TABLE indicators ADD COLUMN IF NOT EXISTS {c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}"
@@ -560,10 +561,35 @@ def compute_indicators(
     con.execute("DELETE FROM indicators WHERE school_year = ? AND period = ?", [ctx.school_year, ctx.period])
     into = f"INSERT INTO indicators ({', '.join(INDICATOR_COLUMNS)})"
     head = f"'{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status"
+    # On every boundary version: the school cells, and the Phòng, Sở and Bộ cells re-aggregated on it.
+    for version in settings.BOUNDARIES:
+        _insert_indicators(con, ctx, version, into, head)
+
+
+def _insert_indicators(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, version: str, into: str, head: str
+) -> None:
+    """The indicators of the period's units on one boundary version (see compute_indicators)."""
+
+    def on_version(year: str, period: str) -> str:
+        return (f"SELECT form, level, unit_code, row_code, col_key, value FROM cells WHERE school_year = '{year}' "
+                f"AND period = '{period}' AND level = 'school' UNION ALL SELECT form, level, unit_code, row_code, "
+                f"col_key, value FROM unit_cells_on('{version}', '{year}', '{period}')")  # fmt: skip
+
+    # Cohort rates read the earlier years' cells on the same version.
+    pairs = con.execute(
+        "SELECT DISTINCT den_year, den_period FROM _indicators WHERE kind = 'cohort' AND den_year IS NOT NULL ORDER BY ALL"
+    ).fetchall()
+    earlier = " UNION ALL ".join(
+        f"SELECT '{year}' AS school_year, '{period}' AS period, * FROM ({on_version(year, period)})"
+        for year, period in pairs
+    ) or ("SELECT NULL::VARCHAR AS school_year, NULL::VARCHAR AS period, NULL::VARCHAR AS form, NULL::VARCHAR AS level, "
+          "NULL::VARCHAR AS unit_code, NULL::INTEGER AS row_code, NULL::VARCHAR AS col_key, NULL::BIGINT AS value "
+          "WHERE FALSE")  # fmt: skip
     con.execute(
         f"""
         {into}
-        WITH c AS (SELECT * FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
+        WITH c AS ({on_version(ctx.school_year, ctx.period)}),
         units AS (SELECT DISTINCT form, level, unit_code FROM c),
         sides AS (
             SELECT i.indicator_id, u.level, u.unit_code,
@@ -580,7 +606,7 @@ def compute_indicators(
         cohort AS (
             SELECT i.indicator_id, e.level, e.unit_code, sum(e.value) AS den
             FROM _indicators i JOIN _indicator_cells ic USING (indicator_id)
-            JOIN cells e ON list_contains(string_split(i.den_form, ','), e.form)
+            JOIN ({earlier}) e ON list_contains(string_split(i.den_form, ','), e.form)
                 AND e.school_year = i.den_year AND e.period = i.den_period
                 AND e.row_code = ic.row_code AND e.col_key = ic.col_key
             WHERE i.kind = 'cohort' AND ic.side = 'den'
@@ -598,17 +624,17 @@ def compute_indicators(
         )
         SELECT {head}, s.level, s.unit_code, s.num, CASE WHEN i.kind = 'ratio' THEN s.den END,
                CASE WHEN i.kind = 'count' THEN s.num WHEN s.den > 0 THEN round(s.num * i.scale / s.den, 2) END,
-               NULL, NULL
+               NULL, NULL, '{version}'
         FROM sides s JOIN _indicators i USING (indicator_id)
         WHERE i.kind IN ('count', 'ratio')
         UNION ALL
         SELECT {head}, s.level, s.unit_code, s.num, p.den,
-               CASE WHEN p.den > 0 THEN round(s.num * i.scale / p.den, 2) END, NULL, NULL
+               CASE WHEN p.den > 0 THEN round(s.num * i.scale / p.den, 2) END, NULL, NULL, '{version}'
         FROM sides s JOIN _indicators i USING (indicator_id) JOIN pop p USING (indicator_id, level, unit_code)
         UNION ALL
         -- Without the earlier year in the warehouse the denominator is unknown: no value, not 0.
         SELECT {head}, s.level, s.unit_code, s.num, coalesce(h.den, 0),
-               CASE WHEN h.den > 0 THEN round(s.num * i.scale / h.den, 2) END, NULL, NULL
+               CASE WHEN h.den > 0 THEN round(s.num * i.scale / h.den, 2) END, NULL, NULL, '{version}'
         FROM sides s JOIN _indicators i USING (indicator_id)
         LEFT JOIN cohort h USING (indicator_id, level, unit_code)
         WHERE i.kind = 'cohort'
@@ -620,7 +646,7 @@ def compute_indicators(
         f"""
         {into}
         WITH r AS (SELECT indicator_id, level, unit_code, value FROM indicators
-                   WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'),
+                   WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}' AND boundaries = '{version}'),
         g AS (
             SELECT i.*, f.level, f.unit_code, f.value AS f, m.value AS m
             FROM _indicators i
@@ -630,7 +656,7 @@ def compute_indicators(
         )
         SELECT {head}, level, unit_code, NULL, NULL,
                CASE WHEN f IS NOT NULL AND m > 0 THEN round(CASE WHEN f > m THEN 2 - m / f ELSE f / m END, 2) END,
-               f, m
+               f, m, '{version}'
         FROM g i
         """
     )

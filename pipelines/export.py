@@ -868,14 +868,16 @@ def export_period(
                  f"ORDER BY form, {_LEVEL_ORDER}, unit_code, row_code, col_key")  # fmt: skip
     con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.csv'}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.parquet'}' (FORMAT parquet)")
-    indicators_sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators WHERE {period_sql} "
+    # Indicators exist on both boundary versions; the run's outputs give those of its own.
+    indicator_sql = f"{period_sql} AND boundaries = '{s.boundaries}'"
+    indicators_sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators WHERE {indicator_sql} "
                       f"ORDER BY form, {_LEVEL_ORDER}, unit_code, indicator_id")  # fmt: skip
     con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.csv'}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.parquet'}' (FORMAT parquet)")
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
         f"SELECT form, level, unit_code, indicator_id, name_vi, name_en, numerator, denominator, value, status "
-        f"FROM indicators WHERE {period_sql} AND level IN ('phong', 'so') ORDER BY ALL"
+        f"FROM indicators WHERE {indicator_sql} AND level IN ('phong', 'so') ORDER BY ALL"
     ).fetchall():
         unit_indicators.setdefault((form_name, level, unit), []).append(IndicatorLine(*line))
 

@@ -94,7 +94,6 @@ def aggregate_step(s: Settings) -> StepResult:
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
-        aggregate.create_series_views(con)
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 

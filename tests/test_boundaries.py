@@ -122,6 +122,19 @@ def test_new_map_merges_the_old_provinces(merged):
                       ("2025", "02-TH-DN", 10), ("2025", "04-THPT-DN", 4)]  # fmt: skip
 
 
+def test_indicators_exist_on_both_maps(merged):
+    """Pupils per class (02-TH-DN 37 / 27), one class per school: old Đắk Lắk 5 / 2 = 2.5, old Phú
+    Yên 5 / 1 = 5.0; the new Đắk Lắk 10 / 3 = 3.33; the ministry 10 / 3 on both maps."""
+    _, wh = merged
+    with warehouse.connect(wh) as con:
+        found = con.execute(
+            "SELECT boundaries, level, unit_code, numerator, denominator, value FROM indicators "
+            "WHERE indicator_id = '2106.2' AND level IN ('so', 'bo') ORDER BY ALL"
+        ).fetchall()
+    assert found == [("2024", "bo", "BO", 10, 3, 3.33), ("2024", "so", "54", 5, 1, 5.0), ("2024", "so", "66", 5, 2, 2.5),
+                     ("2025", "bo", "BO", 10, 3, 3.33), ("2025", "so", "66", 10, 3, 3.33)]  # fmt: skip
+
+
 def test_a_run_on_the_new_boundaries_names_the_new_units(merged, tmp_path):
     """Old Đắk Lắk's 2023-24 run aggregated on the 2025 map: its schools sit under the new Sở
     directly, and the unit is named after the new province."""
