@@ -93,6 +93,24 @@ def run_through_aggregate(folder: Path, registry: Path, inbox: Path) -> settings
     return s
 
 
+def form_cells(s: settings_mod.Settings, form: str) -> tuple[dict[tuple, int], list[str]]:
+    """A run's cells of one form as {(level, unit, row, column): value}, and the other forms the
+    run has cells of (a test of one level checks that its schools fill no other form)."""
+    from pipelines import warehouse
+
+    with warehouse.connect(s.warehouse) as con:
+        rows = con.execute(
+            "SELECT level, unit_code, row_code, col_key, value FROM cells WHERE form = ?", [form]
+        ).fetchall()
+        others = [
+            f
+            for (f,) in con.execute(
+                "SELECT DISTINCT form FROM cells WHERE form <> ? ORDER BY 1", [form]
+            ).fetchall()
+        ]
+    return {(level, unit, row, col): value for level, unit, row, col, value in rows}, others
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """End the test process like the CLI does, without DuckDB's teardown leak report (see warehouse)."""

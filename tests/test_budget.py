@@ -48,7 +48,14 @@ import pytest
 
 from pipelines import catalog, generate, pipeline, warehouse
 from pipelines.export import UnitHeader, dump_workbook, write_form_workbook
-from tests.conftest import payload, run_through_aggregate, school_info, write_inbox, write_registry
+from tests.conftest import (
+    form_cells,
+    payload,
+    run_through_aggregate,
+    school_info,
+    write_inbox,
+    write_registry,
+)
 
 A, B, C, D = "66643101", "66643102", "66644101", "66644102"
 FORM = "01-MN-DN-NS"
@@ -129,11 +136,7 @@ def settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cells(settings):
-    with warehouse.connect(settings.warehouse) as con:
-        rows = con.execute(
-            "SELECT level, unit_code, row_code, col_key, value FROM cells WHERE form = ?", [FORM]
-        ).fetchall()
-    return {(level, unit, row, col): value for level, unit, row, col, value in rows}
+    return form_cells(settings, FORM)[0]
 
 
 def _row(cells, level, unit, row):

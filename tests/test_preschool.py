@@ -40,6 +40,7 @@ import pytest
 from pipelines import catalog, warehouse
 from pipelines.export import UnitHeader, dump_workbook, write_form_workbook
 from tests.conftest import (
+    form_cells,
     klass,
     payload,
     pupil,
@@ -130,13 +131,9 @@ def settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cells(settings):
-    with warehouse.connect(settings.warehouse) as con:
-        rows = con.execute(
-            "SELECT form, level, unit_code, row_code, col_key, value FROM cells WHERE form = ?", [FORM]
-        ).fetchall()
-        others = con.execute("SELECT DISTINCT form FROM cells WHERE form <> ?", [FORM]).fetchall()
+    found, others = form_cells(settings, FORM)
     assert others == []  # preschools are in no other form
-    return {(level, unit, row, col): value for _, level, unit, row, col, value in rows}
+    return found
 
 
 def _row(cells, level, unit, row):

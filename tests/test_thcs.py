@@ -35,6 +35,7 @@ import pytest
 
 from pipelines import warehouse
 from tests.conftest import (
+    form_cells,
     klass,
     payload,
     pupil,
@@ -107,13 +108,9 @@ def settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cells(settings):
-    with warehouse.connect(settings.warehouse) as con:
-        rows = con.execute(
-            "SELECT level, unit_code, row_code, col_key, value FROM cells WHERE form = ?", [FORM]
-        ).fetchall()
-        others = con.execute("SELECT DISTINCT form FROM cells WHERE form <> ?", [FORM]).fetchall()
+    found, others = form_cells(settings, FORM)
     assert others == []  # THCS schools only: no other form
-    return {(level, unit, row, col): value for level, unit, row, col, value in rows}
+    return found
 
 
 def _row(cells, level, unit, row):
