@@ -217,8 +217,10 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h USING (boundaries, level, unit_code)
         WHERE h.parent_level = 'so'"""
     )
-    con.execute(
-        f"""
+    # The delete and the insert commit together (inside the aggregate step, with its transaction).
+    with warehouse.transaction(con):
+        con.execute(
+            f"""
         CREATE TABLE IF NOT EXISTS cells (school_year VARCHAR, period VARCHAR, regime VARCHAR,
             form VARCHAR, level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR,
             value BIGINT, boundaries VARCHAR);
@@ -251,8 +253,8 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', a.level,
                a.unit_code, row_code, col_key, sum(value), '{ctx.boundaries}'
         FROM placed JOIN ancestors a USING (school_code) GROUP BY ALL
-        """
-    )
+            """
+        )
     return warehouse.scalar(
         con,
         "SELECT count(*) FROM cells WHERE school_year = ? AND period = ? AND form = ?",

@@ -80,6 +80,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
          population: Path | None = None, boundaries: str | None = None) -> int:  # fmt: skip
     from pipelines import aggregate, hierarchy
+    from pipelines.warehouse import WarehouseLocked
 
     try:
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
@@ -106,6 +107,9 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
             text = str(pipeline.run_period(s, _say).fact("summary_text"))
     except hierarchy.RegistryError as exc:
         _say(f"Không lập được báo cáo / no report produced: {exc}")
+        return 1
+    except WarehouseLocked as exc:  # another run is writing the warehouse
+        _say(f"Lỗi / error: {exc}")
         return 1
     print(text)
     if not (s.out / "forms").is_dir():
@@ -144,6 +148,62 @@ def cmd_rules(args: argparse.Namespace) -> int:
     for path in quality.write_catalogue(Path(args.out) if args.out else quality.DOCS_DIR):
         print(path)
     return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Publish one period of the warehouse as an immutable release."""
+    from pipelines import release, warehouse
+
+    try:
+        path = release.create_release(args.school_year, args.period, args.warehouse, args.name, args.releases)
+    except (release.ReleaseError, warehouse.WarehouseLocked) as exc:  # exists, no cells, a run is writing
+        _say(f"Lỗi / error: {exc}")
+        return 1
+    except ValueError as exc:  # a bad school year or name
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    manifest = release.read_manifest(path)
+    counts = ", ".join(f"{t} {n}" for t, n in manifest["row_counts"].items())
+    print(f"Đã phát hành / released {manifest['school_year']} {manifest['period']}: {counts} → {path}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """The changed cells by unit and the schools whose submissions changed between two releases."""
+    from pipelines import release
+
+    try:
+        a = release.resolve(args.release_a, args.releases)
+        b = release.resolve(args.release_b, args.releases)
+    except release.ReleaseError as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    d = release.diff(a, b)
+    print(release.format_diff(d, args.limit))
+    if args.out:
+        for path in release.write_diff_csv(d, Path(args.out)):
+            print(f"→ {path.resolve()}")
+    return 0
+
+
+def _add_release_commands(sub: argparse._SubParsersAction) -> None:
+    from pipelines import release
+
+    e = sub.add_parser("release", help="freeze a period: an immutable release (DuckDB, Parquet, manifest)")
+    e.add_argument("--school-year", required=True)
+    e.add_argument("--period", default="DN", choices=["DN", "CN"])
+    e.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+    e.add_argument("--name", help="release name (default <school-year>_<period>_<YYYYmmddTHHMMSS>)")
+    e.add_argument("--releases", help=f"releases folder (default {release.RELEASES_DIR}/ beside the warehouse)")  # fmt: skip
+    e.set_defaults(func=cmd_release)
+
+    f = sub.add_parser("diff", help="changed cells and submissions between two releases")
+    f.add_argument("release_a", metavar="RELEASE_A", help="release folder, or a name in the releases folder")
+    f.add_argument("release_b", metavar="RELEASE_B")
+    f.add_argument("--releases", help="releases folder for names (default data/releases)")
+    f.add_argument("--out", help="CSV of the changed cells (and OUT_schools.csv beside it)")
+    f.add_argument("--limit", type=int, default=100, help="cells printed (0: all)")
+    f.set_defaults(func=cmd_diff)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = sub.add_parser("rules", help="write rules.md, rules.html and fields.md")
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)
+    _add_release_commands(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -301,6 +302,22 @@ class _StagingWriter:
             self.flush(entity)
 
 
+READ_ATTEMPTS, READ_BACKOFF_SECONDS = 4, 0.1
+
+
+def read_file(path: Path, attempts: int = READ_ATTEMPTS, backoff: float = READ_BACKOFF_SECONDS) -> bytes:
+    """The bytes of an inbox file, retried with exponential back-off (0.1, 0.2, 0.4 s) on an OSError
+    (a network share that hiccups, a file being replaced as it is read); the last error is raised."""
+    for attempt in range(attempts):
+        try:
+            return path.read_bytes()
+        except OSError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(backoff * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, period: str,
                  registered: set[str], key: bytes, run_id: str,
                  progress: Any = None) -> IngestSummary:  # fmt: skip
@@ -311,7 +328,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     seen: set[str] = set()
     files = sorted(p for p in inbox.glob("*.json") if p.is_file())
     for n, path in enumerate(files, start=1):
-        outcome, payload = check_payload(path.name, path.read_bytes(), start_year, period, registered, seen)
+        outcome, payload = check_payload(path.name, read_file(path), start_year, period, registered, seen)
         outcomes.append(outcome)
         if payload is not None:
             for source in catalog.sources():

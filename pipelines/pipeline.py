@@ -6,15 +6,21 @@ flows.py can run each as a Prefect task. Inputs are read-only; outputs are dispo
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines import aggregate, catalog, export, hierarchy, ingest, validate, warehouse
+from pipelines import aggregate, catalog, export, hierarchy, ingest, release, validate, warehouse
 from pipelines.settings import Settings
 
 Progress = Callable[[str], None]
 DATA_DOCS = "data_docs"  # GX Data Docs of the run's validation, under the output folder
+# Test hook (tests/test_release.py): the aggregate step sleeps inside its transaction after this
+# form ("first": after the first form) so that a test can kill the run mid-aggregation.
+PAUSE_ENV, PAUSE_SECONDS_ENV = "EDUSTAT_TEST_AGGREGATE_PAUSE", "EDUSTAT_TEST_AGGREGATE_PAUSE_SECONDS"
 
 
 @dataclass(frozen=True)
@@ -36,15 +42,34 @@ class RunSummary:
         raise KeyError(name)
 
 
+def _writer(step: Callable[..., StepResult]) -> Callable[..., StepResult]:
+    """Run a step under the warehouse's writer lock (re-entrant for the run that holds it)."""
+
+    @functools.wraps(step)
+    def locked(s: Settings, *args: object, **kwargs: object) -> StepResult:
+        with warehouse.writer_lock(s.warehouse, s.run_id):
+            return step(s, *args, **kwargs)
+
+    return locked
+
+
+def _pause_after(form: str, first: bool) -> None:
+    wanted = os.environ.get(PAUSE_ENV)
+    if wanted and (wanted == form or (first and wanted == "first")):
+        print(f"aggregate: paused after {form} ({PAUSE_ENV})", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "300")))
+
+
 def _context(s: Settings) -> aggregate.RunContext:
     return aggregate.RunContext(s.run_id, s.school_year, s.start_year, s.period, s.as_of, s.boundaries)
 
 
+@_writer
 def prepare(s: Settings) -> StepResult:
     """Read the registry and write the unit tree (school → Phòng → Sở → Bộ) for this run."""
     t = time.perf_counter()
     registry = hierarchy.read_registry(s.registry, s.as_of)
-    with warehouse.connect(s.warehouse) as con:
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         hierarchy.load_units(con, registry, s.boundaries, s.as_of, s.run_id)
     facts = {
         "schools_registered": len(registry.schools),
@@ -53,9 +78,10 @@ def prepare(s: Settings) -> StepResult:
     return StepResult("prepare", time.perf_counter() - t, facts)
 
 
+@_writer
 def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
     t = time.perf_counter()
-    with warehouse.connect(s.warehouse) as con:
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         registered = {
             r[0] for r in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()
         }
@@ -67,6 +93,7 @@ def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
     return StepResult("ingest", time.perf_counter() - t, facts)
 
 
+@_writer
 def validate_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year,
@@ -77,26 +104,31 @@ def validate_step(s: Settings) -> StepResult:
     return StepResult("validate", time.perf_counter() - t, facts)
 
 
+@_writer
 def aggregate_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     ctx = _context(s)
     facts: dict[str, object] = {}
-    with warehouse.connect(s.warehouse) as con:
+    # One transaction: the period's cells, indicators and history are replaced all at once or not at all.
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         aggregate.build_entity_tables(con, ctx)
         facts["schools_in_history"] = aggregate.record_history(con, ctx)
         facts["population_rows"] = aggregate.load_population(con, s.population)
         facts["seconds_entity_tables"] = time.perf_counter() - t
-        for form in catalog.forms_for(s.regime, s.period):
+        for n, form in enumerate(catalog.forms_for(s.regime, s.period)):
             t_form = time.perf_counter()
             facts[f"cells_{form.form}"] = aggregate.aggregate_form(con, form, ctx)
+            _pause_after(form.form, n == 0)
             facts[f"seconds_cells_{form.form}"] = time.perf_counter() - t_form
             t_rel = time.perf_counter()
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
+        release.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 
+@_writer
 def export_step(s: Settings, progress: Progress | None = None) -> StepResult:
     t = time.perf_counter()
     with warehouse.connect(s.warehouse) as con:
@@ -106,16 +138,18 @@ def export_step(s: Settings, progress: Progress | None = None) -> StepResult:
 
 
 def run_period(s: Settings, progress: Progress | None = None) -> RunSummary:
-    """The whole run without Prefect (the CLI's `edustat run`)."""
+    """The whole run without Prefect (the CLI's `edustat run`), holding the warehouse's writer lock
+    throughout (warehouse.WarehouseLocked if another run holds it)."""
     say = progress or (lambda _msg: None)
     steps = []
-    for name, step in (
-        ("prepare", lambda: prepare(s)),
-        ("ingest", lambda: ingest_step(s, progress)),
-        ("validate", lambda: validate_step(s)),
-        ("aggregate", lambda: aggregate_step(s)),
-        ("export", lambda: export_step(s, progress)),
-    ):
-        say(f"{name} …")
-        steps.append(step())
+    with warehouse.writer_lock(s.warehouse, s.run_id):
+        for name, step in (
+            ("prepare", lambda: prepare(s)),
+            ("ingest", lambda: ingest_step(s, progress)),
+            ("validate", lambda: validate_step(s)),
+            ("aggregate", lambda: aggregate_step(s)),
+            ("export", lambda: export_step(s, progress)),
+        ):
+            say(f"{name} …")
+            steps.append(step())
     return RunSummary(s, tuple(steps))

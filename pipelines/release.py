@@ -1,0 +1,415 @@
+"""Releases: a frozen period, published once and never changed, and the differences between two.
+
+`edustat release` copies what analysts need of one period out of the warehouse into its own
+folder, `<releases>/<name>/` (by default `releases/` beside the warehouse):
+
+    release.duckdb      cells, indicators, units, unit_tree, validation_summary, files, release
+                        (read-only on disk; open it with duckdb.connect(path, read_only=True))
+    cells.parquet       the period's cells (CELLS_COLUMNS), sparse: an absent cell is 0
+    indicators.parquet  the period's indicators
+    manifest.json       inputs (file hashes), catalogue, code and hierarchy versions, row counts,
+                        and the sha256 of each file above
+
+The folder is written under a temporary name and renamed when complete, so a release is either
+all there or not there; a name already taken is refused. Analysts read releases while runs keep
+writing the warehouse: a release shares no file with it.
+
+`edustat diff A B` compares two releases: the cells that changed by unit (absent = 0) and the
+schools whose submissions changed (another file hash, or a school added or removed).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import duckdb
+
+from pipelines import settings, warehouse
+
+RELEASES_DIR = "releases"  # beside the warehouse
+RELEASE_DB = "release.duckdb"
+MANIFEST = "manifest.json"
+CELLS_PARQUET, INDICATORS_PARQUET = "cells.parquet", "indicators.parquet"
+SCHEMAS = settings.PROJECT_ROOT / "schemas"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# The runs whose aggregation committed, one row each (written inside the aggregate step's transaction).
+AGGREGATE_RUNS = """CREATE TABLE IF NOT EXISTS aggregate_runs (run_id VARCHAR, school_year VARCHAR,
+    period VARCHAR, regime VARCHAR, boundaries VARCHAR, aggregated_at TIMESTAMP)"""
+DIFF_COLUMNS = ("form", "level", "unit_code", "row_code", "col_key", "value_a", "value_b", "boundaries")
+SCHOOL_COLUMNS = ("school_code", "change", "file_a", "file_b", "file_hash_a", "file_hash_b")
+_LEVEL_RANK = "CASE level WHEN 'bo' THEN 0 WHEN 'so' THEN 1 WHEN 'phong' THEN 2 ELSE 3 END"
+
+
+class ReleaseError(ValueError):
+    """A release refused (name taken, no cells) or not found; the message is in Vietnamese and English."""
+
+
+def record_aggregate_run(con: duckdb.DuckDBPyConnection, run_id: str, school_year: str, period: str,
+                         regime: str, boundaries: str) -> None:  # fmt: skip
+    """Note that this run's aggregation of the period is complete (call inside its transaction)."""
+    con.execute(AGGREGATE_RUNS)
+    con.execute("INSERT INTO aggregate_runs VALUES (?, ?, ?, ?, ?, CAST(now() AS TIMESTAMP))",
+                [run_id, school_year, period, regime, boundaries])  # fmt: skip
+
+
+def releases_dir(warehouse_path: Path | str | None = None) -> Path:
+    """The default releases folder: `releases/` beside the warehouse (data/releases/)."""
+    return Path(warehouse_path or settings.DEFAULT_WAREHOUSE).resolve().parent / RELEASES_DIR
+
+
+def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open a release's DuckDB file read-only (a release folder or the file itself)."""
+    path = Path(path)
+    return duckdb.connect(str(path / RELEASE_DB if path.is_dir() else path), read_only=True)
+
+
+# --- versions of what made the release ----------------------------------------------------------
+
+
+def tree_hash(*folders: Path) -> dict[str, object]:
+    """sha256 over the relative paths and contents of every file under the folders, and the count."""
+    digest, n = hashlib.sha256(), 0
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            rel = path.relative_to(folder.parent).as_posix()  # e.g. forms/tt24/02-TH-DN.yaml
+            digest.update(f"{rel}\0{_file_sha256(path)}\n".encode())
+            n += 1
+    return {"sha256": digest.hexdigest(), "files": n}
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_version() -> dict[str, object]:
+    """The git commit of the code (and whether the tree had changes), else the package version."""
+    try:
+        package = version("edustat")
+    except PackageNotFoundError:
+        package = None
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(settings.PROJECT_ROOT), *args], capture_output=True,
+                                  text=True, timeout=20, check=True)  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "pipelines", "schemas", "flows.py")
+    return {"version": commit or package, "git_commit": commit,
+            "git_dirty": bool(dirty) if commit else None, "package_version": package}  # fmt: skip
+
+
+# --- making a release -----------------------------------------------------------------------------
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                                      "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                                      "AND database_name = current_database()").fetchall()}  # fmt: skip
+
+
+def _last_run(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str, period: str,
+              start_year: int) -> tuple[str | None, str | None]:  # fmt: skip
+    """(run id, when) of the period's last run whose aggregation committed; else its last ingest."""
+    if "aggregate_runs" in tables:
+        rows = con.execute("SELECT run_id, aggregated_at FROM aggregate_runs WHERE school_year = ? AND period = ? "
+                           "ORDER BY aggregated_at DESC LIMIT 1", [school_year, period]).fetchall()  # fmt: skip
+        if rows:
+            return rows[0][0], str(rows[0][1])
+    if "files" in tables:
+        rows = con.execute("SELECT run_id, max(ingested_at) AS t FROM files WHERE start_year = ? AND period = ? "
+                           "GROUP BY run_id ORDER BY t DESC LIMIT 1", [start_year, period]).fetchall()  # fmt: skip
+        if rows:
+            return rows[0][0], str(rows[0][1])
+    return None, None
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str, period: str,
+                 start_year: int, as_of: date, run_id: str | None) -> None:  # fmt: skip
+    """The period's tables into the attached release database `rel`."""
+    period_key = f"school_year = '{school_year}' AND period = '{period}'"
+    con.execute(f"CREATE TABLE rel.cells AS SELECT * FROM cells WHERE {period_key} "
+                f"ORDER BY form, boundaries, {_LEVEL_RANK}, unit_code, row_code, col_key")  # fmt: skip
+    if "indicators" in tables:
+        con.execute(f"CREATE TABLE rel.indicators AS SELECT * FROM indicators WHERE {period_key} "
+                    f"ORDER BY ALL")  # fmt: skip
+    run = f"'{run_id}'" if run_id else "NULL"
+    if "files" in tables:
+        con.execute(f"CREATE TABLE rel.files AS SELECT * FROM files WHERE start_year = {int(start_year)} "
+                    f"AND period = '{period}' AND run_id = {run} ORDER BY file")  # fmt: skip
+    else:
+        con.execute("CREATE TABLE rel.files (run_id VARCHAR, file VARCHAR, file_hash VARCHAR, school_code VARCHAR, "
+                    "status VARCHAR)")  # fmt: skip
+    if "validation_results" in tables:
+        con.execute(
+            f"""CREATE TABLE rel.validation_summary AS
+            SELECT school_code, rule_id, severity, entity, field, count(*) AS n_records,
+                   any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
+            FROM validation_results WHERE {period_key} AND run_id = {run}
+            GROUP BY ALL ORDER BY school_code, rule_id, entity, field"""
+        )
+    if "unit_tree" in tables:
+        con.execute("CREATE TABLE rel.unit_tree AS SELECT * FROM unit_tree ORDER BY ALL")
+        # Every unit on each boundary version on the period's as-of date: the reference units valid
+        # then, and each school where it stood (its last membership on or before the date, else its
+        # first after, as the cell_series view places it).
+        day = f"DATE '{as_of.isoformat()}'"
+        con.execute(
+            f"""CREATE TABLE rel.units AS
+            SELECT boundaries, level, unit_code, name_vi, parent_level, parent_code FROM hierarchy_units
+            WHERE valid_from <= {day} AND (valid_to IS NULL OR valid_to >= {day})
+            UNION ALL
+            SELECT boundaries, 'school', school_code,
+                   coalesce(arg_max(name_vi, as_of) FILTER (WHERE as_of <= {day}), arg_min(name_vi, as_of)),
+                   coalesce(arg_max(parent_level, as_of) FILTER (WHERE as_of <= {day}), arg_min(parent_level, as_of)),
+                   coalesce(arg_max(parent_code, as_of) FILTER (WHERE as_of <= {day}), arg_min(parent_code, as_of))
+            FROM unit_membership WHERE parent_code IS NOT NULL
+              AND school_code IN (SELECT unit_code FROM rel.cells WHERE level = 'school')
+            GROUP BY boundaries, school_code
+            ORDER BY ALL"""
+        )
+    elif "units" in tables:
+        con.execute("CREATE TABLE rel.units AS SELECT * FROM units ORDER BY ALL")
+
+
+def create_release(school_year: str, period: str, warehouse_path: Path | str | None = None,
+                   name: str | None = None, releases: Path | str | None = None) -> Path:  # fmt: skip
+    """Publish one period of the warehouse as an immutable release; returns its folder.
+
+    Holds the warehouse's writer lock while copying (warehouse.WarehouseLocked if a run is
+    writing). Raises ReleaseError for a name already taken or a period with no cells.
+    """
+    start_year = settings.parse_school_year(school_year)
+    if period not in settings.PERIODS:
+        raise ValueError(f"kỳ báo cáo {period!r} không có (DN, CN) / unknown period (DN, CN)")
+    wh = Path(warehouse_path or settings.DEFAULT_WAREHOUSE).resolve()
+    if not wh.is_file():
+        raise ReleaseError(f"không có kho dữ liệu / warehouse not found: {wh}")
+    created = datetime.now().astimezone()
+    name = name or f"{school_year}_{period}_{created.strftime('%Y%m%dT%H%M%S')}"
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"tên bản phát hành không hợp lệ / invalid release name {name!r} "
+                         "(letters, digits, '.', '_', '-')")  # fmt: skip
+    root = Path(releases).resolve() if releases else releases_dir(wh)
+    final = root / name
+    if final.exists():
+        raise ReleaseError(
+            f"bản phát hành đã có, không ghi đè / release exists and is never overwritten: {final}"
+        )
+    years, month, day = settings.PERIODS[period]
+    as_of = date(start_year + years, month, day)
+    root.mkdir(parents=True, exist_ok=True)
+    partial = root / f".{name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        with warehouse.writer_lock(wh, f"release:{name}"):
+            _write_release(wh, partial, name, school_year, period, start_year, as_of, created)
+        for path in partial.iterdir():  # read-only on disk
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        if final.exists():
+            raise ReleaseError(
+                f"bản phát hành đã có, không ghi đè / release exists and is never overwritten: {final}"
+            )
+        os.rename(partial, final)  # the release appears whole, or not at all
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return final
+
+
+def _write_release(wh: Path, folder: Path, name: str, school_year: str, period: str, start_year: int,
+                   as_of: date, created: datetime) -> dict:  # fmt: skip
+    db = folder / RELEASE_DB
+    with warehouse.connect(wh) as con:
+        tables = _tables(con)
+        if "cells" not in tables or not warehouse.scalar(
+            con, "SELECT count(*) FROM cells WHERE school_year = ? AND period = ?", [school_year, period]
+        ):
+            raise ReleaseError(f"kho không có ô số liệu nào của kỳ {school_year} {period} / the warehouse has no "
+                               f"cells for {school_year} {period}: {wh}")  # fmt: skip
+        run_id, run_at = _last_run(con, tables, school_year, period, start_year)
+        con.execute(f"ATTACH '{db}' AS rel")
+        try:
+            _copy_tables(con, tables, school_year, period, start_year, as_of, run_id)
+            counts = {
+                t: warehouse.scalar(con, f"SELECT count(*) FROM rel.{t}") for t in sorted(_rel_tables(con))
+            }
+            regimes = [
+                r[0] for r in con.execute("SELECT DISTINCT regime FROM rel.cells ORDER BY 1").fetchall()
+            ]
+            boundaries = [
+                r[0] for r in con.execute("SELECT DISTINCT boundaries FROM rel.cells ORDER BY 1").fetchall()
+            ]
+            files = con.execute(
+                "SELECT file, school_code, file_hash, status FROM rel.files ORDER BY file"
+            ).fetchall()
+            con.execute(f"COPY rel.cells TO '{folder / CELLS_PARQUET}' (FORMAT parquet)")
+            if "indicators" in counts:
+                con.execute(f"COPY rel.indicators TO '{folder / INDICATORS_PARQUET}' (FORMAT parquet)")
+            manifest = {
+                "name": name,
+                "school_year": school_year,
+                "period": period,
+                "as_of": as_of.isoformat(),
+                "created_at": created.isoformat(timespec="seconds"),
+                "source": {"warehouse": str(wh), "run_id": run_id, "run_at": run_at},
+                "inputs": {
+                    "files": [
+                        {"file": f, "school_code": c, "file_hash": h, "status": s} for f, c, h, s in files
+                    ],
+                    "sha256": hashlib.sha256(
+                        "".join(f"{f}\0{h}\n" for f, _c, h, _s in files).encode()
+                    ).hexdigest(),
+                },
+                "catalogue": {
+                    "regimes": regimes,
+                    "forms": tree_hash(SCHEMAS / "forms"),
+                    "rules": tree_hash(SCHEMAS / "sources"),
+                    "codelists": tree_hash(SCHEMAS / "codelists"),
+                },
+                "code": code_version(),
+                "hierarchy": {"boundaries": boundaries, **tree_hash(SCHEMAS / "hierarchy")},
+                "row_counts": counts,
+            }
+            con.execute("CREATE TABLE rel.release (name VARCHAR, school_year VARCHAR, period VARCHAR, "
+                        "created_at VARCHAR, run_id VARCHAR, manifest JSON)")  # fmt: skip
+            con.execute("INSERT INTO rel.release VALUES (?, ?, ?, ?, ?, ?)",
+                        [name, school_year, period, manifest["created_at"], run_id,
+                         json.dumps(manifest, ensure_ascii=False)])  # fmt: skip
+            con.execute("CHECKPOINT rel")
+        finally:
+            con.execute("DETACH rel")
+    manifest["outputs"] = {p.name: _file_sha256(p) for p in sorted(folder.iterdir())}
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return manifest
+
+
+def _rel_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        r[0]
+        for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'rel'").fetchall()
+    ]
+
+
+def read_manifest(path: Path | str) -> dict:
+    return json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+
+
+# --- the differences between two releases ---------------------------------------------------------
+
+
+def resolve(ref: str | Path, releases: Path | str | None = None) -> Path:
+    """A release folder from a path, or a name in the releases folder."""
+    for candidate in (Path(ref), (Path(releases) if releases else releases_dir()) / str(ref)):
+        if (candidate / MANIFEST).is_file() and (candidate / CELLS_PARQUET).is_file():
+            return candidate.resolve()
+    raise ReleaseError(f"không có bản phát hành / release not found: {ref}")
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    a: Path
+    b: Path
+    cells: list[tuple]  # DIFF_COLUMNS
+    schools: list[tuple]  # SCHOOL_COLUMNS
+
+
+def diff(a: Path, b: Path) -> ReleaseDiff:
+    """The cells whose value differs (absent = 0) and the schools whose submissions differ."""
+    con = duckdb.connect()
+    try:
+        keys = "boundaries, form, level, unit_code, row_code, col_key"
+        side = "SELECT {keys}, sum(value) AS value FROM read_parquet('{path}') GROUP BY ALL"
+        cells = con.execute(
+            f"""WITH a AS ({side.format(keys=keys, path=a / CELLS_PARQUET)}),
+            b AS ({side.format(keys=keys, path=b / CELLS_PARQUET)})
+            SELECT form, level, unit_code, row_code, col_key, coalesce(a.value, 0) AS value_a,
+                   coalesce(b.value, 0) AS value_b, boundaries
+            FROM a FULL OUTER JOIN b USING ({keys})
+            WHERE coalesce(a.value, 0) <> coalesce(b.value, 0)
+            ORDER BY form, boundaries, {_LEVEL_RANK}, unit_code, row_code, col_key"""
+        ).fetchall()
+    finally:
+        con.close()
+    return ReleaseDiff(a, b, cells, _school_changes(_files(a), _files(b)))
+
+
+def _files(folder: Path) -> dict[str, tuple[str, str]]:
+    """School (or, for a file no school could be read from, the file name) → (files, hashes)."""
+    with connect(folder) as con:
+        rows = con.execute(
+            "SELECT coalesce(school_code, ''), file, file_hash FROM files ORDER BY file"
+        ).fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for school, file, file_hash in rows:
+        found.setdefault(school or f"file:{file}", []).append((file, file_hash or ""))
+    return {k: (";".join(f for f, _ in v), ";".join(sorted(h for _, h in v))) for k, v in found.items()}
+
+
+def _school_changes(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> list[tuple]:
+    changes = []
+    for key in sorted(a.keys() | b.keys()):
+        fa, ha = a.get(key, ("", ""))
+        fb, hb = b.get(key, ("", ""))
+        change = "added" if key not in a else "removed" if key not in b else "changed" if ha != hb else None
+        if change:
+            school = "" if key.startswith("file:") else key
+            changes.append((school, change, fa, fb, ha, hb))
+    return changes
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
+    text = [tuple("" if v is None else str(v) for v in row) for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(header)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)).rstrip()  # noqa: E731
+    return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in text)]
+
+
+def format_diff(d: ReleaseDiff, limit: int = 100) -> str:
+    """The diff as two text tables (cells first, at most `limit` rows of them unless 0)."""
+    shown = d.cells if limit <= 0 else d.cells[:limit]
+    out = [f"So sánh / diff: A = {d.a}", f"                B = {d.b}", "",
+           f"Ô số liệu thay đổi / changed cells: {len(d.cells)} (ô vắng = 0 / absent = 0)"]  # fmt: skip
+    if d.cells:
+        out += _table(DIFF_COLUMNS, shown)
+        if len(shown) < len(d.cells):
+            out.append(f"… {len(d.cells) - len(shown)} dòng nữa / more rows (--limit 0 or --out for all)")
+    out += ["", f"Trường có bài nộp thay đổi / schools whose submissions changed: {len(d.schools)}"]
+    if d.schools:
+        short = [(s, c, fa, fb, ha[:12], hb[:12]) for s, c, fa, fb, ha, hb in d.schools]
+        out += _table(SCHOOL_COLUMNS, short)
+    return "\n".join(out)
+
+
+def write_diff_csv(d: ReleaseDiff, out: Path) -> tuple[Path, Path]:
+    """The changed cells to `out` and the changed schools to `<out stem>_schools.csv` beside it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    schools = out.with_name(f"{out.stem}_schools.csv")
+    for path, header, rows in ((out, DIFF_COLUMNS, d.cells), (schools, SCHOOL_COLUMNS, d.schools)):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return out, schools
