@@ -45,6 +45,7 @@ class RunContext:
     period: str
     as_of: date
     boundaries: str = "2024"
+    approved_only: bool = False  # Phòng and Sở from approved schools only (edustat run --approved-only)
 
 
 def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
@@ -217,6 +218,12 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h USING (boundaries, level, unit_code)
         WHERE h.parent_level = 'so'"""
     )
+    # --approved-only: the rollup reads a unit tree without the schools whose report is not approved.
+    tree = "units"
+    if ctx.approved_only:
+        from pipelines import workflow
+
+        tree = workflow.restrict_to_approved(con, ctx.school_year, ctx.period)
     # The delete and the insert commit together (inside the aggregate step, with its transaction).
     with warehouse.transaction(con):
         con.execute(
@@ -238,11 +245,11 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         ),
         -- Every Phòng and Sở above each school on the run's boundaries (the ministry is not a form level).
         ancestors AS (
-            SELECT s.unit_code AS school_code, p.level, p.unit_code FROM units s
+            SELECT s.unit_code AS school_code, p.level, p.unit_code FROM {tree} s
             JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
             WHERE s.level = 'school' AND p.level IN ('phong', 'so')
             UNION ALL
-            SELECT s.unit_code, g.level, g.unit_code FROM units s
+            SELECT s.unit_code, g.level, g.unit_code FROM {tree} s
             JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
             JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
             WHERE s.level = 'school' AND g.level = 'so'

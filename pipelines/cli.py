@@ -78,13 +78,15 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: boo
 
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
-         population: Path | None = None, boundaries: str | None = None) -> int:  # fmt: skip
+         population: Path | None = None, boundaries: str | None = None,
+         approved_only: bool = False) -> int:  # fmt: skip
     from pipelines import aggregate, hierarchy
     from pipelines.warehouse import WarehouseLocked
 
     try:
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
-                                 regime=regime, population=population, boundaries=boundaries)  # fmt: skip
+                                 regime=regime, population=population, boundaries=boundaries,
+                                 approved_only=approved_only)  # fmt: skip
         if s.population is not None:
             aggregate.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
@@ -95,12 +97,22 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         return 2
     try:
         if use_prefect:
+            import inspect
+
             import flows
 
+            # --approved-only goes to the flow when it takes it (pipelines/workflow.py).
+            extra = {"approved_only": True} if approved_only else {}
+            if extra and "approved_only" not in inspect.signature(flows.report_period.fn).parameters:
+                _say(
+                    "Lỗi / error: --approved-only chưa dùng được với --prefect / not available with --prefect yet"
+                )
+                return 2
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
                                        processes=processes, regime=s.regime, boundaries=s.boundaries,
-                                       population=str(s.population) if s.population else None)  # fmt: skip
+                                       population=str(s.population) if s.population else None,
+                                       **extra)  # fmt: skip
         else:
             from pipelines import pipeline
 
@@ -124,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
                 args.prefect, args.processes, args.regime, Path(args.population) if args.population else None,
-                args.boundaries)  # fmt: skip
+                args.boundaries, args.approved_only)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -206,6 +218,43 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
     f.set_defaults(func=cmd_diff)
 
 
+def cmd_workflow(args: argparse.Namespace) -> int:
+    """approve | reject | lock | unlock one unit's report for a period, as --user (audit trail)."""
+    from pipelines import warehouse, workflow
+
+    locked = getattr(warehouse, "WarehouseLocked", RuntimeError)
+    try:
+        message = workflow.act(Path(args.warehouse) if args.warehouse else settings_mod.DEFAULT_WAREHOUSE,
+                               args.command, args.school_year, args.period, args.unit, args.user,
+                               args.reason)  # fmt: skip
+    except (workflow.TransitionError, ValueError) as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    except locked as exc:  # a run is writing the warehouse
+        _say(f"Lỗi / error: {exc}")
+        return 1
+    print(message)
+    return 0
+
+
+def _add_workflow_commands(sub: argparse._SubParsersAction) -> None:
+    helps = {"approve": "duyệt / approve a validated report", "reject": "trả lại / reject a report (--reason)",
+             "lock": "khóa / lock an approved report", "unlock": "mở khóa / unlock a locked report (--reason)"}  # fmt: skip
+    for action, text in helps.items():
+        w = sub.add_parser(action, help=text)
+        w.add_argument("--school-year", required=True)
+        w.add_argument("--period", default="DN", choices=["DN", "CN"])
+        w.add_argument(
+            "--unit", required=True, help="LEVEL:CODE, LEVEL school, phong or so (e.g. school:66643001)"
+        )
+        w.add_argument("--user", help="acting user, recorded in the audit table (default: the login name)")
+        w.add_argument(
+            "--reason", required=action in ("reject", "unlock"), help="why (required to reject, unlock)"
+        )
+        w.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+        w.set_defaults(func=cmd_workflow)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edustat", description="Thống kê giáo dục (TT 24/2018) / education statistics"
@@ -246,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "Phòng); default: the one in force on the as-of date")  # fmt: skip
     r.add_argument("--population", help="population.csv by Phòng/Sở, single age and sex: enrolment rates "
                    "(docs/input-contract.md, Population)")  # fmt: skip
+    r.add_argument("--approved-only", action="store_true",
+                   help="Phòng and Sở reports from approved (or locked) schools only; school cells for all")  # fmt: skip
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")
@@ -257,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)
     _add_release_commands(sub)
+    _add_workflow_commands(sub)
     return parser
 
 

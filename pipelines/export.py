@@ -922,6 +922,9 @@ def export_period(
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
     write_workbooks(jobs, processes=s.processes)
+    from pipelines import workflow
+
+    workflow.publish(con, s)  # the run's approval states; completeness table, .xlsx and .csv
     text = _summary(con, s, forms, jobs, problems)
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
@@ -971,6 +974,9 @@ def _summary(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
     if top:
         lines += ["", "## Lỗi dữ liệu thường gặp / top validation problems", ""]
         lines += [f"- `{rule}` ({sev}) × {n}: {vi} / {en}" for rule, sev, vi, en, n in top]
+    from pipelines import workflow
+
+    lines += workflow.summary_lines(workflow.completeness_rows(con, s))
     return "\n".join(lines) + "\n"
 
 
@@ -996,5 +1002,8 @@ Folder `{out}`: one reporting period of one province.
 - `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source;
   `fields.md`: every input field with its type, code list and treatment of personal data.
 - `data_docs/index.html`: Great Expectations' Data Docs of the run's validation.
+- `completeness.xlsx`, `completeness.csv`, `completeness_schools.csv`: per Phòng and Sở, schools
+  expected, received, on time, late, missing and pending against the period's deadlines, and each
+  unit's approval state; per school, its status, versions and state.
 - `summary.md`: the run's summary.
 """

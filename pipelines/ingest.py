@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines import catalog, warehouse
+from pipelines import catalog, warehouse, workflow
 
 # LoaiDongBo (sync spec 2020): 1 = start of year (DN), 2 = changes during the year (CN, end of year).
 PERIOD_SYNC_TYPE = {"DN": 1, "CN": 2}
@@ -36,7 +36,7 @@ class FileOutcome:
     file: str
     file_hash: str
     school_code: str | None
-    status: str  # loaded | rejected
+    status: str  # loaded | rejected | superseded (an older version) | unchanged (a copy of the current one)
     reason: str | None  # rule id of the rejection
     message_vi: str | None
     message_en: str | None
@@ -191,8 +191,8 @@ def _reject(name: str, digest: str, school: str | None, reason: str, vi: str, en
     return FileOutcome(name, digest, school, "rejected", reason, vi, en, records or {})
 
 
-def check_payload(name: str, raw: bytes, start_year: int, period: str, registered: set[str],
-                  seen: set[str]) -> tuple[FileOutcome, dict[str, Any] | None]:  # fmt: skip
+def check_payload(name: str, raw: bytes, start_year: int, period: str,
+                  registered: set[str]) -> tuple[FileOutcome, dict[str, Any] | None]:  # fmt: skip
     """Decide whether one file can be loaded; return its outcome and the parsed payload."""
     digest = hashlib.sha256(raw).hexdigest()
     # An unreadable file names no school; the usual file name <MaTruongHoc>_<NamHoc>_<LoaiDongBo>
@@ -225,12 +225,7 @@ def check_payload(name: str, raw: bytes, start_year: int, period: str, registere
         return _reject(name, digest, school, "file.not_in_registry",
                        f"Trường {school} không có trong danh sách trường (registry)",
                        f"School {school} is not in the school registry", records), None  # fmt: skip
-    if school in seen:
-        return _reject(name, digest, school, "file.duplicate_submission",
-                       f"Trường {school} đã có một tệp khác trong kỳ này; tệp này bị bỏ qua",
-                       f"School {school} already has another file in this period; this one is ignored",
-                       records), None  # fmt: skip
-    seen.add(school)
+    # A second file of a school is no error: it is a new version, or an older copy (ingest_inbox).
     return FileOutcome(name, digest, school, "loaded", None, None, None, records), payload
 
 
@@ -321,20 +316,79 @@ def read_file(path: Path, attempts: int = READ_ATTEMPTS, backoff: float = READ_B
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, period: str,
                  registered: set[str], key: bytes, run_id: str,
                  progress: Any = None) -> IngestSummary:  # fmt: skip
-    """Load every *.json file of the inbox into fresh staging tables; record each file's outcome."""
+    """Load the current version of each school's file into fresh staging tables; record every new
+    version as a submission (pipelines/workflow.py) and each file's outcome.
+
+    A file that arrived (modification time) after the school's current version and differs from it
+    is a new version; the newest one is staged. Older files and unchanged copies are listed as
+    `superseded` / `unchanged`; a new file of a locked school is rejected. A school whose current
+    version is no longer in the inbox is staged from the submission store."""
     warehouse.create_staging_tables(con)
     writer = _StagingWriter(con)
     outcomes: list[FileOutcome] = []
-    seen: set[str] = set()
-    files = sorted(p for p in inbox.glob("*.json") if p.is_file())
-    for n, path in enumerate(files, start=1):
-        outcome, payload = check_payload(path.name, read_file(path), start_year, period, registered, seen)
+    school_year = f"{start_year}-{start_year + 1}"
+    store = workflow.store_dir(con)
+    current = workflow.current_submissions(con, school_year, period)
+    locked = workflow.locked_schools(con, school_year, period)
+    now = datetime.now()
+    arrivals: list[workflow.Arrival] = []
+    staged: dict[str, str] = {}  # school → sha256 of the file staged
+    # Newest first: a school's latest file is the one staged; older ones can only be versions.
+    files = sorted(((workflow.arrival_time(p, now), p) for p in inbox.glob("*.json") if p.is_file()),
+                   key=lambda t: (t[0], t[1].name), reverse=True)  # fmt: skip
+
+    def stage(outcome: FileOutcome, payload: dict[str, Any]) -> None:
+        staged[str(outcome.school_code)] = outcome.file_hash
         outcomes.append(outcome)
-        if payload is not None:
-            for source in catalog.sources():
-                writer.add(source.entity, _staged_rows(outcome, payload, source, key))
+        for source in catalog.sources():
+            writer.add(source.entity, _staged_rows(outcome, payload, source, key))
+
+    for n, (arrived, path) in enumerate(files, start=1):
+        raw = read_file(path)
+        outcome, payload = check_payload(path.name, raw, start_year, period, registered)
         if progress and (n % 100 == 0 or n == len(files)):
             progress(f"ingest: {n}/{len(files)} tệp / files")
+        if payload is None:
+            outcomes.append(outcome)
+            continue
+        school, digest = str(outcome.school_code), outcome.file_hash
+        cur = current.get(school)
+        new = cur is None or arrived > cur.arrived_at
+        if new and school in locked and (cur is None or digest != cur.sha256):
+            outcomes.append(_reject(path.name, digest, school, "file.locked",
+                                    f"Báo cáo của trường {school} (hoặc Phòng, Sở của trường) đã khóa; tệp mới không được nhận "
+                                    "cho đến khi mở khóa",
+                                    f"The report of school {school} (or of its Phòng or Sở) is locked; no new file is "
+                                    "taken until it is unlocked", outcome.records))  # fmt: skip
+            continue
+        if new:
+            workflow.store_put(store, digest, raw)
+            arrivals.append(workflow.Arrival(school, path.name, digest, arrived))
+        if school not in staged and (new or digest == cur.sha256):
+            stage(outcome, payload)
+        else:
+            status = (
+                "unchanged" if digest == staged.get(school, cur.sha256 if cur else None) else "superseded"
+            )
+            outcomes.append(FileOutcome(path.name, digest, school, status, None, None, None, outcome.records))
+    for sub in workflow.register_versions(con, school_year, period, arrivals, run_id, now):
+        current[sub.school_code] = sub
+    # Schools whose current version has left the inbox: from the store.
+    for school, sub in sorted(current.items()):
+        if school in staged or school not in registered:
+            continue
+        try:
+            raw = workflow.store_get(store, sub.sha256)
+        except OSError as exc:
+            outcomes.append(_reject(sub.file, sub.sha256, school, "file.unreadable",
+                                    f"Không đọc được bản lưu của phiên bản {sub.version} ({exc})",
+                                    f"The stored copy of version {sub.version} cannot be read ({exc})"))  # fmt: skip
+            continue
+        outcome, payload = check_payload(sub.file, raw, start_year, period, registered)
+        if payload is None:
+            outcomes.append(outcome)
+        else:
+            stage(outcome, payload)
     writer.close()
     _record_files(con, outcomes, run_id, start_year, period)
     return IngestSummary(files=tuple(outcomes))

@@ -61,7 +61,9 @@ def _pause_after(form: str, first: bool) -> None:
 
 
 def _context(s: Settings) -> aggregate.RunContext:
-    return aggregate.RunContext(s.run_id, s.school_year, s.start_year, s.period, s.as_of, s.boundaries)
+    return aggregate.RunContext(
+        s.run_id, s.school_year, s.start_year, s.period, s.as_of, s.boundaries, s.approved_only
+    )
 
 
 @_writer

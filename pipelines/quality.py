@@ -75,8 +75,8 @@ FILE_RULES = (
      "The file is for another school year or sync type (LoaiDongBo) than the period"),
     ("file.not_in_registry", "Trường không có trong danh sách trường (registry)",
      "The school is not in the school registry"),
-    ("file.duplicate_submission", "Trường đã có một tệp khác trong kỳ này; tệp này bị bỏ qua",
-     "The school already has another file in this period; this one is ignored"),
+    ("file.locked", "Báo cáo của trường (hoặc Phòng, Sở của trường) đã khóa; tệp mới không được nhận",
+     "The report of the school (or of its Phòng or Sở) is locked; no new file is taken"),
 )  # fmt: skip
 
 # Non-personal fields that help a clerk find a record, besides its position, class and grade.
