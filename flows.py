@@ -3,22 +3,46 @@
 Run one period through Prefect with `edustat run --prefect …` (a temporary local server starts
 when none is configured) or against `prefect server start` (set PREFECT_API_URL). Tasks are
 coarse on purpose: one per stage, never one per school.
+
+- `report_period`: one province, one period (five stage tasks; a Markdown and table artifacts).
+- `window_deployments`: the reporting windows as deployments of `report_period` with schedules:
+  the start of year daily from 1/10 to 31/10, the end of year daily from 1/6 to 30/6, each also
+  runnable on demand. `edustat serve` serves them against a local server (`serve_window`).
+- `national_report`: one subflow per province (through a deployment on a process work pool when
+  one is given, so workers on several machines share the work), each province writing its own
+  partition `ROOT/partitions/<province>.duckdb`; then `national_rollup` reads every partition
+  read-only and sums the Sở rows to the ministry.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime
+from pathlib import Path
 
 # A temporary server on a small machine needs more than Prefect's default start-up time, and
 # no analytics leave this machine (DESIGN.md, Prefect facts).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
-from prefect import flow, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact  # noqa: E402
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from pipelines import pipeline, settings  # noqa: E402
+from pipelines import pipeline, settings, warehouse  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+TIMEZONE = "Asia/Ho_Chi_Minh"
+AUTO = "auto"  # school_year of a scheduled run: the school year in progress on its scheduled date
+# The reporting windows: period → (deployment name prefix, cron: every day of the window at 06:00).
+WINDOWS = {"DN": ("start-of-year", "0 6 * 10 *"), "CN": ("end-of-year", "0 6 * 6 *")}
+PROVINCE_DEPLOYMENT = "province"  # report_period's deployment on a work pool (national runs)
+TOP_PROBLEMS = 10
 
 
 @task(name="prepare: registry and unit tree", cache_policy=NO_CACHE)
@@ -46,18 +70,352 @@ def export_task(s: settings.Settings) -> pipeline.StepResult:
     return pipeline.export_step(s)
 
 
+def school_year_on(day: date) -> str:
+    """The school year in progress on a day (it starts in September): 15/10/2024 and 15/6/2025 →
+    "2024-2025"."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def _scheduled_day() -> date:
+    """The run's scheduled day in Vietnam (today for a run started by hand)."""
+    from zoneinfo import ZoneInfo
+
+    from prefect.runtime import flow_run
+
+    when = flow_run.scheduled_start_time
+    if isinstance(when, datetime):
+        return when.astimezone(ZoneInfo(TIMEZONE)).date()
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def key_figures(summary: pipeline.RunSummary) -> list[dict[str, object]]:
+    """The run's key figures as table rows (figure, value)."""
+    names = [
+        ("schools_registered", "Trường trong danh sách / schools registered"),
+        ("files", "Tệp nhận được / files received"),
+        ("files_loaded", "Trường đã nạp / schools received and loaded"),
+        ("files_rejected", "Tệp bị từ chối khi nạp / files rejected at ingest"),
+        ("schools_rejected", "Trường bị từ chối khi kiểm tra / schools rejected by validation"),
+        ("learner_records", "Bản ghi học sinh / learner records"),
+        ("records_quarantined", "Bản ghi cách ly / records quarantined"),
+        ("problems", "Lỗi kiểm tra / validation problems"),
+    ]
+    rows: list[dict[str, object]] = []
+    for name, label in names:
+        try:
+            rows.append({"figure": label, "value": summary.fact(name)})
+        except KeyError:
+            continue
+    return rows
+
+
+def top_problems(s: settings.Settings, limit: int = TOP_PROBLEMS) -> list[dict[str, object]]:
+    """The run's most frequent validation problems: rule, severity, records, schools, message."""
+    with warehouse.connect(s.warehouse) as con:
+        found = con.execute(
+            """SELECT rule_id, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
+                      any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
+               FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity
+               ORDER BY records DESC, rule_id LIMIT ?""",
+            [s.run_id, limit],
+        ).fetchall()
+    cols = ("rule", "severity", "records", "schools", "message_vi", "message_en")
+    return [dict(zip(cols, row, strict=True)) for row in found]
+
+
+def _publish_artifacts(s: settings.Settings, summary: pipeline.RunSummary) -> None:
+    """The run's artifacts: its summary (Markdown), key figures and top problems (tables), and the
+    completeness of submissions when the workflow module provides it."""
+    text = str(summary.fact("summary_text"))
+    label = f"{s.school_year} {s.period}"
+    create_markdown_artifact(markdown=text, key="run-summary", description=label)
+    create_table_artifact(table=key_figures(summary), key="run-figures", description=f"{label}: key figures")
+    problems = top_problems(s)
+    if problems:
+        create_table_artifact(table=problems, key="run-top-problems",
+                              description=f"{label}: top validation problems")  # fmt: skip
+    try:
+        from pipelines import workflow  # submissions, completeness and timeliness (issue 6)
+    except ImportError:
+        return
+    if not hasattr(workflow, "completeness_rows"):
+        return
+    try:
+        with warehouse.connect(s.warehouse) as con:
+            rows = workflow.completeness_rows(con, s)
+    except Exception:  # the outputs are written: a missing table is logged, not a failed run
+        get_run_logger().exception("completeness table artifact not published")
+        return
+    if rows:
+        create_table_artifact(table=rows, key="run-completeness",
+                              description=f"{label}: completeness and timeliness")  # fmt: skip
+
+
 @flow(name="report_period", log_prints=True)
 def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
                   out: str | None = None, processes: int = 2, regime: str | None = None,
-                  population: str | None = None, boundaries: str | None = None) -> str:  # fmt: skip
-    """Ingest → validate → aggregate → export one reporting period; returns the run summary."""
+                  population: str | None = None, boundaries: str | None = None,
+                  approved_only: bool = False) -> str:  # fmt: skip
+    """Ingest → validate → aggregate → export one reporting period; returns the run summary.
+
+    school_year "auto": the school year in progress on the run's scheduled date (deployments).
+    approved_only: the Phòng and Sở reports from approved schools only (pipelines/workflow.py).
+    """
+    if school_year == AUTO:
+        school_year = school_year_on(_scheduled_day())
     s = settings.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes, regime=regime,
-                         population=population, boundaries=boundaries)  # fmt: skip
-    prepare_task(s)
-    ingest_task(s)
-    validate_task(s)
-    aggregate_task(s)
-    result = export_task(s)
-    text = str(result.facts["summary_text"])
-    create_markdown_artifact(markdown=text, key="run-summary", description=f"{school_year} {period}")
-    return text
+                         population=population, boundaries=boundaries, approved_only=approved_only)  # fmt: skip
+    steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
+    summary = pipeline.RunSummary(s, tuple(steps))
+    _publish_artifacts(s, summary)
+    return str(summary.fact("summary_text"))
+
+
+# --- the reporting windows: deployments with schedules ---------------------------------------
+
+
+def window_deployments(province: str, registry: str | Path, inbox: str | Path, warehouse: str | Path | None = None,
+                       out: str | Path | None = None, processes: int = 2,
+                       population: str | Path | None = None) -> list:  # fmt: skip
+    """The start-of-year and end-of-year windows of one province as deployments of report_period.
+
+    Each runs daily at 06:00 (Vietnam time) through its window (DN: 1/10–31/10, CN: 1/6–30/6) on
+    the school year in progress ("auto"); either can be run on demand from the UI or with
+    `prefect deployment run 'report_period/start-of-year-66'` (override school_year there).
+    """
+    from prefect.schedules import Cron
+
+    deployments = []
+    for period, (prefix, cron) in WINDOWS.items():
+        parameters = {"school_year": AUTO, "period": period, "registry": str(registry), "inbox": str(inbox),
+                      "warehouse": str(warehouse) if warehouse else None, "out": str(out) if out else None,
+                      "processes": processes, "population": str(population) if population else None}  # fmt: skip
+        deployments.append(
+            report_period.to_deployment(
+                name=f"{prefix}-{province}",
+                concurrency_limit=1,  # one run of a window at a time (the warehouse has one writer)
+                schedules=[Cron(cron, timezone=TIMEZONE)],
+                parameters=parameters,
+                tags=["edustat", f"province-{province}", period],
+                description=f"{prefix} window of province {province}: daily during the window, or on demand",
+            )  # fmt: skip
+        )
+    return deployments
+
+
+def serve_window(deployments: list, limit: int | None = 1) -> None:
+    """Serve the deployments in this process until SIGTERM or Ctrl-C (blocks)."""
+    from prefect import serve
+
+    serve(*deployments, limit=limit)
+
+
+# --- a local Prefect server ------------------------------------------------------------------
+
+
+def api_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] | None = None,
+                 ui: bool = True, log: Path | None = None, timeout: float = 120.0) -> tuple[subprocess.Popen, str]:  # fmt: skip
+    """Start `prefect server start` as a child process (its own process group) and wait until its
+    API answers; returns the process and the API URL. The database is SQLite under PREFECT_HOME
+    unless PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
+    api_url = f"http://{host}:{port}/api"
+    child_env = {**os.environ, **(env or {})}
+    child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
+    child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
+    prefect_bin = Path(sys.executable).with_name("prefect")
+    command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
+                            start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while not api_healthy(api_url):
+        if proc.poll() is not None:
+            raise RuntimeError(f"prefect server exited with code {proc.returncode} (log: {log})")
+        if time.monotonic() > deadline:
+            stop_process(proc)
+            raise TimeoutError(
+                f"prefect server did not answer at {api_url} within {timeout:.0f} s (log: {log})"
+            )
+        time.sleep(0.5)
+    return proc, api_url
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """SIGTERM to the child's process group (the server or a worker and its flow-run children),
+    then SIGKILL if it has not ended."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+    except ProcessLookupError:
+        pass
+
+
+# --- national runs over a process work pool ---------------------------------------------------
+
+
+def ensure_process_pool(pool: str) -> None:
+    """Create the process work pool if it does not exist (workers: `prefect worker start --pool POOL`)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+        except ObjectAlreadyExists:
+            pass
+
+
+def deploy_province(pool: str, name: str = PROVINCE_DEPLOYMENT):
+    """Deploy report_period to a process work pool as `report_period/<name>`; returns its id.
+
+    The code is this project's folder: every worker machine must see it at the same path (a
+    shared filesystem) or run from a checkout of the same commit there; `.from_source` with a git
+    URL is the alternative when machines do not share a filesystem.
+    """
+    ensure_process_pool(pool)
+    source = report_period.from_source(source=str(PROJECT_ROOT), entrypoint="flows.py:report_period")
+    return source.deploy(name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False,
+                         ignore_warnings=True, tags=["edustat", "province"])  # fmt: skip
+
+
+def province_inputs(inputs: Path, provinces: list[str] | None) -> dict[str, Path]:
+    """Province code → its input folder INPUTS/<province> (registry.xlsx and inbox/)."""
+    found = {p.name: p for p in sorted(Path(inputs).iterdir()) if (p / "registry.xlsx").is_file()}
+    if provinces:
+        missing = sorted(set(provinces) - set(found))
+        if missing:
+            raise ValueError(f"không có dữ liệu tỉnh / no inputs for provinces {missing} under {inputs}")
+        found = {code: found[code] for code in provinces}
+    if not found:
+        raise ValueError(f"không có tỉnh nào / no province folder with registry.xlsx under {inputs}")
+    return found
+
+
+def _province_parameters(school_year: str, period: str, folder: Path, root: Path, province: str,
+                         processes: int) -> dict[str, object]:  # fmt: skip
+    population = folder / "population.csv"
+    return {"school_year": school_year, "period": period, "registry": str(folder / "registry.xlsx"),
+            "inbox": str(folder / "inbox"), "warehouse": str(root / "partitions" / f"{province}.duckdb"),
+            "out": str(root / "output" / province), "processes": processes,
+            "population": str(population) if population.is_file() else None}  # fmt: skip
+
+
+@task(name="province: run on the work pool", cache_policy=NO_CACHE)
+def run_province_task(deployment: str, parameters: dict[str, object], province: str) -> str:
+    """Start the province's run on the work pool and wait for it (a subflow of the national run)."""
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(deployment, parameters=parameters, timeout=None, flow_run_name=f"province-{province}",
+                         tags=["edustat", f"province-{province}"])  # fmt: skip
+    if not run.state or not run.state.is_completed():
+        raise RuntimeError(
+            f"province {province}: run {run.name} ended {run.state.name if run.state else '?'}"
+        )
+    return str(run.id)
+
+
+@task(name="national rollup: partitions → ministry", cache_policy=NO_CACHE)
+def national_rollup_task(partitions: dict[str, str], target: str, school_year: str, period: str,
+                         out: str) -> dict[str, object]:  # fmt: skip
+    return national_rollup(
+        {k: Path(v) for k, v in partitions.items()}, Path(target), school_year, period, Path(out)
+    )
+
+
+def national_rollup(partitions: dict[str, Path], target: Path, school_year: str, period: str,
+                    out: Path | None = None) -> dict[str, object]:  # fmt: skip
+    """Read every province partition read-only (DuckDB ATTACH), union their cells of the period into
+    TARGET's `cells` and add the ministry (`bo`/`BO`) rows as the sum of the Sở rows; writes
+    OUT/cells.parquet and cells.csv. Returns counts by province."""
+    target.unlink(missing_ok=True)
+    facts: dict[str, object] = {}
+    with warehouse.connect(target) as con:
+        selects = []
+        for i, (province, path) in enumerate(sorted(partitions.items())):
+            con.execute(f"ATTACH '{path}' AS p{i} (READ_ONLY)")
+            selects.append(f"SELECT '{province}' AS province, * FROM p{i}.cells "
+                           f"WHERE school_year = $year AND period = $period")  # fmt: skip
+        con.execute(f"CREATE TABLE cells AS {' UNION ALL BY NAME '.join(selects)}",
+                    {"year": school_year, "period": period})  # fmt: skip
+        for i in range(len(partitions)):
+            con.execute(f"DETACH p{i}")
+        con.execute(
+            """INSERT INTO cells BY NAME
+               SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' AS unit_code,
+                      row_code, col_key, sum(value)::BIGINT AS value, boundaries
+               FROM cells WHERE level = 'so' GROUP BY ALL"""
+        )
+        for province, schools, cells in con.execute(
+            """SELECT province, count(DISTINCT unit_code) FILTER (WHERE level = 'school'), count(*)
+               FROM cells WHERE province IS NOT NULL GROUP BY province ORDER BY province"""
+        ).fetchall():
+            facts[f"schools_{province}"] = schools
+            facts[f"cells_{province}"] = cells
+        facts["cells_bo"] = warehouse.scalar(con, "SELECT count(*) FROM cells WHERE level = 'bo'")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            con.execute(
+                f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.parquet'}' (FORMAT parquet)"
+            )
+            con.execute(f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.csv'}' (HEADER)")
+    return facts
+
+
+@flow(name="national_report", log_prints=True)
+def national_report(school_year: str, period: str, inputs: str, root: str, provinces: list[str] | None = None,
+                    deployment: str | None = None, processes: int = 1) -> dict[str, object]:  # fmt: skip
+    """Every province of INPUTS (INPUTS/<province>/registry.xlsx and inbox/) into its own partition
+    ROOT/partitions/<province>.duckdb (outputs ROOT/output/<province>/), then the national rollup
+    into ROOT/national.duckdb and ROOT/output/national/. With a deployment (e.g.
+    "report_period/province" on a process work pool) the provinces run on the pool's workers, at
+    once; without one they run here, one after the other."""
+    if school_year == AUTO:
+        school_year = school_year_on(_scheduled_day())
+    folders = province_inputs(Path(inputs), provinces)
+    root_path = Path(root).resolve()
+    partitions_dir = root_path / "partitions"
+    partitions_dir.mkdir(parents=True, exist_ok=True)
+    # One pseudonymisation key for every partition (unless the environment gives one): create it
+    # before the provinces start, so concurrent runs do not each write their own.
+    settings.pseudonym_key(partitions_dir / "any.duckdb")
+    parameters = {p: _province_parameters(school_year, period, f.resolve(), root_path, p, processes)
+                  for p, f in folders.items()}  # fmt: skip
+    if deployment:
+        futures = [run_province_task.submit(deployment, params, p) for p, params in parameters.items()]
+        for future in futures:
+            future.result()
+    else:
+        for params in parameters.values():
+            report_period(**params)
+    partitions = {p: str(params["warehouse"]) for p, params in parameters.items()}
+    facts = national_rollup_task(partitions, str(root_path / "national.duckdb"), school_year, period,
+                                 str(root_path / "output" / "national"))  # fmt: skip
+    create_table_artifact(
+        table=[{"province": p, "schools": facts.get(f"schools_{p}", 0), "cells": facts.get(f"cells_{p}", 0)}
+               for p in sorted(folders)],
+        key="national-provinces", description=f"{school_year} {period}: provinces in the national rollup",
+    )  # fmt: skip
+    print(f"national rollup of {len(folders)} provinces → {root_path / 'national.duckdb'}")
+    return facts
+
+
+def national_deployment():
+    """The national run, on demand (`edustat serve --pool`): parameters given at run time."""
+    return national_report.to_deployment(name="national", tags=["edustat", "national"],
+                                         description="national run: one province run per province on the work pool")  # fmt: skip

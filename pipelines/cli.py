@@ -162,6 +162,90 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """A local Prefect server (unless PREFECT_API_URL names one) and the province's reporting windows,
+    served here until SIGTERM or Ctrl-C; with --pool, also report_period on that process work pool
+    and the national run (workers: `prefect worker start --pool POOL`)."""
+    import os
+
+    registry = Path(args.registry) if args.registry else DEMO_DIR / "registry.xlsx"
+    inbox = Path(args.inbox) if args.inbox else DEMO_DIR / "inbox"
+    if args.registry is None and args.warehouse is None:  # the demo province: its own warehouse
+        args.warehouse = str(DEMO_DIR / "warehouse.duckdb")
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows import start_server
+
+        _say(f"serve: prefect server start --host {args.host} --port {args.port} …")
+        server, api_url = start_server(args.host, args.port)
+        os.environ["PREFECT_API_URL"] = api_url  # before Prefect reads its settings
+    import flows
+
+    try:
+        deployments = flows.window_deployments(args.province, registry.resolve(), inbox.resolve(),
+                                               Path(args.warehouse).resolve() if args.warehouse else None,
+                                               Path(args.out).resolve() if args.out else None,
+                                               args.processes)  # fmt: skip
+        if args.pool:
+            flows.deploy_province(args.pool)
+            deployments.append(flows.national_deployment())
+        ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
+        _say(f"serve: giao diện / UI {ui} — dừng / stop: Ctrl-C or SIGTERM (kill PID {os.getpid()})")
+        flows.serve_window(deployments)
+    finally:
+        if server is not None:
+            flows.stop_process(server)
+    return 0
+
+
+def cmd_national(args: argparse.Namespace) -> int:
+    """Every province under --inputs into its own partition, then the national rollup."""
+    import flows
+
+    try:
+        facts = flows.national_report(school_year=args.school_year, period=args.period, inputs=args.inputs,
+                                      root=args.root, provinces=args.provinces or None,
+                                      deployment=args.deployment, processes=args.processes)  # fmt: skip
+    except ValueError as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    for name, value in facts.items():
+        print(f"{name}: {value}")
+    print(f"→ {Path(args.root).resolve() / 'national.duckdb'}")
+    return 0
+
+
+def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
+    v = sub.add_parser("serve", help="Prefect server + the reporting windows' deployments (UI :4200)")
+    v.add_argument("--province", default=DEMO["province"], help="province code, in the deployment names")
+    v.add_argument("--registry", help="registry.xlsx (default: the demo province's, data/demo)")
+    v.add_argument("--inbox", help="folder of school JSON files (default data/demo/inbox)")
+    v.add_argument("--warehouse", help="DuckDB file (default: the run's default)")
+    v.add_argument("--out", help="output folder (default: data/output/<school-year>/<period>)")
+    v.add_argument("--processes", type=int, default=2)
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=4200)
+    v.add_argument(
+        "--pool", help="process work pool: deploy report_period/province to it, serve the national run"
+    )
+    v.set_defaults(func=cmd_serve)
+
+    n = sub.add_parser("national", help="every province into its partition, then the national rollup")
+    n.add_argument("--school-year", required=True)
+    n.add_argument("--period", default="DN", choices=["DN", "CN"])
+    n.add_argument(
+        "--inputs", required=True, help="folder of provinces: INPUTS/<province>/registry.xlsx, inbox/"
+    )
+    n.add_argument(
+        "--root", required=True, help="ROOT/partitions/<province>.duckdb, ROOT/national.duckdb, ROOT/output/"
+    )
+    n.add_argument("--provinces", nargs="*", help="province codes (default: every folder under --inputs)")
+    n.add_argument("--deployment", help="run provinces on a work pool, e.g. report_period/province")
+    n.add_argument("--processes", type=int, default=1)
+    n.set_defaults(func=cmd_national)
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     """Publish one period of the warehouse as an immutable release."""
     from pipelines import release, warehouse
@@ -309,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.set_defaults(func=cmd_rules)
     _add_release_commands(sub)
     _add_workflow_commands(sub)
+    _add_prefect_commands(sub)
     return parser
 
 

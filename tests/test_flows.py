@@ -1,4 +1,5 @@
-"""The report_period flow under a real (temporary) Prefect server."""
+"""The report_period flow under a real Prefect server (the session's `prefect server start`,
+shared with tests/test_prefect_server.py), its artifacts, and the reporting windows' schedules."""
 
 from __future__ import annotations
 
@@ -6,14 +7,49 @@ import pytest
 
 from pipelines import generate, settings
 
-prefect_testing = pytest.importorskip("prefect.testing.utilities")
+pytest.importorskip("prefect")
 
 
 @pytest.fixture(scope="session")
-def prefect_server():
-    # One temporary server for the session: it takes 15-25 s to start on these machines.
-    with prefect_testing.prefect_test_harness(server_startup_timeout=120):
-        yield
+def prefect_server(tmp_path_factory):
+    # One server for the session (15-25 s to start on these machines), shared with the other module.
+    from test_prefect_server import shared_server
+
+    with shared_server(tmp_path_factory) as api:
+        yield api
+
+
+def test_school_year_of_a_scheduled_run_is_the_one_in_progress():
+    from datetime import date
+
+    import flows
+
+    assert flows.school_year_on(date(2024, 10, 1)) == "2024-2025"
+    assert flows.school_year_on(date(2024, 10, 31)) == "2024-2025"
+    assert flows.school_year_on(date(2025, 6, 15)) == "2024-2025"
+    assert flows.school_year_on(date(2025, 9, 1)) == "2025-2026"
+
+
+def test_window_deployments_run_daily_through_october_and_june(tmp_path):
+    import asyncio
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from prefect.server.schemas.schedules import CronSchedule
+
+    import flows
+
+    deployments = {d.name: d for d in flows.window_deployments("66", tmp_path / "r.xlsx", tmp_path / "inbox")}
+    assert set(deployments) == {"start-of-year-66", "end-of-year-66"}
+    for name, month, period in (("start-of-year-66", 10, "DN"), ("end-of-year-66", 6, "CN")):
+        deployment = deployments[name]
+        assert deployment.parameters["period"] == period and deployment.parameters["school_year"] == "auto"
+        (schedule,) = [s.schedule for s in deployment.schedules]
+        cron = CronSchedule(cron=schedule.cron, timezone=schedule.timezone)
+        start = datetime(2025, 1, 1, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+        # The dates the server's scheduler computes from the schedule over a year.
+        days = {d.date() for d in asyncio.run(cron.get_dates(start=start, end=start + timedelta(days=365)))}
+        assert len(days) == {10: 31, 6: 30}[month] and {d.month for d in days} == {month}
 
 
 def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_path, monkeypatch):
@@ -34,7 +70,7 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_p
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
-        ArtifactFilterKey,
+        ArtifactFilterFlowRunId,
         FlowRunFilter,
         FlowRunFilterId,
     )
@@ -44,7 +80,7 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_p
         run = client.read_flow_run(run_id)
         tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["run-summary"]))
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
     assert run.state.is_completed()
     assert sorted(t.name.split(":")[0] for t in tasks) == [
@@ -54,4 +90,13 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_p
         "prepare",
         "validate",
     ]
-    assert any("02-TH-ĐN" in str(a.data) for a in artifacts)
+    by_key = {a.key: a for a in artifacts}
+    assert "02-TH-ĐN" in str(by_key["run-summary"].data)
+    # The key figures as a table artifact: the four schools registered, received and loaded.
+    import json
+
+    figures = {row["figure"]: row["value"] for row in json.loads(by_key["run-figures"].data)}
+    assert by_key["run-figures"].type == "table"
+    assert figures["Trường trong danh sách / schools registered"] == 4
+    assert figures["Trường đã nạp / schools received and loaded"] == 4
+    assert figures["Bản ghi cách ly / records quarantined"] == 0
