@@ -100,3 +100,6 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_p
     assert figures["Trường trong danh sách / schools registered"] == 4
     assert figures["Trường đã nạp / schools received and loaded"] == 4
     assert figures["Bản ghi cách ly / records quarantined"] == 0
+    # Completeness and timeliness by Phòng and Sở (pipelines/workflow.py) as a second table.
+    completeness = json.loads(by_key["run-completeness"].data)
+    assert by_key["run-completeness"].type == "table" and completeness
