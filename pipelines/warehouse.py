@@ -126,6 +126,19 @@ def load_codelists(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None
 MACROS = """
 CREATE OR REPLACE MACRO is_arrival(status) AS status IN ('02', '03', '06', '07', '10');
 CREATE OR REPLACE MACRO is_departure(status) AS status IN ('04', '05', '08', '09', '11', '12');
+-- Continuing education (05-GDTX, status: inferred): the programme and the general-education grade
+-- a DM_KHOI GDTX code stands for (13-15 = lớp 10-12, 20-23 = lớp 6-9, 24-28 = lớp 1-5; 18 xóa mù
+-- chữ and 19 giáo dục tiếp tục sau khi biết chữ have no grade).
+CREATE OR REPLACE MACRO gdtx_programme(code) AS CASE
+    WHEN code IN ('13', '14', '15') THEN 'upper_secondary'
+    WHEN code IN ('20', '21', '22', '23') THEN 'lower_secondary'
+    WHEN code IN ('24', '25', '26', '27', '28') THEN 'primary'
+    WHEN code = '18' THEN 'literacy'
+    WHEN code = '19' THEN 'post_literacy' END;
+CREATE OR REPLACE MACRO gdtx_grade(code) AS CASE
+    WHEN code IN ('13', '14', '15') THEN CAST(code AS INTEGER) - 3
+    WHEN code IN ('20', '21', '22', '23') THEN CAST(code AS INTEGER) - 14
+    WHEN code IN ('24', '25', '26', '27', '28') THEN CAST(code AS INTEGER) - 23 END;
 CREATE OR REPLACE MACRO enrolled_on(status, status_date, day) AS NOT coalesce(
     (is_departure(status) AND TRY_CAST(status_date AS DATE) <= day)
     OR (is_arrival(status) AND TRY_CAST(status_date AS DATE) > day), FALSE);

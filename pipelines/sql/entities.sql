@@ -94,17 +94,10 @@ SELECT
     coalesce(TRY_CAST(c.LopGhepDoTuoi AS INTEGER), 0) AS mixed_ages,
     sc.ownership_mn,
     -- Continuing education (05-GDTX-ĐN, status: inferred): the programme and the general-education
-    -- grade a DM_KHOI GDTX code stands for (13-15 = lớp 10-12, 20-23 = lớp 6-9, 24-28 = lớp 1-5;
-    -- 18 xóa mù chữ and 19 giáo dục tiếp tục sau khi biết chữ have no grade), and the class's
+    -- grade the DM_KHOI GDTX code stands for (macros in warehouse.MACROS), and the class's
     -- DM_HINH_THUC_DAO_TAO_HOC_TAP study mode and DM_KIEU_LOP class type as sent.
-    CASE WHEN c.KhoiHoc IN ('13', '14', '15') THEN 'upper_secondary'
-         WHEN c.KhoiHoc IN ('20', '21', '22', '23') THEN 'lower_secondary'
-         WHEN c.KhoiHoc IN ('24', '25', '26', '27', '28') THEN 'primary'
-         WHEN c.KhoiHoc = '18' THEN 'literacy'
-         WHEN c.KhoiHoc = '19' THEN 'post_literacy' END AS gdtx_programme,
-    CASE WHEN c.KhoiHoc IN ('13', '14', '15') THEN CAST(c.KhoiHoc AS INTEGER) - 3
-         WHEN c.KhoiHoc IN ('20', '21', '22', '23') THEN CAST(c.KhoiHoc AS INTEGER) - 14
-         WHEN c.KhoiHoc IN ('24', '25', '26', '27', '28') THEN CAST(c.KhoiHoc AS INTEGER) - 23 END AS gdtx_grade,
+    gdtx_programme(c.KhoiHoc) AS gdtx_programme,
+    gdtx_grade(c.KhoiHoc) AS gdtx_grade,
     c.MaHinhThucDaoTaoHocTap AS study_mode,
     c.MaKieuLop AS class_type
 FROM stg_class c
@@ -176,14 +169,8 @@ SELECT
     sc.ownership_mn,
     -- Continuing education (05-GDTX-ĐN, status: inferred): programme and grade from the learner's
     -- own DM_KHOI code, as for classes; study mode: the learner's MaHinhThucHocTap, else the class's.
-    CASE WHEN l.KhoiHoc IN ('13', '14', '15') THEN 'upper_secondary'
-         WHEN l.KhoiHoc IN ('20', '21', '22', '23') THEN 'lower_secondary'
-         WHEN l.KhoiHoc IN ('24', '25', '26', '27', '28') THEN 'primary'
-         WHEN l.KhoiHoc = '18' THEN 'literacy'
-         WHEN l.KhoiHoc = '19' THEN 'post_literacy' END AS gdtx_programme,
-    CASE WHEN l.KhoiHoc IN ('13', '14', '15') THEN CAST(l.KhoiHoc AS INTEGER) - 3
-         WHEN l.KhoiHoc IN ('20', '21', '22', '23') THEN CAST(l.KhoiHoc AS INTEGER) - 14
-         WHEN l.KhoiHoc IN ('24', '25', '26', '27', '28') THEN CAST(l.KhoiHoc AS INTEGER) - 23 END AS gdtx_grade,
+    gdtx_programme(l.KhoiHoc) AS gdtx_programme,
+    gdtx_grade(l.KhoiHoc) AS gdtx_grade,
     coalesce(l.MaHinhThucHocTap, c.study_mode) AS study_mode
 FROM staged l
 JOIN school sc USING (school_code)
