@@ -503,9 +503,8 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple, ke
     con.execute(
         f"DELETE FROM {table} WHERE school_year = ? AND period = ? AND {key_sql}", [s.school_year, s.period]
     )
-    if rows:
-        con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})",
-                        [[r[c] for c, _, _ in columns] for r in rows])  # fmt: skip
+    # Through Arrow: executemany costs ~0.3 ms a row (seconds for a province's schools).
+    warehouse.insert_rows(con, table, [tuple(r[c] for c, _, _ in columns) for r in rows])
 
 
 def completeness(con: duckdb.DuckDBPyConnection, s: Settings,
