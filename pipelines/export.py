@@ -14,6 +14,8 @@ prepared style array, where assigning Font/Border objects would hash them cell b
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
 import os
@@ -718,6 +720,53 @@ def _run_job(job: WorkbookJob) -> None:
     )
 
 
+# Under OUT/forms: each workbook's input digest, so a re-run rewrites only the workbooks whose
+# inputs changed (after one school resubmits: its own, its Phòng's and the Sở's).
+DIGESTS = ".digests.json"
+
+
+def job_digest(job: WorkbookJob, code: str) -> str:
+    """sha256 of everything a workbook is made from: the code and schemas (`code`), the form, the
+    unit, its cells, problems and indicators. Equal digests mean equal workbook contents."""
+    inputs = (job.form.regime, job.form.form, job.header, sorted(job.values.items()), job.errors,
+              job.start_year, job.indicators)  # fmt: skip
+    return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
+
+
+def write_changed_workbooks(jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2) -> int:
+    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept
+    in folder/DIGESTS); return how many were written."""
+    from pipelines import settings
+    from pipelines.release import tree_hash
+
+    if not jobs:
+        return 0
+    code = str(tree_hash(settings.PROJECT_ROOT / "pipelines", settings.PROJECT_ROOT / "schemas")["sha256"])
+    index_path = folder / DIGESTS
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        index = {}
+    digests = {str(job.path.relative_to(folder)): job_digest(job, code) for job in jobs}
+    todo = [job for job, (rel, d) in zip(jobs, digests.items(), strict=True)
+            if index.get(rel) != d or not job.path.exists()]  # fmt: skip
+    # Forget the digests of the workbooks about to be rewritten first: a run killed half-way must
+    # not leave a new workbook under an old digest.
+    for job in todo:
+        index.pop(str(job.path.relative_to(folder)), None)
+    folder.mkdir(parents=True, exist_ok=True)
+    _save_index(index_path, index)
+    write_workbooks(todo, processes)
+    _save_index(index_path, {**index, **digests})
+    return len(todo)
+
+
+def _save_index(path: Path, index: dict[str, str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(index, sort_keys=True, indent=0), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
     """Write many workbooks, in a process pool (chunks of jobs per task) when it pays off."""
     if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
@@ -772,6 +821,7 @@ _LEVEL_ORDER = "CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END"
 class ExportResult:
     workbooks: int
     summary_text: str
+    workbooks_written: int = 0  # the others were unchanged since the last run (write_changed_workbooks)
 
 
 def _record_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, ErrorLine]]:
@@ -921,7 +971,9 @@ def export_period(
             )
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
-    write_workbooks(jobs, processes=s.processes)
+    if s.full:
+        (s.out / "forms" / DIGESTS).unlink(missing_ok=True)
+    written = write_changed_workbooks(jobs, s.out / "forms", processes=s.processes)
     from pipelines import workflow
 
     workflow.publish(con, s)  # the run's approval states; completeness table, .xlsx and .csv
@@ -931,7 +983,7 @@ def export_period(
     from pipelines import quality  # imports this module's styles
 
     quality.write_reports(con, s)  # errors/ per school, Phòng and Sở; rules.md, rules.html
-    return ExportResult(len(jobs), text)
+    return ExportResult(len(jobs), text, written)
 
 
 def _summary(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], jobs: list[WorkbookJob],
