@@ -16,6 +16,7 @@ coarse on purpose: one per stage, never one per school.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -33,6 +34,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.concurrency.sync import concurrency  # noqa: E402
 
 from pipelines import pipeline, settings, warehouse  # noqa: E402
 
@@ -152,21 +154,37 @@ def _publish_artifacts(s: settings.Settings, summary: pipeline.RunSummary) -> No
                               description=f"{label}: completeness and timeliness")  # fmt: skip
 
 
+def warehouse_limit(path: Path) -> str:
+    """The global concurrency limit (one slot) of a warehouse file, created on first use: one writer
+    at a time through Prefect; warehouse.writer_lock still refuses a run started outside it."""
+    from prefect.client.orchestration import get_client
+
+    name = "edustat-warehouse-" + hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, limit=1)
+    return name
+
+
 @flow(name="report_period", log_prints=True)
 def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
                   out: str | None = None, processes: int = 2, regime: str | None = None,
                   population: str | None = None, boundaries: str | None = None,
-                  approved_only: bool = False) -> str:  # fmt: skip
+                  approved_only: bool = False, full: bool = False) -> str:  # fmt: skip
     """Ingest → validate → aggregate → export one reporting period; returns the run summary.
 
     school_year "auto": the school year in progress on the run's scheduled date (deployments).
     approved_only: the Phòng and Sở reports from approved schools only (pipelines/workflow.py).
+    full: redo everything, not only what changed since the period's last run.
+    The run holds the warehouse's global concurrency slot (warehouse_limit) throughout, so runs of
+    the two windows, or of provinces sharing a warehouse, wait for each other.
     """
     if school_year == AUTO:
         school_year = school_year_on(_scheduled_day())
     s = settings.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes, regime=regime,
-                         population=population, boundaries=boundaries, approved_only=approved_only)  # fmt: skip
-    steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
+                         population=population, boundaries=boundaries, approved_only=approved_only,
+                         full=full)  # fmt: skip
+    with concurrency(warehouse_limit(s.warehouse), occupy=1, strict=True):
+        steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
     summary = pipeline.RunSummary(s, tuple(steps))
     _publish_artifacts(s, summary)
     return str(summary.fact("summary_text"))

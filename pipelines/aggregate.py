@@ -48,18 +48,100 @@ class RunContext:
     approved_only: bool = False  # Phòng and Sở from approved schools only (edustat run --approved-only)
 
 
-def build_entity_tables(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> None:
+# --- re-runs: rebuilding only the schools that changed ------------------------------------------
+# A school's typed rows and cells depend only on its own staged rows, its quarantined rows and
+# the code lists (sql/*.sql joins within a school); Phòng and Sở cells are sums of school cells.
+# So a re-run rebuilds the schools whose staged file or quarantine changed since the period's
+# last aggregation under the same code and settings, and sums every rollup again.
+DELTA_SCHEMA = "delta"  # the changed schools' staging (views) and typed tables, while they are built
+DELTA_SCHOOLS = "_delta_schools"
+
+
+def rebuild_plan(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, regime: str, full: bool = False
+) -> list[str] | None:
+    """The schools a re-run must rebuild, or None: rebuild every school (first aggregation of the
+    period here, other code, settings or province, or --full)."""
+    from pipelines.release import tree_hash
+
+    con.execute("CREATE TABLE IF NOT EXISTS aggregate_state (run_id VARCHAR, fingerprint VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS aggregated_files (school_code VARCHAR, file_hash VARCHAR)")
+    code = tree_hash(settings.PROJECT_ROOT / "pipelines", settings.PROJECT_ROOT / "schemas")["sha256"]
+    fingerprint = f"{code}|{ctx.school_year}|{ctx.period}|{ctx.as_of}|{regime}|{ctx.boundaries}"
+    last = con.execute("SELECT run_id, fingerprint FROM aggregate_state").fetchall()
+    con.execute("DELETE FROM aggregate_state")
+    con.execute("INSERT INTO aggregate_state VALUES (?, ?)", [ctx.run_id, fingerprint])
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+              .fetchall()}  # fmt: skip
+    if full or not last or last[0][1] != fingerprint or not {*catalog.FORM_ENTITIES, "cells"} <= tables:
+        return None
+    changed = con.execute(
+        """WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school),
+        files AS ((SELECT * FROM now EXCEPT SELECT * FROM aggregated_files)
+                  UNION ALL (SELECT * FROM aggregated_files EXCEPT SELECT * FROM now)),
+        q_now AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $1),
+        q_last AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $2),
+        quarantined AS ((SELECT * FROM q_now EXCEPT SELECT * FROM q_last)
+                        UNION ALL (SELECT * FROM q_last EXCEPT SELECT * FROM q_now))
+        SELECT school_code FROM files UNION SELECT school_code FROM quarantined ORDER BY 1""",
+        [ctx.run_id, last[0][0]],
+    ).fetchall()
+    return [c for (c,) in changed if c is not None]
+
+
+def record_rebuild_state(con: duckdb.DuckDBPyConnection) -> None:
+    """The staged files the period's typed tables and cells now reflect (for the next re-run)."""
+    con.execute("DELETE FROM aggregated_files")
+    con.execute("INSERT INTO aggregated_files SELECT DISTINCT school_code, file_hash FROM stg_school")
+
+
+def drop_delta(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the re-run's schema `delta`, after its transaction: DuckDB 2.0 refuses to commit a
+    transaction that inserted from delta.<t> into main.<t> and then dropped delta.<t>."""
+    con.execute(f"DROP SCHEMA IF EXISTS {DELTA_SCHEMA} CASCADE")
+
+
+def build_entity_tables(
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, schools: list[str] | None = None
+) -> None:
     """Typed record tables (school, site, class, learner, staff, rooms) from validated staging rows,
-    then the end-of-year tables (result, learner_change) and the learner's end-of-year columns."""
+    then the end-of-year tables (result, learner_change) and the learner's end-of-year columns.
+
+    schools (a re-run): only those schools' rows are rebuilt. The scripts then run in the schema
+    `delta`, on views of those schools' staged rows; the tables they make there replace the schools'
+    rows of the main tables and stay for aggregate_form (drop_delta drops them after the step)."""
     warehouse.load_codelists(con, SQL_CODELISTS)
     warehouse.create_macros(con)
-    sql = (SQL_DIR / "entities.sql").read_text(encoding="utf-8")
-    con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat()))
-    # The start-of-year date (DN's as-of date) separates "at the start" from "during the year".
-    year_start = date(int(ctx.start_year), *settings.PERIODS["DN"][1:])
-    sql = (SQL_DIR / "results.sql").read_text(encoding="utf-8")
-    con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat(),
-                           year_start=year_start.isoformat()))  # fmt: skip
+    drop_delta(con)  # a re-run's, left by a step that failed before its drop
+    if schools is not None:
+        con.execute(f"CREATE SCHEMA {DELTA_SCHEMA}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {DELTA_SCHOOLS} (school_code VARCHAR)")
+        warehouse.insert_rows(con, DELTA_SCHOOLS, [(c,) for c in schools])
+        for source in catalog.sources():
+            con.execute(f"CREATE VIEW {DELTA_SCHEMA}.{source.table} AS SELECT * FROM main.{source.table} "
+                        f"WHERE school_code IN (SELECT school_code FROM {DELTA_SCHOOLS})")  # fmt: skip
+        con.execute(f"SET search_path = '{DELTA_SCHEMA},main'")  # the scripts create and read delta.*
+    try:
+        sql = (SQL_DIR / "entities.sql").read_text(encoding="utf-8")
+        con.execute(
+            sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat())
+        )
+        # The start-of-year date (DN's as-of date) separates "at the start" from "during the year".
+        year_start = date(int(ctx.start_year), *settings.PERIODS["DN"][1:])
+        sql = (SQL_DIR / "results.sql").read_text(encoding="utf-8")
+        con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat(),
+                               year_start=year_start.isoformat()))  # fmt: skip
+    finally:
+        con.execute("RESET search_path")
+    if schools is None:
+        return
+    for (table,) in con.execute(
+        f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{DELTA_SCHEMA}' ORDER BY 1"
+    ).fetchall():
+        con.execute(
+            f"DELETE FROM main.{table} WHERE school_code IN (SELECT school_code FROM {DELTA_SCHOOLS})"
+        )
+        con.execute(f"INSERT INTO main.{table} SELECT * FROM {DELTA_SCHEMA}.{table}")
 
 
 def record_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
@@ -184,7 +266,7 @@ def entity_columns(con: duckdb.DuckDBPyConnection, form: catalog.Form) -> dict[s
     tables = ", ".join(f"'{e}'" for e in catalog.FORM_ENTITIES)
     for table, column in con.execute(
         f"SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN ({tables}) "
-        "AND NOT internal ORDER BY column_index"
+        "AND schema_name = 'main' AND NOT internal ORDER BY column_index"
     ).fetchall():
         found[table].append(column)
     found["school"] += [a.name for a in form.school_attributes]
@@ -198,8 +280,10 @@ def _cell_grid(form: catalog.Form) -> list[tuple[int, str]]:
     ]
 
 
-def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
-    """Compute the form's cells for every school in scope, then Phòng and Sở; return the cell count.
+def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext,
+                   schools: list[str] | None = None) -> int:  # fmt: skip
+    """Compute the form's cells for every school in scope (or, on a re-run, for the schools
+    build_entity_tables rebuilt), then sum Phòng and Sở from the school cells; return the cell count.
 
     Cells are stored sparse: a cell the form prints but that is absent from `cells` is zero; a
     cell the form does not print ('#') never appears.
@@ -224,7 +308,21 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         from pipelines import workflow
 
         tree = workflow.restrict_to_approved(con, ctx.school_year, ctx.period)
-    # The delete and the insert commit together (inside the aggregate step, with its transaction).
+    # The school cells computed here: every school's, or on a re-run the rebuilt schools' (their typed
+    # rows are in the schema `delta`, which the compiled SQL then reads first).
+    delta = schools is not None
+    if delta:
+        con.execute(f"SET search_path = '{DELTA_SCHEMA},main'")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _computed AS {compile_form(form, entity_columns(con, form))}"
+        )
+    finally:
+        con.execute("RESET search_path")
+    replaced = (f"unit_code IN (SELECT school_code FROM {DELTA_SCHOOLS})" if delta
+                else "unit_code IN (SELECT unit_code FROM _run_scope WHERE level = 'school')")  # fmt: skip
+    period_form = f"school_year = '{ctx.school_year}' AND period = '{ctx.period}' AND form = '{form.form}'"
+    # The deletes and inserts commit together (inside the aggregate step, with its transaction).
     with warehouse.transaction(con):
         con.execute(
             f"""
@@ -232,19 +330,20 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
             form VARCHAR, level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR,
             value BIGINT, boundaries VARCHAR);
         ALTER TABLE cells ADD COLUMN IF NOT EXISTS boundaries VARCHAR;  -- warehouses from before issue 5
-        -- This run's units replace their cells, on either boundary version; other provinces' stay.
-        DELETE FROM cells WHERE school_year = '{ctx.school_year}' AND period = '{ctx.period}'
-            AND form = '{form.form}' AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope);
+        DELETE FROM cells WHERE {period_form} AND level = 'school' AND {replaced};
         INSERT INTO cells
-        WITH computed AS ({compile_form(form, entity_columns(con, form))}),
-        placed AS (
-            SELECT c.* FROM computed c
-            JOIN _grid USING (row_code, col_key)
-            JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
-            WHERE c.value <> 0
-        ),
+        SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'school',
+               c.school_code, row_code, col_key, value, '{ctx.boundaries}'
+        FROM _computed c
+        JOIN _grid USING (row_code, col_key)
+        JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
+        WHERE c.value <> 0;
+        -- This run's Phòng and Sở replace their cells, on either boundary version; other provinces' stay.
+        DELETE FROM cells WHERE {period_form} AND level <> 'school'
+            AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope);
+        INSERT INTO cells
         -- Every Phòng and Sở above each school on the run's boundaries (the ministry is not a form level).
-        ancestors AS (
+        WITH ancestors AS (
             SELECT s.unit_code AS school_code, p.level, p.unit_code FROM {tree} s
             JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
             WHERE s.level = 'school' AND p.level IN ('phong', 'so')
@@ -254,12 +353,12 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
             JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
             WHERE s.level = 'school' AND g.level = 'so'
         )
-        SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', 'school',
-               school_code, row_code, col_key, value, '{ctx.boundaries}' FROM placed
-        UNION ALL
         SELECT '{ctx.school_year}', '{ctx.period}', '{form.regime}', '{form.form}', a.level,
                a.unit_code, row_code, col_key, sum(value), '{ctx.boundaries}'
-        FROM placed JOIN ancestors a USING (school_code) GROUP BY ALL
+        FROM cells c JOIN ancestors a ON a.school_code = c.unit_code
+        WHERE c.school_year = '{ctx.school_year}' AND c.period = '{ctx.period}' AND c.form = '{form.form}'
+          AND c.level = 'school'
+        GROUP BY ALL
             """
         )
     return warehouse.scalar(

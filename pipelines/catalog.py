@@ -81,6 +81,9 @@ class RecordRule:
     kind: str | None = None  # cross_field | cross_entity | identity | cross_period | outlier | …
     params: tuple[tuple[str, Any], ...] = ()
     source: str | None = None  # where the rule comes from (spec, note, form)
+    # school: a row's result depends on its own school's records only (and reference data);
+    # province: on other schools' records too, so a re-run checks every school again (validate.py).
+    scope: str = "school"
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,8 @@ def source(entity: str) -> Source:
         rule = _build(RecordRule, r, f"{path.name} rule {r.get('id')}")
         if rule.severity not in ("error", "warning"):
             raise CatalogError(f"{path.name} {rule.id}: severity must be error or warning")
+        if rule.scope not in ("school", "province"):
+            raise CatalogError(f"{path.name} {rule.id}: scope must be school or province")
         rules.append(rule)
     return Source(
         entity=data["entity"],

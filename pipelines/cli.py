@@ -79,14 +79,14 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: boo
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
          population: Path | None = None, boundaries: str | None = None,
-         approved_only: bool = False) -> int:  # fmt: skip
+         approved_only: bool = False, full: bool = False) -> int:  # fmt: skip
     from pipelines import aggregate, hierarchy
     from pipelines.warehouse import WarehouseLocked
 
     try:
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
                                  regime=regime, population=population, boundaries=boundaries,
-                                 approved_only=approved_only)  # fmt: skip
+                                 approved_only=approved_only, full=full)  # fmt: skip
         if s.population is not None:
             aggregate.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
@@ -97,17 +97,10 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         return 2
     try:
         if use_prefect:
-            import inspect
-
             import flows
 
             # --approved-only goes to the flow when it takes it (pipelines/workflow.py).
-            extra = {"approved_only": True} if approved_only else {}
-            if extra and "approved_only" not in inspect.signature(flows.report_period.fn).parameters:
-                _say(
-                    "Lỗi / error: --approved-only chưa dùng được với --prefect / not available with --prefect yet"
-                )
-                return 2
+            extra = {"approved_only": approved_only, "full": full}
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
                                        processes=processes, regime=s.regime, boundaries=s.boundaries,
@@ -136,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
                 args.prefect, args.processes, args.regime, Path(args.population) if args.population else None,
-                args.boundaries, args.approved_only)  # fmt: skip
+                args.boundaries, args.approved_only, args.full)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -381,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(docs/input-contract.md, Population)")  # fmt: skip
     r.add_argument("--approved-only", action="store_true",
                    help="Phòng and Sở reports from approved (or locked) schools only; school cells for all")  # fmt: skip
+    r.add_argument("--full", action="store_true",
+                   help="re-read every file, check every school and rewrite every workbook (by default a re-run "
+                   "redoes only what changed since the last run of the period)")  # fmt: skip
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")

@@ -46,6 +46,8 @@ class FileOutcome:
 @dataclass(frozen=True)
 class IngestSummary:
     files: tuple[FileOutcome, ...]
+    parsed: int = 0  # files parsed; a school's unchanged, already staged file is not read again
+    changed_schools: tuple[str, ...] = ()  # schools whose staged rows this ingest replaced, added or removed
 
     @property
     def loaded(self) -> int:
@@ -267,7 +269,11 @@ class _StagingWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.buffers: dict[str, list[tuple[Any, ...]]] = {s.entity: [] for s in catalog.sources()}
-        self.next_id = dict.fromkeys(self.buffers, 0)
+        # New rows continue after the rows kept from the last ingest (row_id is unique per table).
+        self.next_id = {
+            s.entity: warehouse.scalar(con, f"SELECT coalesce(max(row_id) + 1, 0) FROM {s.table}")
+            for s in catalog.sources()
+        }
 
     def add(self, entity: str, rows: Iterator[tuple[Any, ...]]) -> None:
         buf = self.buffers[entity]
@@ -313,18 +319,80 @@ def read_file(path: Path, attempts: int = READ_ATTEMPTS, backoff: float = READ_B
     raise AssertionError("unreachable")
 
 
+# --- re-runs: keeping the staged rows of the schools whose file did not change --------------------
+
+
+def staging_fingerprint(start_year: int, period: str, key: bytes) -> str:
+    """What staged rows depend on besides a file's bytes: the period, the pseudonym key and the code
+    and schemas that normalise them. Staged rows made under another fingerprint are not reused."""
+    from pipelines.release import tree_hash
+    from pipelines.settings import PROJECT_ROOT
+
+    code = tree_hash(PROJECT_ROOT / "pipelines", PROJECT_ROOT / "schemas")["sha256"]
+    key_id = hashlib.sha256(key).hexdigest()
+    return hashlib.sha256(f"{start_year}\0{period}\0{key_id}\0{code}".encode()).hexdigest()
+
+
+@dataclass
+class _Staged:
+    """The staging tables as the last ingest left them: reusable per (school, file hash) when that
+    ingest had the same fingerprint; and the outcome of every file loaded before in the period."""
+
+    reusable: dict[str, str]  # school → sha256 of the file whose rows are staged
+    loaded: dict[str, tuple[str, dict[str, int]]]  # sha256 → (school, records) of a file loaded before
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, fingerprint: str, start_year: int, period: str,
+             reuse: bool = True) -> _Staged:  # fmt: skip
+        """The staging tables to build on; reuse=False (edustat run --full): empty ones."""
+        con.execute("CREATE TABLE IF NOT EXISTS staging_state (fingerprint VARCHAR)")
+        same = warehouse.scalar(
+            con, "SELECT count(*) FROM staging_state WHERE fingerprint = ?", [fingerprint]
+        )
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if not (reuse and same) or not {s.table for s in catalog.sources()} <= tables:
+            warehouse.create_staging_tables(con)
+            con.execute("DELETE FROM staging_state")
+            con.execute("INSERT INTO staging_state VALUES (?)", [fingerprint])
+            return cls({}, {})
+        reusable = dict(con.execute("SELECT DISTINCT school_code, file_hash FROM stg_school").fetchall())
+        entities = [s.entity for s in catalog.sources()]
+        loaded = {}
+        if "files" in tables:
+            latest = ", ".join(f"arg_max(n_{e}, ingested_at)" for e in entities)
+            for digest, school, *n in con.execute(
+                f"SELECT file_hash, arg_max(school_code, ingested_at), {latest} FROM files "
+                "WHERE status = 'loaded' AND start_year = ? AND period = ? GROUP BY file_hash",
+                [start_year, period],
+            ).fetchall():
+                loaded[digest] = (school, {e: v for e, v in zip(entities, n, strict=True) if v is not None})
+        return cls(reusable, loaded)
+
+    def outcome(self, name: str, digest: str, registered: set[str]) -> FileOutcome | None:
+        """The outcome of a file loaded before (its bytes decide it), without parsing it again."""
+        school, records = self.loaded.get(digest, (None, {}))
+        if school is None or school not in registered:
+            return None
+        return FileOutcome(name, digest, school, "loaded", None, None, None, records)
+
+
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, period: str,
                  registered: set[str], key: bytes, run_id: str,
-                 progress: Any = None) -> IngestSummary:  # fmt: skip
+                 progress: Any = None, reuse: bool = True) -> IngestSummary:  # fmt: skip
     """Load the current version of each school's file into fresh staging tables; record every new
     version as a submission (pipelines/workflow.py) and each file's outcome.
 
     A file that arrived (modification time) after the school's current version and differs from it
     is a new version; the newest one is staged. Older files and unchanged copies are listed as
     `superseded` / `unchanged`; a new file of a locked school is rejected. A school whose current
-    version is no longer in the inbox is staged from the submission store."""
-    warehouse.create_staging_tables(con)
+    version is no longer in the inbox is staged from the submission store.
+
+    A re-run parses only what changed: a file loaded before is known by its hash, and a school
+    whose staged rows came from the same file (under the same staging_fingerprint) keeps them."""
+    fingerprint = staging_fingerprint(start_year, period, key)
+    before = _Staged.read(con, fingerprint, start_year, period, reuse)
     writer = _StagingWriter(con)
+    parsed = 0
     outcomes: list[FileOutcome] = []
     school_year = f"{start_year}-{start_year + 1}"
     store = workflow.store_dir(con)
@@ -337,18 +405,34 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     files = sorted(((workflow.arrival_time(p, now), p) for p in inbox.glob("*.json") if p.is_file()),
                    key=lambda t: (t[0], t[1].name), reverse=True)  # fmt: skip
 
-    def stage(outcome: FileOutcome, payload: dict[str, Any]) -> None:
-        staged[str(outcome.school_code)] = outcome.file_hash
+    def check(name: str, raw: bytes) -> tuple[FileOutcome, dict[str, Any] | None]:
+        """check_payload, or the known outcome of a file loaded before (payload parsed when staged)."""
+        nonlocal parsed
+        known = before.outcome(name, hashlib.sha256(raw).hexdigest(), registered)
+        if known is not None:
+            return known, None
+        parsed += 1
+        return check_payload(name, raw, start_year, period, registered)
+
+    def stage(outcome: FileOutcome, payload: dict[str, Any] | None, raw: bytes) -> None:
+        school = str(outcome.school_code)
+        staged[school] = outcome.file_hash
         outcomes.append(outcome)
+        if before.reusable.get(school) == outcome.file_hash:
+            return  # its rows are staged already
+        if payload is None:
+            nonlocal parsed
+            parsed += 1
+            payload = check_payload(outcome.file, raw, start_year, period, registered)[1]
         for source in catalog.sources():
             writer.add(source.entity, _staged_rows(outcome, payload, source, key))
 
     for n, (arrived, path) in enumerate(files, start=1):
         raw = read_file(path)
-        outcome, payload = check_payload(path.name, raw, start_year, period, registered)
+        outcome, payload = check(path.name, raw)
         if progress and (n % 100 == 0 or n == len(files)):
             progress(f"ingest: {n}/{len(files)} tệp / files")
-        if payload is None:
+        if outcome.status != "loaded":
             outcomes.append(outcome)
             continue
         school, digest = str(outcome.school_code), outcome.file_hash
@@ -365,7 +449,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
             workflow.store_put(store, digest, raw)
             arrivals.append(workflow.Arrival(school, path.name, digest, arrived))
         if school not in staged and (new or digest == cur.sha256):
-            stage(outcome, payload)
+            stage(outcome, payload, raw)
         else:
             status = (
                 "unchanged" if digest == staged.get(school, cur.sha256 if cur else None) else "superseded"
@@ -384,14 +468,27 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
                                     f"Không đọc được bản lưu của phiên bản {sub.version} ({exc})",
                                     f"The stored copy of version {sub.version} cannot be read ({exc})"))  # fmt: skip
             continue
-        outcome, payload = check_payload(sub.file, raw, start_year, period, registered)
-        if payload is None:
+        outcome, payload = check(sub.file, raw)
+        if outcome.status != "loaded":
             outcomes.append(outcome)
         else:
-            stage(outcome, payload)
+            stage(outcome, payload, raw)
     writer.close()
+    # Staged rows of a school whose file changed or that is no longer staged go.
+    changed = sorted(
+        {c for c, h in before.reusable.items() if staged.get(c) != h}
+        | {c for c, h in staged.items() if before.reusable.get(c) != h}
+    )
+    if before.reusable:
+        con.execute("CREATE OR REPLACE TEMP TABLE _staged_now (school_code VARCHAR, file_hash VARCHAR)")
+        warehouse.insert_rows(con, "_staged_now", list(staged.items()))
+        for source in catalog.sources():
+            con.execute(
+                f"DELETE FROM {source.table} WHERE (school_code, file_hash) NOT IN "
+                "(SELECT school_code, file_hash FROM _staged_now)"
+            )
     _record_files(con, outcomes, run_id, start_year, period)
-    return IngestSummary(files=tuple(outcomes))
+    return IngestSummary(files=tuple(outcomes), parsed=parsed, changed_schools=tuple(changed))
 
 
 def _record_files(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], run_id: str,

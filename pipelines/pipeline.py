@@ -88,10 +88,11 @@ def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
             r[0] for r in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()
         }
         summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,
-                                      s.run_id, progress)  # fmt: skip
+                                      s.run_id, progress, reuse=not s.full)  # fmt: skip
         records = warehouse.scalar(con, "SELECT count(*) FROM stg_learner")
     facts = {"files": len(summary.files), "files_loaded": summary.loaded,
-             "files_rejected": len(summary.rejected), "learner_records": records}  # fmt: skip
+             "files_rejected": len(summary.rejected), "files_parsed": summary.parsed,
+             "schools_changed": len(summary.changed_schools), "learner_records": records}  # fmt: skip
     return StepResult("ingest", time.perf_counter() - t, facts)
 
 
@@ -99,8 +100,8 @@ def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
 def validate_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year,
-                                          docs_dir=s.out / DATA_DOCS)  # fmt: skip
-    facts = {"rules": summary.n_rules, "problems": summary.n_problems,
+                                          docs_dir=s.out / DATA_DOCS, incremental=not s.full)  # fmt: skip
+    facts = {"rules": summary.n_rules, "problems": summary.n_problems, "schools_checked": summary.schools_checked,
              "records_quarantined": summary.n_quarantined,
              "schools_rejected": len(summary.schools_rejected)}  # fmt: skip
     return StepResult("validate", time.perf_counter() - t, facts)
@@ -113,20 +114,26 @@ def aggregate_step(s: Settings) -> StepResult:
     facts: dict[str, object] = {}
     # One transaction: the period's cells, indicators and history are replaced all at once or not at all.
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        aggregate.build_entity_tables(con, ctx)
+        # A re-run rebuilds only the schools whose file or quarantine changed (None: every school).
+        schools = aggregate.rebuild_plan(con, ctx, s.regime, full=s.full)
+        facts["schools_rebuilt"] = None if schools is None else len(schools)
+        aggregate.build_entity_tables(con, ctx, schools)
         facts["schools_in_history"] = aggregate.record_history(con, ctx)
         facts["population_rows"] = aggregate.load_population(con, s.population)
         facts["seconds_entity_tables"] = time.perf_counter() - t
         for n, form in enumerate(catalog.forms_for(s.regime, s.period)):
             t_form = time.perf_counter()
-            facts[f"cells_{form.form}"] = aggregate.aggregate_form(con, form, ctx)
+            facts[f"cells_{form.form}"] = aggregate.aggregate_form(con, form, ctx, schools)
             _pause_after(form.form, n == 0)
             facts[f"seconds_cells_{form.form}"] = time.perf_counter() - t_form
             t_rel = time.perf_counter()
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
+        aggregate.record_rebuild_state(con)
         release.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
+    with warehouse.connect(s.warehouse) as con:
+        aggregate.drop_delta(con)
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 
@@ -135,7 +142,8 @@ def export_step(s: Settings, progress: Progress | None = None) -> StepResult:
     t = time.perf_counter()
     with warehouse.connect(s.warehouse) as con:
         result = export.export_period(con, s, catalog.forms_for(s.regime, s.period), progress)
-    facts = {"workbooks": result.workbooks, "out": str(s.out), "summary_text": result.summary_text}
+    facts = {"workbooks": result.workbooks, "workbooks_written": result.workbooks_written, "out": str(s.out),
+             "summary_text": result.summary_text}  # fmt: skip
     return StepResult("export", time.perf_counter() - t, facts)
 
 

@@ -51,6 +51,9 @@ class Settings:
     population: Path | None = None  # population.csv (docs/input-contract.md, Population)
     boundaries: str = "2024"  # the boundary version the period is aggregated on (BOUNDARIES)
     approved_only: bool = False  # Phòng and Sở reports from approved schools only (pipelines/workflow.py)
+    # Re-read every file, check every school and rewrite every workbook, rather than only what changed
+    # since the last run of the period (edustat run --full).
+    full: bool = False
 
     @property
     def as_of(self) -> date:
@@ -86,7 +89,7 @@ def pseudonym_key(warehouse: Path) -> bytes:
 def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
             out: Path | None = None, run_id: str | None = None, processes: int = 2,
             regime: str | None = None, population: Path | None = None,
-            boundaries: str | None = None, approved_only: bool = False) -> Settings:  # fmt: skip
+            boundaries: str | None = None, approved_only: bool = False, full: bool = False) -> Settings:  # fmt: skip
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
         raise ValueError(
@@ -121,4 +124,5 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         population=Path(population).resolve() if population is not None else None,
         boundaries=boundaries,
         approved_only=approved_only,
+        full=full,
     )

@@ -9,11 +9,12 @@ rows). This is the only module that imports great_expectations (the import costs
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,17 @@ class Rule:
     max_length: int | None = None
     sql: str | None = None  # rows: SELECT row_id ... FROM {batch} ..., one row per failing row
     source: str = ""  # where the rule comes from: the YAML file and field, and the rule's basis
+    scope: str = "school"  # province: another school's records can change a row's result
+    batch: str | None = None  # the table GX checks, if not the whole staging table (a re-run's delta)
 
     @property
     def table(self) -> str:
-        return f"stg_{self.entity}"
+        return self.batch or f"stg_{self.entity}"
+
+    @property
+    def suite(self) -> str:
+        """The GX suite (and Data Docs page) the rule belongs to: its table without 'stg_'."""
+        return self.table.replace("stg_", "", 1)
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,7 @@ class ValidationSummary:
     n_quarantined: int  # distinct (entity, row_id) quarantined
     schools_rejected: tuple[str, ...]
     seconds: float
+    schools_checked: int | None = None  # a re-run: the schools whose rows were checked again; None: all
 
 
 # --------------------------------------------------------------------------- rule compiler
@@ -340,6 +349,7 @@ def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:
                     sql=sql,
                     source=f"schemas/sources/{src.entity}.yaml, rule {r.id}"
                     + (f": {r.source}" if r.source else ""),
+                    scope=r.scope,
                 )
             )
     ids = [r.id for r in rules]
@@ -445,21 +455,19 @@ def _run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict
             },
         )
     try:
-        for entity in catalog.ENTITIES:
-            entity_rules = [r for r in rules if r.entity == entity]
-            if not entity_rules:
-                continue
-            table = f"stg_{entity}"
+        for name in dict.fromkeys(r.suite for r in rules):  # one suite per table, in rule order
+            suite_rules = [r for r in rules if r.suite == name]
+            table = suite_rules[0].table
             batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table(
                 "all"
             )
             # Expectations passed at construction: suite.add_expectation re-serialises the
             # whole suite on every call (quadratic, seconds for ~140 rules).
             suite = context.suites.add(
-                gx.ExpectationSuite(name=entity, expectations=[_expectation(gx, r) for r in entity_rules])
+                gx.ExpectationSuite(name=name, expectations=[_expectation(gx, r) for r in suite_rules])
             )
             definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=entity, data=batch, suite=suite)
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
             )
             run = definition.run(result_format=result_format)
             for res in run.results:
@@ -600,11 +608,80 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: tup
     return con.execute("SELECT count(*) FROM quarantine WHERE run_id = ?", [run_id]).fetchall()[0][0]
 
 
+# --------------------------------------------------------------------------- re-runs
+
+DELTA = "validation_delta"  # the schools a re-run checks again (a table: GX reads through its own connection)
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, school_year: str, period: str, start_year: int) -> str:
+    """What a school's results depend on besides its staged rows: the period, the code and schemas
+    (rules, code lists) and the history of other periods that cross-period rules read."""
+    from pipelines.release import tree_hash
+    from pipelines.settings import PROJECT_ROOT
+
+    code = tree_hash(PROJECT_ROOT / "pipelines", PROJECT_ROOT / "schemas")["sha256"]
+    history = con.execute(
+        """SELECT (SELECT (count(*), bit_xor(hash(h))) FROM school_history h
+                   WHERE NOT (school_year = $1 AND period = $2)),
+                  (SELECT (count(*), bit_xor(hash(g))) FROM school_grade_history g
+                   WHERE NOT (school_year = $1 AND period = $2))""",
+        [school_year, period],
+    ).fetchall()
+    return hashlib.sha256(f"{school_year}\0{period}\0{start_year}\0{code}\0{history}".encode()).hexdigest()
+
+
+def _changed_since_last(con: duckdb.DuckDBPyConnection, fingerprint: str) -> tuple[str | None, list[str]]:
+    """(run whose results a re-run may reuse, schools whose staged file differs from what it checked);
+    (None, []) when there is no such run (first run, other period, code or history changed)."""
+    con.execute("CREATE TABLE IF NOT EXISTS validation_state (run_id VARCHAR, fingerprint VARCHAR)")
+    con.execute("CREATE TABLE IF NOT EXISTS validated_files (school_code VARCHAR, file_hash VARCHAR)")
+    last = con.execute("SELECT run_id FROM validation_state WHERE fingerprint = ?", [fingerprint]).fetchall()
+    if not last:
+        return None, []
+    changed = con.execute(
+        """WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school),
+        diff AS ((SELECT * FROM now EXCEPT SELECT * FROM validated_files)
+                 UNION ALL (SELECT * FROM validated_files EXCEPT SELECT * FROM now))
+        SELECT DISTINCT school_code FROM diff ORDER BY 1"""
+    ).fetchall()
+    return last[0][0], [c for (c,) in changed]
+
+
+def _delta_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], changed: list[str]) -> list[Rule]:
+    """The rules of a re-run: school-scoped rules on the changed schools' rows only (views
+    delta_stg_<entity>), province-scoped rules on every row."""
+    con.execute(f"CREATE OR REPLACE TABLE {DELTA} (school_code VARCHAR)")
+    wh.insert_rows(con, DELTA, [(c,) for c in changed])
+    for e in catalog.ENTITIES:
+        con.execute(
+            f"CREATE OR REPLACE VIEW delta_stg_{e} AS SELECT * FROM stg_{e} "
+            f"WHERE school_code IN (SELECT school_code FROM {DELTA})"
+        )
+    return [r if r.scope == "province" else replace(r, batch=f"delta_stg_{r.entity}") for r in rules]
+
+
+def _drop_delta(con: duckdb.DuckDBPyConnection) -> None:
+    for e in catalog.ENTITIES:
+        con.execute(f"DROP VIEW IF EXISTS delta_stg_{e}")
+    con.execute(f"DROP TABLE IF EXISTS {DELTA}")
+
+
 def validate_warehouse(
-    warehouse: Path, run_id: str, school_year: str, period: str, start_year: int, docs_dir: Path | None = None
+    warehouse: Path,
+    run_id: str,
+    school_year: str,
+    period: str,
+    start_year: int,
+    docs_dir: Path | None = None,
+    incremental: bool = True,
 ) -> ValidationSummary:
     """Validate the stg_* tables; append validation_results, replace this run's quarantine. With
-    docs_dir, (re)build GX's Data Docs of this run there."""
+    docs_dir, (re)build GX's Data Docs of this run there.
+
+    A re-run (incremental, the default) checks again only what can have changed since the last
+    validation of the same period under the same code and history: the rows of the schools whose
+    staged file changed, for the school-scoped rules, and every row for the province-scoped ones
+    (a rule's `scope`); the other schools' results of the last run are carried over."""
     started = time.perf_counter()
     path = Path(warehouse)
     rules = compile_rules(start_year, period)
@@ -615,20 +692,37 @@ def validate_warehouse(
         wh.create_macros(con)
         wh.create_history_tables(con)
         wh.load_codelists(con, {name for r in rules for name in re.findall(r"\bcl_(\w+)", r.sql or "")})
+        fingerprint = _fingerprint(con, school_year, period, start_year)
+        last_run, changed = _changed_since_last(con, fingerprint) if incremental else (None, [])
+        if last_run == run_id:  # the same run validating again (a retried task): all of it
+            last_run, changed = None, []
+        checked = _delta_rules(con, rules, changed) if last_run else rules
         if docs_dir is not None:
             shutil.rmtree(docs_dir, ignore_errors=True)  # one run's pages, not every run's
-        results = _run_gx(path, rules, docs_dir)
+        results = _run_gx(path, checked, docs_dir)
         checked_at = con.execute("SELECT CAST(now() AS TIMESTAMP)").fetchall()[0][0]
         head = [run_id, school_year, period, checked_at]
         con.execute("BEGIN")
         try:
             # A re-run under the same run_id replaces its results rather than doubling them.
             con.execute("DELETE FROM validation_results WHERE run_id = ?", [run_id])
+            if last_run:
+                # The unchanged schools' results of the school-scoped rules, as the last run found them.
+                con.execute(
+                    f"""INSERT INTO validation_results
+                    SELECT ?, school_year, period, rule_id, severity, entity, school_code, file, record_index,
+                           row_id, field, value, message_vi, message_en, ?
+                    FROM validation_results WHERE run_id = ?
+                      AND rule_id IN (SELECT unnest(?::VARCHAR[]))
+                      AND school_code NOT IN (SELECT school_code FROM {DELTA})""",
+                    [run_id, checked_at, last_run, [r.id for r in checked if r.batch]],
+                )
             n_rows = {
-                e: con.execute(f"SELECT count(*) FROM stg_{e}").fetchall()[0][0] for e in catalog.ENTITIES
+                r.table: con.execute(f"SELECT count(*) FROM {r.table}").fetchall()[0][0]
+                for r in {r.table: r for r in checked}.values()
             }
-            for rule in rules:
-                rows_sql, expected = _failing_rows_sql(rule, results[rule.id], n_rows[rule.entity])
+            for rule in checked:
+                rows_sql, expected = _failing_rows_sql(rule, results[rule.id], n_rows[rule.table])
                 if expected or rule.check == "rows":
                     _write_problems(con, rule, rows_sql, expected, head)
             rejected = _reject_schools(con, head)
@@ -636,9 +730,15 @@ def validate_warehouse(
             n_problems = con.execute(
                 "SELECT count(*) FROM validation_results WHERE run_id = ?", [run_id]
             ).fetchall()[0][0]
+            con.execute("DELETE FROM validation_state")
+            con.execute("INSERT INTO validation_state VALUES (?, ?)", [run_id, fingerprint])
+            con.execute("DELETE FROM validated_files")
+            con.execute("INSERT INTO validated_files SELECT DISTINCT school_code, file_hash FROM stg_school")
+            _drop_delta(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
+            _drop_delta(con)
             raise
     finally:
         con.close()
@@ -649,4 +749,5 @@ def validate_warehouse(
         n_quarantined=n_quarantined,
         schools_rejected=rejected,
         seconds=time.perf_counter() - started,
+        schools_checked=len(changed) if last_run else None,
     )
