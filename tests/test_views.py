@@ -14,7 +14,7 @@ import re
 import duckdb
 import pytest
 
-from pipelines import catalog, release, views, warehouse
+from pipelines import catalog, cli, release, views, warehouse
 from tests.conftest import (
     klass,
     payload,
@@ -180,3 +180,25 @@ def test_every_form_column_header_has_an_english_label():
             for c in cs.columns:
                 assert views.column_label_en(c.header_vi)
     assert views.column_label_en("Công lập / Dân tộc thiểu số - Nữ") == "Public / Ethnic minority - Female"
+
+
+def test_docs_dictionary_md_is_up_to_date():
+    """docs/dictionary.md is generated from schemas/views.yaml (and the sources and code lists): after
+    changing a view, regenerate it with `edustat rules` and commit it."""
+    committed = (views.catalog.SCHEMAS.parent / "docs" / views.DICTIONARY_DOC).read_text(encoding="utf-8")
+    assert committed == views.render_dictionary(), (
+        "docs/dictionary.md is out of date with schemas/views.yaml: run `edustat rules` and commit it"
+    )
+
+
+def test_rules_command_writes_the_dictionary(tmp_path, capsys):
+    assert cli.main(["rules", "--out", str(tmp_path / "docs")]) == 0
+    assert str(tmp_path / "docs" / "dictionary.md") in capsys.readouterr().out
+    text = (tmp_path / "docs" / "dictionary.md").read_text(encoding="utf-8")
+    for view in CONTRACT:
+        assert f"## `{view}`" in text
+    # Sex of a learner: derived from GioiTinh of LstHocSinh; the grade code keeps DM_KHOI (grade.csv),
+    # linked relative to the page.
+    assert "| `female` | BOOLEAN |  | suy ra từ / derived from `LstHocSinh.GioiTinh` |" in text
+    link = re.search(r"\| `grade_code` \| VARCHAR \| \[grade\]\(([^)]+)\)", text).group(1)
+    assert (tmp_path / "docs" / link).resolve() == catalog.SCHEMAS / "codelists" / "grade.csv"
