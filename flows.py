@@ -154,12 +154,16 @@ def _publish_artifacts(s: settings.Settings, summary: pipeline.RunSummary) -> No
                               description=f"{label}: completeness and timeliness")  # fmt: skip
 
 
-def warehouse_limit(path: Path) -> str:
+def warehouse_limit_name(path: str | Path) -> str:
+    return "edustat-warehouse-" + hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
+
+
+def warehouse_limit(path: str | Path) -> str:
     """The global concurrency limit (one slot) of a warehouse file, created on first use: one writer
     at a time through Prefect; warehouse.writer_lock still refuses a run started outside it."""
     from prefect.client.orchestration import get_client
 
-    name = "edustat-warehouse-" + hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
+    name = warehouse_limit_name(path)
     with get_client(sync_client=True) as client:
         client.upsert_global_concurrency_limit_by_name(name, limit=1)
     return name

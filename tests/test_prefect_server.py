@@ -111,6 +111,8 @@ def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_
     )
     from prefect.deployments import run_deployment
 
+    import flows
+
     api_url, server_env = prefect_api
     gen = generate.generate_province("66", "2024-2025", "DN", 3, 11, tmp_path / "gen")
     log = tmp_path / "serve.log"
@@ -146,6 +148,11 @@ def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_
             artifacts = client.read_artifacts(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
             )
+            # Both windows' runs on this warehouse share one global slot, free again after the run.
+            limit = client.read_global_concurrency_limit_by_name(
+                flows.warehouse_limit_name(tmp_path / "w.duckdb")
+            )
+        assert (limit.limit, limit.active_slots) == (1, 0)
         assert back.deployment_id == dn.id and back.state.is_completed()
         assert len(tasks) == 5 and all(t.state.is_completed() for t in tasks)
         by_key = {a.key: a for a in artifacts}
