@@ -319,8 +319,11 @@ def aggregate_form(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunC
         )
     finally:
         con.execute("RESET search_path")
-    replaced = (f"unit_code IN (SELECT school_code FROM {DELTA_SCHOOLS})" if delta
-                else "unit_code IN (SELECT unit_code FROM _run_scope WHERE level = 'school')")  # fmt: skip
+    # The school cells replaced: this run's schools (never another province's in the same warehouse),
+    # on a re-run only the rebuilt ones.
+    replaced = "unit_code IN (SELECT unit_code FROM _run_scope WHERE level = 'school')"
+    if delta:
+        replaced += f" AND unit_code IN (SELECT school_code FROM {DELTA_SCHOOLS})"
     period_form = f"school_year = '{ctx.school_year}' AND period = '{ctx.period}' AND form = '{form.form}'"
     # The deletes and inserts commit together (inside the aggregate step, with its transaction).
     with warehouse.transaction(con):
