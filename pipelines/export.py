@@ -989,9 +989,9 @@ Folder `{out}`: one reporting period of one province.
 - `forms/<level>/<unit_code>/<form>.xlsx`: the form in the official layout for each school
   (`school`), Phòng GDĐT (`phong`) and the Sở (`so`); the `Errors` sheet lists the unit's problems.
 - `cells.csv`, `cells.parquet`: the non-zero cells, long format
-  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`); a printed cell
-  that is absent is 0. Money (the budget form 01-MN-DN-NS) is in whole đồng; its workbooks print
-  triệu đồng.
+  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value, boundaries`);
+  a printed cell that is absent is 0. Money (the budget form 01-MN-DN-NS) is in whole đồng; its
+  workbooks print triệu đồng.
 - `indicators.csv`, `indicators.parquet`: the national indicators each unit's forms feed (pupils
   per class, per teacher, teachers per class, counts), each with its numerator and denominator;
   also on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.
