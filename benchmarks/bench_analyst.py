@@ -148,7 +148,7 @@ QUERIES = {
         SELECT s.so_code, v.rule_id, v.severity, count(*) AS problems, count(DISTINCT v.school_code) AS schools
         FROM validation_problems v JOIN schools s USING (school_code)
         WHERE v.school_year = '{CURRENT}' AND v.period = '{PERIOD}'
-        GROUP BY ALL ORDER BY problems DESC, ALL""",
+        GROUP BY ALL ORDER BY problems DESC, s.so_code, v.rule_id""",
     "4 learners by sex and ethnicity per grade": """
         SELECT grade, female, ethnic, count(*) AS learners
         FROM learners WHERE enrolled
@@ -163,6 +163,35 @@ QUERIES = {
                round(100.0 * (b.value - a.value) / a.value, 1) AS change_pct
         FROM t a JOIN t b ON b.unit_code = a.unit_code AND a.school_year = '{PREVIOUS}' AND b.school_year = '{CURRENT}'
         ORDER BY change_pct DESC, a.unit_code""",
+}
+
+# What would fix a query near or over 1 s, measured on the same read-only connection with temp
+# tables (not part of the contract): the `schools` view places each school through unit_tree, a
+# view with window functions over every membership (180,000 rows here), at every query; and
+# 24 M learner rows are grouped at every query where a per-school cube (school, grade, sex,
+# ethnicity, age, enrolled: ~1.5 M rows) would answer the same totals.
+FIX_SETUP = {
+    "schools_m": "CREATE OR REPLACE TEMP TABLE schools_m AS SELECT * FROM schools",
+    "learner_cube": """CREATE OR REPLACE TEMP TABLE learner_cube AS
+        SELECT school_year, period, school_code, grade, female, ethnic, age, enrolled, count(*) AS learners
+        FROM learners GROUP BY ALL""",
+}
+FIX_QUERIES = {
+    "1 with the schools materialised": QUERIES["1 totals by province and grade (learners × schools)"].replace(
+        "JOIN schools s", "JOIN schools_m s"
+    ),
+    "1 on the learner cube and the schools materialised": """
+        SELECT s.so_code, l.grade, sum(l.learners) AS learners, sum(l.learners) FILTER (WHERE l.female) AS female
+        FROM learner_cube l JOIN schools_m s USING (school_code)
+        WHERE l.enrolled
+        GROUP BY ALL ORDER BY ALL""",
+    "3 with the schools materialised": QUERIES[
+        "3 quality summary by rule and province (validation_problems × schools)"
+    ].replace("JOIN schools s", "JOIN schools_m s"),
+    "4 on the learner cube": """
+        SELECT grade, female, ethnic, sum(learners) AS learners
+        FROM learner_cube WHERE enrolled
+        GROUP BY ALL ORDER BY ALL""",
 }
 
 
@@ -264,23 +293,36 @@ def create_views(db: Path) -> float:
     return time.perf_counter() - t
 
 
+def _time(con: duckdb.DuckDBPyConnection, label: str, sql: str, runs: int) -> dict:
+    times, rows = [], 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        rows = len(con.execute(sql).fetchall())
+        times.append(time.perf_counter() - t)
+    median = statistics.median(times)
+    _log(f"  {label:72s} median {median:6.3f} s  first {times[0]:6.3f} s  rows {rows:,}  "
+         f"{'ok' if median < TARGET_SECONDS else 'OVER 1 s'}  (load {os.getloadavg()[0]:.2f})")  # fmt: skip
+    return {"first_s": times[0], "median_s": median, "runs_s": times, "rows": rows}
+
+
 def time_queries(db: Path, args: argparse.Namespace) -> dict[str, dict]:
     con = duckdb.connect(str(db), read_only=True)
     con.execute(f"SET threads = {args.threads}; SET memory_limit = '{args.memory_limit}'")
-    results: dict[str, dict] = {}
-    for label, sql in QUERIES.items():
-        times, rows = [], 0
-        for _ in range(args.runs):
-            t = time.perf_counter()
-            rows = len(con.execute(sql).fetchall())
-            times.append(time.perf_counter() - t)
-        median = statistics.median(times)
-        results[label] = {"first_s": times[0], "median_s": median, "runs_s": times, "rows": rows}
-        _log(f"  {label:72s} median {median:6.3f} s  first {times[0]:6.3f} s  rows {rows:,}  "
-             f"{'ok' if median < TARGET_SECONDS else 'OVER 1 s'}")  # fmt: skip
+    results = {label: _time(con, label, sql, args.runs) for label, sql in QUERIES.items()}
+    _log("\nfixes, measured on temp tables of the same connection:")
+    for name, sql in FIX_SETUP.items():
+        t = time.perf_counter()
+        con.execute(sql)
+        n = warehouse.scalar(con, f"SELECT count(*) FROM {name}")
+        _log(f"  building {name}: {time.perf_counter() - t:.2f} s, {n:,} rows")
+    for label, sql in FIX_QUERIES.items():
+        results[f"fix: {label}"] = _time(con, f"fix: {label}", sql, args.runs)
     for label, sql in QUERIES.items():
         if results[label]["median_s"] >= TARGET_SECONDS or args.profile_all:
-            cpu, ops = bench_boundaries.profile_operators(con, sql, db.parent / "analyst-profile.json")
+            # Materialised into a temp table, so the whole result is produced while profiling.
+            cpu, ops = bench_boundaries.profile_operators(
+                con, f"CREATE OR REPLACE TEMP TABLE _profiled AS {sql}", db.parent / "analyst-profile.json"
+            )
             _log(f"\n{label}: CPU {cpu:.2f} s; operators by time (summed over threads):")
             for seconds, name, cardinality, info in ops:
                 _log(f"  {seconds:6.3f} s  {name:22s} {cardinality:>12,} rows  {info}")
@@ -329,7 +371,7 @@ def main() -> None:
     results = time_queries(db, args)
     _log(f"\npeak RSS of this process {bench_validate._status('VmHWM') / 2**20:.2f} GiB; "
          f"load average after {os.getloadavg()[0]:.2f}")  # fmt: skip
-    missed = [label for label, r in results.items() if r["median_s"] >= TARGET_SECONDS]
+    missed = [label for label in QUERIES if results[label]["median_s"] >= TARGET_SECONDS]
     _log("all five under 1 s" if not missed else f"over 1 s: {', '.join(missed)}")
     (root / "analyst-results.json").write_text(json.dumps({"sizes": sizes, "queries": results}, indent=1))
 
