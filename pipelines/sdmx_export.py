@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines import catalog, warehouse
+from pipelines import catalog, views, warehouse
 from pipelines.catalog import CatalogError, Form
 from pipelines.settings import PERIODS, parse_school_year
 
@@ -95,14 +95,6 @@ def column_dimensions(column: catalog.Column) -> dict[str, str]:
             raise CatalogError(f"sdmx.yaml column_terms: no mapping for {term!r} (column {column.key})")
         out.update(terms[term])
     return out
-
-
-def _column_name_en(key: str) -> str:
-    parts = spec()["column_parts_en"]
-    try:
-        return " / ".join(parts[p] for p in key.split("."))
-    except KeyError as exc:
-        raise CatalogError(f"sdmx.yaml column_parts_en: no English name for {exc} (column {key})") from None
 
 
 def unit_measure(row: catalog.Row) -> str:
@@ -194,7 +186,7 @@ def build_structure(
         for cs in f.column_sets.values():
             for col in cs.columns:
                 head = " ".join(col.header_vi.split())
-                columns.setdefault(col.key, (sdmx_id(col.key), head, _column_name_en(col.key)))
+                columns.setdefault(col.key, (sdmx_id(col.key), head, views.column_label_en(col.header_vi)))
     lists["CL_COL"] = _codelist(
         v21, agency, "CL_COL", ("Cột của biểu", "Columns of the forms"), columns.values()
     )

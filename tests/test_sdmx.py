@@ -113,8 +113,10 @@ def test_the_structure_message_reads_back_with_its_two_dsds(tiny):
     assert str(structure.codelist["CL_AREA"][SCHOOL].name["vi"]) == "Trường Tiểu học Hoa Sen"
     row = structure.codelist["CL_ROW"]["02-TH-DN_37"]
     assert str(row.name["en"]) == "02-TH-ĐN, row 37: Total enrolment"
-    assert (
-        str(structure.codelist["CL_COL"]["CL_ethnic_female"].name["en"]) == "Public / ethnic minority, female"
+    column = structure.codelist["CL_COL"]["CL_ethnic_female"]  # printed "Công lập / Dân tộc thiểu số - Nữ"
+    assert (str(column.name["vi"]), str(column.name["en"])) == (
+        "Công lập / Dân tộc thiểu số - Nữ",
+        "Public / Ethnic minority - Female",
     )
 
 
