@@ -42,6 +42,7 @@ CONCEPT_SCHEME = "CS_EDUSTAT"
 _ID = re.compile(r"[A-Za-z0-9_@$\-]+")
 # The SDMX-CSV action of every row: "I" (information), a complete data set for the run's units.
 ACTION = "I"
+STATUS_ANNOTATION = "EDUSTAT_STATUS"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,15 @@ def _name(obj: Any, vi: str, en: str) -> None:
     obj.name["en"] = en
 
 
+def _annotate_status(m: Any, obj: Any) -> None:
+    """The structure's status (inferred) as an annotation a receiving system can read."""
+    sp = spec()
+    note = m.Annotation(id=STATUS_ANNOTATION, title=sp["status"], type=STATUS_ANNOTATION)
+    note.text["vi"] = sp["status_note_vi"]
+    note.text["en"] = sp["status_note_en"]
+    obj.annotations.append(note)
+
+
 def _codelist(
     m: Any, agency: Any, cl_id: str, name: tuple[str, str], codes: Iterable[tuple[str, str, str]]
 ) -> Any:
@@ -211,6 +221,7 @@ def build_structure(
     agencies = common.AgencyScheme(id="AGENCIES", **ma)
     agencies.append(agency)
     msg.organisation_scheme[agencies.id] = agencies
+    _annotate_status(v21, concepts)
     msg.concept_scheme[concepts.id] = concepts
     used: set[str] = set()
     for part in sp["structures"].values():
@@ -242,9 +253,11 @@ def build_structure(
                     related_to=v21.PrimaryMeasureRelationship(), usage_status=common.UsageStatus.conditional,
                 )
             )  # fmt: skip
+        _annotate_status(v21, dsd)
         msg.structure[dsd.id] = dsd
         flow = v21.DataflowDefinition(id=part["dataflow"], structure=dsd, **ma)
         _name(flow, part["name_vi"], part["name_en"])
+        _annotate_status(v21, flow)
         msg.dataflow[flow.id] = flow
     for cl_id in sorted(used):
         msg.codelist[cl_id] = lists[cl_id]

@@ -106,6 +106,10 @@ def test_the_structure_message_reads_back_with_its_two_dsds(tiny):
     ]
     assert {"NUMERATOR", "DENOMINATOR"} <= {a.id for a in ind_dsd.attributes.components}
     assert cells_dsd.maintainer.id == "VN_EDUSTAT"
+    # The status travels as an annotation (sdmx1 2.28 reads those of dataflows and concept schemes;
+    # it does not keep a DSD's own, which the file carries too).
+    for artefact in (*structure.dataflow.values(), structure.concept_scheme["CS_EDUSTAT"]):
+        assert artefact.get_annotation(id="EDUSTAT_STATUS").title == "inferred"
     assert {c.id for c in structure.codelist["CL_SEX"]} == {"_T", "F"}
     assert str(structure.codelist["CL_SEX"]["F"].name["vi"]) == "Nữ"
     # the run's units only, with their names
