@@ -338,7 +338,20 @@ def export_sdmx(
     """
     import sdmx
 
+    def where(a: str) -> str:
+        return (f"{a}.school_year = {_sql_text(school_year)} AND {a}.period = {_sql_text(period)} "
+                f"AND ({a}.level, {a}.unit_code) IN (SELECT level, unit_code FROM units)")  # fmt: skip
+
     out.mkdir(parents=True, exist_ok=True)
+    # The run's forms, and those of another regime the warehouse still holds for the period (a
+    # period run again under --regime keeps the other regime's differently named forms, and
+    # cells.csv lists them): every cell of cells.csv travels.
+    by_id = {f.form: f for f in forms}
+    for regime, name in con.execute(
+        f"SELECT DISTINCT regime, form FROM cells c WHERE {where('c')} ORDER BY ALL"
+    ).fetchall():
+        by_id.setdefault(name, catalog.form(regime, name))
+    forms = tuple(by_id.values())
     units = con.execute("SELECT level, unit_code, name_vi FROM units ORDER BY ALL").fetchall()
     by_form = {f.base_form or f.form for f in forms}
     indicators = [i for i in catalog.indicators() if i.form in by_form]
@@ -346,10 +359,6 @@ def export_sdmx(
     (out / STRUCTURE_FILE).write_bytes(sdmx.to_xml(msg, pretty_print=True))
 
     _mapping_tables(con, forms)
-
-    def where(a: str) -> str:
-        return (f"{a}.school_year = {_sql_text(school_year)} AND {a}.period = {_sql_text(period)} "
-                f"AND ({a}.level, {a}.unit_code) IN (SELECT level, unit_code FROM units)")  # fmt: skip
 
     common = {"action": _sql_text(ACTION), "time_period": _sql_text(time_period(school_year, period))}
     cells_sql = CELLS_SELECT.format(structure_id=_sql_text(structure_id("cells")), boundaries=_sql_text(boundaries),

@@ -44,11 +44,16 @@ def _tiny_warehouse() -> duckdb.DuckDBPyConnection:
         ("DN", "01-MN-DN", "school", SCHOOL, 83, "DL.ethnic", 12),
         # budget: stored in whole đồng (the workbook prints 1,500.0 triệu đồng)
         ("DN", "01-MN-DN-NS", "so", SO, 15, "estimate_fy", 1_500_000_000),
+        # the same period run earlier under TT 25: its form (another id) stays in the warehouse
+        ("DN", "02.DN-TH", "school", SCHOOL, 37, "T.all", 310),
         # neither of these belongs to the run: another province's school, another period
         ("DN", "02-TH-DN", "school", OTHER_PROVINCE_SCHOOL, 37, "T.all", 999),
         ("CN", "02-TH-CN", "school", SCHOOL, 1, "T.all", 298),
     ]
-    con.executemany("INSERT INTO cells VALUES ('2024-2025', ?, 'tt24', ?, ?, ?, ?, ?, ?)", cells)
+    con.executemany(
+        "INSERT INTO cells VALUES ('2024-2025', ?, CASE WHEN ? LIKE '%.%' THEN 'tt25' ELSE 'tt24' END, ?, ?, ?, ?, ?, ?)",
+        [(period, form, form, *rest) for period, form, *rest in cells],
+    )
     con.execute(f"CREATE TABLE indicators ({', '.join(f'{c} VARCHAR' for c in INDICATOR_COLUMNS)})")
     blank = dict.fromkeys(INDICATOR_COLUMNS)
     rows = [
@@ -128,7 +133,7 @@ def test_hand_worked_cells_get_their_sex_ethnicity_and_ownership(tiny):
     out, result, structure = tiny
     message = sdmx_export.read_data(out / sdmx_export.CELLS_FILE, structure, "DF_EDU_FORM_CELLS")
     got = {(d["FORM"], d["REF_AREA"], d["ROW"], d["COL"]): (d, v, a) for d, v, a in _observations(message)}
-    assert result.cells == len(got) == 7  # the other province's school and the CN cell stay out
+    assert result.cells == len(got) == 8  # the other province's school and the CN cell stay out
 
     def dims(form, unit, row, col):
         d, _, _ = got[(form, unit, row, col)]
@@ -159,6 +164,9 @@ def test_hand_worked_cells_get_their_sex_ethnicity_and_ownership(tiny):
         "2024-09-30",
     )
     assert dims("01-MN-DN-NS", SO, "01-MN-DN-NS_15", "estimate_fy") == ("so", "_T", "_T", "_T", "2024-09-30")
+    # the TT 25 form: its dots become underscores, its regime and status travel as attributes
+    d, value, attrs = got[("02_DN-TH", SCHOOL, "02_DN-TH_37", "T_all")]
+    assert (int(value), attrs["REGIME"], attrs["FORM_STATUS"]) == (310, "tt25", "provisional")
     values = {k: int(v) for k, (_, v, _) in got.items()}
     assert values[("02-TH-DN", SCHOOL, "02-TH-DN_37", "T_female")] == 150
     assert values[("01-MN-DN-NS", SO, "01-MN-DN-NS_15", "estimate_fy")] == 1_500_000_000  # đồng, not triệu
