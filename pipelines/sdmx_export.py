@@ -28,6 +28,8 @@ __all__ = [
     "build_structure",
     "column_dimensions",
     "export_sdmx",
+    "read_data",
+    "read_structure",
     "sdmx_id",
     "spec",
     "time_period",
