@@ -36,7 +36,7 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, Side
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 
-from pipelines import catalog
+from pipelines import catalog, sdmx_export
 from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form, Row, Sheet
 from pipelines.settings import Settings
@@ -924,6 +924,8 @@ def export_period(
                       f"ORDER BY form, {_LEVEL_ORDER}, unit_code, indicator_id")  # fmt: skip
     con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.csv'}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.parquet'}' (FORMAT parquet)")
+    # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
+    sdmx_export.export_sdmx(con, s.out / "sdmx", s.school_year, s.period, s.boundaries, forms)
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
         f"SELECT form, level, unit_code, indicator_id, name_vi, name_en, numerator, denominator, value, status "
@@ -1039,12 +1041,15 @@ Folder `{out}`: one reporting period of one province.
 - `forms/<level>/<unit_code>/<form>.xlsx`: the form in the official layout for each school
   (`school`), Phòng GDĐT (`phong`) and the Sở (`so`); the `Errors` sheet lists the unit's problems.
 - `cells.csv`, `cells.parquet`: the non-zero cells, long format
-  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value`); a printed cell
-  that is absent is 0. Money (the budget form 01-MN-DN-NS) is in whole đồng; its workbooks print
-  triệu đồng.
+  (`school_year, period, regime, form, level, unit_code, row_code, col_key, value, boundaries`);
+  a printed cell that is absent is 0. Money (the budget form 01-MN-DN-NS) is in whole đồng; its
+  workbooks print triệu đồng.
 - `indicators.csv`, `indicators.parquet`: the national indicators each unit's forms feed (pupils
   per class, per teacher, teachers per class, counts), each with its numerator and denominator;
   also on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.
+- `sdmx/structure.xml`, `sdmx/cells.sdmx.csv`, `sdmx/indicators.sdmx.csv`: the same cells and
+  indicators for statistical-office systems: an SDMX-ML 2.1 structure message (code lists, data
+  structure definitions) and SDMX-CSV 2.0 data files; TIME_PERIOD is the period's as-of date.
 - `problems.csv`: every problem of the run (registry rows, rejected files, invalid records, broken
   form relations), in Vietnamese and English, with school, file, record, field and value.
 - `errors/<phong_or_so_code>/<school_code>.xlsx|.csv`: each school's problems, one row each, with
