@@ -946,19 +946,17 @@ def rewind_to_start(payload: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
 
 
 def previous_population(path: Path, out: Path) -> Path:
-    """population.csv one calendar year earlier, by cohort: those aged a+1 in year t were aged a in
-    year t-1 (ages 0-24); age 25, the last single age, keeps its size (no one ages into it from the
-    file)."""
+    """population.csv one calendar year earlier with the same sizes by unit, age and sex. The
+    synthetic population is drawn band by band (generate._write_population), so moving cohorts one
+    age down would carry the jumps between bands into the enrolment rates; a stable population keeps
+    last year's rates driven by last year's pupils."""
     rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
-    by_key = {(r["level"], r["unit_code"], int(r["year"]), int(r["age"]), r["sex"]): r for r in rows}
-    top = max(int(r["age"]) for r in rows)
     with out.open("w", encoding="utf-8", newline="") as fh:
         fh.write("level,unit_code,year,age,sex,population\n")
         for r in rows:
-            year, age = int(r["year"]), int(r["age"])
-            older = by_key.get((r["level"], r["unit_code"], year, age + 1, r["sex"])) if age < top else None
-            n = (older or r)["population"]
-            fh.write(f"{r['level']},{r['unit_code']},{year - 1},{age},{r['sex']},{n}\n")
+            fh.write(
+                f"{r['level']},{r['unit_code']},{int(r['year']) - 1},{r['age']},{r['sex']},{r['population']}\n"
+            )
     return out
 
 

@@ -378,7 +378,7 @@ def test_rewind_to_start_keeps_who_was_there_on_30_september():
     assert end_file["LoaiDongBo"] == 2 and len(end_file["LstHocSinh"]) == 5  # the input is not changed
 
 
-def test_previous_population_moves_each_cohort_one_year_younger(tmp_path):
+def test_previous_population_is_this_years_one_calendar_year_earlier(tmp_path):
     (tmp_path / "population.csv").write_text(
         "level,unit_code,year,age,sex,population\n"
         "phong,643,2024,0,01,100\nphong,643,2024,1,01,110\nphong,643,2024,2,01,120\n"
@@ -387,10 +387,9 @@ def test_previous_population_moves_each_cohort_one_year_younger(tmp_path):
     )
     out = generate_eoy.previous_population(tmp_path / "population.csv", tmp_path / "before.csv")
     lines = out.read_text(encoding="utf-8").splitlines()
-    # Those aged 1 in 2024 were aged 0 in 2023; the last age keeps its size.
     assert lines[1:] == [
-        "phong,643,2023,0,01,110", "phong,643,2023,1,01,120", "phong,643,2023,2,01,120",
-        "phong,643,2023,0,02,95", "phong,643,2023,1,02,97", "phong,643,2023,2,02,97",
+        "phong,643,2023,0,01,100", "phong,643,2023,1,01,110", "phong,643,2023,2,01,120",
+        "phong,643,2023,0,02,90", "phong,643,2023,1,02,95", "phong,643,2023,2,02,97",
     ]  # fmt: skip
 
 
