@@ -187,10 +187,37 @@ def _previous_school_year(school_year: str) -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from pipelines import quality
+    from pipelines import quality, views
 
-    for path in quality.write_catalogue(Path(args.out) if args.out else quality.DOCS_DIR):
+    folder = Path(args.out) if args.out else quality.DOCS_DIR
+    for path in [*quality.write_catalogue(folder), views.write_dictionary(folder)]:
         print(path)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Read-only SQL on the warehouse (default: the demo's) or a release; a table, or a file with --out."""
+    from pipelines import query
+
+    try:
+        path = query.database_path(args.warehouse, args.release, DEMO_DIR / "warehouse.duckdb")
+        with query.connect_read_only(path, args.wait) as con:
+            result = query.batches(con, args.sql)
+            if result is None:
+                print("OK")
+                return 0
+            columns, stream = result
+            if args.out:
+                n = query.write(columns, stream, Path(args.out))
+                print(f"Đã ghi / wrote {n} dòng / rows → {Path(args.out).resolve()}")
+            else:
+                print(query.format_table(query.collect(columns, stream, args.limit)))
+    except query.QueryError as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    except query.DatabaseBusy as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 1
     return 0
 
 
@@ -420,9 +447,21 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--processes", type=int, default=2)
     d.set_defaults(func=cmd_demo)
 
-    u = sub.add_parser("rules", help="write rules.md, rules.html and fields.md")
+    u = sub.add_parser("rules", help="write rules.md, rules.html, fields.md and dictionary.md")
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)
+    q = sub.add_parser(
+        "query", help="read-only SQL on the warehouse or a release (views: docs/dictionary.md)"
+    )
+    q.add_argument("sql", metavar="SQL", help='e.g. "SELECT * FROM form_cells LIMIT 5"')
+    where = q.add_mutually_exclusive_group()
+    where.add_argument("--warehouse", help="DuckDB file (default: the demo's, data/demo/warehouse.duckdb)")
+    where.add_argument("--release", help="release folder, its release.duckdb, or a name in data/releases")
+    q.add_argument("--out", help="write every row to FILE.csv (UTF-8 with BOM), FILE.parquet or FILE.xlsx")
+    q.add_argument("--limit", type=int, default=50, help="rows printed (0: all); the total is always given")
+    q.add_argument("--wait", type=float, default=10.0,
+                   help="seconds to wait while a run's step has the warehouse file open")  # fmt: skip
+    q.set_defaults(func=cmd_query)
     _add_release_commands(sub)
     _add_workflow_commands(sub)
     _add_prefect_commands(sub)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipelines import aggregate, catalog, export, hierarchy, ingest, release, validate, warehouse
+from pipelines import aggregate, catalog, export, hierarchy, ingest, release, validate, views, warehouse
 from pipelines.settings import Settings
 
 Progress = Callable[[str], None]
@@ -127,6 +127,9 @@ def aggregate_step(s: Settings) -> StepResult:
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
         release.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
+        t_views = time.perf_counter()
+        views.create_views(con)  # the analysts' contract (schemas/views.yaml), with this run's tables
+        facts["seconds_views"] = time.perf_counter() - t_views
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 

@@ -3,7 +3,8 @@
 `edustat release` copies what analysts need of one period out of the warehouse into its own
 folder, `<releases>/<name>/` (by default `releases/` beside the warehouse):
 
-    release.duckdb      cells, indicators, units, unit_tree, validation_summary, files, release
+    release.duckdb      cells, indicators, units, unit_tree, validation_summary, files, release, and
+                        the contract views with the tables they read (pipelines/views.py)
                         (read-only on disk; open it with duckdb.connect(path, read_only=True))
     cells.parquet       the period's cells (CELLS_COLUMNS), sparse: an absent cell is 0
     indicators.parquet  the period's indicators
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import settings, warehouse
+from pipelines import settings, views, warehouse
 
 RELEASES_DIR = "releases"  # beside the warehouse
 RELEASE_DB = "release.duckdb"
@@ -188,6 +189,40 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: 
         )
     elif "units" in tables:
         con.execute("CREATE TABLE rel.units AS SELECT * FROM units ORDER BY ALL")
+    _copy_view_tables(con, tables, period_key, run_id)
+
+
+# What the contract views (pipelines/views.py, schemas/views.yaml) read, under the warehouse's names.
+VIEW_TABLES = (
+    "school",
+    "learner",
+    "staff",
+    "aggregate_runs",
+    "validation_results",
+    "submissions",
+    "workflow_state",
+)
+
+
+def _copy_view_tables(
+    con: duckdb.DuckDBPyConnection, tables: set[str], period_key: str, run_id: str | None
+) -> None:
+    """The tables the contract views read, for the period: its last run's typed records (school,
+    learner, staff: the warehouse holds the last aggregated run's only, so they are copied when that
+    run is this period's, else left empty), that run's validation problems, the period's
+    submissions and approval states."""
+    run = f"'{run_id}'" if run_id else "NULL"
+    latest = None
+    if "aggregate_runs" in tables:
+        rows = con.execute("SELECT run_id FROM aggregate_runs ORDER BY aggregated_at DESC LIMIT 1").fetchall()
+        latest = rows[0][0] if rows else None
+    typed = "" if run_id is not None and latest == run_id else " WHERE FALSE"
+    where = {"school": typed, "learner": typed, "staff": typed, "aggregate_runs": f" WHERE run_id = {run}",
+             "validation_results": f" WHERE {period_key} AND run_id = {run}", "submissions": f" WHERE {period_key}",
+             "workflow_state": f" WHERE {period_key}"}  # fmt: skip
+    for table in VIEW_TABLES:
+        if table in tables:
+            con.execute(f"CREATE TABLE rel.{table} AS SELECT * FROM {table}{where[table]}")
 
 
 def create_release(school_year: str, period: str, warehouse_path: Path | str | None = None,
@@ -298,6 +333,8 @@ def _write_release(wh: Path, folder: Path, name: str, school_year: str, period: 
             con.execute("CHECKPOINT rel")
         finally:
             con.execute("DETACH rel")
+    with duckdb.connect(str(db)) as rcon:  # the contract views, on the release's own tables
+        views.create_views(rcon)
     manifest["outputs"] = {p.name: _file_sha256(p) for p in sorted(folder.iterdir())}
     (folder / MANIFEST).write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"

@@ -28,7 +28,7 @@ import duckdb
 import pytest
 
 import pipelines
-from pipelines import cli, ingest, pipeline, release, settings, warehouse
+from pipelines import cli, ingest, pipeline, release, settings, views, warehouse
 from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
 
 ROOT = Path(pipelines.__file__).resolve().parent.parent
@@ -123,6 +123,7 @@ def test_a_release_holds_the_period_read_only_with_its_manifest(province):
     con = release.connect(r1)
     try:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        # The contract views (tests/test_views.py) and the tables they read come with the period's tables.
         assert tables == {
             "cells",
             "indicators",
@@ -131,6 +132,9 @@ def test_a_release_holds_the_period_read_only_with_its_manifest(province):
             "validation_summary",
             "files",
             "release",
+            *release.VIEW_TABLES,
+            *views.CATALOGUE_TABLES,
+            views.DICTIONARY_TABLE,
         }
         for table, n in manifest["row_counts"].items():
             assert warehouse.scalar(con, f"SELECT count(*) FROM {table}") == n, table
