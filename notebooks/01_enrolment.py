@@ -18,10 +18,10 @@
 # # Học sinh tiểu học theo Phòng, lớp và giới tính / Primary pupils by Phòng, grade and sex
 #
 # Số học sinh tiểu học đầu năm (biểu 02-TH-ĐN, dòng 40-44: học sinh lớp 1-5; cột Tổng số và Nữ) của
-# từng Phòng GDĐT, đọc từ kho dữ liệu của lượt chạy. Số nam = tổng số − nữ.
+# từng Phòng GDĐT, đọc từ view `form_cells` của kho dữ liệu. Số nam = tổng số − nữ.
 #
 # Primary pupils at the start of the year (form 02-TH-ĐN, rows 40-44: pupils of grades 1-5; columns
-# total and female) of each Phòng GDĐT, read from the run's warehouse. Boys = all − girls.
+# total and female) of each Phòng GDĐT, read from the warehouse's view `form_cells`. Boys = all − girls.
 
 # %%
 import os

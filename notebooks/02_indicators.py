@@ -19,11 +19,11 @@
 #
 # Các chỉ tiêu quốc gia mà biểu đầu năm cung cấp (`schemas/indicators/`: số trường, lớp, học sinh,
 # học sinh bình quân một lớp, một giáo viên, tỷ lệ đi học…) của Sở trong năm học này và năm học
-# trước, trên cùng một bản đồ đơn vị (của năm nay), cùng ngày số liệu (30/9).
+# trước, trên cùng một bản đồ đơn vị (của năm nay), cùng ngày số liệu (30/9); view `indicator_values`.
 #
 # The national indicators the start-of-year forms feed (`schemas/indicators/`: schools, classes,
 # pupils, pupils per class and per teacher, enrolment rates…) of the Sở this school year and the
-# previous one, on one unit map (this year's) and the same reference date (30/9).
+# previous one, on one unit map (this year's) and the same reference date (30/9); view `indicator_values`.
 
 # %%
 import os

@@ -19,11 +19,11 @@
 #
 # Các tệp của trường đến theo từng ngày (mỗi phiên bản là một lần nộp), số trường đã nộp so với số
 # trường phải nộp theo danh sách trường, hạn nộp của trường; và các lỗi, cảnh báo của mỗi lượt chạy
-# theo quy tắc (`edustat rules`: danh mục quy tắc).
+# theo quy tắc (`edustat rules`: danh mục quy tắc). Views `submission_log`, `unit_hierarchy`, `validation_problems`.
 #
 # Schools' files arriving day by day (each version is one submission), schools received against
 # those the registry expects, the school deadline; and the errors and warnings of every run by rule
-# (`edustat rules`: the rule catalogue).
+# (`edustat rules`: the rule catalogue). Views `submission_log`, `unit_hierarchy`, `validation_problems`.
 
 # %%
 import os

@@ -18,10 +18,12 @@
 # # Xếp hạng đơn vị theo một chỉ tiêu / Ranking of units on an indicator
 #
 # Các Phòng GDĐT xếp theo một chỉ tiêu (mặc định: học sinh bình quân một lớp tiểu học, 2106.2), với
-# tử số, mẫu số và khoảng cách so với toàn Sở. Không cần bản đồ: một biểu đồ thanh có đường của Sở.
+# tử số, mẫu số và khoảng cách so với toàn Sở (view `indicator_values`). Không cần bản đồ: một biểu
+# đồ thanh có đường của Sở.
 #
 # The Phòng GDĐT ranked on one indicator (by default: pupils per primary class, 2106.2), with
-# numerator, denominator and the gap to the whole Sở. No map needed: a bar chart with the Sở's line.
+# numerator, denominator and the gap to the whole Sở (view `indicator_values`). No map needed: a bar
+# chart with the Sở's line.
 
 # %%
 import os

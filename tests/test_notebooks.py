@@ -15,6 +15,7 @@ against the same figure worked out here from the run's CSV outputs with the csv 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import re
@@ -109,22 +110,35 @@ def _stdout(nb: nbformat.NotebookNode) -> str:
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_on_the_demo_and_its_key_figure_is_the_runs(
-    name, demo, jupyter_path, monkeypatch, tmp_path
-):
-    # The kernel inherits this environment: this checkout's code, the demo's warehouse, charts beside
-    # the run's outputs (the notebook's default), and any working directory.
-    monkeypatch.setenv("JUPYTER_PATH", str(jupyter_path))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("EDUSTAT_WAREHOUSE", str(demo / "warehouse.duckdb"))
-    monkeypatch.delenv("EDUSTAT_CHARTS", raising=False)
-    monkeypatch.delenv("EDUSTAT_SCHOOL_YEAR", raising=False)
-    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    NotebookClient(
-        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+@pytest.fixture(scope="session")
+def executed(demo, jupyter_path, tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    """Every notebook executed once on the demo, all four kernels at a time (they mostly wait on
+    imports and DuckDB, so two cores serve them), each from its .ipynb in a scratch directory."""
+    cwd = tmp_path_factory.mktemp("cwd")
+    notebooks = {name: nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4) for name in NAMES}
 
+    async def run_all() -> None:
+        clients = [
+            NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+            for nb in notebooks.values()
+        ]
+        await asyncio.gather(*(c.async_execute() for c in clients))
+
+    # The kernels inherit this environment: this checkout's code, the demo's warehouse, and the
+    # charts beside the run's outputs (the notebooks' default).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(jupyter_path))
+        mp.setenv("PYTHONPATH", str(ROOT))
+        mp.setenv("EDUSTAT_WAREHOUSE", str(demo / "warehouse.duckdb"))
+        mp.delenv("EDUSTAT_CHARTS", raising=False)
+        mp.delenv("EDUSTAT_SCHOOL_YEAR", raising=False)
+        asyncio.run(run_all())
+    return notebooks
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_on_the_demo_and_its_key_figure_is_the_runs(name, demo, executed):
+    nb = executed[name]
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
     figures = KEY.findall(_stdout(nb))
