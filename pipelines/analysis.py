@@ -289,3 +289,31 @@ def save_chart(fig: Figure, folder: Path | str, name: str) -> Path:
     fig.savefig(path, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def strip_outputs(path: Path | str) -> bool:
+    """Clear the outputs, execution counts, execution times and language version of a notebook in
+    place (committed .ipynb carry none); True if it changed. `python -m pipelines.analysis notebooks/*.ipynb`."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
+            cell.outputs, cell.execution_count = [], None
+            changed = True
+        if cell.metadata.pop("execution", None) is not None:  # nbclient's time stamps
+            changed = True
+    if nb.metadata.pop("language_info", None) is not None:  # the executing Python's version
+        changed = True
+    if changed:
+        nbformat.write(nb, str(path))
+    return changed
+
+
+if __name__ == "__main__":
+    import sys
+
+    for name in sys.argv[1:]:
+        if strip_outputs(name):
+            print(f"đã xoá kết quả / outputs cleared: {name}")

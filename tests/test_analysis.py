@@ -176,3 +176,22 @@ def test_charts_are_the_same_bytes_every_time(tmp_path):
     first, second = (p.read_bytes() for p in paths)
     assert first == second and first[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"Software" not in first and b"tIME" not in first  # no library stamp, no time chunk
+
+
+def test_strip_outputs_leaves_the_text_and_nothing_of_the_run(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print(14053)", execution_count=3)
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="14053\n")]
+    code.metadata["execution"] = {"iopub.status.idle": "2026-11-30T07:33:09Z"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Học sinh / pupils"), code]
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    path = tmp_path / "run.ipynb"
+    nbformat.write(nb, str(path))
+    assert analysis.strip_outputs(path) is True
+    clean = nbformat.read(str(path), as_version=4)
+    assert [c.source for c in clean.cells] == ["# Học sinh / pupils", "print(14053)"]
+    assert clean.cells[1].outputs == [] and clean.cells[1].execution_count is None
+    assert "execution" not in clean.cells[1].metadata and "language_info" not in clean.metadata
+    assert analysis.strip_outputs(path) is False  # nothing left to clear

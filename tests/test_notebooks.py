@@ -161,7 +161,8 @@ def test_notebook_text_and_ipynb_are_in_sync_and_the_ipynb_carries_no_outputs(na
     assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
     for c in nb.cells:
         if c.cell_type == "code":
-            assert c.outputs == [] and c.execution_count is None
+            assert c.outputs == [] and c.execution_count is None and "execution" not in c.metadata
+    assert "language_info" not in nb.metadata  # as `python -m pipelines.analysis` leaves it
     # The parameter cell that tools such as papermill override comes before any query.
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "EDUSTAT_WAREHOUSE" in params[0].source
