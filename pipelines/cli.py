@@ -22,11 +22,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines import generate
 
     out = Path(args.out)
-    if args.previous_year and args.period != "CN":
-        _say(
-            "Lỗi / error: --previous-year chỉ dùng với --period CN / --previous-year goes with --period CN only"
-        )
-        return 2
+    if args.previous_year and args.period == "DN":
+        if not args.from_dn:
+            _say("Lỗi / error: --previous-year cần --from-dn / --previous-year needs --from-dn")
+            return 2
+        return _generate_previous_start(Path(args.from_dn), out, args.seed)
     if args.period == "CN" and args.from_dn:
         return _generate_end_of_year(Path(args.from_dn), out, args.seed, args.previous_year)
     if args.from_dn:
@@ -46,6 +46,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"{summary.n_defects} lỗi cài sẵn / injected defects → {dn_out.resolve()}")  # fmt: skip
     if args.period == "CN":
         return _generate_end_of_year(dn_out, out, args.seed, args.previous_year)
+    return 0
+
+
+def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
+    from pipelines import generate_eoy
+
+    try:
+        p = generate_eoy.generate_previous_start(dn_dir, out, seed)
+    except (FileNotFoundError, ValueError) as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    print(f"Đã tạo đầu năm học trước / generated the previous year's start: {p.n_schools} trường / schools, "
+          f"{p.n_learners} học sinh ngày 30/9 / learners on 30/9 ({p.n_arrivals_dropped} chuyển đến sau 30/9 / "
+          f"arrived after 30/9, {p.n_leavers_restored} rời trường sau 30/9 / left after 30/9) "
+          f"→ {out.resolve()}")  # fmt: skip
     return 0
 
 
@@ -415,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-dn", help="CN: folder of a generated start-of-year province (registry.xlsx, inbox/)"
     )
     g.add_argument("--previous-year", action="store_true",
-                   help="CN: the end of the school year before the DN province's (cohort-consistent with it)")  # fmt: skip
+                   help="with --from-dn: the school year before the DN province's, cohort-consistent with it "
+                        "(--period CN: its end; DN: its start)")  # fmt: skip
     g.add_argument("--schools", type=int)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--defect-rate", type=float, default=0.0, help="share of schools given one defect")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -128,7 +129,7 @@ def executed(demo, jupyter_path, tmp_path_factory) -> dict[str, nbformat.Noteboo
     # charts beside the run's outputs (the notebooks' default).
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(jupyter_path))
-        mp.setenv("PYTHONPATH", str(ROOT))
+        mp.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         mp.setenv("EDUSTAT_WAREHOUSE", str(demo / "warehouse.duckdb"))
         mp.delenv("EDUSTAT_CHARTS", raising=False)
         mp.delenv("EDUSTAT_SCHOOL_YEAR", raising=False)

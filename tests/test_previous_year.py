@@ -414,3 +414,18 @@ def test_previous_start_is_last_years_end_on_30_september(previous, tmp_path):
     assert summary.n_learners == n and summary.n_schools == len(ends)
     assert (tmp_path / "PS" / "registry.xlsx").read_bytes() == (folder / "DN" / "registry.xlsx").read_bytes()
     assert summary.population is not None and summary.population.read_text().count(",2023,") > 0
+
+
+def test_cli_generates_the_previous_start(previous, tmp_path, capsys):
+    from pipelines import cli
+
+    folder, _, _ = previous
+    assert cli.main(["generate", "--period", "DN", "--previous-year", "--from-dn", str(folder / "DN"),
+                     "--seed", "5", "--out", str(tmp_path / "start")]) == 0  # fmt: skip
+    names = sorted(p.name for p in (tmp_path / "start" / "inbox").glob("*.json"))
+    assert names == sorted(
+        p.name.replace("_2023_2.json", "_2023_1.json") for p in (folder / "PY" / "inbox").glob("*.json")
+    )
+    assert "đầu năm học trước" in capsys.readouterr().out
+    assert cli.main(["generate", "--period", "DN", "--previous-year", "--from-dn", str(tmp_path / "none"),
+                     "--out", str(tmp_path / "x")]) == 2  # fmt: skip
