@@ -76,7 +76,8 @@ display(Image(filename=analysis.save_chart(fig, CHARTS, "03_submissions_per_day"
 
 # %%
 problems = analysis.problems_per_run(con, PERIOD)
-problems["run"] = problems["school_year"] + " · " + problems["run_id"]
+# Runs by school year and order (not by id), so the chart is the same for the same data.
+problems["run"] = problems["school_year"] + " · lượt / run " + problems["run_no"].astype(str)
 display(problems)
 
 # %%

@@ -197,8 +197,8 @@ def submissions_per_day(con: duckdb.DuckDBPyConnection, school_year: str, period
 
 def problems_per_run(con: duckdb.DuckDBPyConnection, period: str = "DN") -> pd.DataFrame:
     """Problems of every run of the period, by rule and severity: validation problems and files
-    rejected at ingest (rule = the rejection reason): run_id, school_year, rule_id, severity,
-    problems, schools. No view holds rejected files yet, so they come from the internal table
+    rejected at ingest (rule = the rejection reason): run_id, school_year, run_no (1, 2, … within
+    the school year: run ids begin with their start time), rule_id, severity, problems, schools. No view holds rejected files yet, so they come from the internal table
     `files` (absent from a release: then only validation problems)."""
     rejected = ""
     if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'files'").fetchone()[0]:
@@ -212,9 +212,10 @@ def problems_per_run(con: duckdb.DuckDBPyConnection, period: str = "DN") -> pd.D
             SELECT run_id, school_year, rule_id, severity, school_code FROM validation_problems
             WHERE period = $period{rejected}
         )
-        SELECT run_id, school_year, rule_id, severity, count(*) AS problems,
-               count(DISTINCT school_code) AS schools
-        FROM p GROUP BY ALL
+        SELECT run_id, school_year,
+               dense_rank() OVER (PARTITION BY school_year ORDER BY run_id) AS run_no,
+               rule_id, severity, count(*) AS problems, count(DISTINCT school_code) AS schools
+        FROM p GROUP BY run_id, school_year, rule_id, severity
         ORDER BY school_year, run_id, severity, problems DESC, rule_id
         """,
         {"period": period},

@@ -69,7 +69,7 @@ def warehouse(tmp_path_factory):
         INSERT INTO validation_problems VALUES
             ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'A'), ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'A'),
             ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'B'), ('r1', '2024-2025', 'DN', 'school.b', 'warning', 'A'),
-            ('r9', '2024-2025', 'CN', 'learner.a', 'error', 'A');
+            ('r2', '2024-2025', 'DN', 'learner.a', 'error', 'A'), ('r9', '2024-2025', 'CN', 'learner.a', 'error', 'A');
         CREATE TABLE files (run_id VARCHAR, start_year INTEGER, period VARCHAR, school_code VARCHAR,
             status VARCHAR, reason VARCHAR);
         INSERT INTO files VALUES ('r1', 2024, 'DN', 'C', 'rejected', 'file.unreadable'),
@@ -138,13 +138,14 @@ def test_submissions_per_day_through_the_window(con):
 
 def test_problems_per_run_by_rule_with_rejected_files(con):
     df = analysis.problems_per_run(con)
-    rows = [
-        tuple(r) for r in df[["run_id", "rule_id", "severity", "problems", "schools"]].itertuples(index=False)
-    ]
+    columns = ["run_id", "run_no", "rule_id", "severity", "problems", "schools"]
+    rows = [tuple(r) for r in df[columns].itertuples(index=False)]
+    # The CN run r9 is another period; r2, the second DN run of the year, found A's problem again.
     assert rows == [
-        ("r1", "learner.a", "error", 3, 2),
-        ("r1", "file.unreadable", "error", 1, 1),
-        ("r1", "school.b", "warning", 1, 1),
+        ("r1", 1, "learner.a", "error", 3, 2),
+        ("r1", 1, "file.unreadable", "error", 1, 1),
+        ("r1", 1, "school.b", "warning", 1, 1),
+        ("r2", 2, "learner.a", "error", 1, 1),
     ]
     assert set(df["school_year"]) == {YEAR}
 
