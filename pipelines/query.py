@@ -55,7 +55,8 @@ def database_path(warehouse_path: Path | str | None, release_ref: Path | str | N
             raise QueryError(str(exc)) from None
     path = Path(warehouse_path) if warehouse_path else default
     if not path.is_file():
-        raise QueryError(f"không có kho dữ liệu / warehouse not found: {path}")
+        hint = "" if warehouse_path else " (chạy / run `make demo`, or give --warehouse or --release)"
+        raise QueryError(f"không có kho dữ liệu / warehouse not found: {path}{hint}")
     return path
 
 
