@@ -30,8 +30,8 @@ test: setup
 	$(VENV)/bin/pytest
 
 lint: setup
-	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks
-	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks
+	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py
+	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks notebooks/*.py
 
 # A Prefect server (SQLite) and the reporting windows of the demo province, served until Ctrl-C or
 # SIGTERM; UI at http://127.0.0.1:4200. The demo province is generated and run first if missing.

@@ -22,11 +22,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines import generate
 
     out = Path(args.out)
-    if args.previous_year and args.period != "CN":
-        _say(
-            "Lỗi / error: --previous-year chỉ dùng với --period CN / --previous-year goes with --period CN only"
-        )
-        return 2
+    if args.previous_year and args.period == "DN":
+        if not args.from_dn:
+            _say("Lỗi / error: --previous-year cần --from-dn / --previous-year needs --from-dn")
+            return 2
+        return _generate_previous_start(Path(args.from_dn), out, args.seed)
     if args.period == "CN" and args.from_dn:
         return _generate_end_of_year(Path(args.from_dn), out, args.seed, args.previous_year)
     if args.from_dn:
@@ -46,6 +46,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"{summary.n_defects} lỗi cài sẵn / injected defects → {dn_out.resolve()}")  # fmt: skip
     if args.period == "CN":
         return _generate_end_of_year(dn_out, out, args.seed, args.previous_year)
+    return 0
+
+
+def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
+    from pipelines import generate_eoy
+
+    try:
+        p = generate_eoy.generate_previous_start(dn_dir, out, seed)
+    except (FileNotFoundError, ValueError) as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    print(f"Đã tạo đầu năm học trước / generated the previous year's start: {p.n_schools} trường / schools, "
+          f"{p.n_learners} học sinh ngày 30/9 / learners on 30/9 ({p.n_arrivals_dropped} chuyển đến sau 30/9 / "
+          f"arrived after 30/9, {p.n_leavers_restored} rời trường sau 30/9 / left after 30/9) "
+          f"→ {out.resolve()}")  # fmt: skip
     return 0
 
 
@@ -133,18 +148,50 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    return run_demo(DEMO_DIR, args.prefect, args.processes)
+
+
+def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int:
+    """The demo province, two school years into one warehouse (folder/warehouse.duckdb): last
+    year's start of year first (folder/2023-2024/, outputs in folder/output-2023-2024/), then this
+    year's (folder/, outputs in folder/output/), so year-over-year indicators and cross-period rules
+    have data. Deterministic: the same folder contents every time (bar run ids and time stamps)."""
+    import datetime as dt
     import shutil
 
-    from pipelines import generate
+    from pipelines import generate, generate_eoy
 
     # The demo folder is disposable: start from nothing so reruns give the same outputs.
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    _say(f"demo: tạo tỉnh mẫu / generating a demo province in {DEMO_DIR}")
+    shutil.rmtree(folder, ignore_errors=True)
+    _say(f"demo: tạo tỉnh mẫu / generating a demo province in {folder}")
     generate.generate_province(DEMO["province"], DEMO["school_year"], DEMO["period"], DEMO["schools"],
-                               DEMO["seed"], DEMO_DIR, DEMO["defect_rate"])  # fmt: skip
-    return _run(DEMO["school_year"], DEMO["period"], DEMO_DIR / "registry.xlsx", DEMO_DIR / "inbox",
-                DEMO_DIR / "warehouse.duckdb", DEMO_DIR / "output", args.prefect, args.processes,
-                population=DEMO_DIR / "population.csv")  # fmt: skip
+                               DEMO["seed"], folder, DEMO["defect_rate"])  # fmt: skip
+    # Last year's start of year, not its end (generate_previous_year): the same forms on the same
+    # reference date (30/9), so this year's indicators compare like for like; see
+    # generate_eoy.generate_previous_start for why it is built from cohorts and not regenerated.
+    previous_year = _previous_school_year(DEMO["school_year"])
+    previous = folder / previous_year
+    _say(f"demo: năm học trước / the previous school year {previous_year} in {previous}")
+    generate_eoy.generate_previous_start(folder, previous, DEMO["seed"])
+    # Files arrive through the first days of October (school deadline 10/10, a few late ones).
+    for inputs, school_year in ((previous, previous_year), (folder, DEMO["school_year"])):
+        start = int(school_year[:4])
+        generate.spread_arrivals(
+            inputs / "inbox", dt.date(start, 10, 1), dt.date(start, 10, 14), DEMO["seed"]
+        )
+    warehouse = folder / "warehouse.duckdb"
+    code = _run(previous_year, DEMO["period"], previous / "registry.xlsx", previous / "inbox", warehouse,
+                folder / f"output-{previous_year}", use_prefect, processes,
+                population=previous / "population.csv")  # fmt: skip
+    if code:
+        return code
+    return _run(DEMO["school_year"], DEMO["period"], folder / "registry.xlsx", folder / "inbox", warehouse,
+                folder / "output", use_prefect, processes, population=folder / "population.csv")  # fmt: skip
+
+
+def _previous_school_year(school_year: str) -> str:
+    start = int(school_year[:4])
+    return f"{start - 1}-{start}"
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -376,7 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-dn", help="CN: folder of a generated start-of-year province (registry.xlsx, inbox/)"
     )
     g.add_argument("--previous-year", action="store_true",
-                   help="CN: the end of the school year before the DN province's (cohort-consistent with it)")  # fmt: skip
+                   help="with --from-dn: the school year before the DN province's, cohort-consistent with it "
+                        "(--period CN: its end; DN: its start)")  # fmt: skip
     g.add_argument("--schools", type=int)
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--defect-rate", type=float, default=0.0, help="share of schools given one defect")
@@ -406,7 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "redoes only what changed since the last run of the period)")  # fmt: skip
     r.set_defaults(func=cmd_run)
 
-    d = sub.add_parser("demo", help="generate a demo province into data/demo and run it")
+    d = sub.add_parser("demo", help="generate a demo province into data/demo and run two school years of it")
     d.add_argument("--prefect", action="store_true")
     d.add_argument("--processes", type=int, default=2)
     d.set_defaults(func=cmd_demo)

@@ -320,3 +320,20 @@ def test_gdtx_centres(tmp_path: Path) -> None:
 def test_bad_arguments(tmp_path: Path, province: str, year: str, period: str) -> None:
     with pytest.raises(ValueError):
         generate_province(province, year, period, 3, 1, tmp_path)
+
+
+def test_spread_arrivals_puts_each_file_in_office_hours_of_the_window(tmp_path):
+    import os
+
+    from pipelines import generate
+
+    for code in ("66643001", "66643002", "66644001"):
+        (tmp_path / f"{code}_2024_1.json").write_text("{}", encoding="utf-8")
+    first, last = dt.date(2024, 10, 1), dt.date(2024, 10, 14)
+    assert generate.spread_arrivals(tmp_path, first, last, seed=3) == 3
+    stamps = {p.name: os.stat(p).st_mtime for p in tmp_path.iterdir()}
+    for stamp in stamps.values():
+        moment = dt.datetime.fromtimestamp(stamp)
+        assert first <= moment.date() <= last and 7 <= moment.hour < 17
+    generate.spread_arrivals(tmp_path, first, last, seed=3)
+    assert {p.name: os.stat(p).st_mtime for p in tmp_path.iterdir()} == stamps  # same seed, same moments
