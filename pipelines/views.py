@@ -188,10 +188,17 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def support_tables() -> tuple[tuple[str, str], ...]:
+    """(name, sql) of the support tables of views.yaml: figures views read, computed once per run."""
+    return tuple((t["name"], t["sql"]) for t in _spec().get("tables", ()))
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """The catalogue tables, every contract view and the data_dictionary table, on this database's
-    own tables (a run's warehouse or a release)."""
+    """The catalogue tables, the support tables, every contract view and the data_dictionary table,
+    on this database's own tables (a run's warehouse or a release)."""
     load_catalogue(con)
+    for name, sql in support_tables():
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS\n{sql}")
     for v in views():
         con.execute(f"CREATE OR REPLACE VIEW {v.name} AS\n{view_sql(v)}")
     con.execute(f"CREATE OR REPLACE TABLE {DICTIONARY_TABLE} (view_name VARCHAR, column_name VARCHAR, "

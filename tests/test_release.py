@@ -134,6 +134,7 @@ def test_a_release_holds_the_period_read_only_with_its_manifest(province):
             "release",
             *release.VIEW_TABLES,
             *views.CATALOGUE_TABLES,
+            *(name for name, _ in views.support_tables()),
             views.DICTIONARY_TABLE,
         }
         for table, n in manifest["row_counts"].items():

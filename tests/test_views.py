@@ -46,6 +46,7 @@ CONTRACT = {
     "validation_problems": "run_id school_year period checked_at rule_id severity entity school_code file "
     "record_index field message_vi message_en",
     "submission_log": "school_year period school_code version sha256 arrived_at superseded_at is_current state",
+    "learner_counts": "school_year period school_code phong_code so_code grade female ethnic age enrolled learners",
 }
 
 
@@ -144,6 +145,12 @@ def test_records_views_are_the_runs_pupils_and_schools(db):
         (A, f"Trường Tiểu học {A}", "643", "66", "CL"),
         (B, f"Trường Tiểu học {B}", "644", "66", "CL"),
     ]
+    # The counts: A has two girls and a boy in grade 1, all Kinh, born 2018 (age 6); B a Kinh boy born 2017
+    # and an ethnic-minority boy (03) born 2017, grade 2.
+    counts = db.execute("SELECT school_code, phong_code, so_code, grade, female, ethnic, age, learners "
+                        "FROM learner_counts ORDER BY ALL").fetchall()  # fmt: skip
+    assert counts == [(A, "643", "66", 1, False, False, 6, 1), (A, "643", "66", 1, True, False, 6, 2),
+                      (B, "644", "66", 2, False, False, 7, 1), (B, "644", "66", 2, False, True, 7, 1)]  # fmt: skip
     log = db.execute(
         "SELECT school_code, version, is_current, state FROM submission_log ORDER BY 1"
     ).fetchall()
