@@ -62,12 +62,11 @@ def rebuild_plan(
 ) -> list[str] | None:
     """The schools a re-run must rebuild, or None: rebuild every school (first aggregation of the
     period here, other code, settings or province, or --full)."""
-    from pipelines.release import tree_hash
+    from pipelines.release import code_digest
 
     con.execute("CREATE TABLE IF NOT EXISTS aggregate_state (run_id VARCHAR, fingerprint VARCHAR)")
     con.execute("CREATE TABLE IF NOT EXISTS aggregated_files (school_code VARCHAR, file_hash VARCHAR)")
-    code = tree_hash(settings.PROJECT_ROOT / "pipelines", settings.PROJECT_ROOT / "schemas")["sha256"]
-    fingerprint = f"{code}|{ctx.school_year}|{ctx.period}|{ctx.as_of}|{regime}|{ctx.boundaries}"
+    fingerprint = f"{code_digest()}|{ctx.school_year}|{ctx.period}|{ctx.as_of}|{regime}|{ctx.boundaries}"
     last = con.execute("SELECT run_id, fingerprint FROM aggregate_state").fetchall()
     con.execute("DELETE FROM aggregate_state")
     con.execute("INSERT INTO aggregate_state VALUES (?, ?)", [ctx.run_id, fingerprint])

@@ -736,12 +736,11 @@ def job_digest(job: WorkbookJob, code: str) -> str:
 def write_changed_workbooks(jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2) -> int:
     """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept
     in folder/DIGESTS); return how many were written."""
-    from pipelines import settings
-    from pipelines.release import tree_hash
+    from pipelines.release import code_digest
 
     if not jobs:
         return 0
-    code = str(tree_hash(settings.PROJECT_ROOT / "pipelines", settings.PROJECT_ROOT / "schemas")["sha256"])
+    code = code_digest()
     index_path = folder / DIGESTS
     try:
         index = json.loads(index_path.read_text(encoding="utf-8"))

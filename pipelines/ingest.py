@@ -325,12 +325,10 @@ def read_file(path: Path, attempts: int = READ_ATTEMPTS, backoff: float = READ_B
 def staging_fingerprint(start_year: int, period: str, key: bytes) -> str:
     """What staged rows depend on besides a file's bytes: the period, the pseudonym key and the code
     and schemas that normalise them. Staged rows made under another fingerprint are not reused."""
-    from pipelines.release import tree_hash
-    from pipelines.settings import PROJECT_ROOT
+    from pipelines.release import code_digest
 
-    code = tree_hash(PROJECT_ROOT / "pipelines", PROJECT_ROOT / "schemas")["sha256"]
     key_id = hashlib.sha256(key).hexdigest()
-    return hashlib.sha256(f"{start_year}\0{period}\0{key_id}\0{code}".encode()).hexdigest()
+    return hashlib.sha256(f"{start_year}\0{period}\0{key_id}\0{code_digest()}".encode()).hexdigest()
 
 
 @dataclass

@@ -89,6 +89,12 @@ def tree_hash(*folders: Path) -> dict[str, object]:
     return {"sha256": digest.hexdigest(), "files": n}
 
 
+def code_digest() -> str:
+    """sha256 of the code and schemas (pipelines/, schemas/): what a re-run's reuse of staged rows,
+    validation results, typed rows and workbooks is made under (a change makes a run redo it all)."""
+    return str(tree_hash(settings.PROJECT_ROOT / "pipelines", settings.PROJECT_ROOT / "schemas")["sha256"])
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:

@@ -616,10 +616,8 @@ DELTA = "validation_delta"  # the schools a re-run checks again (a table: GX rea
 def _fingerprint(con: duckdb.DuckDBPyConnection, school_year: str, period: str, start_year: int) -> str:
     """What a school's results depend on besides its staged rows: the period, the code and schemas
     (rules, code lists) and the history of other periods that cross-period rules read."""
-    from pipelines.release import tree_hash
-    from pipelines.settings import PROJECT_ROOT
+    from pipelines.release import code_digest
 
-    code = tree_hash(PROJECT_ROOT / "pipelines", PROJECT_ROOT / "schemas")["sha256"]
     history = con.execute(
         """SELECT (SELECT (count(*), bit_xor(hash(h))) FROM school_history h
                    WHERE NOT (school_year = $1 AND period = $2)),
@@ -627,7 +625,9 @@ def _fingerprint(con: duckdb.DuckDBPyConnection, school_year: str, period: str, 
                    WHERE NOT (school_year = $1 AND period = $2))""",
         [school_year, period],
     ).fetchall()
-    return hashlib.sha256(f"{school_year}\0{period}\0{start_year}\0{code}\0{history}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{school_year}\0{period}\0{start_year}\0{code_digest()}\0{history}".encode()
+    ).hexdigest()
 
 
 def _changed_since_last(con: duckdb.DuckDBPyConnection, fingerprint: str) -> tuple[str | None, list[str]]:
