@@ -2,9 +2,8 @@
 pandas DataFrame from a DuckDB connection, and a helper that saves a chart as a reproducible PNG.
 
 Every query reads the contract views (schemas/views.yaml: form_cells, indicator_values,
-unit_hierarchy, submission_log, validation_problems), which a warehouse and a release both hold,
-so the notebooks keep working when internal tables change; the one exception is named where it is
-made. Nothing here writes. The figures are those of `cells` / OUT/cells.csv, so a notebook's key
+unit_hierarchy, submission_log, validation_problems, file_log), which a warehouse and a release
+both hold, so the notebooks keep working when internal tables change. Nothing here writes. The figures are those of `cells` / OUT/cells.csv, so a notebook's key
 figure can be checked against the run's outputs.
 """
 
@@ -198,19 +197,15 @@ def submissions_per_day(con: duckdb.DuckDBPyConnection, school_year: str, period
 def problems_per_run(con: duckdb.DuckDBPyConnection, period: str = "DN") -> pd.DataFrame:
     """Problems of every run of the period, by rule and severity: validation problems and files
     rejected at ingest (rule = the rejection reason): run_id, school_year, run_no (1, 2, … within
-    the school year: run ids begin with their start time), rule_id, severity, problems, schools. No view holds rejected files yet, so they come from the internal table
-    `files` (absent from a release: then only validation problems)."""
-    rejected = ""
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'files'").fetchone()[0]:
-        rejected = """
-            UNION ALL
-            SELECT run_id, start_year || '-' || (start_year + 1), reason, 'error', school_code FROM files
-            WHERE status = 'rejected' AND period = $period"""
+    the school year: run ids begin with their start time), rule_id, severity, problems, schools."""
     return con.execute(
-        f"""
+        """
         WITH p AS (
             SELECT run_id, school_year, rule_id, severity, school_code FROM validation_problems
-            WHERE period = $period{rejected}
+            WHERE period = $period
+            UNION ALL
+            SELECT run_id, school_year, reason, 'error', school_code FROM file_log
+            WHERE status = 'rejected' AND period = $period
         )
         SELECT run_id, school_year,
                dense_rank() OVER (PARTITION BY school_year ORDER BY run_id) AS run_no,

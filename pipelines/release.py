@@ -163,8 +163,9 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: 
         con.execute(f"CREATE TABLE rel.files AS SELECT * FROM files WHERE start_year = {int(start_year)} "
                     f"AND period = '{period}' AND run_id = {run} ORDER BY file")  # fmt: skip
     else:
-        con.execute("CREATE TABLE rel.files (run_id VARCHAR, file VARCHAR, file_hash VARCHAR, school_code VARCHAR, "
-                    "status VARCHAR)")  # fmt: skip
+        con.execute("CREATE TABLE rel.files (run_id VARCHAR, start_year INTEGER, period VARCHAR, file VARCHAR, "
+                    "file_hash VARCHAR, school_code VARCHAR, status VARCHAR, reason VARCHAR, message_vi VARCHAR, "
+                    "message_en VARCHAR, ingested_at TIMESTAMP, n_learner INTEGER)")  # fmt: skip
     if "validation_results" in tables:
         con.execute(
             f"""CREATE TABLE rel.validation_summary AS

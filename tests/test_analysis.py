@@ -70,10 +70,10 @@ def warehouse(tmp_path_factory):
             ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'A'), ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'A'),
             ('r1', '2024-2025', 'DN', 'learner.a', 'error', 'B'), ('r1', '2024-2025', 'DN', 'school.b', 'warning', 'A'),
             ('r2', '2024-2025', 'DN', 'learner.a', 'error', 'A'), ('r9', '2024-2025', 'CN', 'learner.a', 'error', 'A');
-        CREATE TABLE files (run_id VARCHAR, start_year INTEGER, period VARCHAR, school_code VARCHAR,
+        CREATE TABLE file_log (run_id VARCHAR, school_year VARCHAR, period VARCHAR, school_code VARCHAR,
             status VARCHAR, reason VARCHAR);
-        INSERT INTO files VALUES ('r1', 2024, 'DN', 'C', 'rejected', 'file.unreadable'),
-            ('r1', 2024, 'DN', 'A', 'loaded', NULL);
+        INSERT INTO file_log VALUES ('r1', '2024-2025', 'DN', 'C', 'rejected', 'file.unreadable'),
+            ('r1', '2024-2025', 'DN', 'A', 'loaded', NULL);
     """)  # fmt: skip
     con.close()
     return path
