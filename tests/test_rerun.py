@@ -127,6 +127,19 @@ def test_the_rerun_rewrites_only_changed_workbooks_and_they_equal_a_full_runs(ru
         assert export.dump_workbook(ours / book) == export.dump_workbook(theirs / book), book
 
 
+def test_the_reruns_tables_error_reports_and_sdmx_files_equal_a_full_runs(runs):
+    root = runs[0]
+    ours, theirs = root / "out-w.duckdb", root / "out-fresh.duckdb"
+    names = ["cells.csv", "indicators.csv", "problems.csv", "sdmx/cells.sdmx.csv", "sdmx/indicators.sdmx.csv"]
+    names += sorted(str(p.relative_to(theirs)) for p in (theirs / "errors").rglob("*.csv"))
+    assert any(n.startswith("errors/") for n in names)  # the defects give some schools an error list
+    assert sorted(str(p.relative_to(ours)) for p in (ours / "errors").rglob("*.csv")) == sorted(
+        n for n in names if n.startswith("errors/")
+    )
+    for name in names:
+        assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+
+
 def test_a_full_rerun_redoes_everything(runs, tmp_path, monkeypatch):
     root = runs[0]
     monkeypatch.setenv(settings.KEY_ENV, KEY)
