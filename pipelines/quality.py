@@ -925,6 +925,13 @@ def _codelist_file(name: str) -> str:
     return found[0].relative_to(catalog.SCHEMAS).as_posix() if found else f"codelists/{name}.csv"
 
 
+def codelist_link(name: str | None, schemas: str) -> str:
+    """A doc table's code-list cell: the list linked to its CSV under `schemas`, with its size."""
+    if not name:
+        return ""
+    return f"[{name}]({schemas}/{_codelist_file(name)}) ({len(catalog.codelist(name).codes)} mã / codes)"
+
+
 def render_fields(schemas: str = "../schemas") -> str:
     """docs/fields.md: every field of every source (schemas/sources/*.yaml), the same properties
     ingest types and validate compiles into the GX suites. Code lists link to their CSV under
@@ -967,11 +974,7 @@ def render_fields(schemas: str = "../schemas") -> str:
             "|" + "---|" * len(_FIELD_HEADS),
         ]
         for f in src.fields:
-            if f.codelist:
-                n = len(catalog.codelist(f.codelist).codes)
-                cl = f"[{f.codelist}]({schemas}/{_codelist_file(f.codelist)}) ({n} mã / codes)"
-            else:
-                cl = ""
+            cl = codelist_link(f.codelist, schemas)
             bounds = validate._bounds(f) if f.min is not None or f.max is not None else ""
             cells = [
                 code(f.name),

@@ -366,16 +366,15 @@ def export_sdmx(
     cells_sql = CELLS_SELECT.format(structure_id=_sql_text(structure_id("cells")), boundaries=_sql_text(boundaries),
                                     where=where("c"), **common)  # fmt: skip
     # A cell whose form, row or column the catalogue does not know would travel with an empty code.
-    unmapped = warehouse.scalar(
-        con, f'SELECT count(*) FROM ({cells_sql}) WHERE FORM IS NULL OR "ROW" IS NULL OR COL IS NULL'
-    )
+    n_cells, unmapped = con.execute(
+        f'SELECT count(*), count(*) FILTER (WHERE FORM IS NULL OR "ROW" IS NULL OR COL IS NULL) FROM ({cells_sql})'
+    ).fetchall()[0]
     if unmapped:
         raise CatalogError(f"{unmapped} cells have a form, row or column outside the catalogue's forms")
     order = f'FORM, {_LEVEL_ORDER}, REF_AREA, "ROW", COL'
     con.execute(
         f"COPY ({cells_sql} ORDER BY {order}) TO {_sql_text(out / CELLS_FILE)} (HEADER, DELIMITER ',')"
     )
-    n_cells = warehouse.scalar(con, f"SELECT count(*) FROM ({cells_sql})")
 
     ind_where = f"{where('i')} AND i.boundaries = {_sql_text(boundaries)}"
     ind_sql = INDICATORS_SELECT.format(

@@ -216,7 +216,7 @@ def render_dictionary(schemas: str = "../schemas") -> str:
     """docs/dictionary.md: every contract view and column with its type, code list, source field
     and meaning in Vietnamese and English, from schemas/views.yaml (code lists link to their CSV
     under `schemas`, relative to the page)."""
-    from pipelines.quality import _codelist_file
+    from pipelines.quality import codelist_link
 
     def esc(text: str) -> str:
         return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
@@ -257,11 +257,7 @@ def render_dictionary(schemas: str = "../schemas") -> str:
         lines += ["", f'<a id="{v.name}"></a>', "", f"## `{v.name}`", "", esc(v.meaning_vi), "",
                   esc(v.meaning_en), "", "| " + " | ".join(_DOC_HEADS) + " |", "|" + "---|" * len(_DOC_HEADS)]  # fmt: skip
         for c in v.columns:
-            if c.code_list:
-                n = len(catalog.codelist(c.code_list).codes)
-                cl = f"[{c.code_list}]({schemas}/{_codelist_file(c.code_list)}) ({n} mã / codes)"
-            else:
-                cl = ""
+            cl = codelist_link(c.code_list, schemas)
             source = ""
             if c.source:
                 entity, name = c.source.split(".", 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -112,6 +113,18 @@ def form_cells(s: settings_mod.Settings, form: str) -> tuple[dict[tuple, int], l
 
 
 @pytest.hookimpl(trylast=True)
+def error_list(path: Path) -> list[dict[str, str]]:
+    """The rows of an error or summary CSV (UTF-8 with a BOM, headings "tiếng Việt (English)")."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def error_column(rows: list[dict[str, str]], vi: str) -> list[str]:
+    """One column of such a CSV, found by the Vietnamese part of its heading."""
+    key = next(k for k in rows[0] if k.startswith(f"{vi} ("))
+    return [r[key] for r in rows]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """End the test process like the CLI does, without DuckDB's teardown leak report (see warehouse)."""
     from pipelines.warehouse import exit_skipping_teardown

@@ -3,7 +3,6 @@ summaries, and the rule catalogue kept in step with the rules."""
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from pipelines import catalog, cli, pipeline, quality, warehouse
 from pipelines.export import dump_workbook
 from pipelines.settings import PROJECT_ROOT
 from tests.conftest import (
+    error_column,
+    error_list,
     klass,
     payload,
     pupil,
@@ -65,16 +66,6 @@ def run(tmp_path_factory: pytest.TempPathFactory):
     return s, result
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _col(rows: list[dict[str, str]], vi: str) -> list[str]:
-    key = next(k for k in rows[0] if k.startswith(f"{vi} ("))
-    return [r[key] for r in rows]
-
-
 def _personal(inbox: Path) -> set[str]:
     """Every name and personal identifier of the inputs, and their pseudonyms in the warehouse."""
     import json
@@ -90,20 +81,23 @@ def _personal(inbox: Path) -> set[str]:
 def test_a_school_with_one_error_and_one_warning_gets_exactly_those_rows(run):
     s, _ = run
     folder = s.out / "errors" / "643"
-    rows = _csv(folder / f"{A}.csv")
+    rows = error_list(folder / f"{A}.csv")
     assert len(rows) == 2
-    assert _col(rows, "STT") == ["1", "2"]
-    assert _col(rows, "Mức độ") == ["Lỗi", "Cảnh báo"]
-    assert _col(rows, "Mã quy tắc") == ["learner.disability_type_missing", "learner.grade_differs_from_class"]
-    assert _col(rows, "Đối tượng") == ["Học sinh", "Học sinh"]
-    assert _col(rows, "Tệp") == [f"{A}_2024_1.json"] * 2
-    assert _col(rows, "Danh sách") == ["LstHocSinh", "LstHocSinh"]
-    assert _col(rows, "Thứ tự bản ghi") == ["2", "3"]  # the 2nd and 3rd pupil, counted from 1
-    assert _col(rows, "Mã lớp") == ["1A", "2A"]
-    assert _col(rows, "Khối") == ["01", "01"]
-    assert _col(rows, "Trường dữ liệu") == ["MaLoaiKhuyetTat", "KhoiHoc"]
-    assert _col(rows, "Giá trị") == ["", "01"]
-    assert all(_col(rows, "Nội dung lỗi")) and all(_col(rows, "Cách sửa"))
+    assert error_column(rows, "STT") == ["1", "2"]
+    assert error_column(rows, "Mức độ") == ["Lỗi", "Cảnh báo"]
+    assert error_column(rows, "Mã quy tắc") == [
+        "learner.disability_type_missing",
+        "learner.grade_differs_from_class",
+    ]
+    assert error_column(rows, "Đối tượng") == ["Học sinh", "Học sinh"]
+    assert error_column(rows, "Tệp") == [f"{A}_2024_1.json"] * 2
+    assert error_column(rows, "Danh sách") == ["LstHocSinh", "LstHocSinh"]
+    assert error_column(rows, "Thứ tự bản ghi") == ["2", "3"]  # the 2nd and 3rd pupil, counted from 1
+    assert error_column(rows, "Mã lớp") == ["1A", "2A"]
+    assert error_column(rows, "Khối") == ["01", "01"]
+    assert error_column(rows, "Trường dữ liệu") == ["MaLoaiKhuyetTat", "KhoiHoc"]
+    assert error_column(rows, "Giá trị") == ["", "01"]
+    assert all(error_column(rows, "Nội dung lỗi")) and all(error_column(rows, "Cách sửa"))
     # The workbook holds the same rows under a Vietnamese and an English heading row.
     ws = load_workbook(folder / f"{A}.xlsx")["Lỗi"]
     values = list(ws.iter_rows(values_only=True))
@@ -111,7 +105,7 @@ def test_a_school_with_one_error_and_one_warning_gets_exactly_those_rows(run):
     assert values[heads + 1][:3] == ("No.", "Severity", "Rule")
     assert ws.freeze_panes == f"A{heads + 3}"  # the headings stay in view
     body = [r for r in values[heads + 2 :] if any(r)]
-    assert [r[2] for r in body] == _col(rows, "Mã quy tắc")
+    assert [r[2] for r in body] == error_column(rows, "Mã quy tắc")
     assert [r[6] for r in body] == [2, 3]
 
 
@@ -126,11 +120,11 @@ def test_no_personal_value_or_pseudonym_reaches_the_reports(run):
                         v for (v,) in con.execute(f'SELECT "{f.name}" FROM {src.table}').fetchall() if v
                     }
     assert len(personal) > 10
-    rows = _csv(s.out / "errors" / "644" / f"{D}.csv")
-    assert _col(rows, "Mã quy tắc") == ["learner.duplicate"]
-    assert _col(rows, "Trường dữ liệu") == ["ClientId"]
-    assert _col(rows, "Giá trị") == [quality.HIDDEN]
-    assert _col(rows, "Thứ tự bản ghi") == ["2"]
+    rows = error_list(s.out / "errors" / "644" / f"{D}.csv")
+    assert error_column(rows, "Mã quy tắc") == ["learner.duplicate"]
+    assert error_column(rows, "Trường dữ liệu") == ["ClientId"]
+    assert error_column(rows, "Giá trị") == [quality.HIDDEN]
+    assert error_column(rows, "Thứ tự bản ghi") == ["2"]
     for path in (s.out / "errors").rglob("*"):
         if path.suffix == ".csv":
             text = path.read_text(encoding="utf-8-sig")
@@ -149,7 +143,7 @@ def test_no_personal_value_or_pseudonym_reaches_the_reports(run):
 def test_a_school_without_problems_gets_no_file_but_its_line_in_the_summary(run):
     s, _ = run
     assert not list((s.out / "errors").rglob(f"{B}.*"))
-    schools = _csv(s.out / "errors" / "summary_phong_643_schools.csv")
+    schools = error_list(s.out / "errors" / "summary_phong_643_schools.csv")
     b = next(r for r in schools if r["Mã trường (School code)"] == B)
     assert (b["Lỗi (Errors)"], b["Cảnh báo (Warnings)"], b["Tệp bị từ chối (File rejected)"]) == (
         "0",
@@ -165,7 +159,7 @@ def test_a_school_without_problems_gets_no_file_but_its_line_in_the_summary(run)
 
 def test_the_phong_summary_counts_by_rule_and_by_school(run):
     s, _ = run
-    rules = _csv(s.out / "errors" / "summary_phong_643_rules.csv")
+    rules = error_list(s.out / "errors" / "summary_phong_643_rules.csv")
     got = {r["Mã quy tắc (Rule)"]: (r["Mức độ (Severity)"], r["Số lỗi (Problems)"], r["Số trường (Schools affected)"],
                                      r["Số bản ghi bị loại (Records excluded)"]) for r in rules}  # fmt: skip
     # C's rejected file held 1 school record, 1 class and 2 pupils: 4 records never loaded.
@@ -176,7 +170,8 @@ def test_the_phong_summary_counts_by_rule_and_by_school(run):
     }
     assert [r["Mã quy tắc (Rule)"] for r in rules][-1] == "learner.grade_differs_from_class"  # errors first
     schools = {
-        r["Mã trường (School code)"]: r for r in _csv(s.out / "errors" / "summary_phong_643_schools.csv")
+        r["Mã trường (School code)"]: r
+        for r in error_list(s.out / "errors" / "summary_phong_643_schools.csv")
     }
     assert sorted(schools) == [A, B, C]  # D is in Phòng 644
     keys = ("Bản ghi nhận (Records in)", "Đã nạp (Loaded)", "Bị loại (Quarantined)", "Lỗi (Errors)",
@@ -193,7 +188,7 @@ def test_the_phong_summary_counts_by_rule_and_by_school(run):
 
 def test_records_in_are_loaded_plus_quarantined_for_every_school_of_the_so(run):
     s, _ = run
-    schools = _csv(s.out / "errors" / "summary_so_66_schools.csv")
+    schools = error_list(s.out / "errors" / "summary_so_66_schools.csv")
     assert sorted(r["Mã trường (School code)"] for r in schools) == [A, B, C, D]
     for r in schools:
         assert int(r["Bản ghi nhận (Records in)"]) == int(r["Đã nạp (Loaded)"]) + int(
@@ -208,7 +203,7 @@ def test_records_in_are_loaded_plus_quarantined_for_every_school_of_the_so(run):
     assert (d["Bị loại (Quarantined)"], d["Phòng GDĐT (Phòng)"]) == ("1", "644")
     rules = {
         r["Mã quy tắc (Rule)"]: r["Số trường (Schools affected)"]
-        for r in _csv(s.out / "errors" / "summary_so_66_rules.csv")
+        for r in error_list(s.out / "errors" / "summary_so_66_rules.csv")
     }
     assert rules == {"learner.disability_type_missing": "1", "learner.duplicate": "1", "file.wrong_period": "1",
                      "learner.grade_differs_from_class": "1"}  # fmt: skip

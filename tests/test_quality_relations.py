@@ -16,13 +16,20 @@ The province (budget tab 01-MN-DN-NS, amounts typed in triệu đồng, cells in
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from pipelines import aggregate, catalog, pipeline, quality, validate
-from tests.conftest import payload, run_through_aggregate, school_info, write_inbox, write_registry
+from tests.conftest import (
+    error_column,
+    error_list,
+    payload,
+    run_through_aggregate,
+    school_info,
+    write_inbox,
+    write_registry,
+)
 
 X, Y = "66643201", "66643202"
 FORM = "01-MN-DN-NS"
@@ -66,21 +73,11 @@ def run(tmp_path_factory: pytest.TempPathFactory):
     return s
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _col(rows: list[dict[str, str]], vi: str) -> list[str]:
-    key = next(k for k in rows[0] if k.startswith(f"{vi} ("))
-    return [r[key] for r in rows]
-
-
 def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides(run):
-    rows = _csv(run.out / "errors" / "643" / f"{X}.csv")
-    assert _col(rows, "Mã quy tắc") == ["budget.MaChiTieu.codelist", RULE]  # errors first
+    rows = error_list(run.out / "errors" / "643" / f"{X}.csv")
+    assert error_column(rows, "Mã quy tắc") == ["budget.MaChiTieu.codelist", RULE]  # errors first
     rel = rows[1]
-    got = {vi: _col([rel], vi)[0] for vi in ("Mức độ", "Đối tượng", "Tệp", "Danh sách", "Thứ tự bản ghi",
+    got = {vi: error_column([rel], vi)[0] for vi in ("Mức độ", "Đối tượng", "Tệp", "Danh sách", "Thứ tự bản ghi",
                                              "Thông tin nhận dạng khác", "Trường dữ liệu", "Giá trị")}  # fmt: skip
     assert got == {
         "Mức độ": "Cảnh báo",
@@ -92,16 +89,16 @@ def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides
         "Trường dữ liệu": "Mã số 16, cột settled_prev_fy",
         "Giá trị": "300 triệu đồng / 250 triệu đồng",  # as the workbook prints them
     }
-    message = _col([rel], "Nội dung lỗi")[0]
+    message = error_column([rel], "Nội dung lỗi")[0]
     assert message.startswith("Biểu 01-MN-ĐN – Ngân sách, Mã số 16 (Giáo dục Mầm non), cột settled_prev_fy")
     assert "quan hệ r16 = r17 + r18 + r19 không thỏa" in message
     assert "vế trái (r16) = 300 triệu đồng, vế phải (r17 + r18 + r19) = 250 triệu đồng, phải bằng" in message
     assert "cơ sở L" in message
     assert (
         "left (r16) = 300 triệu đồng, right (r17 + r18 + r19) = 250 triệu đồng"
-        in _col([rel], "Nội dung lỗi tiếng Anh")[0]
+        in error_column([rel], "Nội dung lỗi tiếng Anh")[0]
     )
-    assert "không bản ghi nào bị loại" in _col([rel], "Cách sửa")[0]
+    assert "không bản ghi nào bị loại" in error_column([rel], "Cách sửa")[0]
     # The workbook: the same two rows, and the heading counts the relation as a warning.
     ws = load_workbook(run.out / "errors" / "643" / f"{X}.xlsx")["Lỗi"]
     values = list(ws.iter_rows(values_only=True))
@@ -126,7 +123,8 @@ def test_only_the_schools_own_relations_are_listed(run):
 def test_the_summaries_count_relations_by_rule(run):
     for level, code in (("phong", "643"), ("so", "66")):
         rules = {
-            r["Mã quy tắc (Rule)"]: r for r in _csv(run.out / "errors" / f"summary_{level}_{code}_rules.csv")
+            r["Mã quy tắc (Rule)"]: r
+            for r in error_list(run.out / "errors" / f"summary_{level}_{code}_rules.csv")
         }
         assert set(rules) == {"budget.MaChiTieu.codelist", RULE}
         r = rules[RULE]
@@ -140,7 +138,7 @@ def test_the_summaries_count_relations_by_rule(run):
         )
         schools = {
             s["Mã trường (School code)"]: s
-            for s in _csv(run.out / "errors" / f"summary_{level}_{code}_schools.csv")
+            for s in error_list(run.out / "errors" / f"summary_{level}_{code}_schools.csv")
         }
         assert (schools[X]["Lỗi (Errors)"], schools[X]["Cảnh báo (Warnings)"]) == ("1", "1")
         assert (schools[Y]["Lỗi (Errors)"], schools[Y]["Cảnh báo (Warnings)"]) == ("0", "0")

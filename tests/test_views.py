@@ -152,7 +152,9 @@ def test_records_views_are_the_runs_pupils_and_schools(db):
                         "FROM learner_counts ORDER BY ALL").fetchall()  # fmt: skip
     assert counts == [(A, "643", "66", 1, False, False, 6, 1), (A, "643", "66", 1, True, False, 6, 2),
                       (B, "644", "66", 2, False, False, 7, 1), (B, "644", "66", 2, False, True, 7, 1)]  # fmt: skip
-    files = db.execute("SELECT school_code, status, reason, learner_records FROM file_log ORDER BY 1").fetchall()
+    files = db.execute(
+        "SELECT school_code, status, reason, learner_records FROM file_log ORDER BY 1"
+    ).fetchall()
     assert files == [(A, "loaded", None, 3), (B, "loaded", None, 2)]
     log = db.execute(
         "SELECT school_code, version, is_current, state FROM submission_log ORDER BY 1"
