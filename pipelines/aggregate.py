@@ -55,6 +55,7 @@ class RunContext:
 # last aggregation under the same code and settings, and sums every rollup again.
 DELTA_SCHEMA = "delta"  # the changed schools' staging (views) and typed tables, while they are built
 DELTA_SCHOOLS = "_delta_schools"
+AGGREGATED_FILES = "aggregated_files"  # the staged files the typed tables and cells reflect
 
 
 def rebuild_plan(
@@ -65,7 +66,6 @@ def rebuild_plan(
     from pipelines.release import code_digest
 
     con.execute("CREATE TABLE IF NOT EXISTS aggregate_state (run_id VARCHAR, fingerprint VARCHAR)")
-    con.execute("CREATE TABLE IF NOT EXISTS aggregated_files (school_code VARCHAR, file_hash VARCHAR)")
     fingerprint = f"{code_digest()}|{ctx.school_year}|{ctx.period}|{ctx.as_of}|{regime}|{ctx.boundaries}"
     last = con.execute("SELECT run_id, fingerprint FROM aggregate_state").fetchall()
     con.execute("DELETE FROM aggregate_state")
@@ -74,24 +74,20 @@ def rebuild_plan(
               .fetchall()}  # fmt: skip
     if full or not last or last[0][1] != fingerprint or not {*catalog.FORM_ENTITIES, "cells"} <= tables:
         return None
-    changed = con.execute(
-        """WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school),
-        files AS ((SELECT * FROM now EXCEPT SELECT * FROM aggregated_files)
-                  UNION ALL (SELECT * FROM aggregated_files EXCEPT SELECT * FROM now)),
-        q_now AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $1),
-        q_last AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $2),
-        quarantined AS ((SELECT * FROM q_now EXCEPT SELECT * FROM q_last)
-                        UNION ALL (SELECT * FROM q_last EXCEPT SELECT * FROM q_now))
-        SELECT school_code FROM files UNION SELECT school_code FROM quarantined ORDER BY 1""",
+    quarantine_changed = con.execute(
+        """WITH q_now AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $1),
+        q_last AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $2)
+        SELECT school_code FROM ((SELECT * FROM q_now EXCEPT SELECT * FROM q_last)
+                                 UNION ALL (SELECT * FROM q_last EXCEPT SELECT * FROM q_now))""",
         [ctx.run_id, last[0][0]],
     ).fetchall()
-    return [c for (c,) in changed if c is not None]
+    changed = warehouse.schools_whose_staged_file_changed(con, AGGREGATED_FILES)
+    return sorted(c for c in changed | {c for (c,) in quarantine_changed} if c is not None)
 
 
 def record_rebuild_state(con: duckdb.DuckDBPyConnection) -> None:
     """The staged files the period's typed tables and cells now reflect (for the next re-run)."""
-    con.execute("DELETE FROM aggregated_files")
-    con.execute("INSERT INTO aggregated_files SELECT DISTINCT school_code, file_hash FROM stg_school")
+    warehouse.snapshot_staged_files(con, AGGREGATED_FILES)
 
 
 def drop_delta(con: duckdb.DuckDBPyConnection) -> None:

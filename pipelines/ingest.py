@@ -377,7 +377,7 @@ class _Staged:
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, period: str,
                  registered: set[str], key: bytes, run_id: str,
                  progress: Any = None, reuse: bool = True) -> IngestSummary:  # fmt: skip
-    """Load the current version of each school's file into fresh staging tables; record every new
+    """Load the current version of each school's file into the staging tables; record every new
     version as a submission (pipelines/workflow.py) and each file's outcome.
 
     A file that arrived (modification time) after the school's current version and differs from it

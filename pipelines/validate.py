@@ -610,6 +610,7 @@ def _write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: tup
 
 # --------------------------------------------------------------------------- re-runs
 
+VALIDATED_FILES = "validated_files"  # the staged files the last validation checked
 DELTA = "validation_delta"  # the schools a re-run checks again (a table: GX reads through its own connection)
 
 
@@ -634,17 +635,10 @@ def _changed_since_last(con: duckdb.DuckDBPyConnection, fingerprint: str) -> tup
     """(run whose results a re-run may reuse, schools whose staged file differs from what it checked);
     (None, []) when there is no such run (first run, other period, code or history changed)."""
     con.execute("CREATE TABLE IF NOT EXISTS validation_state (run_id VARCHAR, fingerprint VARCHAR)")
-    con.execute("CREATE TABLE IF NOT EXISTS validated_files (school_code VARCHAR, file_hash VARCHAR)")
     last = con.execute("SELECT run_id FROM validation_state WHERE fingerprint = ?", [fingerprint]).fetchall()
     if not last:
         return None, []
-    changed = con.execute(
-        """WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school),
-        diff AS ((SELECT * FROM now EXCEPT SELECT * FROM validated_files)
-                 UNION ALL (SELECT * FROM validated_files EXCEPT SELECT * FROM now))
-        SELECT DISTINCT school_code FROM diff ORDER BY 1"""
-    ).fetchall()
-    return last[0][0], [c for (c,) in changed]
+    return last[0][0], sorted(wh.schools_whose_staged_file_changed(con, VALIDATED_FILES))
 
 
 def _delta_rules(con: duckdb.DuckDBPyConnection, rules: list[Rule], changed: list[str]) -> list[Rule]:
@@ -734,8 +728,7 @@ def validate_warehouse(
             ).fetchall()[0][0]
             con.execute("DELETE FROM validation_state")
             con.execute("INSERT INTO validation_state VALUES (?, ?)", [run_id, fingerprint])
-            con.execute("DELETE FROM validated_files")
-            con.execute("INSERT INTO validated_files SELECT DISTINCT school_code, file_hash FROM stg_school")
+            wh.snapshot_staged_files(con, VALIDATED_FILES)
             _drop_delta(con)
             con.execute("COMMIT")
         except BaseException:

@@ -71,6 +71,25 @@ def create_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {source.table} ({cols})")
 
 
+def schools_whose_staged_file_changed(con: duckdb.DuckDBPyConnection, snapshot: str) -> set[str]:
+    """Schools whose staged file (stg_school's school_code, file_hash) differs from `snapshot`, a table
+    of the same two columns a step wrote with snapshot_staged_files: changed, new or gone."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {snapshot} (school_code VARCHAR, file_hash VARCHAR)")
+    rows = con.execute(
+        f"""WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school)
+        SELECT school_code FROM ((SELECT * FROM now EXCEPT SELECT * FROM {snapshot})
+                                 UNION ALL (SELECT * FROM {snapshot} EXCEPT SELECT * FROM now))"""
+    ).fetchall()
+    return {c for (c,) in rows}
+
+
+def snapshot_staged_files(con: duckdb.DuckDBPyConnection, snapshot: str) -> None:
+    """Replace `snapshot` with the staged files a step has just worked from (for the next re-run)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {snapshot} (school_code VARCHAR, file_hash VARCHAR)")
+    con.execute(f"DELETE FROM {snapshot}")
+    con.execute(f"INSERT INTO {snapshot} SELECT DISTINCT school_code, file_hash FROM stg_school")
+
+
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
     """INSERT many rows through Arrow (executemany costs ~0.3 ms a row and refuses an empty list)."""
     if not rows:
