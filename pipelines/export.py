@@ -746,16 +746,16 @@ def write_changed_workbooks(jobs: Sequence[WorkbookJob], folder: Path, processes
         index = json.loads(index_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         index = {}
-    digests = {str(job.path.relative_to(folder)): job_digest(job, code) for job in jobs}
-    todo = [job for job, (rel, d) in zip(jobs, digests.items(), strict=True)
-            if index.get(rel) != d or not job.path.exists()]  # fmt: skip
+    digests = {job.path.relative_to(folder).as_posix(): job_digest(job, code) for job in jobs}
+    todo = [(rel, job) for rel, job in zip(digests, jobs, strict=True)
+            if index.get(rel) != digests[rel] or not job.path.exists()]  # fmt: skip
     # Forget the digests of the workbooks about to be rewritten first: a run killed half-way must
     # not leave a new workbook under an old digest.
-    for job in todo:
-        index.pop(str(job.path.relative_to(folder)), None)
+    for rel, _ in todo:
+        index.pop(rel, None)
     folder.mkdir(parents=True, exist_ok=True)
     _save_index(index_path, index)
-    write_workbooks(todo, processes)
+    write_workbooks([job for _, job in todo], processes)
     _save_index(index_path, {**index, **digests})
     return len(todo)
 
