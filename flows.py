@@ -18,11 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import date, datetime
 from pathlib import Path
 
@@ -36,7 +31,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact  #
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.concurrency.sync import concurrency  # noqa: E402
 
-from pipelines import pipeline, settings, warehouse  # noqa: E402
+from pipelines import run, settings  # noqa: E402
+from pipelines.aggregate.national import national_rollup  # noqa: E402
+from pipelines.ops.server import ensure_process_pool  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -44,32 +41,31 @@ AUTO = "auto"  # school_year of a scheduled run: the school year in progress on 
 # The reporting windows: period → (deployment name prefix, cron: every day of the window at 06:00).
 WINDOWS = {"DN": ("start-of-year", "0 6 * 10 *"), "CN": ("end-of-year", "0 6 * 6 *")}
 PROVINCE_DEPLOYMENT = "province"  # report_period's deployment on a work pool (national runs)
-TOP_PROBLEMS = 10
 
 
 @task(name="prepare: registry and unit tree", cache_policy=NO_CACHE)
-def prepare_task(s: settings.Settings) -> pipeline.StepResult:
-    return pipeline.prepare(s)
+def prepare_task(s: settings.Settings) -> run.StepResult:
+    return run.prepare(s)
 
 
 @task(name="ingest: school files", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def ingest_task(s: settings.Settings) -> pipeline.StepResult:
-    return pipeline.ingest_step(s)
+def ingest_task(s: settings.Settings) -> run.StepResult:
+    return run.ingest_step(s)
 
 
 @task(name="validate: Great Expectations on DuckDB", cache_policy=NO_CACHE)
-def validate_task(s: settings.Settings) -> pipeline.StepResult:
-    return pipeline.validate_step(s)
+def validate_task(s: settings.Settings) -> run.StepResult:
+    return run.validate_step(s)
 
 
 @task(name="aggregate: forms, rollup, relations", cache_policy=NO_CACHE)
-def aggregate_task(s: settings.Settings) -> pipeline.StepResult:
-    return pipeline.aggregate_step(s)
+def aggregate_task(s: settings.Settings) -> run.StepResult:
+    return run.aggregate_step(s)
 
 
 @task(name="export: workbooks and tidy tables", cache_policy=NO_CACHE)
-def export_task(s: settings.Settings) -> pipeline.StepResult:
-    return pipeline.export_step(s)
+def export_task(s: settings.Settings) -> run.StepResult:
+    return run.export_step(s)
 
 
 def school_year_on(day: date) -> str:
@@ -91,61 +87,19 @@ def _scheduled_day() -> date:
     return datetime.now(ZoneInfo(TIMEZONE)).date()
 
 
-def key_figures(summary: pipeline.RunSummary) -> list[dict[str, object]]:
-    """The run's key figures as table rows (figure, value)."""
-    names = [
-        ("schools_registered", "Trường trong danh sách / schools registered"),
-        ("files", "Tệp nhận được / files received"),
-        ("files_loaded", "Trường đã nạp / schools received and loaded"),
-        ("files_rejected", "Tệp bị từ chối khi nạp / files rejected at ingest"),
-        ("schools_rejected", "Trường bị từ chối khi kiểm tra / schools rejected by validation"),
-        ("learner_records", "Bản ghi học sinh / learner records"),
-        ("records_quarantined", "Bản ghi cách ly / records quarantined"),
-        ("problems", "Lỗi kiểm tra / validation problems"),
-    ]
-    rows: list[dict[str, object]] = []
-    for name, label in names:
-        try:
-            rows.append({"figure": label, "value": summary.fact(name)})
-        except KeyError:
-            continue
-    return rows
-
-
-def top_problems(s: settings.Settings, limit: int = TOP_PROBLEMS) -> list[dict[str, object]]:
-    """The run's most frequent validation problems: rule, severity, records, schools, message."""
-    with warehouse.connect(s.warehouse) as con:
-        found = con.execute(
-            """SELECT rule_id, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
-                      any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
-               FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity
-               ORDER BY records DESC, rule_id LIMIT ?""",
-            [s.run_id, limit],
-        ).fetchall()
-    cols = ("rule", "severity", "records", "schools", "message_vi", "message_en")
-    return [dict(zip(cols, row, strict=True)) for row in found]
-
-
-def _publish_artifacts(s: settings.Settings, summary: pipeline.RunSummary) -> None:
+def _publish_artifacts(s: settings.Settings, summary: run.RunSummary) -> None:
     """The run's artifacts: its summary (Markdown), key figures and top problems (tables), and the
-    completeness of submissions when the workflow module provides it."""
+    completeness of submissions."""
     text = str(summary.fact("summary_text"))
     label = f"{s.school_year} {s.period}"
     create_markdown_artifact(markdown=text, key="run-summary", description=label)
-    create_table_artifact(table=key_figures(summary), key="run-figures", description=f"{label}: key figures")
-    problems = top_problems(s)
+    create_table_artifact(table=run.key_figures(summary), key="run-figures", description=f"{label}: key figures")
+    problems = run.top_problems(s)
     if problems:
         create_table_artifact(table=problems, key="run-top-problems",
                               description=f"{label}: top validation problems")  # fmt: skip
     try:
-        from pipelines import workflow  # submissions, completeness and timeliness (issue 6)
-    except ImportError:
-        return
-    if not hasattr(workflow, "completeness_rows"):
-        return
-    try:
-        with warehouse.connect(s.warehouse) as con:
-            rows = workflow.completeness_rows(con, s)
+        rows = run.completeness_table(s)
     except Exception:  # the outputs are written: a missing table is logged, not a failed run
         get_run_logger().exception("completeness table artifact not published")
         return
@@ -177,7 +131,7 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
     """Ingest → validate → aggregate → export one reporting period; returns the run summary.
 
     school_year "auto": the school year in progress on the run's scheduled date (deployments).
-    approved_only: the Phòng and Sở reports from approved schools only (pipelines/workflow.py).
+    approved_only: the Phòng and Sở reports from approved schools only (pipelines/window/approvals.py).
     full: redo everything, not only what changed since the period's last run.
     The run holds the warehouse's global concurrency slot (warehouse_limit) throughout, so runs of
     the two windows, or of provinces sharing a warehouse, wait for each other.
@@ -189,7 +143,7 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
                          full=full)  # fmt: skip
     with concurrency(warehouse_limit(s.warehouse), occupy=1, strict=True):
         steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
-    summary = pipeline.RunSummary(s, tuple(steps))
+    summary = run.RunSummary(s, tuple(steps))
     _publish_artifacts(s, summary)
     return str(summary.fact("summary_text"))
 
@@ -236,71 +190,7 @@ def serve_window(deployments: list, limit: int | None = 1) -> None:
 # --- a local Prefect server ------------------------------------------------------------------
 
 
-def api_healthy(api_url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] | None = None,
-                 ui: bool = True, log: Path | None = None, timeout: float = 120.0) -> tuple[subprocess.Popen, str]:  # fmt: skip
-    """Start `prefect server start` as a child process (its own process group) and wait until its
-    API answers; returns the process and the API URL. The database is SQLite under PREFECT_HOME
-    unless PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
-    api_url = f"http://{host}:{port}/api"
-    child_env = {**os.environ, **(env or {})}
-    child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
-    child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
-    prefect_bin = Path(sys.executable).with_name("prefect")
-    command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
-    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while not api_healthy(api_url):
-        if proc.poll() is not None:
-            raise RuntimeError(f"prefect server exited with code {proc.returncode} (log: {log})")
-        if time.monotonic() > deadline:
-            stop_process(proc)
-            raise TimeoutError(
-                f"prefect server did not answer at {api_url} within {timeout:.0f} s (log: {log})"
-            )
-        time.sleep(0.5)
-    return proc, api_url
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    """SIGTERM to the child's process group (the server or a worker and its flow-run children),
-    then SIGKILL if it has not ended."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout)
-    except ProcessLookupError:
-        pass
-
-
 # --- national runs over a process work pool ---------------------------------------------------
-
-
-def ensure_process_pool(pool: str) -> None:
-    """Create the process work pool if it does not exist (workers: `prefect worker start --pool POOL`)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectAlreadyExists
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
-        except ObjectAlreadyExists:
-            pass
 
 
 def deploy_province(pool: str, name: str = PROVINCE_DEPLOYMENT):
@@ -358,45 +248,6 @@ def national_rollup_task(partitions: dict[str, str], target: str, school_year: s
     return national_rollup(
         {k: Path(v) for k, v in partitions.items()}, Path(target), school_year, period, Path(out)
     )
-
-
-def national_rollup(partitions: dict[str, Path], target: Path, school_year: str, period: str,
-                    out: Path | None = None) -> dict[str, object]:  # fmt: skip
-    """Read every province partition read-only (DuckDB ATTACH), union their cells of the period into
-    TARGET's `cells` and add the ministry (`bo`/`BO`) rows as the sum of the Sở rows; writes
-    OUT/cells.parquet and cells.csv. Returns counts by province."""
-    target.unlink(missing_ok=True)
-    facts: dict[str, object] = {}
-    with warehouse.connect(target) as con:
-        selects = []
-        for i, (province, path) in enumerate(sorted(partitions.items())):
-            con.execute(f"ATTACH '{path}' AS p{i} (READ_ONLY)")
-            selects.append(f"SELECT '{province}' AS province, * FROM p{i}.cells "
-                           f"WHERE school_year = $year AND period = $period")  # fmt: skip
-        con.execute(f"CREATE TABLE cells AS {' UNION ALL BY NAME '.join(selects)}",
-                    {"year": school_year, "period": period})  # fmt: skip
-        for i in range(len(partitions)):
-            con.execute(f"DETACH p{i}")
-        con.execute(
-            """INSERT INTO cells BY NAME
-               SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' AS unit_code,
-                      row_code, col_key, sum(value)::BIGINT AS value, boundaries
-               FROM cells WHERE level = 'so' GROUP BY ALL"""
-        )
-        for province, schools, cells in con.execute(
-            """SELECT province, count(DISTINCT unit_code) FILTER (WHERE level = 'school'), count(*)
-               FROM cells WHERE province IS NOT NULL GROUP BY province ORDER BY province"""
-        ).fetchall():
-            facts[f"schools_{province}"] = schools
-            facts[f"cells_{province}"] = cells
-        facts["cells_bo"] = warehouse.scalar(con, "SELECT count(*) FROM cells WHERE level = 'bo'")
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.parquet'}' (FORMAT parquet)"
-            )
-            con.execute(f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.csv'}' (HEADER)")
-    return facts
 
 
 @flow(name="national_report", log_prints=True)

@@ -244,7 +244,7 @@ def pandas_suite(gx: Any, rules: list[validate.Rule]) -> PandasSuite:
     for r in rules:
         meta = {"rule_id": r.id}
         if r.check != "rows":
-            out.expectations.append(validate._expectation(gx, r))
+            out.expectations.append(gx.expectation(gx, r))
             out.how[r.id] = "same expectation"
             continue
         sql = _sql(r)

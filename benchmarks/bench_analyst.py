@@ -43,7 +43,11 @@ import bench_boundaries  # the sibling benchmarks (the script's folder is on sys
 import bench_validate
 import duckdb
 
-from pipelines import aggregate, catalog, generate, hierarchy, pipeline, settings, validate, warehouse
+from pipelines import aggregate, catalog, settings, validate, warehouse
+from pipelines import run as pipeline
+from pipelines.analyst import views
+from pipelines.ingest import units
+from pipelines.synthetic import province as generate
 
 PREVIOUS, CURRENT, PERIOD = "2023-2024", "2024-2025", "DN"
 TARGET_SECONDS = 1.0
@@ -212,7 +216,7 @@ def build(db: Path, profile: Path, args: argparse.Namespace) -> dict:
     con.execute(f"SET threads = {args.threads}; SET memory_limit = '{args.memory_limit}'")
     con.execute(f"ATTACH '{profile}' AS prof (READ_ONLY)")
     con.execute(bench_boundaries.PROFILE_SQL)
-    hierarchy.load_reference(con)
+    units.load_reference(con)
     n_so = round(args.schools * 0.15)  # bench_boundaries' default share of schools straight under a Sở
     fmt = {"year": PREVIOUS, "period": PERIOD, "as_of": "2023-09-30", "seed": args.seed}
     con.execute(bench_boundaries.BUILD_SQL.format(**fmt, n_phong=args.schools - n_so, n_so=n_so))
@@ -247,9 +251,8 @@ def build(db: Path, profile: Path, args: argparse.Namespace) -> dict:
                                     n_rules=len(rules), problem_ppm=round(args.problem_rate * 1_000_000)))  # fmt: skip
     _log(f"  validation problems: {time.perf_counter() - t0:.0f} s")
     con.execute("DETACH prof")
-    from pipelines import workflow
 
-    workflow.create_tables(con)  # the workflow_state view over the copied audit
+    warehouse.create_workflow_tables(con)  # the workflow_state view over the copied audit
     aggregate.create_series_views(con)
     con.execute("CHECKPOINT")
     sizes = {
@@ -270,7 +273,6 @@ def build(db: Path, profile: Path, args: argparse.Namespace) -> dict:
 def create_views(db: Path) -> float:
     """The contract views and their support tables of this code version on the built data (views are
     code; data is kept), as the end of a run's aggregate step makes them."""
-    from pipelines import views
 
     t = time.perf_counter()
     with warehouse.connect(db) as con:

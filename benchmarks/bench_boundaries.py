@@ -1,7 +1,7 @@
 """Benchmark: re-aggregating one national period onto the other boundary version (issue 5).
 
 Builds a national-scale warehouse in DuckDB SQL (seeded by --seed, reproducible for a DuckDB
-version): the reference units of both versions (`hierarchy.load_reference`), --schools schools
+version): the reference units of both versions (`units.load_reference`), --schools schools
 spread over every Phòng of the 2024 boundaries (integer weights drawn per Phòng) and, for the
 --direct-share part (THPT, GDTX), straight under the old Sở (weighted by its number of Phòng);
 their `unit_membership` rows on both versions at the period's as-of date (2024: the Phòng or old
@@ -35,7 +35,10 @@ import statistics
 import time
 from pathlib import Path
 
-from pipelines import aggregate, generate, hierarchy, pipeline, settings, warehouse
+from pipelines import aggregate, settings, warehouse
+from pipelines import run as pipeline
+from pipelines.ingest import units
+from pipelines.synthetic import province as generate
 
 SCHOOL_YEAR, PERIOD, AS_OF = "2023-2024", "DN", "2023-09-30"
 NATIVE, OTHER = "2024", "2025"
@@ -89,7 +92,7 @@ UNION ALL
 SELECT '{year}', '{period}', regime, form, '{boundaries}', 'bo', 'BO', row_code, col_key, sum(value)
 FROM direct GROUP BY ALL"""
 FAST_SQL = "CREATE OR REPLACE TEMP TABLE {table} AS" + FAST_WITH + FAST_SCHOOL_ROWS + FAST_UNIT_ROWS
-# The product's re-aggregation of one period onto one version (aggregate.SERIES_SQL): the Phòng,
+# The product's re-aggregation of one period onto one version (aggregate_cells.SERIES_SQL): the Phòng,
 # Sở and Bộ rows; the school rows are the stored cells, the same on every version.
 UNITS_SQL = """CREATE OR REPLACE TEMP TABLE {table} AS
 SELECT * FROM unit_cells_on('{boundaries}', '{year}', '{period}')"""
@@ -310,7 +313,7 @@ def main() -> None:
     con.execute(f"SET threads = {args.threads}")
     measure_profile(con, root, args.profile_schools, args.seed)
     t = time.perf_counter()
-    hierarchy.load_reference(con)
+    units.load_reference(con)
     con.execute(BUILD_SQL.format(**fmt, n_phong=args.schools - n_so, n_so=n_so))
     aggregate.create_series_views(con)
     con.execute("CHECKPOINT")

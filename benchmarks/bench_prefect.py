@@ -22,6 +22,10 @@ import statistics
 import time
 from pathlib import Path
 
+from pipelines import run as pipeline
+from pipelines.ops.server import start_server, stop_process
+from pipelines.synthetic import province as generate
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("EDUSTAT_PSEUDONYM_KEY", "bench-prefect-key")
 
@@ -48,7 +52,7 @@ def main() -> None:
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     t = time.perf_counter()
-    server, api_url = flows.start_server(port=free_port(), ui=False, log=home / "server.log",
+    server, api_url = start_server(port=free_port(), ui=False, log=home / "server.log",
                                          env={"PREFECT_HOME": str(home / "home"),
                                               "PREFECT_API_DATABASE_CONNECTION_URL":
                                                   f"sqlite+aiosqlite:///{home / 'prefect.db'}"})  # fmt: skip
@@ -58,7 +62,7 @@ def main() -> None:
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        from pipelines import generate, pipeline, settings
+        from pipelines import settings
 
         if not (gen_dir / "registry.xlsx").exists():
             t = time.perf_counter()
@@ -106,7 +110,7 @@ def main() -> None:
                     steps_flow.append(sum(t.total_run_time.total_seconds() for t in tasks))
                 print(f"run {i} {way}: {time.perf_counter() - t:.1f} s", flush=True)
     finally:
-        flows.stop_process(server)
+        stop_process(server)
     d, p = statistics.median(direct), statistics.median(through)
     n = statistics.median(task_counts)
     print(f"\n{args.schools} schools, {args.runs} run(s) each way (medians):")

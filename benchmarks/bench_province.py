@@ -17,7 +17,11 @@ import statistics
 import time
 from pathlib import Path
 
-from pipelines import aggregate, catalog, generate, generate_eoy, pipeline, settings, warehouse
+from pipelines import aggregate, catalog, settings, warehouse
+from pipelines import run as pipeline
+from pipelines.aggregate import compiler
+from pipelines.synthetic import end_of_year as generate_eoy
+from pipelines.synthetic import province as generate
 
 # The same columns the 02-TH-DN compiler reads, grouped by school only: the cost floor of a pass.
 SCAN_SQL = """
@@ -48,7 +52,7 @@ def form_scan_sql(con, form) -> list[str]:
     sqls = []
     for entity, texts in by_entity.items():
         table_columns = [c for c in columns[entity] if c not in {a.name for a in form.school_attributes}]
-        cols = aggregate._referenced(table_columns, texts) or ["school_code"]
+        cols = compiler.referenced(table_columns, texts) or ["school_code"]
         sqls.append(f"SELECT count(*), {', '.join(f'max({c})' for c in cols)} FROM {entity}")
     return sqls
 

@@ -20,7 +20,9 @@ import statistics
 import time
 from pathlib import Path
 
-from pipelines import generate, pipeline, settings, warehouse
+from pipelines import run as pipeline
+from pipelines import settings, warehouse
+from pipelines.synthetic import province as generate
 
 STEPS = ("prepare", "ingest", "validate", "aggregate", "export")
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from IPython.display import Image, display
 
-from pipelines import analysis
+from pipelines.analyst import analysis
 from pipelines.settings import DATA_DIR
 
 # %% tags=["parameters"]

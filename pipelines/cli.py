@@ -19,7 +19,7 @@ def _say(message: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from pipelines import generate
+    from pipelines.synthetic import province as generate
 
     out = Path(args.out)
     if args.previous_year and args.period == "DN":
@@ -50,7 +50,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
-    from pipelines import generate_eoy
+    from pipelines.synthetic import end_of_year as generate_eoy
 
     try:
         p = generate_eoy.generate_previous_start(dn_dir, out, seed)
@@ -65,7 +65,7 @@ def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
 
 
 def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: bool = False) -> int:
-    from pipelines import generate_eoy
+    from pipelines.synthetic import end_of_year as generate_eoy
 
     try:
         if previous_year:
@@ -95,7 +95,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
          population: Path | None = None, boundaries: str | None = None,
          approved_only: bool = False, full: bool = False) -> int:  # fmt: skip
-    from pipelines import aggregate, hierarchy
+    from pipelines import ingest
     from pipelines.warehouse import WarehouseLocked
 
     try:
@@ -103,7 +103,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
                                  regime=regime, population=population, boundaries=boundaries,
                                  approved_only=approved_only, full=full)  # fmt: skip
         if s.population is not None:
-            aggregate.read_population(s.population)  # a bad file stops the run before it starts
+            ingest.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
@@ -114,7 +114,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         if use_prefect:
             import flows
 
-            # --approved-only goes to the flow when it takes it (pipelines/workflow.py).
+            # --approved-only goes to the flow when it takes it (pipelines/window/approvals.py).
             extra = {"approved_only": approved_only, "full": full}
             text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
@@ -122,10 +122,10 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
                                        population=str(s.population) if s.population else None,
                                        **extra)  # fmt: skip
         else:
-            from pipelines import pipeline
+            from pipelines import run
 
-            text = str(pipeline.run_period(s, _say).fact("summary_text"))
-    except hierarchy.RegistryError as exc:
+            text = str(run.run_period(s, _say).fact("summary_text"))
+    except ingest.RegistryError as exc:
         _say(f"Không lập được báo cáo / no report produced: {exc}")
         return 1
     except WarehouseLocked as exc:  # another run is writing the warehouse
@@ -159,7 +159,8 @@ def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int
     import datetime as dt
     import shutil
 
-    from pipelines import generate, generate_eoy
+    from pipelines.synthetic import end_of_year as generate_eoy
+    from pipelines.synthetic import province as generate
 
     # The demo folder is disposable: start from nothing so reruns give the same outputs.
     shutil.rmtree(folder, ignore_errors=True)
@@ -195,17 +196,17 @@ def _previous_school_year(school_year: str) -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from pipelines import quality, views
+    from pipelines.outputs import docs
 
-    folder = Path(args.out) if args.out else quality.DOCS_DIR
-    for path in [*quality.write_catalogue(folder), views.write_dictionary(folder)]:
+    folder = Path(args.out) if args.out else docs.DOCS_DIR
+    for path in [*docs.write_catalogue(folder), docs.write_dictionary(folder)]:
         print(path)
     return 0
 
 
 def cmd_query(args: argparse.Namespace) -> int:
     """Read-only SQL on the warehouse (default: the demo's) or a release; a table, or a file with --out."""
-    from pipelines import query
+    from pipelines.analyst import query
 
     try:
         path = query.database_path(args.warehouse, args.release, DEMO_DIR / "warehouse.duckdb")
@@ -235,6 +236,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     and the national run (workers: `prefect worker start --pool POOL`)."""
     import os
 
+    from pipelines.ops.server import start_server, stop_process
+
     registry = Path(args.registry) if args.registry else DEMO_DIR / "registry.xlsx"
     inbox = Path(args.inbox) if args.inbox else DEMO_DIR / "inbox"
     if args.registry is None and args.warehouse is None:  # the demo province: its own warehouse
@@ -242,8 +245,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from flows import start_server
-
         _say(f"serve: prefect server start --host {args.host} --port {args.port} …")
         server, api_url = start_server(args.host, args.port)
         os.environ["PREFECT_API_URL"] = api_url  # before Prefect reads its settings
@@ -262,7 +263,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         flows.serve_window(deployments)
     finally:
         if server is not None:
-            flows.stop_process(server)
+            stop_process(server)
     return 0
 
 
@@ -315,7 +316,8 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_release(args: argparse.Namespace) -> int:
     """Publish one period of the warehouse as an immutable release."""
-    from pipelines import release, warehouse
+    from pipelines import warehouse
+    from pipelines.analyst import releases as release
 
     try:
         path = release.create_release(args.school_year, args.period, args.warehouse, args.name, args.releases)
@@ -333,24 +335,24 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """The changed cells by unit and the schools whose submissions changed between two releases."""
-    from pipelines import release
+    from pipelines.analyst import diff, releases
 
     try:
-        a = release.resolve(args.release_a, args.releases)
-        b = release.resolve(args.release_b, args.releases)
-    except release.ReleaseError as exc:
+        a = releases.resolve(args.release_a, args.releases)
+        b = releases.resolve(args.release_b, args.releases)
+    except releases.ReleaseError as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
-    d = release.diff(a, b)
-    print(release.format_diff(d, args.limit))
+    d = diff.diff(a, b)
+    print(diff.format_diff(d, args.limit))
     if args.out:
-        for path in release.write_diff_csv(d, Path(args.out)):
+        for path in diff.write_diff_csv(d, Path(args.out)):
             print(f"→ {path.resolve()}")
     return 0
 
 
 def _add_release_commands(sub: argparse._SubParsersAction) -> None:
-    from pipelines import release
+    from pipelines.analyst import releases as release
 
     e = sub.add_parser("release", help="freeze a period: an immutable release (DuckDB, Parquet, manifest)")
     e.add_argument("--school-year", required=True)
@@ -371,17 +373,16 @@ def _add_release_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_workflow(args: argparse.Namespace) -> int:
     """approve | reject | lock | unlock one unit's report for a period, as --user (audit trail)."""
-    from pipelines import warehouse, workflow
+    from pipelines import warehouse, window
 
-    locked = getattr(warehouse, "WarehouseLocked", RuntimeError)
     try:
-        message = workflow.act(Path(args.warehouse) if args.warehouse else settings_mod.DEFAULT_WAREHOUSE,
+        message = window.act(Path(args.warehouse) if args.warehouse else settings_mod.DEFAULT_WAREHOUSE,
                                args.command, args.school_year, args.period, args.unit, args.user,
                                args.reason)  # fmt: skip
-    except (workflow.TransitionError, ValueError) as exc:
+    except (window.TransitionError, ValueError) as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
-    except locked as exc:  # a run is writing the warehouse
+    except warehouse.WarehouseLocked as exc:  # a run is writing the warehouse
         _say(f"Lỗi / error: {exc}")
         return 1
     print(message)

@@ -50,7 +50,7 @@ class Settings:
     processes: int
     population: Path | None = None  # population.csv (docs/input-contract.md, Population)
     boundaries: str = "2024"  # the boundary version the period is aggregated on (BOUNDARIES)
-    approved_only: bool = False  # Phòng and Sở reports from approved schools only (pipelines/workflow.py)
+    approved_only: bool = False  # Phòng and Sở reports from approved schools only (pipelines/window/approvals.py)
     # Re-read every file, check every school and rewrite every workbook, rather than only what changed
     # since the last run of the period (edustat run --full).
     full: bool = False

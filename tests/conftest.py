@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
+from pipelines import run as pipeline
 from pipelines import settings as settings_mod
-from pipelines.hierarchy import REGISTRY_COLUMNS
+from pipelines.ingest.registry import REGISTRY_COLUMNS
 
 # Before any Prefect import: no telemetry from test servers, and time for a slow first start.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -83,7 +86,6 @@ def write_inbox(folder: Path, payloads: dict[str, dict[str, Any] | str]) -> Path
 
 def run_through_aggregate(folder: Path, registry: Path, inbox: Path) -> settings_mod.Settings:
     """Run prepare, ingest, validate and aggregate into folder with a fixed pseudonymisation key."""
-    from pipelines import pipeline
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
@@ -135,3 +137,48 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._edustat_exitstatus = int(exitstatus)
+
+
+# --- a real Prefect server for the tests that need one -------------------------------------------
+
+_SERVER: dict[str, object] = {}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def shared_server(tmp_path_factory: pytest.TempPathFactory):
+    """One `prefect server start` for the whole session, whichever module asks first; the client
+    settings of this process point at it while the fixture lives. Yields (api_url, env) where env
+    is what a child process (worker, `edustat serve`) needs to reach it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from pipelines.ops.server import start_server, stop_process
+
+    if not _SERVER:
+        home = tmp_path_factory.mktemp("prefect-server")
+        env = {"PREFECT_HOME": str(home / "home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}"}  # fmt: skip
+        proc, api_url = start_server(port=free_port(), env=env, ui=False, log=home / "server.log")
+        _SERVER.update(proc=proc, api_url=api_url, users=0, env={**env, "PREFECT_API_URL": api_url})
+    _SERVER["users"] = int(_SERVER["users"]) + 1
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: str(_SERVER["api_url"])}):
+            yield str(_SERVER["api_url"]), dict(_SERVER["env"])
+    finally:
+        _SERVER["users"] = int(_SERVER["users"]) - 1
+        if _SERVER["users"] == 0:
+            stop_process(_SERVER["proc"])
+            _SERVER.clear()
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory):
+    """(api_url, env) of the session's one `prefect server start` (15-25 s to start here), shared by
+    tests/test_flows.py and tests/e2e/test_prefect_server.py."""
+    with shared_server(tmp_path_factory) as api:
+        yield api

@@ -1,22 +1,14 @@
 """The report_period flow under a real Prefect server (the session's `prefect server start`,
-shared with tests/test_prefect_server.py), its artifacts, and the reporting windows' schedules."""
+the fixture prefect_api of tests/conftest.py), its artifacts, and the reporting windows' schedules."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines import generate, settings
+from pipelines import settings
+from pipelines.synthetic import province as generate
 
 pytest.importorskip("prefect")
-
-
-@pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory):
-    # One server for the session (15-25 s to start on these machines), shared with the other module.
-    from test_prefect_server import shared_server
-
-    with shared_server(tmp_path_factory) as api:
-        yield api
 
 
 def test_school_year_of_a_scheduled_run_is_the_one_in_progress():
@@ -52,7 +44,7 @@ def test_window_deployments_run_daily_through_october_and_june(tmp_path):
         assert len(days) == {10: 31, 6: 30}[month] and {d.month for d in days} == {month}
 
 
-def test_report_period_flow_runs_every_stage_and_completes(prefect_server, tmp_path, monkeypatch):
+def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path, monkeypatch):
     import flows
 
     monkeypatch.setenv(settings.KEY_ENV, "flow-test-key")

@@ -1,0 +1,38 @@
+"""Aggregate: typed tables from the validated rows, each form compiled into SQL, cells per school,
+every Phòng and Sở as sums of school cells, relations checked, indicators computed.
+
+Modules: `context` (the run as aggregation sees it), `entities` (typed tables, history, re-run
+plan), `compiler` (form → SQL), `cells` (cells and rollup), `relations`, `indicators`, `national`
+(the ministry's roll-up of the provinces).
+"""
+
+from pipelines.aggregate.cells import aggregate_form, create_series_views
+from pipelines.aggregate.compiler import compile_form, entity_columns
+from pipelines.aggregate.context import CELLS_COLUMNS, RunContext
+from pipelines.aggregate.entities import (
+    build_entity_tables,
+    drop_delta,
+    rebuild_plan,
+    record_history,
+    record_rebuild_state,
+)
+from pipelines.aggregate.indicators import INDICATOR_COLUMNS, compute_indicators
+from pipelines.aggregate.relations import check_relations, relation_instances
+
+__all__ = [
+    "CELLS_COLUMNS",
+    "INDICATOR_COLUMNS",
+    "RunContext",
+    "aggregate_form",
+    "build_entity_tables",
+    "check_relations",
+    "compile_form",
+    "compute_indicators",
+    "create_series_views",
+    "drop_delta",
+    "entity_columns",
+    "rebuild_plan",
+    "record_history",
+    "record_rebuild_state",
+    "relation_instances",
+]

@@ -1,0 +1,94 @@
+"""Form relations on the cells ("37 = 38 + 39", "T = CL + TT"): every relation of the catalogue
+applied to concrete cells and evaluated on every unit; violations are stored, never silent."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines import catalog, warehouse
+from pipelines.aggregate.compiler import cell_grid
+from pipelines.aggregate.context import RunContext
+
+
+def relation_instances(form: catalog.Form) -> tuple[list[tuple], list[tuple]]:
+    """Every relation applied to concrete cells: one instance per column of a row relation
+    ("r37 = r38 + r39" in each column) and per row of a column relation ("T = CL + TT" on each row).
+
+    Returns (instances, terms): instances are (id, relation id, check, basis, op, anchor row,
+    anchor column); terms are (instance id, side, row, column). An instance with a term the form
+    does not print ('#') is void and left out.
+    """
+    printed = set(cell_grid(form))
+    instances: list[tuple] = []
+    terms: list[tuple] = []
+
+    def add(rid: str, rel: catalog.Relation, anchor: tuple[int, str | None], cells: list[tuple]) -> None:
+        if all((row, col) in printed for _, row, col in cells):
+            n = len(instances)
+            instances.append((n, rid, rel.check, rel.basis, rel.op, *anchor))
+            terms.extend((n, side, row, col) for side, row, col in cells)
+
+    for rid, _, rel, row, set_name in catalog.relations_of(form):
+        if row is not None:  # in every printed column of its row
+            for col in form.columns_for(row):
+                cells = [("lhs", int(t[1:]), col.key) for t in rel.lhs] + [
+                    ("rhs", int(t[1:]), col.key) for t in rel.rhs
+                ]
+                add(rid, rel, (int(rel.lhs[0][1:]), col.key), cells)
+            continue
+        for r in form.cell_rows:  # on every row of the sheets using its column set
+            if form.sheet_of(r.sheet).column_set == set_name:
+                cells = [("lhs", r.code, t) for t in rel.lhs] + [("rhs", r.code, t) for t in rel.rhs]
+                add(rid, rel, (r.code, None), cells)
+    return instances, terms
+
+
+def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
+    """Evaluate every relation instance on every unit's cells; store and count violations.
+
+    Cells are sparse (absent = 0), so only instances with a non-zero term need evaluating: an
+    instance whose cells are all zero holds for =, <= and >= alike.
+    """
+    instances, terms = relation_instances(form)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _instances (instance INTEGER, relation_id VARCHAR, check_text VARCHAR, "
+        "basis VARCHAR, op VARCHAR, anchor_row INTEGER, anchor_col VARCHAR)"
+    )
+    warehouse.insert_rows(con, "_instances", instances)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _terms (instance INTEGER, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
+    )
+    warehouse.insert_rows(con, "_terms", terms)
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS relation_violations (run_id VARCHAR, school_year VARCHAR,
+            period VARCHAR, form VARCHAR, level VARCHAR, unit_code VARCHAR, relation_id VARCHAR,
+            check_text VARCHAR, basis VARCHAR, row_code INTEGER, col_key VARCHAR,
+            lhs BIGINT, rhs BIGINT)
+        """
+    )
+    con.execute("DELETE FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form])
+    con.execute(
+        f"""
+        INSERT INTO relation_violations
+        WITH sides AS (
+            SELECT c.level, c.unit_code, t.instance,
+                   sum(CASE WHEN t.side = 'lhs' THEN c.value ELSE 0 END) AS lhs,
+                   sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs
+            FROM _terms t
+            JOIN cells c ON c.row_code = t.row_code AND c.col_key = t.col_key
+            WHERE c.school_year = '{ctx.school_year}' AND c.period = '{ctx.period}' AND c.form = '{form.form}'
+              AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
+            GROUP BY c.level, c.unit_code, t.instance
+        )
+        SELECT '{ctx.run_id}', '{ctx.school_year}', '{ctx.period}', '{form.form}', s.level, s.unit_code,
+               i.relation_id, i.check_text, i.basis, i.anchor_row, i.anchor_col, s.lhs, s.rhs
+        FROM sides s JOIN _instances i USING (instance)
+        WHERE NOT CASE i.op WHEN '=' THEN s.lhs = s.rhs WHEN '<=' THEN s.lhs <= s.rhs ELSE s.lhs >= s.rhs END
+        """
+    )
+    return warehouse.scalar(
+        con, "SELECT count(*) FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form]
+    )
+
+

@@ -1,0 +1,61 @@
+"""The catalogue: schemas/ loaded into checked, frozen objects (the bottom layer with warehouse).
+
+A malformed YAML file fails here with a message naming the file and the item, never later with a
+KeyError deep in a run. Modules: `loader` (YAML, CatalogError), `codelists`, `sources` (the lists of
+a school's file, their fields and rules), `forms` (the grids), `relations` (every form relation
+under its id), `indicators`, `views` (the analysts' contract), `hierarchy` (the units of both
+boundary versions), `deadlines`.
+"""
+
+from pipelines.catalog.codelists import Codelist, codelist, codelist_path
+from pipelines.catalog.forms import (
+    FORM_ENTITIES,
+    Column,
+    ColumnSet,
+    Form,
+    Relation,
+    Row,
+    SchoolAttribute,
+    Sheet,
+    form,
+    forms_for,
+    parse_relation,
+)
+from pipelines.catalog.indicators import POPULATION_AGES, POPULATION_SEXES, Indicator, indicators
+from pipelines.catalog.loader import SCHEMAS, CatalogError, load_yaml
+from pipelines.catalog.relations import FormRelation, form_relations, relations_of
+from pipelines.catalog.sources import ENTITIES, FIELD_TYPES, Field, RecordRule, Source, source, sources
+
+__all__ = [
+    "ENTITIES",
+    "FIELD_TYPES",
+    "FORM_ENTITIES",
+    "POPULATION_AGES",
+    "POPULATION_SEXES",
+    "SCHEMAS",
+    "CatalogError",
+    "Codelist",
+    "Column",
+    "ColumnSet",
+    "Field",
+    "Form",
+    "FormRelation",
+    "Indicator",
+    "RecordRule",
+    "Relation",
+    "Row",
+    "SchoolAttribute",
+    "Sheet",
+    "Source",
+    "codelist",
+    "codelist_path",
+    "form",
+    "form_relations",
+    "forms_for",
+    "indicators",
+    "load_yaml",
+    "parse_relation",
+    "relations_of",
+    "source",
+    "sources",
+]

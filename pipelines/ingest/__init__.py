@@ -1,0 +1,33 @@
+"""Ingest: the registry placed on the unit tree, every school's file normalised, pseudonymised and
+staged with its lineage, every version of it kept as a submission.
+
+Modules: `registry` (the school-import template), `units` (the run's dated unit tree), `normalise`
+(values and keyed hashes), `payload` (one file's checks and outcome), `staging` (the stg_* tables),
+`submissions` (versions and their store), `inbox` (the walk that ties them), `population`.
+"""
+
+from pipelines.ingest.inbox import IngestSummary, ingest_inbox
+from pipelines.ingest.normalise import normalise_code, normalise_date, pseudonymise
+from pipelines.ingest.payload import PERIOD_SYNC_TYPE, FileOutcome, check_payload
+from pipelines.ingest.population import PopulationError, load_population, read_population
+from pipelines.ingest.registry import REGISTRY_COLUMNS, Registry, RegistryError, read_registry
+from pipelines.ingest.units import load_units
+
+__all__ = [
+    "PERIOD_SYNC_TYPE",
+    "REGISTRY_COLUMNS",
+    "FileOutcome",
+    "IngestSummary",
+    "PopulationError",
+    "Registry",
+    "RegistryError",
+    "check_payload",
+    "ingest_inbox",
+    "load_population",
+    "load_units",
+    "normalise_code",
+    "normalise_date",
+    "pseudonymise",
+    "read_population",
+    "read_registry",
+]

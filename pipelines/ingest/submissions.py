@@ -1,0 +1,158 @@
+"""Submissions: every file a school sends for a period, kept by version in a content-addressed store.
+
+A file's arrival time is its modification time (never later than the moment ingest first sees it).
+A file that arrived after the school's current version, and whose bytes differ from it, becomes the
+next version (1, 2, …) and supersedes the previous one; an unchanged re-upload is no new version; a
+file older than the current version (a copy left in the inbox) is ignored. Every version's bytes
+are kept beside the warehouse (`<warehouse dir>/submissions/<sha256>.json`) and listed in
+`submissions`; ingest stages exactly the current version of each school (from the inbox, or from
+the store when the file has left the inbox).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines import warehouse
+
+STORE = "submissions"  # folder of the content-addressed store, beside the warehouse file
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    school_code: str
+    version: int
+    file: str
+    sha256: str
+    arrived_at: datetime
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An accepted file of the inbox that arrived after its school's current version."""
+
+    school_code: str
+    file: str
+    sha256: str
+    arrived_at: datetime
+
+
+def store_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """The content-addressed store beside the warehouse file (a temporary folder for :memory:)."""
+    path = warehouse.scalar(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    if not path:
+        import tempfile
+
+        return Path(tempfile.gettempdir()) / "edustat-submissions"
+    return Path(path).resolve().parent / STORE
+
+
+def store_put(store: Path, sha256: str, raw: bytes) -> Path:
+    """Keep a file's bytes under their hash (written once, atomically)."""
+    path = store / f"{sha256}.json"
+    if not path.exists():
+        store.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(raw)
+        tmp.replace(path)
+    return path
+
+
+def store_get(store: Path, sha256: str) -> bytes:
+    return (store / f"{sha256}.json").read_bytes()
+
+
+def arrival_time(path: Path, now: datetime) -> datetime:
+    """A file's arrival: its modification time, never later than when ingest first sees it."""
+    return min(datetime.fromtimestamp(path.stat().st_mtime), now)
+
+
+def current_submissions(
+    con: duckdb.DuckDBPyConnection, school_year: str, period: str
+) -> dict[str, Submission]:
+    warehouse.create_workflow_tables(con)
+    rows = con.execute(
+        "SELECT school_code, version, file, sha256, arrived_at FROM submissions "
+        "WHERE school_year = ? AND period = ? AND superseded_at IS NULL",
+        [school_year, period],
+    ).fetchall()
+    return {r[0]: Submission(*r) for r in rows}
+
+
+def submission_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: str,
+                        school_code: str) -> list[tuple]:  # fmt: skip
+    """Every version of a school's file: (version, file, sha256, arrived_at, superseded_at)."""
+    return con.execute(
+        "SELECT version, file, sha256, arrived_at, superseded_at FROM submissions "
+        "WHERE school_year = ? AND period = ? AND school_code = ? ORDER BY version",
+        [school_year, period, school_code],
+    ).fetchall()
+
+
+def submission_bytes(con: duckdb.DuckDBPyConnection, school_year: str, period: str, school_code: str,
+                     version: int) -> bytes:  # fmt: skip
+    """The file of one version, as the school sent it."""
+    sha = warehouse.scalar(
+        con,
+        "SELECT sha256 FROM submissions WHERE school_year = ? AND period = ? AND school_code = ? AND version = ?",
+        [school_year, period, school_code, version],
+    )
+    if sha is None:
+        raise KeyError(f"{school_code} {school_year} {period} v{version}")
+    return store_get(store_dir(con), sha)
+
+
+def register_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: str, arrivals: Iterable[Arrival],
+                      run_id: str, now: datetime | None = None) -> list[Submission]:  # fmt: skip
+    """Record the arrivals that are new versions, in order of arrival; return the new versions (the
+    reporting window moves those schools to `received`)."""
+    now = now or datetime.now()
+    current = current_submissions(con, school_year, period)
+    new: list[Submission] = []
+    for a in sorted(arrivals, key=lambda a: (a.arrived_at, a.file)):
+        cur = current.get(a.school_code)
+        if cur is not None and (a.arrived_at <= cur.arrived_at or a.sha256 == cur.sha256):
+            continue  # an older file, or the current version sent again
+        version = (cur.version if cur else 0) + 1
+        if cur is not None:
+            con.execute(
+                "UPDATE submissions SET superseded_at = ? WHERE school_year = ? AND period = ? AND school_code = ? "
+                "AND version = ?",
+                [a.arrived_at, school_year, period, a.school_code, cur.version],
+            )
+        con.execute(
+            "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            [school_year, period, a.school_code, version, a.file, a.sha256, a.arrived_at, now, run_id],
+        )
+        current[a.school_code] = Submission(a.school_code, version, a.file, a.sha256, a.arrived_at)
+        new.append(current[a.school_code])
+    return new
+
+
+def locked_schools(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> set[str]:
+    """Schools of the run's unit tree that take no new version: locked, or under a locked Phòng or Sở."""
+    warehouse.create_workflow_tables(con)
+    rows = con.execute(
+        """WITH locked AS (SELECT level, unit_code FROM workflow_state
+                           WHERE school_year = ? AND period = ? AND state = 'locked')
+        SELECT s.unit_code FROM units s
+        LEFT JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
+        WHERE s.level = 'school' AND ((s.level, s.unit_code) IN (SELECT * FROM locked)
+            OR (s.parent_level, s.parent_code) IN (SELECT * FROM locked)
+            OR (p.parent_level, p.parent_code) IN (SELECT * FROM locked))""",
+        [school_year, period],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+

@@ -1,0 +1,1 @@
+"""Operations: the Prefect server and work pools edustat runs on (helpers, no flows)."""

@@ -1,0 +1,396 @@
+"""Validation reports: what each school must fix and what each Phòng and the Sở must chase.
+
+Written by every run under its output folder:
+
+- `errors/<parent_code>/<school_code>.xlsx` and `.csv`: one row per problem of the run (rejected
+  file, validation problem, or broken form relation of the school's own compiled forms) of one
+  school, in Vietnamese (English in a second heading row of the workbook, in brackets in the CSV
+  heading), with what a school clerk needs to find the record in the school's software: the file,
+  the list (LstHocSinh …), the record's position in it counted from 1, the class code, the grade
+  and other non-personal codes. `<parent_code>` is the school's Phòng, or the Sở for the schools it
+  runs and for files of schools not in the registry. Only schools with problems get a file: the
+  Phòng and Sở summaries list every school, so a school with no file is a school with 0 errors and
+  0 warnings there;
+- `errors/summary_<level>_<code>.xlsx` (sheets "Theo quy tắc" and "Theo trường") with the same two
+  tables as `summary_<level>_<code>_rules.csv` and `summary_<level>_<code>_schools.csv`, for each
+  Phòng and the Sở.
+
+Reports hold no run id or time, so the same inputs give the same contents. CSV files are UTF-8 with
+a BOM (so Excel shows Vietnamese correctly) and CRLF line ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from pipelines import catalog, validate
+from pipelines.outputs.docs import write_catalogue
+from pipelines.outputs.problems import (
+    FILE_RULES,
+    Problem,
+    forms_by_id,
+    relation_catalogue,
+    run_problems,
+)
+from pipelines.outputs.styles import LINE_HEIGHT, NO_PROBLEMS, SEVERITY_VI, Cells, add_styles
+from pipelines.settings import Settings
+
+ERRORS_DIR = "errors"
+PERIOD_VI = {"DN": "đầu năm học", "CN": "cuối năm học"}
+UNKNOWN_SCHOOL = "(không rõ / unknown)"
+YES, NO = "Có", "Không"
+
+# (attribute, heading vi, heading en, width); the CSV heading is "vi (en)".
+SCHOOL_COLUMNS = (
+    ("stt", "STT", "No.", 6),
+    ("severity", "Mức độ", "Severity", 10),
+    ("rule_id", "Mã quy tắc", "Rule", 30),
+    ("entity_vi", "Đối tượng", "Record type", 16),
+    ("file", "Tệp", "File", 26),
+    ("list_name", "Danh sách", "List", 16),
+    ("position", "Thứ tự bản ghi", "Record position, from 1", 10),
+    ("class_code", "Mã lớp", "Class code", 12),
+    ("grade", "Khối", "Grade", 7),
+    ("other_ids", "Thông tin nhận dạng khác", "Other identifiers", 26),
+    ("field", "Trường dữ liệu", "Field", 20),
+    ("value", "Giá trị", "Value", 16),
+    ("message_vi", "Nội dung lỗi", "Problem", 50),
+    ("hint_vi", "Cách sửa", "How to fix", 40),
+    ("message_en", "Nội dung lỗi tiếng Anh", "Problem in English", 50),
+)
+RULE_COLUMNS = (
+    ("Mã quy tắc", "Rule", 30),
+    ("Mức độ", "Severity", 10),
+    ("Đối tượng", "Record type", 18),
+    ("Nội dung", "Meaning", 50),
+    ("Nội dung tiếng Anh", "Meaning in English", 50),
+    ("Số lỗi", "Problems", 10),
+    ("Số trường", "Schools affected", 10),
+    ("Số bản ghi bị loại", "Records excluded", 12),
+)
+SCHOOL_SUMMARY_COLUMNS = (
+    ("Mã trường", "School code", 12),
+    ("Tên trường", "School name", 40),
+    ("Phòng GDĐT", "Phòng", 10),
+    ("Bản ghi nhận", "Records in", 10),
+    ("Đã nạp", "Loaded", 10),
+    ("Bị loại", "Quarantined", 10),
+    ("Lỗi", "Errors", 8),
+    ("Cảnh báo", "Warnings", 9),
+    ("Đã nhận tệp", "File received", 10),
+    ("Tệp bị từ chối", "File rejected", 10),
+    ("Bản ghi trong tệp bị từ chối", "Records in rejected files", 12),
+)
+SCHOOL_NOTE = (
+    "Thứ tự bản ghi: vị trí của bản ghi trong danh sách của tệp, tính từ 1. Họ tên, mã định danh cá "
+    "nhân và ngày sinh không được in (đã mã hóa khi nhập). Lỗi: bản ghi bị loại khỏi báo cáo; "
+    'cảnh báo: bản ghi vẫn được tính. Đối tượng "Biểu …": các ô của biểu tổng hợp từ dữ liệu của '
+    "trường không cộng khớp (quan hệ biểu mẫu; ô in trong biểu của trường ghi ở Thông tin nhận dạng "
+    "khác), chỉ là cảnh báo. / Record position: the record's place in the file's list, "
+    "counted from 1. Names, personal identifiers and birth dates are not printed (pseudonymised at "
+    "ingest). Error: the record is excluded from the report; warning: it is still counted. Record "
+    'type "Biểu …": cells of the school\'s compiled form that do not add up (a form relation; the '
+    "printed cell is under Other identifiers), a warning only."
+)
+SUMMARY_NOTE = (
+    "Bản ghi nhận = đã nạp + bị loại (mọi danh sách của tệp, kể cả Thông tin trường). Một bản ghi "
+    "vi phạm nhiều quy tắc được tính ở mỗi quy tắc. / Records in = loaded + quarantined (every list "
+    "of the file, the school record included). A record breaking several rules counts under each."
+)
+
+
+# ------------------------------------------------------------------------------ writing
+
+
+def _write_csv(path: Path, heads: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> None:
+    """UTF-8 with a BOM (Excel then reads Vietnamese right), one heading row "vi (en)"."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([f"{vi} ({en})" for vi, en in heads])
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row])
+
+
+def _write_table(wb: Workbook, title: str, lines: Sequence[str], columns: Sequence[tuple[str, str, int]],
+                 rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
+    """One sheet: title lines, a note, a blank row, Vietnamese and English headings, the rows."""
+    ws = wb.create_sheet(title)
+    cell = Cells(ws)
+    for col, (_, _, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    # Write-only: the sheet's view (frozen panes) is written with the first row, so set it first.
+    vi_row = len(lines) + 2
+    ws.freeze_panes = f"A{vi_row + 2}"
+    ws.print_title_rows = f"{vi_row}:{vi_row + 1}"
+    for i, line in enumerate(lines):
+        ws.append(
+            [cell(line, "es_title" if i == 0 else "es_text_italic" if i == len(lines) - 1 else "es_text")]
+        )
+    ws.append([])
+    ws.row_dimensions[vi_row].height = 2 * LINE_HEIGHT + 4
+    ws.append([cell(vi, "es_head") for vi, _, _ in columns])
+    ws.append([cell(en, "es_colno") for _, en, _ in columns])
+    last = get_column_letter(len(columns))
+    ws.auto_filter.ref = f"A{vi_row + 1}:{last}{vi_row + 1 + max(len(rows), 1)}"
+    if not rows:
+        ws.append([cell(NO_PROBLEMS, "es_text")])
+    for row in rows:
+        ws.append([cell(None if v is None else v, "es_err") for v in row])
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def _new_workbook(title: str) -> Workbook:
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "edustat"
+    wb.properties.title = title
+    add_styles(wb)
+    return wb
+
+
+def write_school_report(folder: Path, school_code: str, school_name: str | None, s: Settings,
+                        problems: Sequence[Problem]) -> tuple[Path, Path]:  # fmt: skip
+    """`<school_code>.xlsx` and `.csv` in folder: the school's problems, one row each."""
+    rows = [(i, SEVERITY_VI.get(p.severity, p.severity), *astuple(p)[1:]) for i, p in enumerate(problems, 1)]
+    xlsx, csv_path = folder / f"{school_code}.xlsx", folder / f"{school_code}.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_csv(csv_path, [(vi, en) for _, vi, en, _ in SCHOOL_COLUMNS], rows)
+    wb = _new_workbook(f"Lỗi dữ liệu {school_code}")
+    n_err = sum(p.severity == "error" for p in problems)
+    lines = [
+        f"Danh sách lỗi dữ liệu / Data problems — {school_name or UNKNOWN_SCHOOL} ({school_code})",
+        f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {n_err} lỗi / errors, "
+        f"{len(problems) - n_err} cảnh báo / warnings",
+        SCHOOL_NOTE,
+    ]
+    _write_table(wb, "Lỗi", lines, [(vi, en, w) for _, vi, en, w in SCHOOL_COLUMNS], rows)
+    _save(wb, xlsx)
+    return xlsx, csv_path
+
+
+@dataclass(frozen=True)
+class SchoolStats:
+    code: str | None
+    name: str
+    phong: str | None
+    records_in: int
+    loaded: int
+    quarantined: int
+    errors: int
+    warnings: int
+    file_received: bool
+    file_rejected: bool
+    records_rejected_files: int
+
+
+def _counts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Counter:
+    out: Counter = Counter()
+    for key, n in con.execute(sql, params).fetchall():
+        out[key] += n
+    return out
+
+
+def school_stats(con: duckdb.DuckDBPyConnection, run_id: str,
+                 problems: dict[str | None, list[Problem]]) -> dict[str | None, SchoolStats]:  # fmt: skip
+    """Every registered school and every school named by a file of the run, with its counts."""
+    records_in: Counter = Counter()
+    loaded: Counter = Counter()
+    for src in catalog.sources():
+        records_in += _counts(con, f"SELECT school_code, count(*) FROM {src.table} GROUP BY ALL", [])
+        loaded += _counts(
+            con,
+            f"SELECT school_code, count(*) FROM {src.table} AS s WHERE NOT EXISTS (SELECT 1 FROM quarantine "
+            "AS q WHERE q.run_id = ? AND q.entity = ? AND q.row_id = s.row_id) GROUP BY ALL",
+            [run_id, src.entity],
+        )
+    quarantined = _counts(
+        con, "SELECT school_code, count(*) FROM quarantine WHERE run_id = ? GROUP BY ALL", [run_id]
+    )
+    n_cols = " + ".join(f"coalesce(n_{e}, 0)" for e in catalog.ENTITIES)
+    files: dict[str | None, list[tuple[str, int]]] = {}
+    for code, status, n in con.execute(
+        f"SELECT school_code, status, {n_cols} FROM files WHERE run_id = ?", [run_id]
+    ).fetchall():
+        files.setdefault(code, []).append((status, n))
+    units = {code: (name, plv, pcode) for code, name, plv, pcode in con.execute(
+        "SELECT unit_code, name_vi, parent_level, parent_code FROM units WHERE level = 'school'").fetchall()}  # fmt: skip
+    out = {}
+    for code in sorted(set(units) | set(files) | set(problems), key=lambda c: (c is None, c or "")):
+        name, plv, pcode = units.get(code, (None, None, None))
+        if name is None:
+            name = "(không có trong danh sách trường / not in the registry)" if code else UNKNOWN_SCHOOL
+        severities = Counter(p.severity for p in problems.get(code, []))
+        its_files = files.get(code, [])
+        out[code] = SchoolStats(
+            code=code,
+            name=name,
+            phong=pcode if plv == "phong" else None,
+            records_in=records_in[code],
+            loaded=loaded[code],
+            quarantined=quarantined[code],
+            errors=severities["error"],
+            warnings=severities["warning"],
+            file_received=bool(its_files),
+            file_rejected=any(st == "rejected" for st, _ in its_files),
+            records_rejected_files=sum(n for st, n in its_files if st == "rejected"),
+        )
+    return out
+
+
+def _rule_meanings() -> dict[str, tuple[str, str, str]]:
+    """Rule id → (severity, message vi, message en) of the catalogue and the file rules."""
+    out = {r["id"]: (r["severity"], r["message_vi"], r["message_en"]) for r in validate.rule_catalogue()}
+    out.update({rid: ("error", vi, en) for rid, vi, en in FILE_RULES})
+    form_names = {f.form: f.code_printed for f in forms_by_id().values()}
+    out.update({r["id"]: ("warning", f"Biểu {form_names[r['form']]}, {r['message_vi']}",
+                          f"Form {form_names[r['form']]}, {r['message_en']}") for r in relation_catalogue()})  # fmt: skip
+    return out
+
+
+def unit_rule_rows(con: duckdb.DuckDBPyConnection, run_id: str, schools: Sequence[str | None],
+                   problems: dict[str | None, list[Problem]]) -> list[tuple]:  # fmt: skip
+    """By rule, over the given schools: id, severity, record type, meaning vi/en, problems, schools
+    affected, records excluded (quarantined for the rule; for a rejected file, its records)."""
+    meanings = _rule_meanings()
+    wanted = set(schools)
+    excluded: Counter = Counter()
+    for code, rule, n in con.execute(
+        "SELECT school_code, rule, count(*) FROM (SELECT school_code, unnest(string_split(rule_ids, ',')) "
+        "AS rule FROM quarantine WHERE run_id = ?) GROUP BY ALL",
+        [run_id],
+    ).fetchall():
+        if code in wanted:
+            excluded[rule] += n
+    n_cols = " + ".join(f"coalesce(n_{e}, 0)" for e in catalog.ENTITIES)
+    for code, reason, n in con.execute(
+        f"SELECT school_code, reason, {n_cols} FROM files WHERE run_id = ? AND status = 'rejected'", [run_id]
+    ).fetchall():
+        if code in wanted:
+            excluded[reason] += n
+    count: Counter = Counter()
+    affected: dict[str, set[str | None]] = {}
+    first: dict[str, Problem] = {}
+    for code in schools:
+        for p in problems.get(code, []):
+            count[p.rule_id] += 1
+            affected.setdefault(p.rule_id, set()).add(code)
+            first.setdefault(p.rule_id, p)
+    rows = []
+    for rule in count:
+        p = first[rule]
+        severity, vi, en = meanings.get(rule, (p.severity, p.message_vi, p.message_en))
+        rows.append((rule, SEVERITY_VI.get(severity, severity), p.entity_vi, vi, en, count[rule],
+                     len(affected[rule]), excluded[rule]))  # fmt: skip
+    # Errors first, the most frequent first, then by id.
+    rows.sort(key=lambda r: (r[1] != SEVERITY_VI["error"], -r[5], r[0]))
+    return rows
+
+
+def _school_row(st: SchoolStats) -> tuple:
+    return (st.code or UNKNOWN_SCHOOL, st.name, st.phong, st.records_in, st.loaded, st.quarantined, st.errors,
+            st.warnings, YES if st.file_received else NO, YES if st.file_rejected else NO,
+            st.records_rejected_files)  # fmt: skip
+
+
+def write_unit_summary(folder: Path, level: str, code: str, unit_name: str, s: Settings,
+                       rule_rows: Sequence[tuple], schools: Sequence[SchoolStats]) -> list[Path]:  # fmt: skip
+    """summary_<level>_<code>.xlsx (two sheets) and its two CSV files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"summary_{level}_{code}"
+    school_rows = [_school_row(st) for st in schools]
+    paths = [folder / f"{stem}.xlsx", folder / f"{stem}_rules.csv", folder / f"{stem}_schools.csv"]
+    _write_csv(paths[1], [(vi, en) for vi, en, _ in RULE_COLUMNS], rule_rows)
+    _write_csv(paths[2], [(vi, en) for vi, en, _ in SCHOOL_SUMMARY_COLUMNS], school_rows)
+    wb = _new_workbook(f"Tổng hợp lỗi dữ liệu {unit_name}")
+    n_bad = sum(1 for st in schools if st.errors or st.warnings)
+    head = [
+        f"Tổng hợp lỗi dữ liệu / Data problems summary — {unit_name}",
+        f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {len(schools)} trường / "
+        f"schools, {n_bad} có lỗi hoặc cảnh báo / with problems",
+    ]
+    _write_table(wb, "Theo quy tắc", [*head, SUMMARY_NOTE], RULE_COLUMNS, rule_rows)
+    _write_table(wb, "Theo trường", [*head, SUMMARY_NOTE], SCHOOL_SUMMARY_COLUMNS, school_rows)
+    _save(wb, paths[0])
+    return paths
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    school_reports: int
+    unit_summaries: int
+    paths: tuple[Path, ...]
+
+
+def write_reports(con: duckdb.DuckDBPyConnection, s: Settings) -> QualityResult:
+    """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html, OUT/fields.md."""
+    folder = s.out / ERRORS_DIR
+    # Start from nothing: a school that fixed its problems must not keep last run's file.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    problems = run_problems(con, s.run_id)
+    stats = school_stats(con, s.run_id, problems)
+    units = {(lv, code): (name, plv, pcode) for lv, code, name, plv, pcode in con.execute(
+        "SELECT level, unit_code, name_vi, parent_level, parent_code FROM units").fetchall()}  # fmt: skip
+    so = sorted(code for lv, code in units if lv == "so")
+    so_code = so[0] if so else "so"
+    paths: list[Path] = []
+    n_schools = 0
+    for code in sorted(c for c in problems if c is not None):
+        _, plv, pcode = units.get(("school", code), (None, None, None))
+        parent = pcode if plv in ("phong", "so") else so_code
+        paths += write_school_report(folder / parent, code, stats[code].name if code in stats else None, s,
+                                     problems[code])  # fmt: skip
+        n_schools += 1
+    n_units = 0
+    for (lv, code), (name, _, _) in sorted(units.items()):
+        if lv == "phong":
+            members = [st for st in stats.values() if st.phong == code]
+        elif lv == "so":
+            members = list(stats.values())  # every school of the province, and files of no known school
+        else:
+            continue
+        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], problems)
+        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members)
+        n_units += 1
+    (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
+    paths += write_catalogue(s.out)
+    return QualityResult(n_schools, n_units, tuple(paths))
+
+
+_ERRORS_README = """# Lỗi dữ liệu / data problems
+
+- `<mã Phòng hoặc Sở>/<mã trường>.xlsx`, `.csv`: lỗi và cảnh báo của một trường, mỗi dòng một lỗi,
+  kèm tệp, danh sách, thứ tự bản ghi (tính từ 1), mã lớp, khối để tìm bản ghi. Chỉ trường có lỗi
+  mới có tệp. / One school's problems, one row each, with what finds the record in the school's
+  software; only schools with problems get a file (every school is in the summaries).
+- `summary_phong_<mã>.xlsx`, `summary_so_<mã>.xlsx`: tổng hợp theo quy tắc và theo trường, cùng nội
+  dung trong `summary_<cấp>_<mã>_rules.csv` và `_schools.csv`. / Summary by rule and by school.
+- Quan hệ biểu mẫu / form relations: dòng có Đối tượng "Biểu …" là các ô của biểu của trường
+  (tổng hợp từ dữ liệu của trường) không cộng khớp; chỉ là cảnh báo. / Rows of record type
+  "Biểu …" are cells of the school's own compiled form that do not add up; warnings only.
+- Danh mục quy tắc / rule catalogue: `../rules.md`, `../rules.html`; từ điển trường dữ liệu /
+  field dictionary: `../fields.md`.
+
+CSV: UTF-8 có BOM / with a BOM. Không in họ tên, mã định danh cá nhân, ngày sinh / no names,
+personal identifiers or birth dates.
+"""
+
+

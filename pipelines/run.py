@@ -1,0 +1,221 @@
+"""One reporting run as a list of named steps: prepare → ingest → validate → aggregate → export.
+
+Each step opens the warehouse, does its work and closes it, so the CLI can call them in turn and
+flows.py can run each as a Prefect task. Inputs are read-only; outputs are disposable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pipelines import aggregate, catalog, ingest, outputs, validate, warehouse, window
+from pipelines.analyst import views
+from pipelines.settings import Settings
+
+Progress = Callable[[str], None]
+DATA_DOCS = "data_docs"  # GX Data Docs of the run's validation, under the output folder
+# Test hook (tests/test_release.py): the aggregate step sleeps inside its transaction after this
+# form ("first": after the first form) so that a test can kill the run mid-aggregation.
+PAUSE_ENV, PAUSE_SECONDS_ENV = "EDUSTAT_TEST_AGGREGATE_PAUSE", "EDUSTAT_TEST_AGGREGATE_PAUSE_SECONDS"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: str
+    seconds: float
+    facts: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    settings: Settings
+    steps: tuple[StepResult, ...]
+
+    def fact(self, name: str) -> object:
+        for step in self.steps:
+            if name in step.facts:
+                return step.facts[name]
+        raise KeyError(name)
+
+
+def _writer(step: Callable[..., StepResult]) -> Callable[..., StepResult]:
+    """Run a step under the warehouse's writer lock (re-entrant for the run that holds it)."""
+
+    @functools.wraps(step)
+    def locked(s: Settings, *args: object, **kwargs: object) -> StepResult:
+        with warehouse.writer_lock(s.warehouse, s.run_id):
+            return step(s, *args, **kwargs)
+
+    return locked
+
+
+def _pause_after(form: str, first: bool) -> None:
+    wanted = os.environ.get(PAUSE_ENV)
+    if wanted and (wanted == form or (first and wanted == "first")):
+        print(f"aggregate: paused after {form} ({PAUSE_ENV})", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "300")))
+
+
+def _context(s: Settings) -> aggregate.RunContext:
+    return aggregate.RunContext(
+        s.run_id, s.school_year, s.start_year, s.period, s.as_of, s.boundaries, s.approved_only
+    )
+
+
+@_writer
+def prepare(s: Settings) -> StepResult:
+    """Read the registry and write the unit tree (school → Phòng → Sở → Bộ) for this run."""
+    t = time.perf_counter()
+    registry = ingest.read_registry(s.registry, s.as_of)
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
+        ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id)
+    facts = {
+        "schools_registered": len(registry.schools),
+        "registry_problems": len(registry.problems),
+    }
+    return StepResult("prepare", time.perf_counter() - t, facts)
+
+
+@_writer
+def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
+    t = time.perf_counter()
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
+        registered = {
+            r[0] for r in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()
+        }
+        summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,
+                                      s.run_id, progress, reuse=not s.full)  # fmt: skip
+        # The schools that sent a new version move to `received` (the reporting window's states).
+        window.record_submissions(con, s.school_year, s.period, summary.new_versions, s.run_id,
+                                  summary.recorded_at)  # fmt: skip
+        records = warehouse.scalar(con, "SELECT count(*) FROM stg_learner")
+    facts = {"files": len(summary.files), "files_loaded": summary.loaded,
+             "files_rejected": len(summary.rejected), "files_parsed": summary.parsed,
+             "schools_changed": len(summary.changed_schools), "learner_records": records}  # fmt: skip
+    return StepResult("ingest", time.perf_counter() - t, facts)
+
+
+@_writer
+def validate_step(s: Settings) -> StepResult:
+    t = time.perf_counter()
+    summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year,
+                                          docs_dir=s.out / DATA_DOCS, incremental=not s.full)  # fmt: skip
+    facts = {"rules": summary.n_rules, "problems": summary.n_problems, "schools_checked": summary.schools_checked,
+             "records_quarantined": summary.n_quarantined,
+             "schools_rejected": len(summary.schools_rejected)}  # fmt: skip
+    return StepResult("validate", time.perf_counter() - t, facts)
+
+
+@_writer
+def aggregate_step(s: Settings) -> StepResult:
+    t = time.perf_counter()
+    ctx = _context(s)
+    facts: dict[str, object] = {}
+    # One transaction: the period's cells, indicators and history are replaced all at once or not at all.
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
+        # A re-run rebuilds only the schools whose file or quarantine changed (None: every school).
+        schools = aggregate.rebuild_plan(con, ctx, s.regime, full=s.full)
+        facts["schools_rebuilt"] = None if schools is None else len(schools)
+        aggregate.build_entity_tables(con, ctx, schools)
+        facts["schools_in_history"] = aggregate.record_history(con, ctx)
+        facts["population_rows"] = ingest.load_population(con, s.population)
+        facts["seconds_entity_tables"] = time.perf_counter() - t
+        for n, form in enumerate(catalog.forms_for(s.regime, s.period)):
+            t_form = time.perf_counter()
+            facts[f"cells_{form.form}"] = aggregate.aggregate_form(con, form, ctx, schools)
+            _pause_after(form.form, n == 0)
+            facts[f"seconds_cells_{form.form}"] = time.perf_counter() - t_form
+            t_rel = time.perf_counter()
+            facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
+            facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
+        facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
+        aggregate.record_rebuild_state(con)
+        warehouse.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
+        t_views = time.perf_counter()
+        views.create_views(con)  # the analysts' contract (schemas/views.yaml), with this run's tables
+        facts["seconds_views"] = time.perf_counter() - t_views
+    with warehouse.connect(s.warehouse) as con:
+        aggregate.drop_delta(con)
+    return StepResult("aggregate", time.perf_counter() - t, facts)
+
+
+@_writer
+def export_step(s: Settings, progress: Progress | None = None) -> StepResult:
+    t = time.perf_counter()
+    with warehouse.connect(s.warehouse) as con:
+        # The run's approval states, then completeness and timeliness (written with the outputs).
+        window.record_run_states(con, s)
+        completeness = window.completeness(con, s)
+        result = outputs.export_period(con, s, catalog.forms_for(s.regime, s.period), completeness, progress)
+    facts = {"workbooks": result.workbooks, "workbooks_written": result.workbooks_written, "out": str(s.out),
+             "summary_text": result.summary_text}  # fmt: skip
+    return StepResult("export", time.perf_counter() - t, facts)
+
+
+def run_period(s: Settings, progress: Progress | None = None) -> RunSummary:
+    """The whole run without Prefect (the CLI's `edustat run`), holding the warehouse's writer lock
+    throughout (warehouse.WarehouseLocked if another run holds it)."""
+    say = progress or (lambda _msg: None)
+    steps = []
+    with warehouse.writer_lock(s.warehouse, s.run_id):
+        for name, step in (
+            ("prepare", lambda: prepare(s)),
+            ("ingest", lambda: ingest_step(s, progress)),
+            ("validate", lambda: validate_step(s)),
+            ("aggregate", lambda: aggregate_step(s)),
+            ("export", lambda: export_step(s, progress)),
+        ):
+            say(f"{name} …")
+            steps.append(step())
+    return RunSummary(s, tuple(steps))
+
+
+# --- what a run reports besides its outputs (flows.py publishes these as Prefect artifacts) --------
+
+TOP_PROBLEMS = 10
+
+
+def key_figures(summary: RunSummary) -> list[dict[str, object]]:
+    """The run's key figures as table rows (figure, value)."""
+    names = [
+        ("schools_registered", "Trường trong danh sách / schools registered"),
+        ("files", "Tệp nhận được / files received"),
+        ("files_loaded", "Trường đã nạp / schools received and loaded"),
+        ("files_rejected", "Tệp bị từ chối khi nạp / files rejected at ingest"),
+        ("schools_rejected", "Trường bị từ chối khi kiểm tra / schools rejected by validation"),
+        ("learner_records", "Bản ghi học sinh / learner records"),
+        ("records_quarantined", "Bản ghi cách ly / records quarantined"),
+        ("problems", "Lỗi kiểm tra / validation problems"),
+    ]
+    rows: list[dict[str, object]] = []
+    for name, label in names:
+        try:
+            rows.append({"figure": label, "value": summary.fact(name)})
+        except KeyError:
+            continue
+    return rows
+
+
+def top_problems(s: Settings, limit: int = TOP_PROBLEMS) -> list[dict[str, object]]:
+    """The run's most frequent validation problems: rule, severity, records, schools, message."""
+    with warehouse.connect(s.warehouse) as con:
+        found = con.execute(
+            """SELECT rule_id, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
+                      any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
+               FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity
+               ORDER BY records DESC, rule_id LIMIT ?""",
+            [s.run_id, limit],
+        ).fetchall()
+    cols = ("rule", "severity", "records", "schools", "message_vi", "message_en")
+    return [dict(zip(cols, row, strict=True)) for row in found]
+
+
+def completeness_table(s: Settings) -> list[dict[str, object]]:
+    """The run's completeness and timeliness per Phòng and Sở, as JSON-ready rows."""
+    with warehouse.connect(s.warehouse) as con:
+        return window.completeness_rows(con, s)

@@ -1,0 +1,139 @@
+"""`edustat query`: read-only SQL on a run's warehouse or a release, printed or written out.
+
+A generated province of four schools is run once (the demo's path, at a small size); the figures
+the queries print are checked against the run's own cells.csv, read with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines import cli, settings, warehouse
+from pipelines.analyst import releases as release
+
+QUERY = ("SELECT unit_code, row_label_vi, col_label_en, value FROM form_cells WHERE form = '02-TH-DN' "
+         "AND level = 'so' AND row_code = 37 AND col_key IN ('T.all', 'T.female') ORDER BY col_key")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("query")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings.KEY_ENV, "query-test-key")
+        assert cli.main(["generate", "--province", "66", "--school-year", "2024-2025", "--schools", "4",
+                         "--seed", "11", "--out", str(root)]) == 0  # fmt: skip
+        assert cli.main(["run", "--school-year", "2024-2025", "--registry", str(root / "registry.xlsx"),
+                         "--inbox", str(root / "inbox"), "--warehouse", str(root / "warehouse.duckdb"),
+                         "--out", str(root / "output"), "--processes", "1"]) == 0  # fmt: skip
+    rel = release.create_release("2024-2025", "DN", root / "warehouse.duckdb", name="final")
+    with (root / "output" / "cells.csv").open(encoding="utf-8-sig", newline="") as fh:
+        cells = {
+            (r["form"], r["level"], r["unit_code"], int(r["row_code"]), r["col_key"]): int(r["value"])
+            for r in csv.DictReader(fh)
+        }
+    return {"root": root, "wh": root / "warehouse.duckdb", "release": rel, "cells": cells}
+
+
+def _so(run, col: str) -> int:
+    return run["cells"][("02-TH-DN", "so", "66", 37, col)]
+
+
+def test_query_prints_an_aligned_table_and_the_row_count(run, capsys):
+    assert cli.main(["query", QUERY, "--warehouse", str(run["wh"])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["unit_code", "row_label_vi", "col_label_en", "value"]
+    assert set(lines[1]) == {"-", " "}
+    body = lines[2:4]
+    assert [line.split()[-1] for line in body] == [str(_so(run, "T.all")), str(_so(run, "T.female"))]
+    assert "Tổng quy mô" in body[0] and "Total / Total" in body[0] and "Total / Female" in body[1]
+    # Aligned: every column starts at the same position on every line; numbers end together.
+    starts = [lines[0].index(h) for h in ("row_label_vi", "col_label_en")]
+    for line in body:
+        assert [line.index("Tổng quy mô"), line.index("Total /")] == starts
+    assert len({len(line) for line in [lines[1], *body]}) == 1
+    assert lines[4] == "2 dòng / rows"
+
+
+def test_printed_rows_are_limited_and_the_total_is_said(run, capsys):
+    import duckdb
+
+    with duckdb.connect(str(run["wh"]), read_only=True, config=warehouse.engine_config()) as con:
+        total = con.execute("SELECT count(*) FROM learners").fetchall()[0][0]
+    assert total > 3
+    assert cli.main(["query", "SELECT * FROM learners", "--warehouse", str(run["wh"]), "--limit", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 + 3 + 1
+    assert lines[-1].startswith(f"… 3 / {total} dòng / rows")
+
+
+def test_the_default_is_the_demo_warehouse_and_a_release_works_too(run, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "DEMO_DIR", run["root"])  # the demo's folder holds warehouse.duckdb
+    assert cli.main(["query", QUERY]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[-1] == str(_so(run, "T.all"))
+    for ref in (str(run["release"]), str(run["release"] / "release.duckdb")):
+        assert cli.main(["query", QUERY, "--release", ref]) == 0
+        assert capsys.readouterr().out.splitlines()[2].split()[-1] == str(_so(run, "T.all"))
+    assert cli.main(["query", "SELECT 1", "--release", str(run["root"] / "no-such-release")]) == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_out_writes_every_row(run, tmp_path, capsys, suffix):
+    out = tmp_path / f"cells{suffix}"
+    sql = "SELECT form, level, unit_code, row_code, col_key, value FROM form_cells ORDER BY ALL"
+    assert cli.main(["query", sql, "--warehouse", str(run["wh"]), "--out", str(out)]) == 0
+    assert f"{len(run['cells'])} dòng / rows" in capsys.readouterr().out
+    if suffix == ".csv":
+        raw = out.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for Excel
+        with out.open(encoding="utf-8-sig", newline="") as fh:
+            rows = [(r[0], r[1], r[2], int(r[3]), r[4], int(r[5])) for r in list(csv.reader(fh))[1:]]
+    elif suffix == ".parquet":
+        table = pq.read_table(out)
+        assert str(table.schema.field("value").type) == "int64"
+        rows = list(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+    else:
+        sheet = openpyxl.load_workbook(out, read_only=True).active
+        data = list(sheet.iter_rows(values_only=True))
+        assert data[0] == ("form", "level", "unit_code", "row_code", "col_key", "value")
+        rows = [tuple(r) for r in data[1:]]
+    assert {(f, lv, u, r, c): v for f, lv, u, r, c, v in rows} == run["cells"]
+
+
+def test_a_write_or_bad_sql_is_refused_with_exit_code_2(run, capsys):
+    for sql, said in (("DELETE FROM cells", "read-only"), ("CREATE TABLE t AS SELECT 1", "read-only"),
+                      ("SELEC 1", "bad SQL"), ("SELECT * FROM no_such_view", "bad SQL")):  # fmt: skip
+        assert cli.main(["query", sql, "--warehouse", str(run["wh"])]) == 2, sql
+        err = capsys.readouterr().err
+        assert said in err and "Lỗi / error" in err, sql
+    assert cli.main(["query", QUERY, "--warehouse", str(run["wh"]), "--out", str(run["root"] / "x.txt")]) == 2
+    # Nothing changed.
+    assert cli.main(["query", "SELECT count(*) AS n FROM cells", "--warehouse", str(run["wh"])]) == 0
+    assert capsys.readouterr().out.splitlines()[2].strip() == str(len(run["cells"]))
+
+
+def test_query_runs_while_a_run_holds_the_writer_lock(run, capsys):
+    with warehouse.writer_lock(run["wh"], "another-run"):
+        assert warehouse.read_lock(run["wh"])["run_id"] == "another-run"
+        assert cli.main(["query", QUERY, "--warehouse", str(run["wh"])]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split()[-1] == str(_so(run, "T.all"))
+
+
+def test_a_step_writing_the_file_right_now_is_said_with_exit_code_1(run, capsys):
+    """DuckDB lets no other process open a file another process has open for writing: the query
+    waits (--wait) and then says a run is writing."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
+         "time.sleep(60)", str(run["wh"])], stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        assert cli.main(["query", QUERY, "--warehouse", str(run["wh"]), "--wait", "0.5"]) == 1
+        assert "a run is writing the warehouse" in capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()

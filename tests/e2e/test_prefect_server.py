@@ -1,0 +1,200 @@
+"""A real Prefect server (`prefect server start` as a subprocess, SQLite) shared by the session:
+the reporting windows served by `edustat serve` and run through it, and a national run fanned out
+to two `prefect worker start` processes on a process work pool.
+
+The server starts once (15-25 s here): the session fixture `prefect_api` of tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import settings
+from pipelines.ops.server import ensure_process_pool, stop_process
+from pipelines.synthetic import province as generate
+
+pytest.importorskip("prefect")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _child_env(server_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.pop(settings.KEY_ENV, None)
+    return {**env, **server_env, **extra}
+
+
+def _wait_for(
+    check, timeout: float, what: str, proc: subprocess.Popen | None = None, log: Path | None = None
+):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(
+                f"{what}: process ended ({proc.returncode}): {log.read_text() if log else ''}"
+            )
+        time.sleep(1)
+    raise AssertionError(f"{what}: not within {timeout} s {log.read_text()[-3000:] if log else ''}")
+
+
+def _deployment(name: str):
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            return client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            return None
+
+
+def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_sigterm(
+    prefect_api, tmp_path
+):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+    from prefect.deployments import run_deployment
+
+    import flows
+
+    api_url, server_env = prefect_api
+    gen = generate.generate_province("66", "2024-2025", "DN", 3, 11, tmp_path / "gen")
+    log = tmp_path / "serve.log"
+    command = [str(Path(sys.executable).with_name("edustat")), "serve", "--province", "66",
+               "--registry", str(gen.registry), "--inbox", str(gen.inbox), "--warehouse",
+               str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out"), "--processes", "1"]  # fmt: skip
+    env = _child_env(server_env, PREFECT_RUNNER_POLL_FREQUENCY="2", **{settings.KEY_ENV: "serve-test-key"})
+    with open(log, "wb") as out:
+        serve = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        dn = _wait_for(lambda: _deployment("report_period/start-of-year-66"), 120, "deployment", serve, log)
+        cn = _deployment("report_period/end-of-year-66")
+        # The windows: daily at 06:00 Vietnam time through October (DN) and June (CN), school year "auto".
+        assert [(s.schedule.cron, s.schedule.timezone) for s in dn.schedules] == [
+            ("0 6 * 10 *", "Asia/Ho_Chi_Minh")
+        ]
+        assert [(s.schedule.cron, s.schedule.timezone) for s in cn.schedules] == [
+            ("0 6 * 6 *", "Asia/Ho_Chi_Minh")
+        ]
+        assert dn.parameters["school_year"] == "auto" and dn.parameters["period"] == "DN"
+        assert dn.global_concurrency_limit.limit == 1  # one run of a window at a time
+        assert cn.parameters["period"] == "CN" and cn.parameters["inbox"] == str(gen.inbox)
+        # On demand, for the school year of the generated province.
+        run = run_deployment(
+            "report_period/start-of-year-66", parameters={"school_year": "2024-2025"}, timeout=300
+        )
+        assert run.state.is_completed(), (run.state, log.read_text()[-3000:])
+        with get_client(sync_client=True) as client:
+            back = client.read_flow_run(run.id)
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+            )
+            # Both windows' runs on this warehouse share one global slot, free again after the run.
+            limit = client.read_global_concurrency_limit_by_name(
+                flows.warehouse_limit_name(tmp_path / "w.duckdb")
+            )
+        assert (limit.limit, limit.active_slots) == (1, 0)
+        assert back.deployment_id == dn.id and back.state.is_completed()
+        assert len(tasks) == 5 and all(t.state.is_completed() for t in tasks)
+        by_key = {a.key: a for a in artifacts}
+        assert {"run-summary", "run-figures"} <= set(by_key)
+        figures = {row["figure"]: row["value"] for row in json.loads(by_key["run-figures"].data)}
+        assert figures["Trường đã nạp / schools received and loaded"] == 3
+        assert list((tmp_path / "out" / "forms" / "so" / "66").glob("*.xlsx"))  # the Sở's workbooks
+        # SIGTERM stops serving: the process ends and its deployments are paused (no more scheduled runs).
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(60) == 0, log.read_text()[-3000:]
+        assert _deployment("report_period/start-of-year-66").paused
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+
+
+def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_their_partitions(prefect_api, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+
+    import flows
+
+    api_url, server_env = prefect_api
+    pool = "edustat-test-pool"
+    ensure_process_pool(pool)
+    env = _child_env(server_env, PREFECT_WORKER_QUERY_SECONDS="2", PREFECT_WORKER_PREFETCH_SECONDS="5")
+    workers = []
+    for name in ("worker-a", "worker-b"):
+        log = tmp_path / f"{name}.log"
+        command = [str(Path(sys.executable).with_name("prefect")), "worker", "start", "--pool", pool, "--type",
+                   "process", "--name", name, "--limit", "1"]  # fmt: skip
+        with open(log, "wb") as out:
+            workers.append((subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                             start_new_session=True, cwd=tmp_path), log))  # fmt: skip
+    try:
+        deployment_id = flows.deploy_province(pool)
+        inputs = tmp_path / "inputs"
+        generate.generate_province("66", "2024-2025", "DN", 4, 3, inputs / "66")
+        generate.generate_province("68", "2024-2025", "DN", 3, 4, inputs / "68")
+        root = tmp_path / "national"
+        state = flows.national_report(school_year="2024-2025", period="DN", inputs=str(inputs), root=str(root),
+                                      deployment="report_period/province", return_state=True)  # fmt: skip
+        assert state.is_completed(), [log.read_text()[-3000:] for _, log in workers]
+        facts = state.result()
+        assert facts["schools_66"] == 4 and facts["schools_68"] == 3
+        # Each province ran on the pool, in its own worker process, into its own partition.
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
+            )
+        assert sorted(r.name for r in runs) == ["province-66", "province-68"]
+        assert all(r.work_pool_name == pool and r.state.is_completed() for r in runs)
+        assert len({r.infrastructure_pid for r in runs}) == 2
+        partitions = {p: root / "partitions" / f"{p}.duckdb" for p in ("66", "68")}
+        assert all(path.exists() for path in partitions.values())
+
+        # The national totals are the sum of the provinces: every ministry cell equals the sum of the
+        # two Sở cells, and the sum of every school cell of both partitions.
+        def sums(con, where: str) -> dict[tuple, int]:
+            found = con.execute(
+                f"SELECT form, row_code, col_key, sum(value) FROM cells WHERE {where} GROUP BY ALL"
+            )
+            return {tuple(r[:3]): int(r[3]) for r in found.fetchall()}
+
+        province_sums: dict[tuple, int] = {}
+        school_sums: dict[tuple, int] = {}
+        for path in partitions.values():
+            with duckdb.connect(str(path), read_only=True) as con:
+                for key, value in sums(con, "level = 'so'").items():
+                    province_sums[key] = province_sums.get(key, 0) + value
+                for key, value in sums(con, "level = 'school'").items():
+                    school_sums[key] = school_sums.get(key, 0) + value
+        with duckdb.connect(str(root / "national.duckdb"), read_only=True) as con:
+            national = sums(con, "level = 'bo' AND unit_code = 'BO'")
+            so_units = {
+                r[0]
+                for r in con.execute("SELECT DISTINCT unit_code FROM cells WHERE level = 'so'").fetchall()
+            }
+        assert national and national == province_sums == school_sums
+        assert so_units == {"66", "68"}
+        assert (root / "output" / "national" / "cells.parquet").exists()
+    finally:
+        for proc, _ in workers:
+            stop_process(proc)
