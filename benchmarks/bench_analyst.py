@@ -252,8 +252,7 @@ def build(db: Path, profile: Path, args: argparse.Namespace) -> dict:
     _log(f"  validation problems: {time.perf_counter() - t0:.0f} s")
     con.execute("DETACH prof")
 
-    warehouse.create_workflow_tables(con)  # the workflow_state view over the copied audit
-    aggregate.create_series_views(con)
+    warehouse.ensure_schema(con)  # the workflow_state view over the copied audit, the series views
     con.execute("CHECKPOINT")
     sizes = {
         name: warehouse.scalar(con, f"SELECT count(*) FROM {name}")

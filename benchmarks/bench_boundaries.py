@@ -315,7 +315,7 @@ def main() -> None:
     t = time.perf_counter()
     units.load_reference(con)
     con.execute(BUILD_SQL.format(**fmt, n_phong=args.schools - n_so, n_so=n_so))
-    aggregate.create_series_views(con)
+    warehouse.ensure_schema(con)  # the series views over the built cells
     con.execute("CHECKPOINT")
     build = time.perf_counter() - t
 

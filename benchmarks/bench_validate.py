@@ -242,11 +242,10 @@ def build_warehouse(base: Path, path: Path, n_rows: int, defect_rate: float) -> 
 
 
 def prepare_like_validate(con: duckdb.DuckDBPyConnection, rules: list[validate.Rule]) -> None:
-    """What validate_warehouse sets up before GX runs (macros, history tables, code lists), if
-    this version of the pipeline has it."""
-    for name in ("create_macros", "create_history_tables"):
-        if hasattr(warehouse, name):
-            getattr(warehouse, name)(con)
+    """What validate_warehouse sets up before GX runs (the schema's macros and history tables, code
+    lists), if this version of the pipeline has it."""
+    if hasattr(warehouse, "ensure_schema"):
+        warehouse.ensure_schema(con)
     if hasattr(warehouse, "load_codelists"):
         warehouse.load_codelists(con, {n for r in rules for n in re.findall(r"\bcl_(\w+)", r.sql or "")})
 

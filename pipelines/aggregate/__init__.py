@@ -6,7 +6,7 @@ plan), `compiler` (form → SQL), `cells` (cells and rollup), `relations`, `indi
 (the ministry's roll-up of the provinces).
 """
 
-from pipelines.aggregate.cells import aggregate_form, create_series_views
+from pipelines.aggregate.cells import aggregate_form
 from pipelines.aggregate.compiler import compile_form, entity_columns
 from pipelines.aggregate.context import CELLS_COLUMNS, RunContext
 from pipelines.aggregate.entities import (
@@ -28,7 +28,6 @@ __all__ = [
     "check_relations",
     "compile_form",
     "compute_indicators",
-    "create_series_views",
     "drop_delta",
     "entity_columns",
     "rebuild_plan",

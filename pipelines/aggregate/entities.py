@@ -4,14 +4,11 @@ per-school history later runs compare with, and the plan of a re-run (which scho
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
 from pipelines import catalog, settings, warehouse
 from pipelines.aggregate.context import SQL_CODELISTS, RunContext
-
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 # --- re-runs: rebuilding only the schools that changed ------------------------------------------
 # A school's typed rows and cells depend only on its own staged rows, its quarantined rows and
@@ -20,7 +17,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # last aggregation under the same code and settings, and sums every rollup again.
 DELTA_SCHEMA = "delta"  # the changed schools' staging (views) and typed tables, while they are built
 DELTA_SCHOOLS = "_delta_schools"
-AGGREGATED_FILES = "aggregated_files"  # the staged files the typed tables and cells reflect
+STAGE = "aggregate"  # its name in the change store (warehouse.changes)
 
 
 def rebuild_plan(
@@ -28,29 +25,27 @@ def rebuild_plan(
 ) -> list[str] | None:
     """The schools a re-run must rebuild, or None: rebuild every school (first aggregation of the
     period here, other code, settings or province, or --full)."""
-    con.execute("CREATE TABLE IF NOT EXISTS aggregate_state (run_id VARCHAR, fingerprint VARCHAR)")
     fingerprint = f"{warehouse.code_digest()}|{ctx.school_year}|{ctx.period}|{ctx.as_of}|{regime}|{ctx.boundaries}"
-    last = con.execute("SELECT run_id, fingerprint FROM aggregate_state").fetchall()
-    con.execute("DELETE FROM aggregate_state")
-    con.execute("INSERT INTO aggregate_state VALUES (?, ?)", [ctx.run_id, fingerprint])
+    last = warehouse.last_state(con, STAGE)
+    warehouse.save_state(con, STAGE, ctx.run_id, fingerprint)
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
               .fetchall()}  # fmt: skip
-    if full or not last or last[0][1] != fingerprint or not {*catalog.FORM_ENTITIES, "cells"} <= tables:
+    if full or not last or last[1] != fingerprint or not {*catalog.FORM_ENTITIES, "cells"} <= tables:
         return None
     quarantine_changed = con.execute(
         """WITH q_now AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $1),
         q_last AS (SELECT school_code, entity, row_id FROM quarantine WHERE run_id = $2)
         SELECT school_code FROM ((SELECT * FROM q_now EXCEPT SELECT * FROM q_last)
                                  UNION ALL (SELECT * FROM q_last EXCEPT SELECT * FROM q_now))""",
-        [ctx.run_id, last[0][0]],
+        [ctx.run_id, last[0]],
     ).fetchall()
-    changed = warehouse.schools_whose_staged_file_changed(con, AGGREGATED_FILES)
+    changed = warehouse.changed_schools(con, STAGE)
     return sorted(c for c in changed | {c for (c,) in quarantine_changed} if c is not None)
 
 
 def record_rebuild_state(con: duckdb.DuckDBPyConnection) -> None:
     """The staged files the period's typed tables and cells now reflect (for the next re-run)."""
-    warehouse.snapshot_staged_files(con, AGGREGATED_FILES)
+    warehouse.save_staged_files(con, STAGE)
 
 
 def drop_delta(con: duckdb.DuckDBPyConnection) -> None:
@@ -69,7 +64,6 @@ def build_entity_tables(
     `delta`, on views of those schools' staged rows; the tables they make there replace the schools'
     rows of the main tables and stay for aggregate_form (drop_delta drops them after the step)."""
     warehouse.load_codelists(con, SQL_CODELISTS)
-    warehouse.create_macros(con)
     drop_delta(con)  # a re-run's, left by a step that failed before its drop
     if schools is not None:
         con.execute(f"CREATE SCHEMA {DELTA_SCHEMA}")
@@ -80,15 +74,12 @@ def build_entity_tables(
                         f"WHERE school_code IN (SELECT school_code FROM {DELTA_SCHOOLS})")  # fmt: skip
         con.execute(f"SET search_path = '{DELTA_SCHEMA},main'")  # the scripts create and read delta.*
     try:
-        sql = (SQL_DIR / "entities.sql").read_text(encoding="utf-8")
-        con.execute(
-            sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat())
-        )
         # The start-of-year date (DN's as-of date) separates "at the start" from "during the year".
         year_start = date(int(ctx.start_year), *settings.PERIODS["DN"][1:])
-        sql = (SQL_DIR / "results.sql").read_text(encoding="utf-8")
-        con.execute(sql.format(run_id=ctx.run_id, start_year=int(ctx.start_year), as_of=ctx.as_of.isoformat(),
-                               year_start=year_start.isoformat()))  # fmt: skip
+        variables = {"run_id": ctx.run_id, "start_year": int(ctx.start_year), "as_of": ctx.as_of,
+                     "year_start": year_start}  # fmt: skip
+        warehouse.run_script(con, "aggregate/entities", variables)
+        warehouse.run_script(con, "aggregate/results", variables)
     finally:
         con.execute("RESET search_path")
     if schools is None:
@@ -105,7 +96,6 @@ def build_entity_tables(
 def record_history(con: duckdb.DuckDBPyConnection, ctx: RunContext) -> int:
     """Replace this period's rows of school_history and school_grade_history (warehouse.py) with
     the typed tables' figures, for later runs' cross-period rules. Returns the schools written."""
-    warehouse.create_history_tables(con)
     key = [ctx.school_year, ctx.period]
     con.execute("DELETE FROM school_history WHERE school_year = ? AND period = ?", key)
     con.execute("DELETE FROM school_grade_history WHERE school_year = ? AND period = ?", key)

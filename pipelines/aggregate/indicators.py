@@ -8,16 +8,12 @@ from dataclasses import replace
 import duckdb
 
 from pipelines import catalog, settings, warehouse
-from pipelines.aggregate.cells import create_series_views
 from pipelines.aggregate.context import RunContext
 
 # numerator_rate / denominator_rate: the two rates an index of rates divides (GPI: GER female, GER male).
 INDICATOR_COLUMNS = ("school_year", "period", "form", "indicator_id", "name_vi", "name_en", "status", "level",
                      "unit_code", "numerator", "denominator", "value", "numerator_rate",
                      "denominator_rate", "boundaries")  # fmt: skip
-_INDICATOR_TYPES = {"numerator": "BIGINT", "denominator": "BIGINT", "value": "DOUBLE", "numerator_rate": "DOUBLE",
-                    "denominator_rate": "DOUBLE"}  # fmt: skip
-
 
 def _earlier(i: catalog.Indicator, ctx: RunContext) -> tuple[str | None, str | None, str | None]:
     """(form, school year, period) whose cells give a cohort rate's denominator, else Nones."""
@@ -67,22 +63,11 @@ def compute_indicators(
          for side, cells in (("num", i.numerator), ("den", i.denominator), ("minus", i.minus)) for row, col in cells],
     )  # fmt: skip
     # The population of the start year (none when the run was given no population file).
-    has_population = warehouse.scalar(
-        con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'population' AND NOT temporary"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _population AS "
+        "SELECT level, unit_code, age, sex, population FROM population WHERE year = ?",
+        [int(ctx.start_year)],
     )
-    source = (
-        f"SELECT level, unit_code, age, sex, population FROM population WHERE year = {int(ctx.start_year)}"
-    )
-    empty = ("SELECT NULL::VARCHAR AS level, NULL::VARCHAR AS unit_code, NULL::INTEGER AS age, NULL::VARCHAR AS sex, "
-             "NULL::BIGINT AS population WHERE FALSE")  # fmt: skip
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _population AS {source if has_population else empty}")
-    columns = ", ".join(f"{c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}" for c in INDICATOR_COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS indicators ({columns})")
-    create_series_views(con)  # unit_cells_on, for the indicators on each boundary version
-    for c in INDICATOR_COLUMNS:  # a warehouse made before a column was added gets it
-        con.execute(
-            f"ALTER TABLE indicators ADD COLUMN IF NOT EXISTS {c} {_INDICATOR_TYPES.get(c, 'VARCHAR')}"
-        )
     con.execute("DELETE FROM indicators WHERE school_year = ? AND period = ?", [ctx.school_year, ctx.period])
     into = f"INSERT INTO indicators ({', '.join(INDICATOR_COLUMNS)})"
     head = f"'{ctx.school_year}', '{ctx.period}', i.form, i.indicator_id, i.name_vi, i.name_en, i.status"

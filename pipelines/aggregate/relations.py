@@ -59,14 +59,6 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
         "CREATE OR REPLACE TEMP TABLE _terms (instance INTEGER, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
     )
     warehouse.insert_rows(con, "_terms", terms)
-    con.execute(
-        """
-        CREATE TABLE IF NOT EXISTS relation_violations (run_id VARCHAR, school_year VARCHAR,
-            period VARCHAR, form VARCHAR, level VARCHAR, unit_code VARCHAR, relation_id VARCHAR,
-            check_text VARCHAR, basis VARCHAR, row_code INTEGER, col_key VARCHAR,
-            lhs BIGINT, rhs BIGINT)
-        """
-    )
     con.execute("DELETE FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form])
     con.execute(
         f"""

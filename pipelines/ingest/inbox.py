@@ -54,7 +54,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     A re-run parses only what changed: a file loaded before is known by its hash, and a school
     whose staged rows came from the same file (under the same staging_fingerprint) keeps them."""
     fingerprint = staging_fingerprint(start_year, period, key)
-    before = StagedState.read(con, fingerprint, start_year, period, reuse)
+    before = StagedState.read(con, fingerprint, start_year, period, run_id, reuse)
     writer = StagingWriter(con)
     parsed = 0
     outcomes: list[FileOutcome] = []
@@ -145,13 +145,10 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         | {c for c, h in staged.items() if before.reusable.get(c) != h}
     )
     if before.reusable:
-        con.execute("CREATE OR REPLACE TEMP TABLE _staged_now (school_code VARCHAR, file_hash VARCHAR)")
+        con.execute(warehouse.sql("ingest/staging", "staged_now"))
         warehouse.insert_rows(con, "_staged_now", list(staged.items()))
         for source in catalog.sources():
-            con.execute(
-                f"DELETE FROM {source.table} WHERE (school_code, file_hash) NOT IN "
-                "(SELECT school_code, file_hash FROM _staged_now)"
-            )
+            con.execute(warehouse.sql("ingest/staging", "keep_staged", table=source.table))
     _record_files(con, outcomes, run_id, start_year, period)
     return IngestSummary(files=tuple(outcomes), parsed=parsed, changed_schools=tuple(changed),
                          new_versions=tuple(new_versions), recorded_at=now)  # fmt: skip
@@ -161,17 +158,6 @@ def _record_files(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], r
                   start_year: int, period: str) -> None:  # fmt: skip
     """Append each file's outcome to the `files` history table (one row per file and run)."""
     entities = [s.entity for s in catalog.sources()]
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS files (run_id VARCHAR, start_year INTEGER, period VARCHAR, "
-        "file VARCHAR, file_hash VARCHAR, school_code VARCHAR, status VARCHAR, reason VARCHAR, "
-        "message_vi VARCHAR, message_en VARCHAR, ingested_at TIMESTAMP, "
-        + ", ".join(f"n_{e} INTEGER" for e in entities)
-        + ")"
-    )
-    # A warehouse made before an entity was added lacks its count column (added at the end, as
-    # catalog.ENTITIES lists new entities last).
-    for e in entities:
-        con.execute(f"ALTER TABLE files ADD COLUMN IF NOT EXISTS n_{e} INTEGER")
     now = datetime.now()
     warehouse.insert_rows(
         con,

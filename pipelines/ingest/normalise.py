@@ -151,5 +151,3 @@ def pre_hash_problems(source: catalog.Source, values: dict[str, Any]) -> str | N
         if BAD_TEXT.search(text):
             problems.append(f"{f.name}:text")
     return ",".join(problems) or None
-
-

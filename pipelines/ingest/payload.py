@@ -76,5 +76,3 @@ def check_payload(name: str, raw: bytes, start_year: int, period: str,
                        f"School {school} is not in the school registry", records), None  # fmt: skip
     # A second file of a school is no error: it is a new version, or an older copy (ingest_inbox).
     return FileOutcome(name, digest, school, "loaded", None, None, None, records), payload
-
-

@@ -75,15 +75,11 @@ def read_population(path: Path) -> list[tuple[str, str, int, int, str, int]]:
 
 
 def load_population(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
-    """Replace the warehouse's `population` table with the file's rows; no file: no table (and no
-    rates over population). Returns the number of rows."""
-    con.execute("DROP TABLE IF EXISTS population")
+    """Replace the warehouse's `population` rows with the file's; no file: no rows (and no rates over
+    population). Returns the number of rows."""
+    con.execute("DELETE FROM population")
     if path is None:
         return 0
     rows = read_population(path)
-    con.execute("CREATE TABLE population (level VARCHAR, unit_code VARCHAR, year INTEGER, age INTEGER, "
-                "sex VARCHAR, population BIGINT)")  # fmt: skip
     warehouse.insert_rows(con, "population", rows)
     return len(rows)
-
-

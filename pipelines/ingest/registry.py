@@ -217,5 +217,3 @@ def read_registry(path: Path, as_of: date | None = None) -> Registry:
         raise RegistryError(f"Danh sách trường {path} không có trường hợp lệ / registry has no usable school")
     so_code = max(so_codes, key=lambda k: so_codes[k])
     return Registry(schools=schools, problems=tuple(problems), so_code=so_code, boundaries=era)
-
-

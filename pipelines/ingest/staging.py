@@ -18,6 +18,7 @@ from pipelines.ingest.normalise import normaliser, pre_hash_problems
 from pipelines.ingest.payload import FileOutcome, records_of
 
 _BATCH_ROWS = 50_000
+STAGE = "ingest"  # its name in the change store (warehouse.changes)
 
 
 def staged_rows(outcome: FileOutcome, payload: dict[str, Any], source: catalog.Source,
@@ -39,7 +40,7 @@ class StagingWriter:
         self.buffers: dict[str, list[tuple[Any, ...]]] = {s.entity: [] for s in catalog.sources()}
         # New rows continue after the rows kept from the last ingest (row_id is unique per table).
         self.next_id = {
-            s.entity: warehouse.scalar(con, f"SELECT coalesce(max(row_id) + 1, 0) FROM {s.table}")
+            s.entity: warehouse.scalar(con, warehouse.sql("ingest/staging", "next_row_id", table=s.table))
             for s in catalog.sources()
         }
 
@@ -62,7 +63,7 @@ class StagingWriter:
         columns = list(zip(*buf, strict=True))
         batch = pa.table([pa.array(c, type=t) for c, t in zip(columns, types, strict=True)], names=names)
         self.con.register("_batch", batch)
-        self.con.execute(f"INSERT INTO {source.table} SELECT * FROM _batch")
+        self.con.execute(warehouse.sql("ingest/staging", "append_batch", table=source.table))
         self.con.unregister("_batch")
         buf.clear()
 
@@ -106,30 +107,25 @@ class StagedState:
     loaded: dict[str, tuple[str, dict[str, int]]]  # sha256 → (school, records) of a file loaded before
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, fingerprint: str, start_year: int, period: str,
+    def read(cls, con: duckdb.DuckDBPyConnection, fingerprint: str, start_year: int, period: str, run_id: str,
              reuse: bool = True) -> StagedState:  # fmt: skip
         """The staging tables to build on; reuse=False (edustat run --full): empty ones."""
-        con.execute("CREATE TABLE IF NOT EXISTS staging_state (fingerprint VARCHAR)")
-        same = warehouse.scalar(
-            con, "SELECT count(*) FROM staging_state WHERE fingerprint = ?", [fingerprint]
-        )
+        last = warehouse.last_state(con, STAGE)
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if not (reuse and same) or not {s.table for s in catalog.sources()} <= tables:
+        if (
+            not (reuse and last and last[1] == fingerprint)
+            or not {s.table for s in catalog.sources()} <= tables
+        ):
             warehouse.create_staging_tables(con)
-            con.execute("DELETE FROM staging_state")
-            con.execute("INSERT INTO staging_state VALUES (?)", [fingerprint])
+            warehouse.save_state(con, STAGE, run_id, fingerprint)
             return cls({}, {})
-        reusable = dict(con.execute("SELECT DISTINCT school_code, file_hash FROM stg_school").fetchall())
+        reusable = dict(con.execute(warehouse.sql("ingest/staging", "staged_files")).fetchall())
         entities = [s.entity for s in catalog.sources()]
         loaded = {}
-        if "files" in tables:
-            latest = ", ".join(f"arg_max(n_{e}, ingested_at)" for e in entities)
-            for digest, school, *n in con.execute(
-                f"SELECT file_hash, arg_max(school_code, ingested_at), {latest} FROM files "
-                "WHERE status = 'loaded' AND start_year = ? AND period = ? GROUP BY file_hash",
-                [start_year, period],
-            ).fetchall():
-                loaded[digest] = (school, {e: v for e, v in zip(entities, n, strict=True) if v is not None})
+        for digest, school, *n in con.execute(
+            warehouse.sql("ingest/staging", "loaded_before"), {"start_year": start_year, "period": period}
+        ).fetchall():
+            loaded[digest] = (school, {e: v for e, v in zip(entities, n, strict=True) if v is not None})
         return cls(reusable, loaded)
 
     def outcome(self, name: str, digest: str, registered: set[str]) -> FileOutcome | None:
@@ -138,5 +134,3 @@ class StagedState:
         if school is None or school not in registered:
             return None
         return FileOutcome(name, digest, school, "loaded", None, None, None, records)
-
-

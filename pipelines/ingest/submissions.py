@@ -81,11 +81,8 @@ def arrival_time(path: Path, now: datetime) -> datetime:
 def current_submissions(
     con: duckdb.DuckDBPyConnection, school_year: str, period: str
 ) -> dict[str, Submission]:
-    warehouse.create_workflow_tables(con)
     rows = con.execute(
-        "SELECT school_code, version, file, sha256, arrived_at FROM submissions "
-        "WHERE school_year = ? AND period = ? AND superseded_at IS NULL",
-        [school_year, period],
+        warehouse.sql("ingest/submissions", "current"), {"school_year": school_year, "period": period}
     ).fetchall()
     return {r[0]: Submission(*r) for r in rows}
 
@@ -94,9 +91,8 @@ def submission_versions(con: duckdb.DuckDBPyConnection, school_year: str, period
                         school_code: str) -> list[tuple]:  # fmt: skip
     """Every version of a school's file: (version, file, sha256, arrived_at, superseded_at)."""
     return con.execute(
-        "SELECT version, file, sha256, arrived_at, superseded_at FROM submissions "
-        "WHERE school_year = ? AND period = ? AND school_code = ? ORDER BY version",
-        [school_year, period, school_code],
+        warehouse.sql("ingest/submissions", "versions"),
+        {"school_year": school_year, "period": period, "school_code": school_code},
     ).fetchall()
 
 
@@ -105,8 +101,8 @@ def submission_bytes(con: duckdb.DuckDBPyConnection, school_year: str, period: s
     """The file of one version, as the school sent it."""
     sha = warehouse.scalar(
         con,
-        "SELECT sha256 FROM submissions WHERE school_year = ? AND period = ? AND school_code = ? AND version = ?",
-        [school_year, period, school_code, version],
+        warehouse.sql("ingest/submissions", "sha256_of_version"),
+        {"school_year": school_year, "period": period, "school_code": school_code, "version": version},
     )
     if sha is None:
         raise KeyError(f"{school_code} {school_year} {period} v{version}")
@@ -125,16 +121,15 @@ def register_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: 
         if cur is not None and (a.arrived_at <= cur.arrived_at or a.sha256 == cur.sha256):
             continue  # an older file, or the current version sent again
         version = (cur.version if cur else 0) + 1
+        key = {"school_year": school_year, "period": period, "school_code": a.school_code}
         if cur is not None:
             con.execute(
-                "UPDATE submissions SET superseded_at = ? WHERE school_year = ? AND period = ? AND school_code = ? "
-                "AND version = ?",
-                [a.arrived_at, school_year, period, a.school_code, cur.version],
+                warehouse.sql("ingest/submissions", "supersede"),
+                {**key, "at": a.arrived_at, "version": cur.version},
             )
-        con.execute(
-            "INSERT INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-            [school_year, period, a.school_code, version, a.file, a.sha256, a.arrived_at, now, run_id],
-        )
+        con.execute(warehouse.sql("ingest/submissions", "add"),
+                    {**key, "version": version, "file": a.file, "sha256": a.sha256, "arrived_at": a.arrived_at,
+                     "recorded_at": now, "run_id": run_id})  # fmt: skip
         current[a.school_code] = Submission(a.school_code, version, a.file, a.sha256, a.arrived_at)
         new.append(current[a.school_code])
     return new
@@ -142,17 +137,7 @@ def register_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: 
 
 def locked_schools(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> set[str]:
     """Schools of the run's unit tree that take no new version: locked, or under a locked Phòng or Sở."""
-    warehouse.create_workflow_tables(con)
     rows = con.execute(
-        """WITH locked AS (SELECT level, unit_code FROM workflow_state
-                           WHERE school_year = ? AND period = ? AND state = 'locked')
-        SELECT s.unit_code FROM units s
-        LEFT JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
-        WHERE s.level = 'school' AND ((s.level, s.unit_code) IN (SELECT * FROM locked)
-            OR (s.parent_level, s.parent_code) IN (SELECT * FROM locked)
-            OR (p.parent_level, p.parent_code) IN (SELECT * FROM locked))""",
-        [school_year, period],
+        warehouse.sql("ingest/submissions", "locked_schools"), {"school_year": school_year, "period": period}
     ).fetchall()
     return {r[0] for r in rows}
-
-

@@ -17,47 +17,15 @@ from pipelines import settings, warehouse
 from pipelines.catalog import hierarchy
 from pipelines.ingest.registry import Registry, RegistryProblem
 
-# Where each school stood on each boundary version, observed by every run on its as-of date. A
-# school absent from a later registry of its Sở is observed as closed (parent NULL).
-MEMBERSHIP_TABLE = """
-CREATE TABLE IF NOT EXISTS unit_membership (boundaries VARCHAR, school_code VARCHAR, as_of DATE,
-    name_vi VARCHAR, parent_level VARCHAR, parent_code VARCHAR, run_id VARCHAR)
-"""
-# Every unit of every version with the dates it is valid: reference units, and schools from
-# their memberships (a new interval starts when the parent or the name changes; a closed school's
-# last interval ends the day before the run that no longer lists it).
-UNIT_TREE_VIEW = """
-CREATE OR REPLACE VIEW unit_tree AS
-WITH m AS (
-    SELECT *, lag(parent_code) OVER w IS NOT DISTINCT FROM parent_code
-              AND lag(parent_level) OVER w IS NOT DISTINCT FROM parent_level
-              AND lag(name_vi) OVER w IS NOT DISTINCT FROM name_vi
-              AND lag(as_of) OVER w IS NOT NULL AS unchanged
-    FROM unit_membership WINDOW w AS (PARTITION BY boundaries, school_code ORDER BY as_of)),
-changes AS (
-    SELECT *, lead(as_of) OVER (PARTITION BY boundaries, school_code ORDER BY as_of) AS next_change
-    FROM m WHERE NOT unchanged)
-SELECT boundaries, level, unit_code, name_vi, parent_level, parent_code, valid_from, valid_to FROM hierarchy_units
-UNION ALL
-SELECT boundaries, 'school', school_code, name_vi, parent_level, parent_code, as_of,
-       CAST(next_change - INTERVAL 1 DAY AS DATE)
-FROM changes WHERE parent_code IS NOT NULL
-"""
-
 
 def load_reference(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)write the reference units of both versions and the province crosswalk; create the
-    membership table and the unit_tree view."""
-    con.execute("CREATE OR REPLACE TABLE hierarchy_units (boundaries VARCHAR, level VARCHAR, unit_code VARCHAR, "
-                "name_vi VARCHAR, parent_level VARCHAR, parent_code VARCHAR, valid_from DATE, valid_to DATE)")  # fmt: skip
+    """(Re)write the reference units of both versions and the province crosswalk."""
+    con.execute(warehouse.sql("ingest/units", "clear_reference"))
     warehouse.insert_rows(con, "hierarchy_units", hierarchy.reference_units())
-    con.execute(
-        "CREATE OR REPLACE TABLE province_crosswalk (old_code VARCHAR, old_so_code VARCHAR, new_code VARCHAR)"
+    crosswalk = sorted(hierarchy.province_crosswalk().items())
+    warehouse.insert_rows(
+        con, "province_crosswalk", [(old, hierarchy.old_so_unit(old), new) for old, new in crosswalk]
     )
-    warehouse.insert_rows(con, "province_crosswalk",
-                          [(old, hierarchy.old_so_unit(old), new) for old, new in sorted(hierarchy.province_crosswalk().items())])  # fmt: skip
-    con.execute(MEMBERSHIP_TABLE)
-    con.execute(UNIT_TREE_VIEW)
 
 
 def record_membership(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: date, run_id: str) -> int:
@@ -65,14 +33,11 @@ def record_membership(con: duckdb.DuckDBPyConnection, registry: Registry, as_of:
     observations of them); a school last seen under one of this registry's Sở but absent now is
     observed as closed. Returns the number of schools observed closed."""
     codes = [s.school_code for s in registry.schools.values()]
-    con.execute("DELETE FROM unit_membership WHERE as_of = ? AND school_code IN (SELECT unnest(?::VARCHAR[]))",
-                [as_of, codes])  # fmt: skip
+    con.execute(warehouse.sql("ingest/units", "delete_memberships"), [as_of, codes])
     # A registry of the 2025 boundaries names no Phòng: a school already placed on the 2024
     # boundaries by an earlier run keeps that place (its history) rather than being put under its
     # old Sở directly.
-    known_2024 = {r[0] for r in con.execute(
-        "SELECT DISTINCT school_code FROM unit_membership WHERE boundaries = '2024' AND parent_code IS NOT NULL"
-    ).fetchall()}  # fmt: skip
+    known_2024 = {r[0] for r in con.execute(warehouse.sql("ingest/units", "placed_on_2024")).fetchall()}
     rows = [(v, s.school_code, as_of, s.name, *(s.parent(v) or (None, None)), run_id)
             for s in registry.schools.values() for v in settings.BOUNDARIES
             if not (v == "2024" and registry.boundaries == "2025" and s.phong_code is None
@@ -80,19 +45,8 @@ def record_membership(con: duckdb.DuckDBPyConnection, registry: Registry, as_of:
     warehouse.insert_rows(con, "unit_membership", [r for r in rows if r[4] is not None])
     sos = sorted({s.old_so for s in registry.schools.values() if s.old_so})
     closed = con.execute(
-        """INSERT INTO unit_membership
-        WITH last AS (
-            SELECT boundaries, school_code, arg_max(name_vi, as_of) AS name_vi,
-                   arg_max(parent_level, as_of) AS parent_level, arg_max(parent_code, as_of) AS parent_code
-            FROM unit_membership WHERE as_of < ? AND boundaries = '2024' GROUP BY ALL),
-        so_of AS (SELECT l.*, CASE WHEN l.parent_level = 'so' THEN l.parent_code ELSE h.parent_code END AS so
-                  FROM last l LEFT JOIN hierarchy_units h ON h.boundaries = '2024' AND h.level = l.parent_level
-                   AND h.unit_code = l.parent_code)
-        SELECT v.boundaries, o.school_code, ?, o.name_vi, NULL, NULL, ?
-        FROM so_of o CROSS JOIN (SELECT unnest(['2024', '2025']) AS boundaries) v
-        WHERE o.parent_code IS NOT NULL AND o.so IN (SELECT unnest(?::VARCHAR[]))
-          AND o.school_code NOT IN (SELECT unnest(?::VARCHAR[]))""",
-        [as_of, as_of, run_id, sos, codes],
+        warehouse.sql("ingest/units", "observe_closed"),
+        {"as_of": as_of, "run_id": run_id, "sos": sos, "codes": codes},
     ).fetchall()[0][0]
     return closed // len(settings.BOUNDARIES)
 
@@ -103,13 +57,8 @@ def membership_on(con: duckdb.DuckDBPyConnection, boundaries: str, as_of: date,
     before the date, else its first after (a school first listed later); schools never placed on
     the version are absent."""
     rows = con.execute(
-        """SELECT school_code,
-                  coalesce(arg_max(parent_level, as_of) FILTER (WHERE as_of <= ?), arg_min(parent_level, as_of)),
-                  coalesce(arg_max(parent_code, as_of) FILTER (WHERE as_of <= ?), arg_min(parent_code, as_of))
-           FROM unit_membership
-           WHERE boundaries = ? AND parent_code IS NOT NULL AND school_code IN (SELECT unnest(?::VARCHAR[]))
-           GROUP BY school_code""",
-        [as_of, as_of, boundaries, schools],
+        warehouse.sql("ingest/units", "membership_on"),
+        {"as_of": as_of, "boundaries": boundaries, "schools": schools},
     ).fetchall()
     return {code: (level, parent) for code, level, parent in rows}
 
@@ -151,15 +100,8 @@ def load_units(
                                  f"Trường không có vị trí trên địa giới {boundaries}; không được tính vào Phòng, Sở nào",
                                  f"The school has no place on the {boundaries} boundaries; no Phòng or Sở counts it")
                  for code, parent in placed.items() if parent is None]  # fmt: skip
-    con.execute(
-        "CREATE OR REPLACE TABLE units (level VARCHAR, unit_code VARCHAR, name_vi VARCHAR, "
-        "parent_level VARCHAR, parent_code VARCHAR)"
-    )
+    con.execute(warehouse.sql("ingest/units", "clear_run_tree"))
     warehouse.insert_rows(con, "units", rows)
-    con.execute(
-        "CREATE OR REPLACE TABLE registry_problems (excel_row INTEGER, school_code VARCHAR, "
-        "outcome VARCHAR, message_vi VARCHAR, message_en VARCHAR)"
-    )
     warehouse.insert_rows(
         con,
         "registry_problems",

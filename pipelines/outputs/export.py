@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import catalog
+from pipelines import catalog, warehouse
 from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form
 from pipelines.outputs import sdmx
@@ -18,7 +18,6 @@ from pipelines.outputs.errors import write_reports
 from pipelines.outputs.layout import cell_ref
 from pipelines.outputs.styles import printed_value
 from pipelines.outputs.workbook import (
-    DIGESTS,
     ErrorLine,
     IndicatorLine,
     UnitHeader,
@@ -190,8 +189,8 @@ def export_period(
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
     if s.full:
-        (s.out / "forms" / DIGESTS).unlink(missing_ok=True)
-    written = write_changed_workbooks(jobs, s.out / "forms", processes=s.processes)
+        warehouse.forget_outputs(con, s.out / "forms")
+    written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes)
     write_completeness(s.out, *completeness)
     text = _summary(con, s, forms, jobs, problems, completeness[0])
     (s.out / "summary.md").write_text(text, encoding="utf-8")

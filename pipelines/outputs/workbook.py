@@ -14,7 +14,6 @@ is computed once and cached (outputs.layout), workbooks are written in openpyxl'
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
@@ -360,9 +360,8 @@ def _run_job(job: WorkbookJob) -> None:
     )
 
 
-# Under OUT/forms: each workbook's input digest, so a re-run rewrites only the workbooks whose
-# inputs changed (after one school resubmits: its own, its Phòng's and the Sở's).
-DIGESTS = ".digests.json"
+# Each workbook's input digest (the warehouse's change store), so a re-run rewrites only the workbooks
+# whose inputs changed (after one school resubmits: its own, its Phòng's and the Sở's).
 
 
 def job_digest(job: WorkbookJob, code: str) -> str:
@@ -373,35 +372,25 @@ def job_digest(job: WorkbookJob, code: str) -> str:
     return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
 
 
-def write_changed_workbooks(jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2) -> int:
-    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept
-    in folder/DIGESTS); return how many were written."""
+def write_changed_workbooks(
+    con: duckdb.DuckDBPyConnection, jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2
+) -> int:
+    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept in
+    the warehouse's change store under the folder); return how many were written."""
     if not jobs:
         return 0
     code = warehouse.code_digest()
-    index_path = folder / DIGESTS
-    try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        index = {}
+    index = warehouse.output_digests(con, folder)
     digests = {job.path.relative_to(folder).as_posix(): job_digest(job, code) for job in jobs}
     todo = [(rel, job) for rel, job in zip(digests, jobs, strict=True)
             if index.get(rel) != digests[rel] or not job.path.exists()]  # fmt: skip
     # Forget the digests of the workbooks about to be rewritten first: a run killed half-way must
     # not leave a new workbook under an old digest.
-    for rel, _ in todo:
-        index.pop(rel, None)
+    warehouse.forget_outputs(con, folder, [rel for rel, _ in todo])
     folder.mkdir(parents=True, exist_ok=True)
-    _save_index(index_path, index)
     write_workbooks([job for _, job in todo], processes)
-    _save_index(index_path, {**index, **digests})
+    warehouse.save_output_digests(con, folder, {rel: digests[rel] for rel, _ in todo})
     return len(todo)
-
-
-def _save_index(path: Path, index: dict[str, str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(index, sort_keys=True, indent=0), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:

@@ -131,5 +131,3 @@ def run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict[
     if missing:
         raise RuntimeError(f"GX returned no result for {sorted(missing)}")
     return results
-
-

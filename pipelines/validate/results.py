@@ -9,22 +9,8 @@ from typing import Any
 import duckdb
 
 from pipelines import catalog
-from pipelines.validate.rules import REJECTED_EN, REJECTED_RULE, REJECTED_VI, Rule, quoted
-
-
-def create_result_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS validation_results (
-            run_id VARCHAR, school_year VARCHAR, period VARCHAR, rule_id VARCHAR,
-            severity VARCHAR, entity VARCHAR, school_code VARCHAR, file VARCHAR,
-            record_index INTEGER, row_id BIGINT, field VARCHAR, value VARCHAR,
-            message_vi VARCHAR, message_en VARCHAR, checked_at TIMESTAMP)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS quarantine (
-            run_id VARCHAR, entity VARCHAR, row_id BIGINT, school_code VARCHAR, file VARCHAR,
-            record_index INTEGER, rule_ids VARCHAR)"""
-    )
+from pipelines import warehouse as wh
+from pipelines.validate.rules import REJECTED_EN, REJECTED_RULE, REJECTED_VI, Rule, insert_problems_sql
 
 
 def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
@@ -55,23 +41,18 @@ def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
 def write_problems(
     con: duckdb.DuckDBPyConnection, rule: Rule, rows_sql: str, expected: int, head: list[Any]
 ) -> int:
-    value = f"CAST(s.{quoted(rule.field)} AS VARCHAR)" if rule.field else "NULL"
-    inserted = con.execute(
-        f"""INSERT INTO validation_results
-            SELECT ?, ?, ?, ?, ?, ?, s.school_code, s.file, s.record_index, s.row_id, ?,
-                   {value}, ?, ?, ?
-            FROM {rule.table} AS s WHERE s.row_id IN ({rows_sql})""",
-        [
-            *head[:3],
-            rule.id,
-            rule.severity,
-            rule.entity,
-            rule.field,
-            rule.message_vi,
-            rule.message_en,
-            head[3],
-        ],
-    ).fetchall()[0][0]
+    """Every failing row of one rule into validation_results; refuses a count other than GX's."""
+    params = [
+        *head[:3],
+        rule.id,
+        rule.severity,
+        rule.entity,
+        rule.field,
+        rule.message_vi,
+        rule.message_en,
+        head[3],
+    ]
+    inserted = con.execute(insert_problems_sql(rule, rows_sql), params).fetchall()[0][0]
     if inserted != expected:
         raise RuntimeError(f"{rule.id}: GX counted {expected} failing rows but {inserted} were identified")
     return inserted
@@ -79,44 +60,26 @@ def write_problems(
 
 def reject_schools(con: duckdb.DuckDBPyConnection, head: list[Any]) -> tuple[str, ...]:
     """Schools whose school record has an error; one validation_results row each."""
-    rejected = con.execute(
-        """SELECT DISTINCT school_code FROM validation_results
-           WHERE run_id = ? AND entity = 'school' AND severity = 'error' ORDER BY 1""",
-        [head[0]],
-    ).fetchall()
+    rejected = con.execute(wh.sql("validate/results", "rejected_schools"), [head[0]]).fetchall()
     con.execute(
-        """INSERT INTO validation_results
-           SELECT ?, ?, ?, ?, 'error', 'school', s.school_code, s.file, s.record_index, s.row_id,
-                  NULL, NULL, ?, ?, ?
-           FROM stg_school AS s WHERE s.school_code IN (
-               SELECT school_code FROM validation_results
-               WHERE run_id = ? AND entity = 'school' AND severity = 'error')""",
-        [*head[:3], REJECTED_RULE, REJECTED_VI, REJECTED_EN, head[3], head[0]],
-    )
+        wh.sql("validate/results", "reject_schools"),
+        {"run_id": head[0], "school_year": head[1], "period": head[2], "rule_id": REJECTED_RULE,
+         "message_vi": REJECTED_VI, "message_en": REJECTED_EN, "checked_at": head[3]},
+    )  # fmt: skip
     return tuple(r[0] for r in rejected)
 
 
 def write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: tuple[str, ...]) -> int:
-    con.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
-    # Every row of a rejected school, in every staging table, is excluded as well.
-    whole = " UNION ALL ".join(
-        f"SELECT '{e}' AS entity, row_id, school_code, file, record_index, "
-        f"'{REJECTED_RULE}' AS rule_id FROM stg_{e} "
-        f"WHERE school_code IN (SELECT unnest(?::VARCHAR[]))"
-        for e in catalog.ENTITIES
-    )
+    """This run's excluded rows: every row with an error, and every row of a rejected school."""
+    con.execute(wh.sql("validate/results", "clear_quarantine"), [run_id])
+    con.execute(wh.sql("validate/results", "create_hits"))
     con.execute(
-        f"""INSERT INTO quarantine
-            WITH hits AS (
-                SELECT entity, row_id, school_code, file, record_index, rule_id
-                FROM validation_results
-                WHERE run_id = ? AND severity = 'error' AND rule_id <> '{REJECTED_RULE}'
-                UNION ALL {whole})
-            SELECT ?, entity, row_id, any_value(school_code), any_value(file),
-                   any_value(record_index), string_agg(DISTINCT rule_id, ',' ORDER BY rule_id)
-            FROM hits GROUP BY entity, row_id""",
-        [run_id, *([list(rejected)] * len(catalog.ENTITIES)), run_id],
+        wh.sql("validate/results", "hits_of_errors"), {"run_id": run_id, "rejected_rule": REJECTED_RULE}
     )
-    return con.execute("SELECT count(*) FROM quarantine WHERE run_id = ?", [run_id]).fetchall()[0][0]
-
-
+    for source in catalog.sources():
+        con.execute(
+            wh.sql("validate/results", "hits_of_rejected_schools", table=source.table),
+            {"entity": source.entity, "rejected_rule": REJECTED_RULE, "schools": list(rejected)},
+        )
+    con.execute(wh.sql("validate/results", "quarantine"), [run_id])
+    return wh.scalar(con, wh.sql("validate/results", "count_quarantined"), [run_id])

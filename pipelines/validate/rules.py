@@ -316,6 +316,16 @@ def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule, run: dict[str, 
     raise catalog.CatalogError(f"{src.entity} rule {r.id}: no where/duplicate_of/missing_in/grade_matches")
 
 
+def insert_problems_sql(rule: Rule, rows_sql: str) -> str:
+    """The INSERT of one rule's failing rows (listed by rows_sql) into validation_results; the
+    values are bound: run id, school year, period, rule, severity, entity, field, messages, time."""
+    value = f"CAST(s.{quoted(rule.field)} AS VARCHAR)" if rule.field else "NULL"
+    return f"""INSERT INTO validation_results
+            SELECT ?, ?, ?, ?, ?, ?, s.school_code, s.file, s.record_index, s.row_id, ?,
+                   {value}, ?, ?, ?
+            FROM {quoted(rule.table)} AS s WHERE s.row_id IN ({rows_sql})"""
+
+
 def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:
     """Every rule of every source: generated field rules, then declared record rules."""
     rules: list[Rule] = []
@@ -363,5 +373,3 @@ def rule_catalogue() -> list[dict]:
         }
     )
     return out
-
-

@@ -6,10 +6,15 @@ last run of a period), `runs` (which runs committed).
 """
 
 from pipelines.warehouse.changes import (
+    changed_schools,
     code_digest,
     file_sha256,
-    schools_whose_staged_file_changed,
-    snapshot_staged_files,
+    forget_outputs,
+    last_state,
+    output_digests,
+    save_output_digests,
+    save_staged_files,
+    save_state,
     tree_hash,
 )
 from pipelines.warehouse.connection import (
@@ -26,13 +31,12 @@ from pipelines.warehouse.runs import record_aggregate_run
 from pipelines.warehouse.schema import (
     LINEAGE_COLUMNS,
     PRE_HASH_COLUMN,
-    create_history_tables,
-    create_macros,
     create_staging_tables,
-    create_workflow_tables,
+    ensure_schema,
     load_codelists,
     staging_columns,
 )
+from pipelines.warehouse.sql import ident, run_script, sql
 
 __all__ = [
     "LINEAGE_COLUMNS",
@@ -40,23 +44,29 @@ __all__ = [
     "MEMORY_LIMIT_ENV",
     "PRE_HASH_COLUMN",
     "WarehouseLocked",
+    "changed_schools",
     "code_digest",
     "connect",
-    "create_history_tables",
-    "create_macros",
     "create_staging_tables",
-    "create_workflow_tables",
     "engine_config",
+    "ensure_schema",
     "exit_skipping_teardown",
     "file_sha256",
+    "forget_outputs",
+    "ident",
     "insert_rows",
+    "last_state",
     "load_codelists",
     "lock_path",
+    "output_digests",
     "read_lock",
     "record_aggregate_run",
+    "run_script",
+    "save_output_digests",
+    "save_staged_files",
+    "save_state",
     "scalar",
-    "schools_whose_staged_file_changed",
-    "snapshot_staged_files",
+    "sql",
     "staging_columns",
     "transaction",
     "tree_hash",

@@ -1,36 +1,68 @@
 """What changed since the last run of a period: the one store every stage asks.
 
-A stage that redoes only what changed keeps, per stage, the fingerprint it last worked under (code,
-schemas, settings) and the staged files it worked from; a re-run compares both with now.
+A stage that redoes only what changed keeps, under its name, the fingerprint it last worked under
+(code, schemas, settings; `fingerprint`) with that run's id (`last_state`, `save_state`), and the
+staged files it worked from (`changed_schools`, `save_staged_files`); outputs keep the digest of the
+inputs of each file they wrote (`output_digests`, `forget_outputs`, `save_output_digests`). All in
+the warehouse's tables stage_state, stage_files and output_digests (schema.sql).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 from pipelines import settings
+from pipelines.warehouse.connection import insert_rows
+from pipelines.warehouse.sql import sql
 
 
-def schools_whose_staged_file_changed(con: duckdb.DuckDBPyConnection, snapshot: str) -> set[str]:
-    """Schools whose staged file (stg_school's school_code, file_hash) differs from `snapshot`, a table
-    of the same two columns a step wrote with snapshot_staged_files: changed, new or gone."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {snapshot} (school_code VARCHAR, file_hash VARCHAR)")
-    rows = con.execute(
-        f"""WITH now AS (SELECT DISTINCT school_code, file_hash FROM stg_school)
-        SELECT school_code FROM ((SELECT * FROM now EXCEPT SELECT * FROM {snapshot})
-                                 UNION ALL (SELECT * FROM {snapshot} EXCEPT SELECT * FROM now))"""
-    ).fetchall()
-    return {c for (c,) in rows}
+def last_state(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[str, str] | None:
+    """(run id, fingerprint) a stage last worked under, or None."""
+    rows = con.execute("SELECT run_id, fingerprint FROM stage_state WHERE stage = ?", [stage]).fetchall()
+    return rows[0] if rows else None
 
 
-def snapshot_staged_files(con: duckdb.DuckDBPyConnection, snapshot: str) -> None:
-    """Replace `snapshot` with the staged files a step has just worked from (for the next re-run)."""
-    con.execute(f"CREATE TABLE IF NOT EXISTS {snapshot} (school_code VARCHAR, file_hash VARCHAR)")
-    con.execute(f"DELETE FROM {snapshot}")
-    con.execute(f"INSERT INTO {snapshot} SELECT DISTINCT school_code, file_hash FROM stg_school")
+def save_state(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, fingerprint: str) -> None:
+    con.execute("DELETE FROM stage_state WHERE stage = ?", [stage])
+    con.execute("INSERT INTO stage_state VALUES (?, ?, ?)", [stage, run_id, fingerprint])
+
+
+def changed_schools(con: duckdb.DuckDBPyConnection, stage: str) -> set[str]:
+    """Schools whose staged file (stg_school's school_code, file_hash) differs from the files the
+    stage last worked from (save_staged_files): changed, new or gone."""
+    return {c for (c,) in con.execute(sql("warehouse/changed_schools"), [stage]).fetchall()}
+
+
+def save_staged_files(con: duckdb.DuckDBPyConnection, stage: str) -> None:
+    """The staged files a stage has just worked from (for its next re-run)."""
+    con.execute("DELETE FROM stage_files WHERE stage = ?", [stage])
+    con.execute("INSERT INTO stage_files SELECT DISTINCT ?, school_code, file_hash FROM stg_school", [stage])
+
+
+def output_digests(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, str]:
+    """Path (relative to folder) → digest of the inputs of each file last written there."""
+    rows = con.execute("SELECT path, digest FROM output_digests WHERE folder = ?", [str(folder)]).fetchall()
+    return dict(rows)
+
+
+def forget_outputs(con: duckdb.DuckDBPyConnection, folder: Path, paths: Iterable[str] | None = None) -> None:
+    """Drop the digests of files about to be rewritten (all of the folder's when paths is None), so a
+    run killed half-way never leaves a new file under an old digest."""
+    if paths is None:
+        con.execute("DELETE FROM output_digests WHERE folder = ?", [str(folder)])
+        return
+    con.execute(
+        "DELETE FROM output_digests WHERE folder = ? AND list_contains(?, path)", [str(folder), list(paths)]
+    )
+
+
+def save_output_digests(con: duckdb.DuckDBPyConnection, folder: Path, digests: Mapping[str, str]) -> None:
+    forget_outputs(con, folder, digests)
+    insert_rows(con, "output_digests", [(str(folder), path, digest) for path, digest in digests.items()])
 
 
 def tree_hash(*folders: Path) -> dict[str, object]:

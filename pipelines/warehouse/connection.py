@@ -27,7 +27,10 @@ MEMORY_LIMIT_ENV = "EDUSTAT_MEMORY_LIMIT"
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse with the configuration shared with Great Expectations."""
+    """Open the warehouse with the configuration shared with Great Expectations, its schema brought
+    up to date (warehouse/schema.py)."""
+    from pipelines.warehouse.schema import ensure_schema
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), config=engine_config())
     # A cap on DuckDB's memory (it spills to disk beyond it), e.g. "3GB" on a small machine; by
@@ -36,6 +39,7 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     limit = os.environ.get(MEMORY_LIMIT_ENV)
     if limit:
         con.execute("SET GLOBAL memory_limit = ?", [limit])
+    ensure_schema(con)
     return con
 
 
@@ -52,7 +56,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -
         con.unregister("_insert_rows")
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):  # noqa: ANN201
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):  # noqa: ANN201
     """First value of a query (fetches the whole result: DuckDB 2 refuses unfinished results)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None

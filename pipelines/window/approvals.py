@@ -111,7 +111,6 @@ def act(warehouse_path: Path, action: str, school_year: str, period: str, unit: 
     user = user or getpass.getuser()
     lock = getattr(warehouse, "writer_lock", None)  # one writer at a time, where the warehouse has the lock
     with warehouse.connect(warehouse_path) as con:
-        warehouse.create_workflow_tables(con)
         if lock is not None:
             with lock(warehouse_path, f"{action}-{user}"):
                 before, after = transition(con, action, school_year, period, level, code, user, reason)
@@ -125,7 +124,6 @@ def record_run_states(con: duckdb.DuckDBPyConnection, s: Settings, at: datetime 
     """The state changes a run makes: each school it loaded that passed validation → validated; each
     Phòng and Sở report it compiled → received → validated (again when one of its schools sent a new
     version in this run). Return the number of audit rows written."""
-    warehouse.create_workflow_tables(con)
     at = at or datetime.now()
     sy, period, run = s.school_year, s.period, s.run_id
     n = 0

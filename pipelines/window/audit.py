@@ -20,7 +20,6 @@ from pipelines import warehouse
 def state_of(
     con: duckdb.DuckDBPyConnection, school_year: str, period: str, level: str, code: str
 ) -> str | None:
-    warehouse.create_workflow_tables(con)
     return warehouse.scalar(
         con,
         "SELECT state FROM workflow_state WHERE school_year = ? AND period = ? AND level = ? AND unit_code = ?",
@@ -32,7 +31,6 @@ def period_states(
     con: duckdb.DuckDBPyConnection, school_year: str, period: str
 ) -> dict[tuple[str, str], str]:
     """Every unit's current state for a period: {(level, code): state}."""
-    warehouse.create_workflow_tables(con)
     rows = con.execute(
         "SELECT level, unit_code, state FROM workflow_state WHERE school_year = ? AND period = ?",
         [school_year, period],
@@ -58,7 +56,6 @@ def append_audit(con: duckdb.DuckDBPyConnection, values: tuple) -> None:
 
 def verify_audit(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The seq of every audit row whose chain is broken (edited, inserted or deleted outside the tool)."""
-    warehouse.create_workflow_tables(con)
     broken, prev = [], ""
     for *row, prev_hash, row_hash in con.execute("SELECT * FROM audit ORDER BY seq").fetchall():
         if prev_hash != prev or row_hash != chained_hash(prev, tuple(row)):

@@ -69,7 +69,6 @@ STATUS_VI = {"on_time": "đúng hạn", "late": "muộn", "missing": "chưa nộ
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple, key_sql: str, s: Settings,
                   rows: list[dict]) -> None:  # fmt: skip
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t, _ in columns)})")
     con.execute(
         f"DELETE FROM {table} WHERE school_year = ? AND period = ? AND {key_sql}", [s.school_year, s.period]
     )
@@ -82,7 +81,6 @@ def completeness(con: duckdb.DuckDBPyConnection, s: Settings,
     """Completeness and timeliness of the run's units at `now`: (per Phòng and Sở, per school).
     Writes both to the warehouse (`completeness`, `completeness_schools`), replacing the period's
     rows of the run's units."""
-    warehouse.create_workflow_tables(con)
     now = now or datetime.now()
     due = deadlines(s.start_year, s.period, s.regime)
     units = {

@@ -223,14 +223,12 @@ def test_a_broken_row_relation_is_reported_with_both_sides(tmp_path):
     form = catalog.form("tt24", "02-TH-DN")
     ctx = aggregate.RunContext("run-x", "2024-2025", 2024, "DN", date(2024, 9, 30))
     with warehouse.connect(tmp_path / "w.duckdb") as con:
-        con.execute(
-            "CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
-            "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT)"
-        )
-        con.execute("CREATE TABLE units AS SELECT 'phong' AS level, '643' AS unit_code")  # the run's units
+        # The warehouse's tables exist (schema.sql): the run's units, and cells.
+        con.execute("INSERT INTO units (level, unit_code) VALUES ('phong', '643')")
         for row, value in ((1, 3), (2, 1), (5, 1)):
             con.execute(
-                "INSERT INTO cells VALUES ('2024-2025', 'DN', 'tt24', '02-TH-DN', 'phong', '643', ?, 'T', ?)",
+                "INSERT INTO cells (school_year, period, regime, form, level, unit_code, row_code, col_key, value) "
+                "VALUES ('2024-2025', 'DN', 'tt24', '02-TH-DN', 'phong', '643', ?, 'T', ?)",
                 [row, value],
             )
         n = aggregate.check_relations(con, form, ctx)

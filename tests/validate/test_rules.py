@@ -29,7 +29,6 @@ def staff(con, row_id: int, school: str, **fields: str | None) -> None:
 def build_dn(path: Path) -> Path:
     con = warehouse.connect(path)
     warehouse.create_staging_tables(con)
-    warehouse.create_history_tables(con)
     # S1 declares 99 pupils but lists fewer; S2 declares its 5 exactly.
     add(con, "school", 1, S1, MaNhomCapHoc="16", TongSoHocSinh="99", TongSoLopHoc="2")
     add(con, "school", 2, S2, MaNhomCapHoc="16", TongSoHocSinh="5", TongSoLopHoc="1")
@@ -161,7 +160,6 @@ def test_year_balance_on_the_end_of_year(tmp_path):
     path = tmp_path / "cn.duckdb"
     con = warehouse.connect(path)
     warehouse.create_staging_tables(con)
-    warehouse.create_history_tables(con)
     for row_id, code in ((1, S1), (2, S2)):
         add(con, "school", row_id, code, MaNhomCapHoc="06", NamHoc="2024")
         add(con, "class", 10 + row_id, code, MaLopHoc="1A")

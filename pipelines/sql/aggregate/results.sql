@@ -1,6 +1,7 @@
 -- End-of-year tables (period CN), run by aggregate.build_entity_tables after entities.sql.
--- Parameters: {run_id}, {start_year}, {as_of} (the run's as-of date: 31/5 of the end year for CN,
--- 30/9 of the start year for DN) and {year_start} (30/9 of the start year: the start-of-year date).
+-- Variables (read with getvariable): run_id, start_year, as_of (the run's as-of date: 31/5 of the
+-- end year for CN, 30/9 of the start year for DN) and year_start (30/9 of the start year: the
+-- start-of-year date).
 -- Every derivation here is edustat's reading of the inferred end-of-year forms (status: inferred).
 -- In a start-of-year run stg_result is empty and no status falls between the two dates, so the
 -- columns added to `learner` are empty (false / NULL) there.
@@ -10,7 +11,7 @@
 CREATE OR REPLACE TABLE result AS
 WITH staged AS (
     SELECT * FROM stg_result
-    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'result')
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'result')
 )
 SELECT
     r.school_code,
@@ -41,7 +42,7 @@ JOIN learner l ON l.school_code = r.school_code AND l.learner_key = r.ClientId;
 CREATE OR REPLACE TABLE learner_change AS
 WITH staged AS (
     SELECT school_code, ClientId, MaLyDoThoiHoc FROM stg_learner
-    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'learner')
 )
 SELECT
     l.school_code,
@@ -61,7 +62,7 @@ SELECT
 FROM learner l
 LEFT JOIN staged s ON s.school_code = l.school_code AND s.ClientId = l.learner_key
 WHERE l.status <> '01'
-  AND l.status_date > DATE '{year_start}' AND l.status_date <= DATE '{as_of}';
+  AND l.status_date > getvariable('year_start') AND l.status_date <= getvariable('as_of');
 
 -- The learner table with the end-of-year attributes the CN forms count by. Enrolled at the start
 -- of the year: the rule of `enrolled` (entities.sql) applied to 30/9 of the start year, so
@@ -70,7 +71,7 @@ WHERE l.status <> '01'
 CREATE OR REPLACE TEMP TABLE _learner_eoy AS
 SELECT
     l.*,
-    enrolled_on(l.status, l.status_date, DATE '{year_start}') AS enrolled_start,
+    enrolled_on(l.status, l.status_date, getvariable('year_start')) AS enrolled_start,
     c.change AS year_change,
     c.dropout_reason,
     coalesce(l.enrolled AND r.learner_key IS NOT NULL, FALSE) AS assessed,
@@ -83,7 +84,7 @@ SELECT
     -- 31/5 in a kindergarten class (DM_KHOI 17) in the 5-6 band (age = start year - birth year = 5,
     -- the band of 01-MN-DN row 105). No result entry is read for preschool children. False in a
     -- start-of-year run, like the other end-of-year columns.
-    coalesce(DATE '{as_of}' > DATE '{year_start}' AND l.enrolled AND l.grade_code = '17' AND l.age = 5, FALSE)
+    coalesce(getvariable('as_of') > getvariable('year_start') AND l.enrolled AND l.grade_code = '17' AND l.age = 5, FALSE)
         AS completed_preschool
 FROM learner l
 LEFT JOIN learner_change c ON c.school_code = l.school_code AND c.learner_key = l.learner_key

@@ -1,13 +1,13 @@
 -- Typed record tables for one load: staged rows that passed validation (not quarantined),
 -- with the attributes the forms count by, derived once here as booleans and small integers.
--- Parameters (filled by aggregate.build_entity_tables): {run_id}, {start_year}, {as_of}.
+-- Variables (set by aggregate.build_entity_tables, read with getvariable): run_id, start_year, as_of.
 -- Every derivation below is edustat's reading of the forms (status: inferred) unless a
 -- comment names its source.
 
 CREATE OR REPLACE TABLE school AS
 WITH staged AS (
     SELECT * FROM stg_school
-    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'school')
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'school')
 ),
 level_group AS (SELECT code, "DS_Cấp" AS levels, "Cấp" AS top_level FROM cl_education_level_group)
 SELECT
@@ -69,7 +69,7 @@ CREATE OR REPLACE TABLE site AS
 SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group, sc.ownership_mn
 FROM stg_site st
 JOIN school sc USING (school_code)
-WHERE st.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'site');
+WHERE st.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'site');
 
 CREATE OR REPLACE TABLE class AS
 SELECT
@@ -104,12 +104,12 @@ FROM stg_class c
 JOIN school sc USING (school_code)
 LEFT JOIN (SELECT code, CAST(sessions_per_day AS INTEGER) AS sessions_per_day FROM cl_class_session) cs
     ON cs.code = c.BuoiHoc
-WHERE c.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'class');
+WHERE c.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'class');
 
 CREATE OR REPLACE TABLE learner AS
 WITH staged AS (
     SELECT * FROM stg_learner
-    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'learner')
+    WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'learner')
 ),
 -- A class code listed twice is quarantined, so each (school, class_code) is unique here.
 class_of AS (SELECT school_code, class_code, two_sessions, informatics, semi_boarding, study_mode FROM class)
@@ -124,19 +124,19 @@ SELECT
     l.MaDanToc NOT IN ('01', '55') AS ethnic,
     CAST(left(l.NgaySinh, 4) AS INTEGER) AS birth_year,
     -- Age in years = start year of the school year - birth year (GSO definition, forms/NOTES §3.2).
-    {start_year} - CAST(left(l.NgaySinh, 4) AS INTEGER) AS age,
+    getvariable('start_year') - CAST(left(l.NgaySinh, 4) AS INTEGER) AS age,
     -- Age in completed months on 30/9 of the start year (01-MN-ĐN rows 97-100, status: inferred):
     -- ingest keeps the birth date as year and month only, so months = 12 x (start year - birth
     -- year) + (9 - birth month). Exact for every birth day up to the 30th (30/9 closes the
     -- month); a child born on the 31st is counted one month older, a day early.
-    12 * ({start_year} - CAST(left(l.NgaySinh, 4) AS INTEGER)) + 9 - CAST(substr(l.NgaySinh, 6, 2) AS INTEGER)
+    12 * (getvariable('start_year') - CAST(left(l.NgaySinh, 4) AS INTEGER)) + 9 - CAST(substr(l.NgaySinh, 6, 2) AS INTEGER)
         AS age_months,
     l.TrangThai AS status,
     TRY_CAST(l.NgayTrangThai AS DATE) AS status_date,
     -- Enrolled on the as-of date: not if a leaving status (transfer out, drop out) is dated on or
     -- before it, nor an arriving status (transfer in, re-enrolment) dated after it (issue 2; the
     -- macro is defined in warehouse.MACROS).
-    enrolled_on(l.TrangThai, l.NgayTrangThai, DATE '{as_of}') AS enrolled,
+    enrolled_on(l.TrangThai, l.NgayTrangThai, getvariable('as_of')) AS enrolled,
     -- LoaiNhapHoc 0 trúng tuyển / 2 xét tuyển = new intake at the first grade; 3 = lưu ban.
     coalesce(l.LoaiNhapHoc IN ('0', '2'), FALSE) AS new_entrant,
     coalesce(l.LoaiNhapHoc = '3', FALSE) AS repeater,
@@ -189,7 +189,7 @@ SELECT
     s.TrinhDoChuyenMonNvCaoNhat AS qualification,
     s.GioiTinh = '02' AS female,
     coalesce(s.MaDanToc NOT IN ('01', '55'), FALSE) AS ethnic,
-    {start_year} - CAST(left(s.NgaySinh, 4) AS INTEGER) AS age,
+    getvariable('start_year') - CAST(left(s.NgaySinh, 4) AS INTEGER) AS age,
     coalesce(s.ChuyenTrachDoi = '1', FALSE) AS pioneer_leader,
     -- A staff member is counted in the form of their level (CapHoc); one with no level, in the
     -- form of the school's highest level, so no one is counted twice (status: inferred).
@@ -211,7 +211,7 @@ SELECT
          ELSE 'kindergarten' END AS mn_block
 FROM stg_staff s
 JOIN school sc USING (school_code)
-WHERE s.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'staff');
+WHERE s.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'staff');
 
 CREATE OR REPLACE TABLE rooms AS
 SELECT
@@ -232,7 +232,7 @@ SELECT
 FROM stg_rooms r
 JOIN school sc USING (school_code)
 LEFT JOIN cl_room_type rt ON rt.code = r.MaLoaiPhong
-WHERE r.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'rooms');
+WHERE r.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'rooms');
 
 -- Budget (NganSach, the budget tab of 01-MN-ĐN; defined by edustat, status: inferred): one row per
 -- validated entry. The school types amounts in triệu đồng (decimals allowed); each is kept exactly
@@ -248,7 +248,7 @@ SELECT
     sc.ownership_mn
 FROM stg_budget b
 JOIN school sc USING (school_code)
-WHERE b.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = '{run_id}' AND entity = 'budget');
+WHERE b.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'budget');
 
 -- The budget amounts in long form, one row per entry and amount column (the keys of the reference
 -- column_relations.csv): the budget form's columns then filter on amount_kind like any other

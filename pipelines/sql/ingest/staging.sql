@@ -1,0 +1,26 @@
+-- The staging tables and the files of the period (pipelines/ingest/staging.py, inbox.py).
+
+-- name: next_row_id
+SELECT coalesce(max(row_id) + 1, 0) FROM {table}
+
+-- name: append_batch
+INSERT INTO {table} SELECT * FROM _batch
+
+-- name: staged_files
+SELECT DISTINCT school_code, file_hash FROM stg_school
+
+-- name: loaded_before
+-- Each file loaded before in the period (by its hash): its school and records per list, as its
+-- latest load counted them. $start_year, $period.
+SELECT file_hash, arg_max(school_code, ingested_at), arg_max(n_school, ingested_at), arg_max(n_site, ingested_at),
+       arg_max(n_class, ingested_at), arg_max(n_learner, ingested_at), arg_max(n_staff, ingested_at),
+       arg_max(n_rooms, ingested_at), arg_max(n_result, ingested_at), arg_max(n_budget, ingested_at)
+FROM files WHERE status = 'loaded' AND start_year = $start_year AND period = $period GROUP BY file_hash
+
+-- name: staged_now
+CREATE OR REPLACE TEMP TABLE _staged_now (school_code VARCHAR, file_hash VARCHAR)
+
+-- name: keep_staged
+-- Staged rows of a school whose file changed or that is no longer staged go (_staged_now: the
+-- (school, file) pairs staged now).
+DELETE FROM {table} WHERE (school_code, file_hash) NOT IN (SELECT school_code, file_hash FROM _staged_now)
