@@ -14,10 +14,8 @@ is killed with SIGKILL while it aggregates (inside its transaction), then run ag
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -34,7 +32,6 @@ from pipelines.analyst import diff as release_diff
 from pipelines.analyst import releases as release
 from pipelines.analyst import views
 from pipelines.catalog import views as catalog_views
-from pipelines.ingest import staging
 from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
 
 ROOT = Path(pipelines.__file__).resolve().parent.parent
@@ -172,69 +169,6 @@ def test_a_release_is_never_overwritten(province, capsys):
     assert [p.name for p in r1.parent.iterdir()] == ["r1"]  # no partial folder left behind
     with pytest.raises(ValueError):
         release.create_release(YEAR, "DN", province["wh"], name="../escape")
-
-
-# --- the writer lock ----------------------------------------------------------------------------
-
-
-def test_the_writer_lock_is_exclusive_reentrant_and_taken_over_when_stale(tmp_path):
-    wh = tmp_path / "w.duckdb"
-    lock = warehouse.lock_path(wh)
-    with warehouse.writer_lock(wh, "run-1") as me:
-        assert json.loads(lock.read_text())["pid"] == os.getpid() == me["pid"]
-        with warehouse.writer_lock(wh, "run-1"):  # the run's own steps
-            pass
-        assert lock.exists()
-        with pytest.raises(warehouse.WarehouseLocked, match="run-1"):
-            with warehouse.writer_lock(wh, "run-2"):
-                pass
-    assert not lock.exists()
-    # A lock left by a dead process on this host is taken over …
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "run_id": "killed"}))
-    with warehouse.writer_lock(wh, "run-3"):
-        assert warehouse.read_lock(wh)["run_id"] == "run-3"
-    # … a live process's, or one on another machine, is not.
-    alive = subprocess.Popen(["sleep", "60"])
-    try:
-        for holder in ({"pid": alive.pid, "host": socket.gethostname(), "run_id": "live"},
-                       {"pid": dead.pid, "host": "another-machine", "run_id": "remote"}):  # fmt: skip
-            lock.write_text(json.dumps(holder))
-            with pytest.raises(warehouse.WarehouseLocked, match="đang được một lượt chạy khác ghi") as err:
-                with warehouse.writer_lock(wh, "run-4"):
-                    pass
-            assert holder["run_id"] in str(err.value) and str(lock) in str(err.value)
-            assert json.loads(lock.read_text()) == holder  # left alone
-    finally:
-        alive.kill()
-        alive.wait()
-
-
-def test_inbox_reads_are_retried_with_back_off(tmp_path, monkeypatch):
-    path = tmp_path / "a.json"
-    path.write_bytes(b"{}")
-    calls = []
-    real = Path.read_bytes
-
-    def flaky(self: Path) -> bytes:
-        calls.append(self)
-        if len(calls) < 3:
-            raise OSError(5, "Input/output error")
-        return real(self)
-
-    monkeypatch.setattr(Path, "read_bytes", flaky)
-    assert staging.read_file(path, backoff=0.001) == b"{}" and len(calls) == 3
-    calls.clear()
-
-    def broken(self: Path) -> bytes:
-        calls.append(self)
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(Path, "read_bytes", broken)
-    with pytest.raises(OSError):
-        staging.read_file(path, backoff=0.001)
-    assert len(calls) == staging.READ_ATTEMPTS
 
 
 # --- two runs at once, a run killed mid-aggregation, the next run -------------------------------
