@@ -25,6 +25,9 @@ from pathlib import Path
 # no analytics leave this machine (DESIGN.md, Prefect facts).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+# The stages log through stdlib logging under `pipelines`: Prefect sends those records to the run's
+# logs in the UI too.
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipelines")
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         else:
             from pipelines import run
 
-            text = str(run.run_period(s, _say).fact("summary_text"))
+            text = str(run.run_period(s).fact("summary_text"))
     except ingest.RegistryError as exc:
         _say(f"Không lập được báo cáo / no report produced: {exc}")
         return 1
@@ -481,8 +482,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    """The stages' messages (stdlib logging under `pipelines`) as plain lines on stderr; other
+    libraries' loggers stay at their warnings."""
+    log = logging.getLogger("pipelines")
+    if not any(getattr(h, "edustat", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.edustat = True  # type: ignore[attr-defined]
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging()
     return args.func(args)
 
 

@@ -7,6 +7,7 @@ flows.py can run each as a Prefect task. Inputs are read-only; outputs are dispo
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 import time
@@ -17,9 +18,9 @@ from pipelines import aggregate, catalog, ingest, outputs, validate, warehouse, 
 from pipelines.analyst import views
 from pipelines.settings import Settings
 
-Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
 DATA_DOCS = "data_docs"  # GX Data Docs of the run's validation, under the output folder
-# Test hook (tests/test_release.py): the aggregate step sleeps inside its transaction after this
+# Test hook (tests/analyst/test_releases.py): the aggregate step sleeps inside its transaction after this
 # form ("first": after the first form) so that a test can kill the run mid-aggregation.
 PAUSE_ENV, PAUSE_SECONDS_ENV = "EDUSTAT_TEST_AGGREGATE_PAUSE", "EDUSTAT_TEST_AGGREGATE_PAUSE_SECONDS"
 
@@ -78,25 +79,28 @@ def prepare(s: Settings) -> StepResult:
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
     }
+    log.info("prepare: %d trường trong danh sách / schools registered, %d vấn đề / registry problems",
+             len(registry.schools), len(registry.problems))  # fmt: skip
     return StepResult("prepare", time.perf_counter() - t, facts)
 
 
 @_writer
-def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
+def ingest_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        registered = {
-            r[0] for r in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()
-        }
+        registered = ingest.registered_schools(con)
         summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,
-                                      s.run_id, progress, reuse=not s.full)  # fmt: skip
+                                      s.run_id, reuse=not s.full)  # fmt: skip
         # The schools that sent a new version move to `received` (the reporting window's states).
         window.record_submissions(con, s.school_year, s.period, summary.new_versions, s.run_id,
                                   summary.recorded_at)  # fmt: skip
-        records = warehouse.scalar(con, "SELECT count(*) FROM stg_learner")
+        records = ingest.staged_learners(con)
     facts = {"files": len(summary.files), "files_loaded": summary.loaded,
              "files_rejected": len(summary.rejected), "files_parsed": summary.parsed,
              "schools_changed": len(summary.changed_schools), "learner_records": records}  # fmt: skip
+    log.info("ingest: %d tệp / files, %d nạp / loaded, %d bị từ chối / rejected (%d đọc lại / parsed); "
+             "%d học sinh / learner records", len(summary.files), summary.loaded, len(summary.rejected),
+             summary.parsed, records)  # fmt: skip
     return StepResult("ingest", time.perf_counter() - t, facts)
 
 
@@ -108,6 +112,9 @@ def validate_step(s: Settings) -> StepResult:
     facts = {"rules": summary.n_rules, "problems": summary.n_problems, "schools_checked": summary.schools_checked,
              "records_quarantined": summary.n_quarantined,
              "schools_rejected": len(summary.schools_rejected)}  # fmt: skip
+    log.info("validate: %d quy tắc / rules, %d vấn đề / problems, %d bản ghi bị loại / records quarantined, "
+             "%d trường bị từ chối / schools rejected", summary.n_rules, summary.n_problems,
+             summary.n_quarantined, len(summary.schools_rejected))  # fmt: skip
     return StepResult("validate", time.perf_counter() - t, facts)
 
 
@@ -141,38 +148,36 @@ def aggregate_step(s: Settings) -> StepResult:
         facts["seconds_views"] = time.perf_counter() - t_views
     with warehouse.connect(s.warehouse) as con:
         aggregate.drop_delta(con)
+    cells = sum(v for k, v in facts.items() if k.startswith("cells_"))
+    broken = sum(v for k, v in facts.items() if k.startswith("relation_violations_"))
+    log.info("aggregate: %d ô / cells, %d quan hệ không thỏa / broken relations, %d chỉ tiêu / indicators",
+             cells, broken, facts["indicators"] or 0)  # fmt: skip
     return StepResult("aggregate", time.perf_counter() - t, facts)
 
 
 @_writer
-def export_step(s: Settings, progress: Progress | None = None) -> StepResult:
+def export_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     with warehouse.connect(s.warehouse) as con:
         # The run's approval states, then completeness and timeliness (written with the outputs).
         window.record_run_states(con, s)
         completeness = window.completeness(con, s)
-        result = outputs.export_period(con, s, catalog.forms_for(s.regime, s.period), completeness, progress)
+        result = outputs.export_period(con, s, catalog.forms_for(s.regime, s.period), completeness)
     facts = {"workbooks": result.workbooks, "workbooks_written": result.workbooks_written, "out": str(s.out),
              "summary_text": result.summary_text}  # fmt: skip
+    log.info("export: %d sổ tính / workbooks (%d viết lại / written) → %s", result.workbooks,
+             result.workbooks_written, s.out)  # fmt: skip
     return StepResult("export", time.perf_counter() - t, facts)
 
 
-def run_period(s: Settings, progress: Progress | None = None) -> RunSummary:
+STEPS = (prepare, ingest_step, validate_step, aggregate_step, export_step)
+
+
+def run_period(s: Settings) -> RunSummary:
     """The whole run without Prefect (the CLI's `edustat run`), holding the warehouse's writer lock
     throughout (warehouse.WarehouseLocked if another run holds it)."""
-    say = progress or (lambda _msg: None)
-    steps = []
     with warehouse.writer_lock(s.warehouse, s.run_id):
-        for name, step in (
-            ("prepare", lambda: prepare(s)),
-            ("ingest", lambda: ingest_step(s, progress)),
-            ("validate", lambda: validate_step(s)),
-            ("aggregate", lambda: aggregate_step(s)),
-            ("export", lambda: export_step(s, progress)),
-        ):
-            say(f"{name} …")
-            steps.append(step())
-    return RunSummary(s, tuple(steps))
+        return RunSummary(s, tuple(step(s) for step in STEPS))
 
 
 # --- what a run reports besides its outputs (flows.py publishes these as Prefect artifacts) --------
@@ -204,15 +209,7 @@ def key_figures(summary: RunSummary) -> list[dict[str, object]]:
 def top_problems(s: Settings, limit: int = TOP_PROBLEMS) -> list[dict[str, object]]:
     """The run's most frequent validation problems: rule, severity, records, schools, message."""
     with warehouse.connect(s.warehouse) as con:
-        found = con.execute(
-            """SELECT rule_id, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
-                      any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
-               FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity
-               ORDER BY records DESC, rule_id LIMIT ?""",
-            [s.run_id, limit],
-        ).fetchall()
-    cols = ("rule", "severity", "records", "schools", "message_vi", "message_en")
-    return [dict(zip(cols, row, strict=True)) for row in found]
+        return validate.top_problems(con, s.run_id, limit)
 
 
 def completeness_table(s: Settings) -> list[dict[str, object]]:

@@ -11,7 +11,8 @@ from pipelines.ingest.normalise import normalise_code, normalise_date, pseudonym
 from pipelines.ingest.payload import PERIOD_SYNC_TYPE, FileOutcome, check_payload
 from pipelines.ingest.population import PopulationError, load_population, read_population
 from pipelines.ingest.registry import REGISTRY_COLUMNS, Registry, RegistryError, read_registry
-from pipelines.ingest.units import load_units
+from pipelines.ingest.staging import staged_learners
+from pipelines.ingest.units import load_units, registered_schools
 
 __all__ = [
     "PERIOD_SYNC_TYPE",
@@ -30,4 +31,6 @@ __all__ = [
     "pseudonymise",
     "read_population",
     "read_registry",
+    "registered_schools",
+    "staged_learners",
 ]

@@ -19,6 +19,7 @@ from pipelines import catalog, warehouse
 from pipelines.ingest import submissions
 from pipelines.ingest.payload import FileOutcome, check_payload, rejected
 from pipelines.ingest.staging import StagedState, StagingWriter, read_file, staged_rows, staging_fingerprint
+from pipelines.progress import track
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,7 @@ class IngestSummary:
 
 
 def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, period: str,
-                 registered: set[str], key: bytes, run_id: str,
-                 progress: Any = None, reuse: bool = True) -> IngestSummary:  # fmt: skip
+                 registered: set[str], key: bytes, run_id: str, reuse: bool = True) -> IngestSummary:  # fmt: skip
     """Load the current version of each school's file into the staging tables; record every new
     version as a submission (pipelines/ingest/submissions.py) and each file's outcome.
 
@@ -91,34 +91,36 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         for source in catalog.sources():
             writer.add(source.entity, staged_rows(outcome, payload, source, key))
 
-    for n, (arrived, path) in enumerate(files, start=1):
-        raw = read_file(path)
-        outcome, payload = check(path.name, raw)
-        if progress and (n % 100 == 0 or n == len(files)):
-            progress(f"ingest: {n}/{len(files)} tệp / files")
-        if outcome.status != "loaded":
-            outcomes.append(outcome)
-            continue
-        school, digest = str(outcome.school_code), outcome.file_hash
-        cur = current.get(school)
-        new = cur is None or arrived > cur.arrived_at
-        if new and school in locked and (cur is None or digest != cur.sha256):
-            outcomes.append(rejected(path.name, digest, school, "file.locked",
-                                    f"Báo cáo của trường {school} (hoặc Phòng, Sở của trường) đã khóa; tệp mới không được nhận "
-                                    "cho đến khi mở khóa",
-                                    f"The report of school {school} (or of its Phòng or Sở) is locked; no new file is "
-                                    "taken until it is unlocked", outcome.records))  # fmt: skip
-            continue
-        if new:
-            submissions.store_put(store, digest, raw)
-            arrivals.append(submissions.Arrival(school, path.name, digest, arrived))
-        if school not in staged and (new or digest == cur.sha256):
-            stage(outcome, payload, raw)
-        else:
-            status = (
-                "unchanged" if digest == staged.get(school, cur.sha256 if cur else None) else "superseded"
-            )
-            outcomes.append(FileOutcome(path.name, digest, school, status, None, None, None, outcome.records))
+    with track("ingest: tệp / files", len(files)) as advance:
+        for arrived, path in files:
+            advance()
+            raw = read_file(path)
+            outcome, payload = check(path.name, raw)
+            if outcome.status != "loaded":
+                outcomes.append(outcome)
+                continue
+            school, digest = str(outcome.school_code), outcome.file_hash
+            cur = current.get(school)
+            new = cur is None or arrived > cur.arrived_at
+            if new and school in locked and (cur is None or digest != cur.sha256):
+                outcomes.append(rejected(path.name, digest, school, "file.locked",
+                                        f"Báo cáo của trường {school} (hoặc Phòng, Sở của trường) đã khóa; tệp mới không được nhận "
+                                        "cho đến khi mở khóa",
+                                        f"The report of school {school} (or of its Phòng or Sở) is locked; no new file is "
+                                        "taken until it is unlocked", outcome.records))  # fmt: skip
+                continue
+            if new:
+                submissions.store_put(store, digest, raw)
+                arrivals.append(submissions.Arrival(school, path.name, digest, arrived))
+            if school not in staged and (new or digest == cur.sha256):
+                stage(outcome, payload, raw)
+            else:
+                status = (
+                    "unchanged" if digest == staged.get(school, cur.sha256 if cur else None) else "superseded"
+                )
+                outcomes.append(
+                    FileOutcome(path.name, digest, school, status, None, None, None, outcome.records)
+                )
     new_versions = submissions.register_versions(con, school_year, period, arrivals, run_id, now)
     for sub in new_versions:
         current[sub.school_code] = sub

@@ -134,3 +134,7 @@ class StagedState:
         if school is None or school not in registered:
             return None
         return FileOutcome(name, digest, school, "loaded", None, None, None, records)
+
+
+def staged_learners(con: duckdb.DuckDBPyConnection) -> int:
+    return int(warehouse.scalar(con, warehouse.sql("ingest/staging", "staged_learners")))

@@ -107,3 +107,8 @@ def load_units(
         "registry_problems",
         [(p.excel_row, p.school_code, p.outcome, p.message_vi, p.message_en) for p in problems],
     )
+
+
+def registered_schools(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The schools of the run's unit tree (registered and active)."""
+    return {c for (c,) in con.execute(warehouse.sql("ingest/units", "registered_schools")).fetchall()}

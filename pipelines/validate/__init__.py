@@ -6,6 +6,7 @@ Modules: `rules` (the compiler), `gx` (the runner, the only importer of great_ex
 """
 
 from pipelines.validate.check import validate_warehouse
+from pipelines.validate.results import top_problems
 from pipelines.validate.rules import (
     REJECTED_RULE,
     Rule,
@@ -24,5 +25,6 @@ __all__ = [
     "compile_rules",
     "rule_catalogue",
     "run_parameters",
+    "top_problems",
     "validate_warehouse",
 ]

@@ -83,3 +83,10 @@ def write_quarantine(con: duckdb.DuckDBPyConnection, run_id: str, rejected: tupl
         )
     con.execute(wh.sql("validate/results", "quarantine"), [run_id])
     return wh.scalar(con, wh.sql("validate/results", "count_quarantined"), [run_id])
+
+
+def top_problems(con: duckdb.DuckDBPyConnection, run_id: str, limit: int) -> list[dict[str, object]]:
+    """A run's most frequent validation problems: rule, severity, records, schools, messages."""
+    result = con.execute(wh.sql("validate/results", "top_problems"), [run_id, limit])
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

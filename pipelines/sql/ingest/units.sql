@@ -41,3 +41,6 @@ GROUP BY school_code
 -- name: clear_run_tree
 DELETE FROM units;
 DELETE FROM registry_problems;
+
+-- name: registered_schools
+SELECT unit_code FROM units WHERE level = 'school'

@@ -39,3 +39,10 @@ FROM _hits GROUP BY entity, row_id
 
 -- name: count_quarantined
 SELECT count(*) FROM quarantine WHERE run_id = $1
+
+-- name: top_problems
+-- A run's most frequent validation problems ($1 run id, $2 how many).
+SELECT rule_id AS rule, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
+       any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
+FROM validation_results WHERE run_id = $1 GROUP BY rule_id, severity
+ORDER BY records DESC, rule_id LIMIT $2
