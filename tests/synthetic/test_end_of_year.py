@@ -16,8 +16,11 @@ import pytest
 from pipelines import run as pipeline
 from pipelines import settings as settings_mod
 from pipelines import warehouse
-from pipelines.synthetic import end_of_year as generate_eoy
 from pipelines.synthetic import province as generate
+from pipelines.synthetic.learners import enrolled_on
+from pipelines.synthetic.population import previous_population
+from pipelines.synthetic.previous_start import generate_previous_start, rewind_to_start
+from pipelines.synthetic.previous_year import PreviousYearSummary, generate_previous_year
 
 START, END = dt.date(2023, 9, 30), dt.date(2024, 5, 31)  # last year's start and as-of dates
 SEMESTER_2 = dt.date(2024, 1, 16)
@@ -60,7 +63,7 @@ def _truthy(value):
 def previous(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("previous_year")
     generate.generate_province("66", "2024-2025", "DN", 25, 5, tmp_path / "DN", 0.0)
-    summary = generate_eoy.generate_previous_year(tmp_path / "DN", tmp_path / "PY", seed=5)
+    summary = generate_previous_year(tmp_path / "DN", tmp_path / "PY", seed=5)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
         s = settings_mod.resolve("2023-2024", "CN", tmp_path / "PY" / "registry.xlsx", tmp_path / "PY" / "inbox",
@@ -320,8 +323,8 @@ def test_cohort_indicators_take_last_years_completers(previous):
 
 def test_previous_year_is_deterministic(previous, tmp_path):
     folder, summary, _ = previous
-    again = generate_eoy.generate_previous_year(folder / "DN", tmp_path / "PY", seed=5)
-    assert again == generate_eoy.PreviousYearSummary(**{**summary.__dict__, "out": tmp_path / "PY",
+    again = generate_previous_year(folder / "DN", tmp_path / "PY", seed=5)
+    assert again == PreviousYearSummary(**{**summary.__dict__, "out": tmp_path / "PY",
                                                         "registry": tmp_path / "PY" / "registry.xlsx",
                                                         "inbox": tmp_path / "PY" / "inbox"})  # fmt: skip
     for path in sorted((folder / "PY" / "inbox").glob("*.json")):
@@ -367,7 +370,7 @@ def test_rewind_to_start_keeps_who_was_there_on_30_september():
         ],
         "LstKetQuaHocTap": [{"ClientId": "staying", "KetQuaHocTap": "HT", "LenLop": 1}],
     }  # fmt: skip
-    start, dropped, restored = generate_eoy.rewind_to_start(end_file)
+    start, dropped, restored = rewind_to_start(end_file)
     assert (dropped, restored) == (1, 2)
     assert [p["ClientId"] for p in start["LstHocSinh"]] == [
         "staying", "moved-february", "dropped-december", "arrived-september"
@@ -388,7 +391,7 @@ def test_previous_population_is_this_years_one_calendar_year_earlier(tmp_path):
         "phong,643,2024,0,02,90\nphong,643,2024,1,02,95\nphong,643,2024,2,02,97\n",
         encoding="utf-8",
     )
-    out = generate_eoy.previous_population(tmp_path / "population.csv", tmp_path / "before.csv")
+    out = previous_population(tmp_path / "population.csv", tmp_path / "before.csv")
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[1:] == [
         "phong,643,2023,0,01,100", "phong,643,2023,1,01,110", "phong,643,2023,2,01,120",
@@ -400,14 +403,14 @@ def test_previous_start_is_last_years_end_on_30_september(previous, tmp_path):
     """generate_previous_start: the same schools as last year's end file, each holding exactly the
     learners that file has enrolled on 30/9/2023, as a start-of-year file of 2023."""
     folder, _, _ = previous
-    summary = generate_eoy.generate_previous_start(folder / "DN", tmp_path / "PS", seed=5)
+    summary = generate_previous_start(folder / "DN", tmp_path / "PS", seed=5)
     ends = _load(folder / "PY")
     starts = _load(tmp_path / "PS")
     assert sorted(starts) == sorted(name.replace("_2023_2.json", "_2023_1.json") for name in ends)
     n = 0
     for name, end in ends.items():
         start = starts[name.replace("_2023_2.json", "_2023_1.json")]
-        there = [p["ClientId"] for p in end["LstHocSinh"] if generate_eoy.enrolled_on(p, START)]
+        there = [p["ClientId"] for p in end["LstHocSinh"] if enrolled_on(p, START)]
         assert [p["ClientId"] for p in start["LstHocSinh"]] == there
         assert start["LoaiDongBo"] == 1 and start["NamHoc"] == 2023
         assert all(

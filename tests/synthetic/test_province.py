@@ -13,8 +13,11 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines import catalog
-from pipelines.synthetic import province as generate
-from pipelines.synthetic.province import DEFECT_KINDS, REGISTRY_COLUMNS, TITLE, generate_province
+from pipelines.ingest.registry import REGISTRY_COLUMNS
+from pipelines.synthetic.arrivals import spread_arrivals
+from pipelines.synthetic.defects import DEFECT_KINDS
+from pipelines.synthetic.province import generate_province
+from pipelines.synthetic.registry import TITLE
 
 START_YEAR = 2024
 LISTS = {  # entity -> JSON path
@@ -330,10 +333,10 @@ def test_spread_arrivals_puts_each_file_in_office_hours_of_the_window(tmp_path):
     for code in ("66643001", "66643002", "66644001"):
         (tmp_path / f"{code}_2024_1.json").write_text("{}", encoding="utf-8")
     first, last = dt.date(2024, 10, 1), dt.date(2024, 10, 14)
-    assert generate.spread_arrivals(tmp_path, first, last, seed=3) == 3
+    assert spread_arrivals(tmp_path, first, last, seed=3) == 3
     stamps = {p.name: os.stat(p).st_mtime for p in tmp_path.iterdir()}
     for stamp in stamps.values():
         moment = dt.datetime.fromtimestamp(stamp)
         assert first <= moment.date() <= last and 7 <= moment.hour < 17
-    generate.spread_arrivals(tmp_path, first, last, seed=3)
+    spread_arrivals(tmp_path, first, last, seed=3)
     assert {p.name: os.stat(p).st_mtime for p in tmp_path.iterdir()} == stamps  # same seed, same moments
