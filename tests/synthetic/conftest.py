@@ -16,6 +16,7 @@ import pytest
 from pipelines import catalog
 from pipelines import run as pipeline
 from pipelines import settings as settings_mod
+from pipelines.synthetic.plan import District, SchoolPlan
 from pipelines.synthetic.previous_year import generate_previous_year
 from pipelines.synthetic.province import generate_province
 
@@ -34,6 +35,14 @@ FLAGS = (0, 1, "0", "1")  # True/False equal 1/0
 
 def gen(out: Path, n: int = 8, seed: int = 1, defect_rate: float = 0.0):
     return generate_province("66", "2024-2025", "DN", n, seed, out, defect_rate=defect_rate)
+
+
+def plan_of(kind: str, *, private: bool = False, mountain: bool = False, category: str = "07",
+            loai_hinh: str = "") -> SchoolPlan:  # fmt: skip
+    """A school of a kind in a made-up district 643 of province 66 (one minority group, 03)."""
+    district = District("643", "643", "Huyện Thử", mountain, 0.5 if mountain else 0.0, ("03",), (1.0,),
+                        (("2461301", "Xã Một"),))  # fmt: skip
+    return SchoolPlan("66643001", district, kind, private, category, loai_hinh)
 
 
 def norm(value: Any, width: int) -> str:

@@ -3,6 +3,7 @@ programme code, a preschool age band) or repeating, and last year's leavers abse
 
 from __future__ import annotations
 
+from pipelines.synthetic.ladders import GeneralLadder, ladder_for
 from tests.synthetic.conftest import BANDS, pairs, truthy, two_digits
 
 
@@ -118,3 +119,25 @@ def test_gdtx_learners_were_one_programme_year_lower_or_repeating(previous):
             if two_digits(p["KhoiHoc"]) in ("14", "15") and two_digits(p["LoaiNhapHoc"]) == "04":
                 assert p["ClientId"] in {q["ClientId"] for q in last["LstHocSinh"]}
     assert seen > 50
+
+
+def test_general_ladder_by_hand():
+    """Grade 3 now: promoted from grade 2 (LoaiNhapHoc 4) when the school teaches grade 2, a repeater
+    (3) in grade 3, new (0/1/2, or transferred in) not in the school last year."""
+    ladder = GeneralLadder({"LstHocSinh": [{"KhoiHoc": 1, "LoaiNhapHoc": "0"}]}, 2024)
+    assert ladder.previous({"TrangThai": "01", "LoaiNhapHoc": "04"}, 3, {2, 3}) == (2, True)
+    assert ladder.previous({"TrangThai": 1, "LoaiNhapHoc": 3}, 3, {2, 3}) == (3, False)
+    assert ladder.previous({"TrangThai": "01", "LoaiNhapHoc": "04"}, 3, {3, 4}) is None  # no grade 2 here
+    assert ladder.previous({"TrangThai": "01", "LoaiNhapHoc": "01"}, 3, {2, 3}) is None
+    assert ladder.previous({"TrangThai": "02", "LoaiNhapHoc": "04"}, 3, {2, 3}) is None
+    assert (ladder.upper(12), ladder.lower(1), ladder.label(4, 1), ladder.label(11, 0)) == (
+        None,
+        None,
+        "4B",
+        "11A1",
+    )
+    assert ladder.admission(1, {"LoaiNhapHoc": 4}) == "0"  # as this year's first graders were written
+    assert ladder.admission(3, {"LoaiNhapHoc": 4}) == 4
+    assert ladder_for({"LstHocSinh": [{"KhoiHoc": "16"}]}, 2024).grade("04") == 17
+    assert ladder_for({"LstHocSinh": [{"KhoiHoc": 14}]}, 2024).upper(14) == 15
+    assert ladder_for({"LstHocSinh": [{"KhoiHoc": "x"}]}, 2024) is None
