@@ -51,10 +51,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
-    from pipelines.synthetic import end_of_year as generate_eoy
+    from pipelines.synthetic.previous_start import generate_previous_start
 
     try:
-        p = generate_eoy.generate_previous_start(dn_dir, out, seed)
+        p = generate_previous_start(dn_dir, out, seed)
     except (FileNotFoundError, ValueError) as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
@@ -66,13 +66,14 @@ def _generate_previous_start(dn_dir: Path, out: Path, seed: int) -> int:
 
 
 def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: bool = False) -> int:
-    from pipelines.synthetic import end_of_year as generate_eoy
+    from pipelines.synthetic.end_of_year import generate_end_of_year
+    from pipelines.synthetic.previous_year import generate_previous_year
 
     try:
         if previous_year:
-            p = generate_eoy.generate_previous_year(dn_dir, out, seed)
+            p = generate_previous_year(dn_dir, out, seed)
         else:
-            s = generate_eoy.generate_end_of_year(dn_dir, out, seed)
+            s = generate_end_of_year(dn_dir, out, seed)
     except (FileNotFoundError, ValueError) as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
@@ -160,8 +161,9 @@ def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int
     import datetime as dt
     import shutil
 
-    from pipelines.synthetic import end_of_year as generate_eoy
     from pipelines.synthetic import province as generate
+    from pipelines.synthetic.arrivals import spread_arrivals
+    from pipelines.synthetic.previous_start import generate_previous_start
 
     # The demo folder is disposable: start from nothing so reruns give the same outputs.
     shutil.rmtree(folder, ignore_errors=True)
@@ -170,17 +172,15 @@ def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int
                                DEMO["seed"], folder, DEMO["defect_rate"])  # fmt: skip
     # Last year's start of year, not its end (generate_previous_year): the same forms on the same
     # reference date (30/9), so this year's indicators compare like for like; see
-    # generate_eoy.generate_previous_start for why it is built from cohorts and not regenerated.
+    # generate_previous_start for why it is built from cohorts and not regenerated.
     previous_year = _previous_school_year(DEMO["school_year"])
     previous = folder / previous_year
     _say(f"demo: năm học trước / the previous school year {previous_year} in {previous}")
-    generate_eoy.generate_previous_start(folder, previous, DEMO["seed"])
+    generate_previous_start(folder, previous, DEMO["seed"])
     # Files arrive through the first days of October (school deadline 10/10, a few late ones).
     for inputs, school_year in ((previous, previous_year), (folder, DEMO["school_year"])):
         start = int(school_year[:4])
-        generate.spread_arrivals(
-            inputs / "inbox", dt.date(start, 10, 1), dt.date(start, 10, 14), DEMO["seed"]
-        )
+        spread_arrivals(inputs / "inbox", dt.date(start, 10, 1), dt.date(start, 10, 14), DEMO["seed"])
     warehouse = folder / "warehouse.duckdb"
     code = _run(previous_year, DEMO["period"], previous / "registry.xlsx", previous / "inbox", warehouse,
                 folder / f"output-{previous_year}", use_prefect, processes,

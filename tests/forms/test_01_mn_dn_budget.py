@@ -50,6 +50,7 @@ from pipelines import catalog, warehouse
 from pipelines import run as pipeline
 from pipelines.outputs.workbook import UnitHeader, dump_workbook, write_form_workbook
 from pipelines.synthetic import province as generate
+from pipelines.synthetic.budget import split
 from tests.conftest import (
     form_cells,
     payload,
@@ -348,9 +349,9 @@ def test_golden_workbook(cells, tmp_path):
 def test_split_parts_sum_exactly():
     rng = random.Random(3)
     for total in (0, 1, 7, 999_999, 12_345_678):
-        parts = generate._split(rng, total, (0.88, 0.08, 0.04))
+        parts = split(rng, total, (0.88, 0.08, 0.04))
         assert sum(parts) == total and min(parts) >= 0
-        assert generate._split(rng, total, (1, 0, 0))[1:] == [0, 0]
+        assert split(rng, total, (1, 0, 0))[1:] == [0, 0]
 
 
 def test_generated_budget_blocks_sum_and_go_to_public_preschools(tmp_path):

@@ -37,6 +37,7 @@ from pipelines import catalog, warehouse
 from pipelines import run as pipeline
 from pipelines.synthetic import end_of_year as generate_eoy
 from pipelines.synthetic import province as generate
+from pipelines.synthetic.learners import read_code
 from tests.conftest import klass, pupil, school_info, write_inbox, write_registry
 from tests.forms.test_end_of_year import eoy_payload, result, run_end_of_year
 
@@ -314,7 +315,7 @@ def test_generated_payloads_recheck_nutrition_and_assess_gdtx_learners(generated
             (folder / "DN" / "inbox" / path.name.replace("_2.json", "_1.json")).read_text(encoding="utf-8")
         )
         before = {p["ClientId"]: p.get("TinhTrangDinhDuong") for p in dn["LstHocSinh"]}
-        codes = {p["ClientId"]: generate_eoy._code(p["KhoiHoc"]) for p in cn["LstHocSinh"]}
+        codes = {p["ClientId"]: read_code(p["KhoiHoc"]) for p in cn["LstHocSinh"]}
         changed += sum(
             1
             for p in cn["LstHocSinh"]
@@ -335,7 +336,6 @@ def test_generated_payloads_recheck_nutrition_and_assess_gdtx_learners(generated
 
 def test_export_writes_both_end_of_year_workbooks(hand_settings):
     import openpyxl
-
 
     pipeline.export_step(hand_settings)
     for form, sheet in ((MN, "I"), (GDTX, "I")):
