@@ -35,8 +35,8 @@ import statistics
 import time
 from pathlib import Path
 
-from pipelines import aggregate, settings, warehouse
 from pipelines import run as pipeline
+from pipelines import settings, warehouse
 from pipelines.ingest import units
 from pipelines.synthetic import province as generate
 
