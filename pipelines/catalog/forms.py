@@ -356,8 +356,8 @@ def form_problems(spec: FormFile) -> list[tuple[Loc, str]]:
                 m = _ROW_TERM.fullmatch(term)
                 if not m or int(m.group(1)) not in codes:
                     out.append((("rows", i, "relations", j, "check"), f"unknown row {term} (a row relation names rows: r<code>)"))  # fmt: skip
-        printed = keys.get(sheet_sets.get(r.sheet, ""), set())
-        for k, key in enumerate(r.not_applicable):
+        printed = keys.get(sheet_sets.get(r.sheet, ""))
+        for k, key in enumerate(r.not_applicable if printed is not None else ()):  # else reported above
             if key not in printed:
                 out.append((("rows", i, "not_applicable", k), f"{key} is not a column of the row's sheet"))
     return out

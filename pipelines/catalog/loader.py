@@ -254,6 +254,8 @@ def _message(err: Any, model: type[BaseModel]) -> str:
         )
         return f"unknown key {loc[-1]!r}{hint}"
     if kind == "missing":
+        if loc and isinstance(loc[-1], int):
+            return f"missing item [{loc[-1]}]"
         return f"missing key {loc[-1]!r}" if loc else "missing"
     if kind == "value_error":
         return str(err["ctx"]["error"])
