@@ -77,6 +77,17 @@ def test_invalid_yaml_and_a_file_that_is_no_mapping(schemas):
         deadlines.deadline_config(other)
 
 
+def test_a_key_given_twice_is_refused(schemas):
+    # YAML keeps the last of two keys silently: a row with two filters would count by the second.
+    schemas.write("deadlines.yaml", "periods: {}\nlevels:\n  school: {day: 10}\n  school: {day: 12}\n")
+    with pytest.raises(CatalogError) as err:
+        deadlines.deadline_config(schemas.root)
+    assert (
+        str(err.value)
+        == "schemas/deadlines.yaml, line 4: not valid YAML: duplicate key 'school' (first on line 3)"
+    )
+
+
 def test_the_cache_fills_in_defaults():
     calls = []
 
@@ -90,6 +101,8 @@ def test_the_cache_fills_in_defaults():
     load.cache_clear()
     load("a")
     assert calls == ["a", "a"]
+    with pytest.raises(TypeError):
+        load()  # a missing argument is not filled in
 
 
 def test_every_real_file_under_schemas_loads():
