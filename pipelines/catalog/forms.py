@@ -292,7 +292,11 @@ class FormExtension(Spec):
     def _references(self, info: ValidationInfo) -> FormExtension:
         path = (info.context or {}).get("path")
         problems = _identity_problems(self, path)
-        if not (root_of(info.context) / "forms" / f"{self.extends}.yaml").exists():
+        base_regime = self.extends.split("/")[0]
+        # The grid of an earlier regime: a form cannot borrow its own grid or a later one (no cycles).
+        if settings.REGIMES.get(base_regime, settings.REGIMES[self.regime]) >= settings.REGIMES[self.regime]:
+            problems.append((("extends",), f"a {self.regime} form extends a form of an earlier regime, not {base_regime}"))  # fmt: skip
+        elif not (root_of(info.context) / "forms" / f"{self.extends}.yaml").exists():
             problems.append((("extends",), f"no form {self.extends} (schemas/forms/{self.extends}.yaml)"))
         reference_problems(problems)
         return self

@@ -196,6 +196,14 @@ def test_an_extending_form_names_an_existing_full_grid_and_no_grid_keys(schemas)
     with pytest.raises(CatalogError) as err:
         catalog.form("tt26", "01.DN-X", schemas.root)
     assert "regime" in str(err.value)  # tt26 is no regime of settings.REGIMES
+    # Only an earlier regime's grid: no form borrows its own or a later one, so no cycle.
+    same = "forms/tt25/01.DN-Y.yaml"
+    schemas.write(
+        same, EXTENSION.replace("tt24/01-X-DN", "tt25/01.DN-Y").replace("form: 01.DN-X", "form: 01.DN-Y")
+    )
+    with pytest.raises(CatalogError) as err:
+        catalog.form("tt25", "01.DN-Y", schemas.root)
+    assert_problem(err.value, same, "extends", 2, "a tt25 form extends a form of an earlier regime, not tt25")
 
 
 def test_every_real_form_of_both_regimes_loads():
