@@ -197,10 +197,12 @@ def _previous_school_year(school_year: str) -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from pipelines.catalog import json_schemas
     from pipelines.outputs import docs
 
     folder = Path(args.out) if args.out else docs.DOCS_DIR
-    for path in [*docs.write_catalogue(folder), docs.write_dictionary(folder)]:
+    written = [*docs.write_catalogue(folder), docs.write_dictionary(folder)]
+    for path in [*written, *json_schemas.write_json_schemas(folder / "schemas")]:
         print(path)
     return 0
 
@@ -461,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--processes", type=int, default=2)
     d.set_defaults(func=cmd_demo)
 
-    u = sub.add_parser("rules", help="write rules.md, rules.html, fields.md and dictionary.md")
+    u = sub.add_parser(
+        "rules", help="write rules.md, rules.html, fields.md, dictionary.md and the JSON Schemas (schemas/)"
+    )
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)
     q = sub.add_parser(

@@ -1,10 +1,16 @@
 """The catalogue: schemas/ loaded into checked, frozen objects (the bottom layer with warehouse).
 
-A malformed YAML file fails here with a message naming the file and the item, never later with a
-KeyError deep in a run. Modules: `loader` (YAML, CatalogError), `codelists`, `sources` (the lists of
-a school's file, their fields and rules), `forms` (the grids), `relations` (every form relation
-under its id), `indicators`, `views` (the analysts' contract), `hierarchy` (the units of both
-boundary versions), `deadlines`.
+Every YAML file is validated by a pydantic model of its kind (strict types, no unknown keys, enums,
+cross-references): a malformed file fails here with a CatalogError naming the file, the key path and
+the line, never later with a KeyError deep in a run. The models are exported as JSON Schema for
+editors (`json_schemas`, docs/schemas/). Modules: `loader` (YAML, CatalogError, the models' base),
+`codelists`, `sources` (the lists of a school's file, their fields and rules), `forms` (the grids),
+`relations` (every form relation under its id), `indicators`, `views` (the analysts' contract),
+`hierarchy` (the units of both boundary versions), `deadlines`, `sdmx` (the SDMX exchange's
+definitions), `json_schemas`.
+
+Every loader takes the schemas folder as an optional last argument `root` (default SCHEMAS), so a
+test can point it at a folder of its own.
 """
 
 from pipelines.catalog.codelists import Codelist, codelist, codelist_path

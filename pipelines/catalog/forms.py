@@ -1,19 +1,43 @@
-"""The forms: one YAML file each (schemas/forms/<regime>/*.yaml), its grid, rows, columns and relations."""
+"""The forms: one YAML file each (schemas/forms/<regime>/*.yaml), its grid, rows, columns and relations.
+
+`FormFile` is the model of a form file and `FormExtension` that of a form borrowing another regime's
+grid (`extends`); both are exported as docs/schemas/form.schema.json. `Form` and its parts are the
+frozen objects the pipeline reads (cache keys, pickled to worker processes).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pipelines.catalog.loader import SCHEMAS, CatalogError, build, load_yaml
+from pydantic import AfterValidator, ValidationInfo, model_validator
+from pydantic import Field as SpecField
+
+from pipelines import settings
+from pipelines.catalog.loader import (
+    SCHEMAS,
+    CatalogError,
+    Loc,
+    Spec,
+    cached,
+    problem_at,
+    read_yaml,
+    reference_problems,
+    root_of,
+    validate,
+)
 from pipelines.catalog.sources import ENTITIES
 
 # What a form row may count: the typed table of every source, and the tables pipelines/sql derives
 # from them (budget_amount: one row per budget entry and amount column, so a budget form's
 # columns are an ordinary column dimension).
 FORM_ENTITIES = (*ENTITIES, "budget_amount")
-_RELATION = re.compile(r"^\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*(=|<=|>=)\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*$")
+RELATION_PATTERN = r"^\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*(=|<=|>=)\s*([\w.]+(?:\s*\+\s*[\w.]+)*)\s*$"
+_RELATION = re.compile(RELATION_PATTERN)
+_ROW_TERM = re.compile(r"r(\d+)")
 
 
 @dataclass(frozen=True)
@@ -124,92 +148,315 @@ def parse_relation(check: str, basis: str | None = None) -> Relation:
     return Relation(check=check, lhs=terms(m.group(1)), op=m.group(2), rhs=terms(m.group(3)), basis=basis)
 
 
-@cache
-def form(regime: str, name: str) -> Form:
-    path = SCHEMAS / "forms" / regime / f"{name}.yaml"
+# ---------------------------------------------------------------------------------------------
+# The file models
+
+
+def _relation_syntax(check: str) -> str:
+    if not _RELATION.match(check):
+        raise ValueError(f"relation {check!r} is not of the form 'a = b + c', 'a <= b', 'a >= b'")
+    return check
+
+
+FormEntity = Literal[FORM_ENTITIES]  # type: ignore[valid-type]
+Regime = Literal[tuple(settings.REGIMES)]  # type: ignore[valid-type]
+Period = Literal[tuple(settings.PERIODS)]  # type: ignore[valid-type]
+FormStatus = Literal["official", "inferred", "provisional"]
+Name = Annotated[str, SpecField(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Check = Annotated[
+    str,
+    AfterValidator(_relation_syntax),
+    SpecField(
+        description="lhs = a + b, lhs <= a or lhs >= a over row codes (r12) or column keys (T.all)",
+        json_schema_extra={"pattern": RELATION_PATTERN},
+    ),
+]
+
+
+class RelationSpec(Spec):
+    """A relation the cells must satisfy; basis F = formula of the source workbook, L = implied by
+    the wording, I = inferred."""
+
+    check: Check
+    basis: Literal["F", "L", "I"] | None = None
+
+
+class ColumnSpec(Spec):
+    key: Annotated[str, SpecField(pattern=r"^[\w.]+$", description="the column's key in cells (T.all)")]
+    excel_col: Annotated[str, SpecField(pattern=r"^[A-Z]{1,3}$")]
+    number: Annotated[int, SpecField(ge=1)]
+    header_vi: str
+    filter: str = SpecField(description="SQL over the row's entity; the column counts where it is true")
+
+
+class ColumnSetSpec(Spec):
+    dims: list[str]
+    columns: list[ColumnSpec] = SpecField(min_length=1)
+
+
+class SheetSpec(Spec):
+    name: str
+    heading_vi: str
+    column_set: str = SpecField(description="a key of column_sets")
+    title_block: bool = False
+    footer_vi: str | None = None
+
+
+class SchoolAttributeSpec(Spec):
+    """A count per school rows may filter on (n_classes < 9)."""
+
+    entity: FormEntity
+    filter: str = "TRUE"
+
+
+class RowSpec(Spec):
+    """A printed row: with a code, a row of cells measure(entity WHERE scope AND filter AND column
+    filter); without one, a label."""
+
+    sheet: str
+    label_vi: str
+    label_en: str
+    code: Annotated[int, SpecField(ge=1)] | None = None
+    tt: str | None = None
+    unit: str | None = None
+    entity: FormEntity | None = None
+    measure: str = "count"
+    filter: str = "TRUE"
+    relations: list[RelationSpec] = []
+    not_applicable: list[str] = SpecField(
+        default_factory=list, description="column keys the row does not print"
+    )
+
+    @model_validator(mode="after")
+    def _cells_or_label(self) -> RowSpec:
+        if self.code is not None and self.entity is None:
+            raise ValueError(f"row {self.code} needs an entity (one of {', '.join(FORM_ENTITIES)})")
+        if self.code is None:
+            cell_keys = {"entity", "unit", "measure", "filter", "relations", "not_applicable"}
+            given = sorted(cell_keys & self.model_fields_set)
+            if given:
+                raise ValueError(f"a row without a code is a label: it has no {', '.join(given)}")
+        return self
+
+
+class FormFile(Spec):
+    """schemas/forms/<regime>/<form>.yaml: a statistical form, its grid and its relations."""
+
+    form: str = SpecField(description="the form's id: the file name without .yaml")
+    code_printed: str
+    regime: Regime
+    period: Period
+    education_level: Annotated[str, SpecField(pattern=r"^\d{2}$")]
+    status: FormStatus
+    status_note: str
+    source: str
+    title_vi: str
+    title_en: str
+    period_vi: str
+    as_of_vi: str
+    scope: dict[FormEntity, str] = SpecField(description="SQL per entity: what the form counts at all")
+    school_attributes: dict[Name, SchoolAttributeSpec] = {}
+    sheets: list[SheetSpec] = SpecField(min_length=1)
+    column_sets: dict[Name, ColumnSetSpec]
+    column_relations: dict[str, list[RelationSpec]] = {}
+    rows: list[RowSpec] = SpecField(min_length=1)
+    display_scale: Annotated[int, SpecField(ge=1)] = 1
+    display_decimals: Annotated[int, SpecField(ge=0, le=6)] = 0
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> FormFile:
+        path = (info.context or {}).get("path")
+        reference_problems([*_identity_problems(self, path), *form_problems(self)])
+        return self
+
+
+class FormExtension(Spec):
+    """A form of a later regime whose grid is not public yet: another regime's grid (`extends`) as its
+    provisional content, with its own id, code, header and status."""
+
+    extends: Annotated[
+        str, SpecField(pattern=r"^[a-z0-9]+/[^/]+$", description="<regime>/<form> of the grid")
+    ]
+    form: str
+    regime: Regime
+    status: FormStatus
+    status_note: str
+    source: str
+    code_printed: str | None = None
+    title_vi: str | None = None
+    title_en: str | None = None
+    period_vi: str | None = None
+    as_of_vi: str | None = None
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> FormExtension:
+        path = (info.context or {}).get("path")
+        problems = _identity_problems(self, path)
+        base_regime = self.extends.split("/")[0]
+        # The grid of an earlier regime: a form cannot borrow its own grid or a later one (no cycles).
+        if settings.REGIMES.get(base_regime, settings.REGIMES[self.regime]) >= settings.REGIMES[self.regime]:
+            problems.append((("extends",), f"a {self.regime} form extends a form of an earlier regime, not {base_regime}"))  # fmt: skip
+        elif not (root_of(info.context) / "forms" / f"{self.extends}.yaml").exists():
+            problems.append((("extends",), f"no form {self.extends} (schemas/forms/{self.extends}.yaml)"))
+        reference_problems(problems)
+        return self
+
+
+def _identity_problems(spec: FormFile | FormExtension, path: Path | None) -> list[tuple[Loc, str]]:
+    """A form file is found by its folder (regime) and name (form id): they must say the same."""
+    if path is None:
+        return []
+    out: list[tuple[Loc, str]] = []
+    if spec.form != path.stem:
+        out.append((("form",), f"the file {path.name} must declare form {path.stem}"))
+    if spec.regime != path.parent.name:
+        out.append(
+            (("regime",), f"a form in forms/{path.parent.name}/ must declare regime {path.parent.name}")
+        )
+    return out
+
+
+def form_problems(spec: FormFile) -> list[tuple[Loc, str]]:
+    """Cross-references inside a form: sheets → column sets, rows → sheets, relations → rows and
+    columns, not_applicable → columns, unique row codes and column keys."""
+    out: list[tuple[Loc, str]] = []
+    if "school" not in spec.scope:
+        out.append((("scope",), "missing key 'school' (which schools the form counts)"))
+    sheet_sets: dict[str, str] = {}
+    for i, s in enumerate(spec.sheets):
+        if s.name in sheet_sets:
+            out.append((("sheets", i, "name"), f"duplicate sheet {s.name}"))
+        sheet_sets[s.name] = s.column_set
+        if s.column_set not in spec.column_sets:
+            out.append((("sheets", i, "column_set"), f"unknown column set {s.column_set} (column_sets: {', '.join(spec.column_sets)})"))  # fmt: skip
+    keys: dict[str, set[str]] = {}
+    for name, cs in spec.column_sets.items():
+        keys[name] = set()
+        for j, c in enumerate(cs.columns):
+            if c.key in keys[name]:
+                out.append((("column_sets", name, "columns", j, "key"), f"duplicate column {c.key}"))
+            keys[name].add(c.key)
+    for name, rels in spec.column_relations.items():
+        if name not in keys:
+            out.append((("column_relations", name), f"unknown column set {name}"))
+            continue
+        for j, rel in enumerate(rels):
+            unknown = [t for t in _terms(rel.check) if t not in keys[name]]
+            if unknown:
+                out.append(
+                    (("column_relations", name, j, "check"), f"{', '.join(unknown)}: not a column of {name}")
+                )
+    codes = {r.code for r in spec.rows if r.code is not None}
+    seen: set[int] = set()
+    for i, r in enumerate(spec.rows):
+        if r.code is not None and r.code in seen:
+            out.append((("rows", i, "code"), f"duplicate row code {r.code}"))
+        if r.code is not None:
+            seen.add(r.code)
+        if r.sheet not in sheet_sets:
+            out.append((("rows", i, "sheet"), f"unknown sheet {r.sheet} (sheets: {', '.join(sheet_sets)})"))
+        for j, rel in enumerate(r.relations):
+            for term in _terms(rel.check):
+                m = _ROW_TERM.fullmatch(term)
+                if not m or int(m.group(1)) not in codes:
+                    out.append((("rows", i, "relations", j, "check"), f"unknown row {term} (a row relation names rows: r<code>)"))  # fmt: skip
+        printed = keys.get(sheet_sets.get(r.sheet, ""))
+        for k, key in enumerate(r.not_applicable if printed is not None else ()):  # else reported above
+            if key not in printed:
+                out.append((("rows", i, "not_applicable", k), f"{key} is not a column of the row's sheet"))
+    return out
+
+
+def _terms(check: str) -> list[str]:
+    rel = parse_relation(check)
+    return [*rel.lhs, *rel.rhs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def form_path(regime: str, name: str, root: Path = SCHEMAS) -> Path:
+    return root / "forms" / regime / f"{name}.yaml"
+
+
+@cached
+def form(regime: str, name: str, root: Path = SCHEMAS) -> Form:
+    path = form_path(regime, name, root)
     if not path.exists():
         raise CatalogError(f"form {regime}/{name} not found ({path})")
-    data = load_yaml(path)
-    where = path.name
-    if "extends" in data:
-        # A form of a later regime whose grid is not public yet: another regime's grid as its
-        # provisional content, with its own code, header and status (e.g. tt25/02.DN-TH).
-        base_regime, base_name = data.pop("extends").split("/")
-        data = {
-            **load_yaml(SCHEMAS / "forms" / base_regime / f"{base_name}.yaml"),
-            **data,
-            "base_form": base_name,
-        }
-    column_sets = {}
-    for cs_name, cs in data.pop("column_sets").items():
-        cols = tuple(build(Column, c, f"{where} column {c.get('key')}") for c in cs["columns"])
-        column_sets[cs_name] = ColumnSet(name=cs_name, dims=tuple(cs["dims"]), columns=cols)
-    column_relations = {
-        cs_name: tuple(parse_relation(r["check"], r.get("basis")) for r in rels)
-        for cs_name, rels in data.pop("column_relations", {}).items()
-    }
-    rows = []
-    for raw in data.pop("rows"):
-        raw = dict(raw)
-        raw["relations"] = tuple(parse_relation(r["check"], r.get("basis")) for r in raw.get("relations", ()))
-        raw["not_applicable"] = tuple(raw.get("not_applicable", ()))
-        rows.append(build(Row, raw, f"{where} row {raw.get('code')}"))
-    sheets = tuple(build(Sheet, s, f"{where} sheet") for s in data.pop("sheets"))
-    attrs = tuple(
-        SchoolAttribute(name=k, entity=v["entity"], filter=v.get("filter", "TRUE"))
-        for k, v in data.pop("school_attributes", {}).items()
-    )
-    result = build(
-        Form,
-        {
-            **data,
-            "column_sets": column_sets,
-            "column_relations": column_relations,
-            "rows": tuple(rows),
-            "sheets": sheets,
-            "school_attributes": attrs,
+    data = read_yaml(path, root)
+    if not (isinstance(data, dict) and "extends" in data):
+        return _form(validate(FormFile, data, path, root))
+    spec = validate(FormExtension, data, path, root)
+    # A form of a later regime whose grid is not public yet: another regime's grid as its
+    # provisional content, with its own code, header and status (e.g. tt25/02.DN-TH).
+    base_regime, base_name = spec.extends.split("/")
+    base = form(base_regime, base_name, root)
+    if base.base_form is not None:
+        raise problem_at(
+            path, root, ("extends",), f"{spec.extends} extends a form itself: extend a full grid"
+        )
+    own = {k: getattr(spec, k) for k in spec.model_fields_set - {"extends"}}
+    return dataclasses.replace(base, **own, base_form=base_name)
+
+
+def _form(spec: FormFile) -> Form:
+    return Form(
+        form=spec.form,
+        code_printed=spec.code_printed,
+        regime=spec.regime,
+        period=spec.period,
+        education_level=spec.education_level,
+        status=spec.status,
+        status_note=spec.status_note,
+        source=spec.source,
+        title_vi=spec.title_vi,
+        title_en=spec.title_en,
+        period_vi=spec.period_vi,
+        as_of_vi=spec.as_of_vi,
+        scope=dict(spec.scope),
+        school_attributes=tuple(
+            SchoolAttribute(k, a.entity, a.filter) for k, a in spec.school_attributes.items()
+        ),
+        sheets=tuple(
+            Sheet(s.name, s.heading_vi, s.column_set, s.title_block, s.footer_vi) for s in spec.sheets
+        ),
+        column_sets={
+            name: ColumnSet(
+                name,
+                tuple(cs.dims),
+                tuple(Column(c.key, c.excel_col, c.number, c.header_vi, c.filter) for c in cs.columns),
+            )
+            for name, cs in spec.column_sets.items()
         },
-        where,
+        column_relations={
+            name: tuple(parse_relation(r.check, r.basis) for r in rels)
+            for name, rels in spec.column_relations.items()
+        },
+        rows=tuple(
+            Row(
+                sheet=r.sheet,
+                label_vi=r.label_vi,
+                label_en=r.label_en,
+                code=r.code,
+                tt=r.tt,
+                unit=r.unit,
+                entity=r.entity,
+                measure=r.measure,
+                filter=r.filter,
+                relations=tuple(parse_relation(rel.check, rel.basis) for rel in r.relations),
+                not_applicable=tuple(r.not_applicable),
+            )
+            for r in spec.rows
+        ),
+        display_scale=spec.display_scale,
+        display_decimals=spec.display_decimals,
     )
-    _check_form(result, where)
-    return result
 
 
-def _check_form(f: Form, where: str) -> None:
-    codes = [r.code for r in f.cell_rows]
-    if len(codes) != len(set(codes)):
-        raise CatalogError(f"{where}: duplicate row codes")
-    if not isinstance(f.display_scale, int) or f.display_scale < 1:
-        raise CatalogError(f"{where}: display_scale must be a whole number >= 1")
-    if not isinstance(f.display_decimals, int) or not 0 <= f.display_decimals <= 6:
-        raise CatalogError(f"{where}: display_decimals must be a whole number from 0 to 6")
-    sheet_names = {s.name for s in f.sheets}
-    for s in f.sheets:
-        if s.column_set not in f.column_sets:
-            raise CatalogError(f"{where}: sheet {s.name} uses unknown column set {s.column_set}")
-    for r in f.rows:
-        if r.sheet not in sheet_names:
-            raise CatalogError(f"{where}: row {r.code} on unknown sheet {r.sheet}")
-        if r.code is None:
-            continue
-        if r.entity not in FORM_ENTITIES:
-            raise CatalogError(f"{where}: row {r.code} has unknown entity {r.entity!r}")
-        keys = {c.key for c in f.columns_for(r)}
-        for rel in r.relations:
-            for term in rel.lhs + rel.rhs:
-                if not re.fullmatch(r"r\d+", term) or int(term[1:]) not in codes:
-                    raise CatalogError(f"{where}: row {r.code} relation {rel.check!r}: unknown row {term}")
-        if set(r.not_applicable) - keys:
-            raise CatalogError(f"{where}: row {r.code} not_applicable names unknown columns")
-    for cs_name, rels in f.column_relations.items():
-        keys = {c.key for c in f.column_sets[cs_name].columns}
-        for rel in rels:
-            if set(rel.lhs + rel.rhs) - keys:
-                raise CatalogError(f"{where}: column relation {rel.check!r} names unknown columns")
-
-
-def forms_for(regime: str, period: str) -> tuple[Form, ...]:
+def forms_for(regime: str, period: str, root: Path = SCHEMAS) -> tuple[Form, ...]:
     """Every form of a regime and period (one YAML file each)."""
-    folder = SCHEMAS / "forms" / regime
-    found = (form(regime, p.stem) for p in sorted(folder.glob("*.yaml")))
+    folder = root / "forms" / regime
+    found = (form(regime, p.stem, root) for p in sorted(folder.glob("*.yaml")))
     return tuple(f for f in found if f.period == period)

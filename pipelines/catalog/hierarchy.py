@@ -4,24 +4,25 @@ unit code lists): Sở and Phòng, their names, and the 2025 province crosswalk.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pipelines import settings
 from pipelines.catalog.codelists import codelist
-from pipelines.catalog.loader import CatalogError
+from pipelines.catalog.loader import SCHEMAS, CatalogError
 
 MINISTRY_VI = "Bộ Giáo dục và Đào tạo"
 
 
-def units(boundaries: str = "2024") -> dict[tuple[str, str], dict[str, str]]:
+def units(boundaries: str = "2024", root: Path = SCHEMAS) -> dict[tuple[str, str], dict[str, str]]:
     """(type, code) → unit row of a boundary version; codes are unique only within a type
     (19 = a Sở and a Phòng). 2025: one Sở per new province, named after it."""
     units: dict[tuple[str, str], dict[str, str]] = {}
     if boundaries == "2025":
-        for row in codelist("provinces_2025").rows:
+        for row in codelist("provinces_2025", root).rows:
             units[("so", row["code"])] = {"code": row["code"], "name_vi": f"Sở Giáo dục và Đào tạo {row['name_vi']}",
                                           "parent_code": ""}  # fmt: skip
         return units
-    for row in codelist("education_units_pre2025").rows:
+    for row in codelist("education_units_pre2025", root).rows:
         if row["name_vi"].startswith("Sở"):
             units[("so", row["code"])] = row
         elif row["name_vi"].startswith("Phòng"):
@@ -37,16 +38,16 @@ def unit_name(level: str, code: str, boundaries: str = "2024") -> str:
     return row["name_vi"] if row else f"{'Sở' if level == 'so' else 'Phòng'} GDĐT mã {code}"
 
 
-def province_crosswalk() -> dict[str, str]:
+def province_crosswalk(root: Path = SCHEMAS) -> dict[str, str]:
     """Old province (= old Sở) code → new province code (NQ 202/2025/QH15, provinces_2025.csv):
     many to one, and complete (every province of provinces_pre2025.csv maps to exactly one)."""
     crosswalk: dict[str, str] = {}
-    for row in codelist("provinces_2025").rows:
+    for row in codelist("provinces_2025", root).rows:
         for old in row["pre2025_codes"].split(";"):
             if old in crosswalk:
                 raise CatalogError(f"province {old} is merged into both {crosswalk[old]} and {row['code']}")
             crosswalk[old] = row["code"]
-    missing = set(codelist("provinces_pre2025").codes) - set(crosswalk)
+    missing = set(codelist("provinces_pre2025", root).codes) - set(crosswalk)
     if missing:
         raise CatalogError(f"provinces_2025.csv does not place the old provinces {sorted(missing)}")
     return crosswalk

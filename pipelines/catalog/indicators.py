@@ -1,13 +1,41 @@
-"""The national indicators read off the forms' cells (schemas/indicators/*.yaml)."""
+"""The national indicators read off the forms' cells (schemas/indicators/*.yaml).
+
+`IndicatorsFile` is the model of a file (docs/schemas/indicators.schema.json); `Indicator` the frozen
+object the pipeline reads. Every cell an indicator names must be printed by its form.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pipelines.catalog.forms import form
-from pipelines.catalog.loader import SCHEMAS, CatalogError, build, load_yaml
+from pydantic import (
+    Field as SpecField,
+)
+from pydantic import (
+    Strict,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from pipelines import settings
+from pipelines.catalog.forms import form, form_path
+from pipelines.catalog.loader import (
+    SCHEMAS,
+    Loc,
+    Spec,
+    cached,
+    load_other,
+    read_file,
+    reference_problems,
+    root_of,
+)
 
 POPULATION_SEXES = ("all", "female", "male")
 POPULATION_AGES = (0, 25)  # the single ages a population file may hold
@@ -52,77 +80,173 @@ class Indicator:
         return "ratio" if self.denominator else "count"
 
 
-def _cells(value: Any) -> tuple[tuple[int, str], ...]:
-    """[37, T.all] (one cell) or [[124, T.all], [157, T.all]] (a sum of cells)."""
-    if not value:
+# ---------------------------------------------------------------------------------------------
+# The file model
+
+Cell = Annotated[tuple[StrictInt, StrictStr], Strict(False)]  # [row code, column key]
+
+
+def _one_message(value: Any, handler: Any) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "cells",
+            "a cell is [row code, column key], e.g. [37, T.all]; several: [[124, T.all], [157, T.all]]",
+        ) from None
+
+
+Cells = Annotated[Cell | list[Cell], WrapValidator(_one_message)]
+
+
+def cells(value: tuple[int, str] | list[tuple[int, str]] | None) -> tuple[tuple[int, str], ...]:
+    """[37, T.all] (one cell) or [[124, T.all], [157, T.all]] (a sum of cells) as a tuple of cells."""
+    if value is None:
         return ()
-    items = value if isinstance(value[0], list) else [value]
-    return tuple((int(row), str(col)) for row, col in items)
+    return (value,) if isinstance(value, tuple) else tuple(value)
 
 
-def _population(raw: dict[str, Any], where: str) -> None:
-    """denominator_population: {ages: [6, 10], sex: all} → population_ages, population_sex."""
-    pop = raw.pop("denominator_population", None)
-    if pop is None:
-        return
-    if not isinstance(pop, dict) or set(pop) - {"ages", "sex"} or "ages" not in pop:
-        raise CatalogError(
-            f"{where}: denominator_population must be {{ages: [from, to], sex: all|female|male}}"
+class PopulationSpec(Spec):
+    """Divide by the population of these single ages (inclusive) and sex."""
+
+    ages: Annotated[tuple[StrictInt, StrictInt], Strict(False)] = SpecField(description="[from, to]")
+    sex: Literal[POPULATION_SEXES] = "all"  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _ages(self) -> PopulationSpec:
+        lo, hi = POPULATION_AGES
+        if not lo <= self.ages[0] <= self.ages[1] <= hi:
+            raise ValueError(f"ages must be [from, to] within {lo}-{hi}")
+        return self
+
+
+class EarlierSpec(Spec):
+    """A cohort rate's denominator: cells of an earlier year's form."""
+
+    form: str
+    period: Literal[tuple(settings.PERIODS)]  # type: ignore[valid-type]
+    years_back: Annotated[int, SpecField(ge=1)]
+    cells: Cells
+
+
+class GpiSpec(Spec):
+    """A gender parity index: two earlier population rates of the same form."""
+
+    female: str
+    male: str
+
+
+class IndicatorSpec(Spec):
+    id: str
+    form: str = SpecField(description="the form (tt24 id) whose cells the indicator reads")
+    name_vi: str
+    name_en: str
+    status: Literal["sourced", "inferred"] = "sourced"
+    scale: Annotated[int | float, SpecField(gt=0)] = SpecField(1, description="100 for a rate in per cent")
+    numerator: Cells | None = None
+    minus: Cells | None = SpecField(None, description="cells taken off the numerator")
+    denominator: Cells | None = None
+    denominator_population: PopulationSpec | None = None
+    denominator_earlier: EarlierSpec | None = None
+    gpi: GpiSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> IndicatorSpec:
+        if self.gpi is not None:
+            given = [k for k in ("numerator", "minus", "denominator") if getattr(self, k) is not None]
+            if given or self.denominator_population or self.denominator_earlier:
+                raise ValueError("a gpi divides two rates: it has no cells or denominator of its own")
+            return self
+        if self.numerator is None:
+            raise ValueError("no numerator")
+        denominators = [
+            k for k in ("denominator", "denominator_population", "denominator_earlier") if getattr(self, k)
+        ]
+        if len(denominators) > 1:
+            raise ValueError(f"{' and '.join(denominators)} exclude each other")
+        return self
+
+
+class IndicatorsFile(Spec):
+    """schemas/indicators/*.yaml: national indicators read off the forms' cells."""
+
+    indicators: list[IndicatorSpec]
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> IndicatorsFile:
+        context = info.context or {}
+        reference_problems(
+            indicator_problems(
+                self, context.get("regime", "tt24"), root_of(context), context.get("earlier", {})
+            )
         )
-    ages = pop["ages"]
-    lo, hi = POPULATION_AGES
-    if not (isinstance(ages, list) and len(ages) == 2 and all(isinstance(a, int) for a in ages)
-            and lo <= ages[0] <= ages[1] <= hi):  # fmt: skip
-        raise CatalogError(f"{where}: denominator_population ages must be [from, to] within {lo}-{hi}")
-    sex = str(pop.get("sex", "all"))
-    if sex not in POPULATION_SEXES:
-        raise CatalogError(f"{where}: denominator_population sex must be one of {POPULATION_SEXES}")
-    if raw.get("denominator"):
-        raise CatalogError(f"{where}: a denominator of cells and a denominator_population exclude each other")
-    raw["population_ages"] = (ages[0], ages[1])
-    raw["population_sex"] = sex
+        return self
 
 
-@cache
-def indicators(regime: str = "tt24") -> tuple[Indicator, ...]:
-    """schemas/indicators/*.yaml, each checked against the grid of its form."""
-    out: list[Indicator] = []
-    for path in sorted((SCHEMAS / "indicators").glob("*.yaml")):
-        for raw in load_yaml(path)["indicators"]:
-            raw = dict(raw)
-            where = f"{path.name} indicator {raw.get('id')}"
-            for key in ("numerator", "denominator", "minus"):
-                raw[key] = _cells(raw.get(key))
-            _population(raw, where)
-            if "denominator_earlier" in raw:
-                earlier = raw.pop("denominator_earlier")
-                raw["denominator_earlier"] = (earlier["form"], earlier["period"], int(earlier["years_back"]))
-                raw["denominator"] = _cells(earlier["cells"])
-            if "gpi" in raw:
-                gpi = raw["gpi"]
-                if not isinstance(gpi, dict) or set(gpi) != {"female", "male"}:
-                    raise CatalogError(
-                        f"{where}: gpi must be {{female: <indicator id>, male: <indicator id>}}"
+def indicator_problems(
+    spec: IndicatorsFile, regime: str, root: Path, earlier: dict[str, Indicator]
+) -> list[tuple[Loc, str]]:
+    """Unique ids, gpi naming earlier population rates, and every cell printed by its form."""
+    out: list[tuple[Loc, str]] = []
+    known: dict[str, tuple[str, str]] = {i.id: (i.kind, i.form) for i in earlier.values()}
+    for i, ind in enumerate(spec.indicators):
+        at: Loc = ("indicators", i)
+        if ind.id in known:
+            out.append(((*at, "id"), f"duplicate indicator id {ind.id}"))
+        if ind.gpi is not None:
+            for sex in ("female", "male"):
+                ref = getattr(ind.gpi, sex)
+                if known.get(ref) != ("population", ind.form):
+                    out.append(
+                        ((*at, "gpi", sex), f"{ref!r} is not an earlier population rate of {ind.form}")
                     )
-                raw["gpi"] = (str(gpi["female"]), str(gpi["male"]))
-            ind = build(Indicator, raw, where)
-            if not ind.numerator and not ind.gpi:
-                raise CatalogError(f"{where}: no numerator")
-            if ind.gpi:
-                known = {i.id: i for i in out}
-                for ref in ind.gpi:
-                    if ref not in known or known[ref].kind != "population" or known[ref].form != ind.form:
-                        raise CatalogError(
-                            f"{where}: gpi names {ref!r}, not an earlier population rate of {ind.form}"
-                        )
-            for form_name, cells in (
-                (ind.form, ind.numerator + ind.minus),
-                (ind.denominator_earlier[0] if ind.denominator_earlier else ind.form, ind.denominator),
-            ):
-                f = form(regime, form_name)
-                printed = {(r.code, c.key) for r in f.cell_rows for c in f.columns_for(r)}
-                for cell in cells:
-                    if cell not in printed:
-                        raise CatalogError(f"{path.name} {ind.id}: {form_name} prints no cell {cell}")
-            out.append(ind)
-    return tuple(out)
+        reads: list[tuple[str, Loc, Any]] = [(ind.form, (*at, k), getattr(ind, k)) for k in ("numerator", "minus", "denominator")]  # fmt: skip
+        if ind.denominator_earlier is not None:
+            reads.append((ind.denominator_earlier.form, (*at, "denominator_earlier", "cells"), ind.denominator_earlier.cells))  # fmt: skip
+        for form_name, loc, value in reads:
+            if value is None:
+                continue
+            if not form_path(regime, form_name, root).exists():
+                where = (*at, "form") if loc[-1] != "cells" else (*at, "denominator_earlier", "form")
+                out.append((where, f"{regime} has no form {form_name}"))
+                continue
+            f = load_other(form, regime, form_name, root)
+            printed = {(r.code, c.key) for r in f.cell_rows for c in f.columns_for(r)}
+            for k, cell in enumerate(cells(value)):
+                if cell not in printed:
+                    place = loc if isinstance(value, tuple) else (*loc, k)
+                    out.append((place, f"{form_name} prints no cell [{cell[0]}, {cell[1]}]"))
+        if ind.denominator_population is not None:
+            known[ind.id] = ("population", ind.form)
+        else:
+            known[ind.id] = ("gpi" if ind.gpi else "other", ind.form)
+    return out
+
+
+def _indicator(s: IndicatorSpec) -> Indicator:
+    pop, earlier = s.denominator_population, s.denominator_earlier
+    return Indicator(
+        id=s.id,
+        form=s.form,
+        name_vi=s.name_vi,
+        name_en=s.name_en,
+        numerator=cells(s.numerator),
+        denominator=cells(earlier.cells) if earlier else cells(s.denominator),
+        status=s.status,
+        scale=s.scale,
+        minus=cells(s.minus),
+        population_ages=(pop.ages[0], pop.ages[1]) if pop else None,
+        population_sex=pop.sex if pop else "all",
+        gpi=(s.gpi.female, s.gpi.male) if s.gpi else (),
+        denominator_earlier=(earlier.form, earlier.period, earlier.years_back) if earlier else None,
+    )
+
+
+@cached
+def indicators(regime: str = "tt24", root: Path = SCHEMAS) -> tuple[Indicator, ...]:
+    """schemas/indicators/*.yaml, each checked against the grid of its form."""
+    out: dict[str, Indicator] = {}
+    for path in sorted((root / "indicators").glob("*.yaml")):
+        spec = read_file(IndicatorsFile, path, root, {"regime": regime, "earlier": dict(out)})
+        out.update((s.id, _indicator(s)) for s in spec.indicators)
+    return tuple(out.values())

@@ -5,12 +5,11 @@ of the sheets using that column set). Aggregation checks them; reports and the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from pipelines import settings
 from pipelines.catalog.forms import Form, Relation, Row, form
-from pipelines.catalog.loader import SCHEMAS
+from pipelines.catalog.loader import SCHEMAS, cached
 
 PROJECT_ROOT = settings.PROJECT_ROOT
 
@@ -50,31 +49,32 @@ def relations_of(f: Form) -> list[tuple[str, int, Relation, Row | None, str | No
     return out
 
 
-def _form_files() -> list[tuple[str, Path]]:
+def _form_files(root: Path) -> list[tuple[str, Path]]:
     """(regime, path) of every form YAML of the catalogue, regimes in date order."""
     regimes = sorted(settings.REGIMES, key=settings.REGIMES.get)
-    return [(rg, p) for rg in regimes for p in sorted((SCHEMAS / "forms" / rg).glob("*.yaml"))]
+    return [(rg, p) for rg in regimes for p in sorted((root / "forms" / rg).glob("*.yaml"))]
 
 
-def _rel(path: Path) -> str:
-    return path.relative_to(PROJECT_ROOT).as_posix()
+def _rel(path: Path, root: Path) -> str:
+    """A form file as the rule catalogue names it, from the project root (schemas/forms/tt24/…)."""
+    return path.relative_to(root.parent).as_posix()
 
 
-@cache
-def form_relations() -> tuple[FormRelation, ...]:
+@cached
+def form_relations(root: Path = SCHEMAS) -> tuple[FormRelation, ...]:
     """Every relation of every form of every regime, once per relation id (a form id shared by two
     regimes, e.g. tt24/01-MN-CN and tt25/01-MN-CN, is one grid: its relations are listed once)."""
-    files = _form_files()
+    files = _form_files(root)
     by_form: dict[str, tuple[Form, list[str], str | None]] = {}
     for regime, path in files:
-        f = form(regime, path.stem)
+        f = form(regime, path.stem, root)
         if f.form in by_form:
-            by_form[f.form][1].append(_rel(path))
+            by_form[f.form][1].append(_rel(path, root))
             continue
         base = None
         if f.base_form:
-            base = next((_rel(p) for rg, p in files if p.stem == f.base_form and rg != regime), None)
-        by_form[f.form] = (f, [_rel(path)], base)
+            base = next((_rel(p, root) for rg, p in files if p.stem == f.base_form and rg != regime), None)
+        by_form[f.form] = (f, [_rel(path, root)], base)
     return tuple(
         FormRelation(rid, n, f, rel, row, column_set, tuple(paths), base)
         for f, paths, base in by_form.values()

@@ -3,18 +3,31 @@ support tables they read, and the English terms of form column heads."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pipelines.catalog.codelists import codelist
+from pydantic import Field as SpecField
+from pydantic import ValidationInfo, model_validator
+
+from pipelines.catalog.codelists import has_codelist
 from pipelines.catalog.forms import Form, form
-from pipelines.catalog.loader import SCHEMAS, CatalogError, build, load_yaml
+from pipelines.catalog.loader import (
+    SCHEMAS,
+    CatalogError,
+    Loc,
+    Spec,
+    cached,
+    load_other,
+    read_file,
+    reference_problems,
+    root_of,
+)
 from pipelines.catalog.sources import Field, source
 
 VIEWS_FILE = SCHEMAS / "views.yaml"
 TYPES = {"VARCHAR", "INTEGER", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP"}
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 @dataclass(frozen=True)
@@ -52,51 +65,118 @@ class View:
     columns: tuple[ViewColumn, ...]
 
 
-@cache
-def _spec() -> dict:
-    return load_yaml(VIEWS_FILE)
+# ---------------------------------------------------------------------------------------------
+# The file model
+
+ViewName = Annotated[str, SpecField(pattern=NAME_PATTERN)]
 
 
-@cache
-def views() -> tuple[View, ...]:
-    """The contract views of schemas/views.yaml, checked (names, types, sources, code lists)."""
-    out = []
-    for i, raw in enumerate(_spec()["views"]):
-        raw = dict(raw)
-        where = f"views.yaml view {raw.get('name', i)}"
-        cols = []
-        for c in raw.pop("columns"):
-            col = build(ViewColumn, c, f"{where} column {c.get('name')}")
-            if not _NAME.fullmatch(col.name) or col.type not in TYPES:
-                raise CatalogError(f"{where}: column {col.name!r} type {col.type!r} (one of {sorted(TYPES)})")
-            if col.source:
-                try:
-                    field = col.source_field
-                except (KeyError, ValueError, FileNotFoundError) as exc:
-                    raise CatalogError(f"{where}: column {col.name}: unknown source {col.source!r}") from exc
+class ViewColumnSpec(Spec):
+    name: ViewName
+    type: Literal[tuple(sorted(TYPES))]  # type: ignore[valid-type]
+    meaning_vi: str
+    meaning_en: str
+    source: Annotated[str, SpecField(pattern=r"^[a-z_]+\.\w+$", description="entity.Field of schemas/sources")] | None = None  # fmt: skip
+    codelist: Annotated[str, SpecField(pattern=r"^[a-z0-9_]+$")] | None = None
+    derived: bool = SpecField(False, description="computed from the source field, not its value as sent")
+
+
+class ViewSpec(Spec):
+    name: ViewName
+    meaning_vi: str
+    meaning_en: str
+    sql: str
+    columns: list[ViewColumnSpec] = SpecField(min_length=1)
+
+
+class TableSpec(Spec):
+    """A support table computed once per run before the views (not part of the contract)."""
+
+    name: ViewName
+    sql: str
+
+
+class ViewsFile(Spec):
+    """schemas/views.yaml: the analysts' contract (views, their columns and meanings), the support
+    tables they read, and the English terms of the form column heads."""
+
+    tables: list[TableSpec] = []
+    column_terms: dict[str, str] = SpecField(description="English for the parts of form column heads")
+    views: list[ViewSpec] = SpecField(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> ViewsFile:
+        reference_problems(view_problems(self, root_of(info.context)))
+        return self
+
+
+def view_problems(spec: ViewsFile, root: Path) -> list[tuple[Loc, str]]:
+    """Unique names; every column's source a field of schemas/sources, never a personal one shown
+    as sent; every code list present."""
+    out: list[tuple[Loc, str]] = []
+    names = [t.name for t in spec.tables] + [v.name for v in spec.views]
+    for i, v in enumerate(spec.views):
+        if v.name in names[: len(spec.tables) + i]:
+            out.append((("views", i, "name"), f"duplicate view or table name {v.name}"))
+        columns: set[str] = set()
+        for j, c in enumerate(v.columns):
+            at: Loc = ("views", i, "columns", j)
+            if c.name in columns:
+                out.append(((*at, "name"), f"duplicate column {c.name} in view {v.name}"))
+            columns.add(c.name)
+            if c.source:
+                entity, name = c.source.split(".", 1)
+                if not (root / "sources" / f"{entity}.yaml").exists():
+                    out.append(
+                        ((*at, "source"), f"unknown source {c.source!r}: no schemas/sources/{entity}.yaml")
+                    )
+                    continue
+                fields = {f.name: f for f in load_other(source, entity, root).fields}
+                if name not in fields:
+                    out.append(
+                        ((*at, "source"), f"unknown source {c.source!r}: {entity} has no field {name}")
+                    )
                 # A personal field reaches a view only transformed (a keyed hash, a year), never as sent.
-                if field.pii and not col.derived:
-                    raise CatalogError(f"{where}: column {col.name} shows the personal field {col.source}")
-            if col.codelist:
-                codelist(col.codelist)
-            cols.append(col)
-        names = [c.name for c in cols]
-        if len(set(names)) != len(names):
-            raise CatalogError(f"{where}: duplicate column names")
-        view = build(View, {**raw, "columns": tuple(cols)}, where)
-        if not _NAME.fullmatch(view.name):
-            raise CatalogError(f"{where}: bad view name")
-        out.append(view)
-    return tuple(out)
+                elif fields[name].pii and not c.derived:
+                    out.append(((*at, "source"), f"{c.source} is a personal field (pii: {fields[name].pii}): a view shows it only derived (derived: true, a hash or a year), never as sent"))  # fmt: skip
+            if c.codelist and not has_codelist(c.codelist, root):
+                out.append(
+                    ((*at, "codelist"), f"no code list {c.codelist} (schemas/codelists, schemas/hierarchy)")
+                )
+    return out
 
 
-def column_terms() -> dict[str, str]:
-    return dict(_spec()["column_terms"])
+@cached
+def views_file(root: Path = SCHEMAS) -> ViewsFile:
+    """schemas/views.yaml, validated."""
+    return read_file(ViewsFile, root / VIEWS_FILE.name, root)
 
 
-def column_label_en(header_vi: str) -> str:
+@cached
+def views(root: Path = SCHEMAS) -> tuple[View, ...]:
+    """The contract views of schemas/views.yaml, checked (names, types, sources, code lists)."""
+    return tuple(
+        View(
+            name=v.name,
+            meaning_vi=v.meaning_vi,
+            meaning_en=v.meaning_en,
+            sql=v.sql,
+            columns=tuple(
+                ViewColumn(c.name, c.type, c.meaning_vi, c.meaning_en, c.source, c.codelist, c.derived)
+                for c in v.columns
+            ),
+        )
+        for v in views_file(root).views
+    )
+
+
+def column_terms(root: Path = SCHEMAS) -> dict[str, str]:
+    return dict(views_file(root).column_terms)
+
+
+def column_label_en(header_vi: str, root: Path = SCHEMAS) -> str:
     """English label of a form column header: each part ("Công lập / Dân tộc thiểu số - Nữ") translated."""
-    terms = column_terms()
+    terms = views_file(root).column_terms
 
     def part(text: str) -> str:
         text = text.strip()
@@ -109,21 +189,21 @@ def column_label_en(header_vi: str) -> str:
     return " / ".join(" - ".join(part(p) for p in level.split(" - ")) for level in header_vi.split(" / "))
 
 
-def all_forms() -> list[Form]:
+def all_forms(root: Path = SCHEMAS) -> list[Form]:
     """Every form of every regime (schemas/forms/<regime>/*.yaml)."""
-    return [form(p.parent.name, p.stem) for p in sorted((SCHEMAS / "forms").glob("*/*.yaml"))]
+    return [form(p.parent.name, p.stem, root) for p in sorted((root / "forms").glob("*/*.yaml"))]
 
 
-def dictionary_rows() -> list[tuple]:
+def dictionary_rows(root: Path = SCHEMAS) -> list[tuple]:
     """One row per view (column_name NULL) and per view column (DICTIONARY_COLUMNS)."""
     rows: list[tuple] = []
-    for v in views():
+    for v in views(root):
         rows.append((v.name, None, "VIEW", None, _flat(v.meaning_vi), _flat(v.meaning_en)))
         for c in v.columns:
             vi, en = c.meaning_vi, c.meaning_en
             if c.source:
                 entity, name = c.source.split(".", 1)
-                path = source(entity).json_path
+                path = source(entity, root).json_path
                 how_vi, how_en = ("suy ra từ", "derived from") if c.derived else ("từ", "from")
                 vi, en = f"{vi} ({how_vi} {path}.{name})", f"{en} ({how_en} {path}.{name})"
             rows.append((v.name, c.name, c.type, c.code_list, vi, en))
@@ -134,6 +214,6 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def support_tables() -> tuple[tuple[str, str], ...]:
+def support_tables(root: Path = SCHEMAS) -> tuple[tuple[str, str], ...]:
     """(name, sql) of the support tables of views.yaml: figures views read, computed once per run."""
-    return tuple((t["name"], t["sql"]) for t in _spec().get("tables", ()))
+    return tuple((t.name, t.sql) for t in views_file(root).tables)

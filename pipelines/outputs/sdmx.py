@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import duckdb
 
 from pipelines import catalog, warehouse
 from pipelines.catalog import CatalogError, Form, views
+from pipelines.catalog.sdmx import CROSS_DIMENSIONS, spec
 from pipelines.settings import PERIODS, parse_school_year
 
 __all__ = [
@@ -35,10 +35,8 @@ __all__ = [
     "time_period",
 ]
 
-SPEC_PATH = catalog.SCHEMAS / "sdmx.yaml"
 STRUCTURE_FILE, CELLS_FILE, INDICATORS_FILE = "structure.xml", "cells.sdmx.csv", "indicators.sdmx.csv"
 TOTAL = "_T"
-CROSS_DIMENSIONS = ("SEX", "ETHNICITY", "OWNERSHIP")  # read off each column's filter
 CONCEPT_SCHEME = "CS_EDUSTAT"
 # SDMX 2.1 IDType: no dots, so "T.all" travels as "T_all" and "01.DN-MN" as "01_DN-MN".
 _ID = re.compile(r"[A-Za-z0-9_@$\-]+")
@@ -52,22 +50,6 @@ class SdmxResult:
     folder: Path
     cells: int
     indicators: int
-
-
-@cache
-def spec() -> dict[str, Any]:
-    """schemas/sdmx.yaml, checked: every code a column term or unit names exists in its code list."""
-    data = catalog.load_yaml(SPEC_PATH)
-    lists = data["codelists"]
-    for term, dims in data["column_terms"].items():
-        for dim, code in dims.items():
-            cl = data["structures"]["cells"]["dimensions"].get(dim)
-            if dim not in CROSS_DIMENSIONS or code not in lists[cl]["codes"]:
-                raise CatalogError(f"sdmx.yaml column term {term!r}: unknown {dim} code {code!r}")
-    for unit, code in data["units_of_measure"].items():
-        if code not in lists["CL_UNIT_MEASURE"]["codes"]:
-            raise CatalogError(f"sdmx.yaml unit {unit!r}: unknown UNIT_MEASURE code {code!r}")
-    return data
 
 
 def sdmx_id(text: str) -> str:
@@ -91,7 +73,7 @@ def time_period(school_year: str, period: str) -> str:
 
 def column_dimensions(column: catalog.Column) -> dict[str, str]:
     """SEX, ETHNICITY and OWNERSHIP of a form column, from the AND-terms of its filter."""
-    terms = spec()["column_terms"]
+    terms = spec().column_terms
     out = dict.fromkeys(CROSS_DIMENSIONS, TOTAL)
     for term in (t.strip() for t in re.split(r"\s+AND\s+", column.filter)):
         if term not in terms:
@@ -101,7 +83,7 @@ def column_dimensions(column: catalog.Column) -> dict[str, str]:
 
 
 def unit_measure(row: catalog.Row) -> str:
-    units = spec()["units_of_measure"]
+    units = spec().units_of_measure
     if row.unit not in units:
         raise CatalogError(f"sdmx.yaml units_of_measure: no code for {row.unit!r} (row {row.code})")
     return units[row.unit]
@@ -135,9 +117,9 @@ def _name(obj: Any, vi: str, en: str) -> None:
 def _annotate_status(m: Any, obj: Any) -> None:
     """The structure's status (inferred) as an annotation a receiving system can read."""
     sp = spec()
-    note = m.Annotation(id=STATUS_ANNOTATION, title=sp["status"], type=STATUS_ANNOTATION)
-    note.text["vi"] = sp["status_note_vi"]
-    note.text["en"] = sp["status_note_en"]
+    note = m.Annotation(id=STATUS_ANNOTATION, title=sp.status, type=STATUS_ANNOTATION)
+    note.text["vi"] = sp.status_note_vi
+    note.text["en"] = sp.status_note_en
     obj.annotations.append(note)
 
 
@@ -145,7 +127,7 @@ def _codelist(
     m: Any, agency: Any, cl_id: str, name: tuple[str, str], codes: Iterable[tuple[str, str, str]]
 ) -> Any:
     cl = m.Codelist(
-        id=cl_id, maintainer=agency, version=spec()["version"], is_final=False, is_external_reference=False
+        id=cl_id, maintainer=agency, version=spec().version, is_final=False, is_external_reference=False
     )
     _name(cl, *name)
     for code, vi, en in codes:
@@ -169,15 +151,15 @@ def build_structure(
     from sdmx.model import common, v21
 
     sp = spec()
-    version = sp["version"]
-    agency = common.Agency(id=sp["agency"]["id"])
-    _name(agency, sp["agency"]["name_vi"], sp["agency"]["name_en"])
+    version = sp.version
+    agency = common.Agency(id=sp.agency.id)
+    _name(agency, sp.agency.name_vi, sp.agency.name_en)
     ma = {"maintainer": agency, "version": version, "is_final": False, "is_external_reference": False}
 
     lists: dict[str, Any] = {}
-    for cl_id, cl in sp["codelists"].items():
-        codes = ((str(k), v[0], v[1]) for k, v in cl["codes"].items())
-        lists[cl_id] = _codelist(v21, agency, cl_id, (cl["name_vi"], cl["name_en"]), codes)
+    for cl_id, cl in sp.codelists.items():
+        codes = ((str(k), v[0], v[1]) for k, v in cl.codes.items())
+        lists[cl_id] = _codelist(v21, agency, cl_id, (cl.name_vi, cl.name_en), codes)
     areas: dict[str, tuple[str, str, str]] = {}
     for _level, code, name in sorted(units, key=lambda u: (u[0] != "bo", u[1])):
         areas.setdefault(code, (sdmx_id(code), name, name))  # proper names read the same in English
@@ -209,7 +191,7 @@ def build_structure(
 
     concepts = common.ConceptScheme(id=CONCEPT_SCHEME, **ma)
     _name(concepts, "Khái niệm của edustat", "edustat concepts")
-    for cid, (vi, en) in sp["concepts"].items():
+    for cid, (vi, en) in sp.concepts.items():
         c = common.Concept(id=cid)
         _name(c, vi, en)
         concepts.append(c)
@@ -226,10 +208,10 @@ def build_structure(
     _annotate_status(v21, concepts)
     msg.concept_scheme[concepts.id] = concepts
     used: set[str] = set()
-    for part in sp["structures"].values():
-        dsd = v21.DataStructureDefinition(id=part["id"], **ma)
-        _name(dsd, part["name_vi"], part["name_en"])
-        for order, (dim, cl_id) in enumerate(part["dimensions"].items(), start=1):
+    for part in sp.structures.values():
+        dsd = v21.DataStructureDefinition(id=part.id, **ma)
+        _name(dsd, part.name_vi, part.name_en)
+        for order, (dim, cl_id) in enumerate(part.dimensions.items(), start=1):
             if dim == "TIME_PERIOD":
                 facet = common.Facet(value_type=common.FacetValueType.observationalTimePeriod)
                 rep = common.Representation(non_enumerated=[facet])
@@ -241,7 +223,7 @@ def build_structure(
             component.concept_identity = concepts[dim]
             dsd.dimensions.append(component)
         dsd.measures.append(v21.PrimaryMeasure(id="OBS_VALUE", concept_identity=concepts["OBS_VALUE"]))
-        for att, cl_id in part["attributes"].items():
+        for att, cl_id in part.attributes.items():
             if cl_id:
                 rep = common.Representation(enumerated=lists[cl_id])
                 used.add(cl_id)
@@ -257,8 +239,8 @@ def build_structure(
             )  # fmt: skip
         _annotate_status(v21, dsd)
         msg.structure[dsd.id] = dsd
-        flow = v21.DataflowDefinition(id=part["dataflow"], structure=dsd, **ma)
-        _name(flow, part["name_vi"], part["name_en"])
+        flow = v21.DataflowDefinition(id=part.dataflow, structure=dsd, **ma)
+        _name(flow, part.name_vi, part.name_en)
         _annotate_status(v21, flow)
         msg.dataflow[flow.id] = flow
     for cl_id in sorted(used):
@@ -269,7 +251,7 @@ def build_structure(
 def structure_id(part: str) -> str:
     """The STRUCTURE_ID of an SDMX-CSV file: the dataflow's short URN, e.g. VN_EDUSTAT:DF_EDU_FORM_CELLS(1.0)."""
     sp = spec()
-    return f"{sp['agency']['id']}:{sp['structures'][part]['dataflow']}({sp['version']})"
+    return f"{sp.agency.id}:{sp.structures[part].dataflow}({sp.version})"
 
 
 # ---------------------------------------------------------------------------------------------
