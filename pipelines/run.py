@@ -85,15 +85,13 @@ def prepare(s: Settings) -> StepResult:
 def ingest_step(s: Settings, progress: Progress | None = None) -> StepResult:
     t = time.perf_counter()
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        registered = {
-            r[0] for r in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()
-        }
+        registered = {r[0] for r in con.execute(warehouse.sql("run/steps", "registered_schools")).fetchall()}
         summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,
                                       s.run_id, progress, reuse=not s.full)  # fmt: skip
         # The schools that sent a new version move to `received` (the reporting window's states).
         window.record_submissions(con, s.school_year, s.period, summary.new_versions, s.run_id,
                                   summary.recorded_at)  # fmt: skip
-        records = warehouse.scalar(con, "SELECT count(*) FROM stg_learner")
+        records = warehouse.scalar(con, warehouse.sql("run/steps", "learner_records"))
     facts = {"files": len(summary.files), "files_loaded": summary.loaded,
              "files_rejected": len(summary.rejected), "files_parsed": summary.parsed,
              "schools_changed": len(summary.changed_schools), "learner_records": records}  # fmt: skip
@@ -204,13 +202,7 @@ def key_figures(summary: RunSummary) -> list[dict[str, object]]:
 def top_problems(s: Settings, limit: int = TOP_PROBLEMS) -> list[dict[str, object]]:
     """The run's most frequent validation problems: rule, severity, records, schools, message."""
     with warehouse.connect(s.warehouse) as con:
-        found = con.execute(
-            """SELECT rule_id, severity, count(*) AS records, count(DISTINCT school_code) AS schools,
-                      any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
-               FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity
-               ORDER BY records DESC, rule_id LIMIT ?""",
-            [s.run_id, limit],
-        ).fetchall()
+        found = con.execute(warehouse.sql("run/steps", "top_problems"), [s.run_id, limit]).fetchall()
     cols = ("rule", "severity", "records", "schools", "message_vi", "message_en")
     return [dict(zip(cols, row, strict=True)) for row in found]
 

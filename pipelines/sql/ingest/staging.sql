@@ -24,3 +24,7 @@ CREATE OR REPLACE TEMP TABLE _staged_now (school_code VARCHAR, file_hash VARCHAR
 -- Staged rows of a school whose file changed or that is no longer staged go (_staged_now: the
 -- (school, file) pairs staged now).
 DELETE FROM {table} WHERE (school_code, file_hash) NOT IN (SELECT school_code, file_hash FROM _staged_now)
+
+-- name: tables
+-- Every table of the warehouse (are the staging tables there to build on?).
+SELECT table_name FROM duckdb_tables()
