@@ -1,6 +1,6 @@
 """Cells: each form's cells per school from the compiled SQL, then every Phòng and Sở as sums of
-school cells (cells are additive). Any period on any boundary version: the macro unit_cells_on and
-the view cell_series (pipelines/sql/warehouse/views.sql). The statements: pipelines/sql/aggregate/cells.sql."""
+school cells (cells are additive); the statements are in pipelines/sql/aggregate/cells.sql. Any period
+on any boundary version: the macro unit_cells_on and the view cell_series (sql/warehouse/views.sql)."""
 
 from __future__ import annotations
 
