@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import duckdb
 
-from pipelines import catalog
+from pipelines import catalog, warehouse
 
 
 def _measure(row: catalog.Row) -> tuple[str, str]:
@@ -103,11 +103,8 @@ def compile_form(form: catalog.Form, columns: dict[str, list[str]]) -> str:
 def entity_columns(con: duckdb.DuckDBPyConnection, form: catalog.Form) -> dict[str, list[str]]:
     """Columns of each typed entity table; the school table also has the form's school attributes."""
     found: dict[str, list[str]] = defaultdict(list)
-    tables = ", ".join(f"'{e}'" for e in catalog.FORM_ENTITIES)
-    for table, column in con.execute(
-        f"SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN ({tables}) "
-        "AND schema_name = 'main' AND NOT internal ORDER BY column_index"
-    ).fetchall():
+    query = warehouse.sql("aggregate/compiler", "entity_columns")
+    for table, column in con.execute(query, [list(catalog.FORM_ENTITIES)]).fetchall():
         found[table].append(column)
     found["school"] += [a.name for a in form.school_attributes]
     return dict(found)
@@ -118,5 +115,3 @@ def cell_grid(form: catalog.Form) -> list[tuple[int, str]]:
     return [
         (r.code, c.key) for r in form.cell_rows for c in form.columns_for(r) if c.key not in r.not_applicable
     ]
-
-

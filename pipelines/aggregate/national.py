@@ -1,5 +1,5 @@
 """The national roll-up: every province's partition read-only, their cells unioned, and the
-ministry (`bo`/`BO`) rows as the sum of the Sở rows."""
+ministry (`bo`/`BO`) rows as the sum of the Sở rows (pipelines/sql/aggregate/national.sql)."""
 
 from __future__ import annotations
 
@@ -12,38 +12,31 @@ def national_rollup(partitions: dict[str, Path], target: Path, school_year: str,
                     out: Path | None = None) -> dict[str, object]:  # fmt: skip
     """Read every province partition read-only (DuckDB ATTACH), union their cells of the period into
     TARGET's `cells` and add the ministry (`bo`/`BO`) rows as the sum of the Sở rows; writes
-    OUT/cells.parquet and cells.csv. Returns counts by province."""
+    OUT/cells.parquet and cells.csv (each row with its province; none on the ministry's). Returns
+    counts by province."""
     target.unlink(missing_ok=True)
     facts: dict[str, object] = {}
     with warehouse.connect(target) as con:
-        selects = []
-        for i, (province, path) in enumerate(sorted(partitions.items())):
-            con.execute(f"ATTACH '{path}' AS p{i} (READ_ONLY)")
-            selects.append(f"SELECT '{province}' AS province, * FROM p{i}.cells "
-                           f"WHERE school_year = $year AND period = $period")  # fmt: skip
-        con.execute(f"CREATE TABLE cells AS {' UNION ALL BY NAME '.join(selects)}",
-                    {"year": school_year, "period": period})  # fmt: skip
-        for i in range(len(partitions)):
-            con.execute(f"DETACH p{i}")
-        con.execute(
-            """INSERT INTO cells BY NAME
-               SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' AS unit_code,
-                      row_code, col_key, sum(value)::BIGINT AS value, boundaries
-               FROM cells WHERE level = 'so' GROUP BY ALL"""
-        )
+        con.execute(warehouse.sql("aggregate/national", "create_national"))
+        for province, path in sorted(partitions.items()):
+            con.execute(warehouse.sql("aggregate/national", "attach_partition"), [str(path)])
+            try:
+                con.execute(
+                    warehouse.sql("aggregate/national", "collect_partition"),
+                    {"province": province, "year": school_year, "period": period},
+                )
+            finally:
+                con.execute(warehouse.sql("aggregate/national", "detach_partition"))
+        con.execute(warehouse.sql("aggregate/national", "add_ministry"))
+        con.execute(warehouse.sql("aggregate/national", "store_cells"))
         for province, schools, cells in con.execute(
-            """SELECT province, count(DISTINCT unit_code) FILTER (WHERE level = 'school'), count(*)
-               FROM cells WHERE province IS NOT NULL GROUP BY province ORDER BY province"""
+            warehouse.sql("aggregate/national", "per_province")
         ).fetchall():
             facts[f"schools_{province}"] = schools
             facts[f"cells_{province}"] = cells
-        facts["cells_bo"] = warehouse.scalar(con, "SELECT count(*) FROM cells WHERE level = 'bo'")
+        facts["cells_bo"] = warehouse.scalar(con, warehouse.sql("aggregate/national", "count_ministry"))
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            con.execute(
-                f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.parquet'}' (FORMAT parquet)"
-            )
-            con.execute(f"COPY (SELECT * FROM cells ORDER BY ALL) TO '{out / 'cells.csv'}' (HEADER)")
+            con.execute(warehouse.sql("aggregate/national", "write_parquet"), [str(out / "cells.parquet")])
+            con.execute(warehouse.sql("aggregate/national", "write_csv"), [str(out / "cells.csv")])
     return facts
-
-

@@ -50,37 +50,15 @@ def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: Run
     instance whose cells are all zero holds for =, <= and >= alike.
     """
     instances, terms = relation_instances(form)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _instances (instance INTEGER, relation_id VARCHAR, check_text VARCHAR, "
-        "basis VARCHAR, op VARCHAR, anchor_row INTEGER, anchor_col VARCHAR)"
-    )
+    con.execute(warehouse.sql("aggregate/relations", "create_instances"))
     warehouse.insert_rows(con, "_instances", instances)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _terms (instance INTEGER, side VARCHAR, row_code INTEGER, col_key VARCHAR)"
-    )
+    con.execute(warehouse.sql("aggregate/relations", "create_terms"))
     warehouse.insert_rows(con, "_terms", terms)
-    con.execute("DELETE FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form])
+    con.execute(warehouse.sql("aggregate/relations", "delete_violations"), [ctx.run_id, form.form])
     con.execute(
-        f"""
-        INSERT INTO relation_violations
-        WITH sides AS (
-            SELECT c.level, c.unit_code, t.instance,
-                   sum(CASE WHEN t.side = 'lhs' THEN c.value ELSE 0 END) AS lhs,
-                   sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs
-            FROM _terms t
-            JOIN cells c ON c.row_code = t.row_code AND c.col_key = t.col_key
-            WHERE c.school_year = '{ctx.school_year}' AND c.period = '{ctx.period}' AND c.form = '{form.form}'
-              AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
-            GROUP BY c.level, c.unit_code, t.instance
-        )
-        SELECT '{ctx.run_id}', '{ctx.school_year}', '{ctx.period}', '{form.form}', s.level, s.unit_code,
-               i.relation_id, i.check_text, i.basis, i.anchor_row, i.anchor_col, s.lhs, s.rhs
-        FROM sides s JOIN _instances i USING (instance)
-        WHERE NOT CASE i.op WHEN '=' THEN s.lhs = s.rhs WHEN '<=' THEN s.lhs <= s.rhs ELSE s.lhs >= s.rhs END
-        """
+        warehouse.sql("aggregate/relations", "insert_violations"),
+        {"run_id": ctx.run_id, "school_year": ctx.school_year, "period": ctx.period, "form": form.form},
     )
     return warehouse.scalar(
-        con, "SELECT count(*) FROM relation_violations WHERE run_id = ? AND form = ?", [ctx.run_id, form.form]
+        con, warehouse.sql("aggregate/relations", "count_violations"), [ctx.run_id, form.form]
     )
-
-

@@ -77,7 +77,7 @@ def read_population(path: Path) -> list[tuple[str, str, int, int, str, int]]:
 def load_population(con: duckdb.DuckDBPyConnection, path: Path | None) -> int:
     """Replace the warehouse's `population` rows with the file's; no file: no rows (and no rates over
     population). Returns the number of rows."""
-    con.execute("DELETE FROM population")
+    con.execute(warehouse.sql("ingest/population", "clear"))
     if path is None:
         return 0
     rows = read_population(path)

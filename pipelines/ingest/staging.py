@@ -111,7 +111,7 @@ class StagedState:
              reuse: bool = True) -> StagedState:  # fmt: skip
         """The staging tables to build on; reuse=False (edustat run --full): empty ones."""
         last = warehouse.last_state(con, STAGE)
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        tables = {r[0] for r in con.execute(warehouse.sql("ingest/staging", "tables")).fetchall()}
         if (
             not (reuse and last and last[1] == fingerprint)
             or not {s.table for s in catalog.sources()} <= tables

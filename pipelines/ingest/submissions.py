@@ -48,9 +48,7 @@ class Arrival:
 
 def store_dir(con: duckdb.DuckDBPyConnection) -> Path:
     """The content-addressed store beside the warehouse file (a temporary folder for :memory:)."""
-    path = warehouse.scalar(
-        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-    )
+    path = warehouse.scalar(con, warehouse.sql("ingest/submissions", "database_path"))
     if not path:
         import tempfile
 

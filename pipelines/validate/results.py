@@ -10,7 +10,14 @@ import duckdb
 
 from pipelines import catalog
 from pipelines import warehouse as wh
-from pipelines.validate.rules import REJECTED_EN, REJECTED_RULE, REJECTED_VI, Rule, insert_problems_sql
+from pipelines.validate.rules import (
+    REJECTED_EN,
+    REJECTED_RULE,
+    REJECTED_VI,
+    Rule,
+    failing_row_ids_sql,
+    insert_problems_sql,
+)
 
 
 def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
@@ -35,7 +42,7 @@ def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
     if count and not query:
         raise RuntimeError(f"GX returned no unexpected_index_query for {rule.id}")
     # GX returns only a sample of failing rows on SQL sources; its index query lists them all.
-    return (f"SELECT row_id FROM ({query.strip().rstrip(';')}) AS u" if query else ""), count
+    return (failing_row_ids_sql(query) if query else ""), count
 
 
 def write_problems(

@@ -316,6 +316,11 @@ def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule, run: dict[str, 
     raise catalog.CatalogError(f"{src.entity} rule {r.id}: no where/duplicate_of/missing_in/grade_matches")
 
 
+def failing_row_ids_sql(index_query: str) -> str:
+    """The row_ids of the rows GX's unexpected_index_query lists (it selects more columns)."""
+    return f"SELECT row_id FROM ({index_query.strip().rstrip(';')}) AS u"
+
+
 def insert_problems_sql(rule: Rule, rows_sql: str) -> str:
     """The INSERT of one rule's failing rows (listed by rows_sql) into validation_results; the
     values are bound: run id, school year, period, rule, severity, entity, field, messages, time."""

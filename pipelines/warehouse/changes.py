@@ -22,30 +22,30 @@ from pipelines.warehouse.sql import sql
 
 def last_state(con: duckdb.DuckDBPyConnection, stage: str) -> tuple[str, str] | None:
     """(run id, fingerprint) a stage last worked under, or None."""
-    rows = con.execute("SELECT run_id, fingerprint FROM stage_state WHERE stage = ?", [stage]).fetchall()
+    rows = con.execute(sql("warehouse/changes", "last_state"), [stage]).fetchall()
     return rows[0] if rows else None
 
 
 def save_state(con: duckdb.DuckDBPyConnection, stage: str, run_id: str, fingerprint: str) -> None:
-    con.execute("DELETE FROM stage_state WHERE stage = ?", [stage])
-    con.execute("INSERT INTO stage_state VALUES (?, ?, ?)", [stage, run_id, fingerprint])
+    con.execute(sql("warehouse/changes", "clear_state"), [stage])
+    con.execute(sql("warehouse/changes", "save_state"), [stage, run_id, fingerprint])
 
 
 def changed_schools(con: duckdb.DuckDBPyConnection, stage: str) -> set[str]:
     """Schools whose staged file (stg_school's school_code, file_hash) differs from the files the
     stage last worked from (save_staged_files): changed, new or gone."""
-    return {c for (c,) in con.execute(sql("warehouse/changed_schools"), [stage]).fetchall()}
+    return {c for (c,) in con.execute(sql("warehouse/changes", "changed_schools"), [stage]).fetchall()}
 
 
 def save_staged_files(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     """The staged files a stage has just worked from (for its next re-run)."""
-    con.execute("DELETE FROM stage_files WHERE stage = ?", [stage])
-    con.execute("INSERT INTO stage_files SELECT DISTINCT ?, school_code, file_hash FROM stg_school", [stage])
+    con.execute(sql("warehouse/changes", "clear_staged_files"), [stage])
+    con.execute(sql("warehouse/changes", "save_staged_files"), [stage])
 
 
 def output_digests(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, str]:
     """Path (relative to folder) → digest of the inputs of each file last written there."""
-    rows = con.execute("SELECT path, digest FROM output_digests WHERE folder = ?", [str(folder)]).fetchall()
+    rows = con.execute(sql("warehouse/changes", "output_digests"), [str(folder)]).fetchall()
     return dict(rows)
 
 
@@ -53,11 +53,9 @@ def forget_outputs(con: duckdb.DuckDBPyConnection, folder: Path, paths: Iterable
     """Drop the digests of files about to be rewritten (all of the folder's when paths is None), so a
     run killed half-way never leaves a new file under an old digest."""
     if paths is None:
-        con.execute("DELETE FROM output_digests WHERE folder = ?", [str(folder)])
+        con.execute(sql("warehouse/changes", "forget_folder"), [str(folder)])
         return
-    con.execute(
-        "DELETE FROM output_digests WHERE folder = ? AND list_contains(?, path)", [str(folder), list(paths)]
-    )
+    con.execute(sql("warehouse/changes", "forget_paths"), [str(folder), list(paths)])
 
 
 def save_output_digests(con: duckdb.DuckDBPyConnection, folder: Path, digests: Mapping[str, str]) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pipelines.warehouse.sql import sql
+
 
 def engine_config() -> dict[str, str]:
     agent = f"duckdb_engine/{version('duckdb-engine')}(sqlalchemy/{version('sqlalchemy')})"
@@ -38,7 +40,7 @@ def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
     # Great Expectations opens on the same file in this process shares it.
     limit = os.environ.get(MEMORY_LIMIT_ENV)
     if limit:
-        con.execute("SET GLOBAL memory_limit = ?", [limit])
+        con.execute(sql("warehouse/connection", "memory_limit"), [limit])
     ensure_schema(con)
     return con
 
@@ -51,7 +53,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -
     batch = pa.table({f"c{i}": pa.array(col) for i, col in enumerate(columns)})
     con.register("_insert_rows", batch)
     try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM _insert_rows")
+        con.execute(sql("warehouse/connection", "insert_rows", table=table))
     finally:
         con.unregister("_insert_rows")
 
@@ -93,17 +95,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     if key in _in_transaction:
         yield con
         return
-    con.execute("BEGIN TRANSACTION")
+    con.begin()
     _in_transaction.add(key)
     try:
         yield con
     except BaseException:
         try:
-            con.execute("ROLLBACK")
+            con.rollback()
         except duckdb.Error:
             pass  # the connection is gone; DuckDB drops the transaction anyway
         raise
     else:
-        con.execute("COMMIT")
+        con.commit()
     finally:
         _in_transaction.discard(key)

@@ -135,11 +135,10 @@ def record_run_states(con: duckdb.DuckDBPyConnection, s: Settings, at: datetime 
         )
         n += 1
 
-    rejected = {r[0] for r in con.execute(
-        "SELECT DISTINCT school_code FROM quarantine WHERE run_id = ? AND entity = 'school'", [run]).fetchall()}  # fmt: skip
-    staged = [r[0] for r in con.execute(
-        "SELECT DISTINCT school_code FROM stg_school WHERE school_code IN "
-        "(SELECT unit_code FROM units WHERE level = 'school') ORDER BY 1").fetchall()]  # fmt: skip
+    rejected = {
+        r[0] for r in con.execute(warehouse.sql("window/approvals", "rejected_schools"), [run]).fetchall()
+    }
+    staged = [r[0] for r in con.execute(warehouse.sql("window/approvals", "staged_schools")).fetchall()]
     states = period_states(con, sy, period)
     for code in staged:
         state = states.get(("school", code))
@@ -150,19 +149,12 @@ def record_run_states(con: duckdb.DuckDBPyConnection, s: Settings, at: datetime 
             move("validate", "school", code, f"hợp lệ ở lượt chạy / valid in run {run}")
     changed: dict[tuple[str, str], list[str]] = {}
     for code, plv, pcode, glv, gcode in con.execute(
-        """SELECT s.unit_code, p.level, p.unit_code, g.level, g.unit_code FROM units s
-           JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
-           LEFT JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
-           WHERE s.level = 'school' AND s.unit_code IN
-               (SELECT school_code FROM submissions WHERE run_id = ? AND school_year = ? AND period = ?)""",
-        [run, sy, period],
+        warehouse.sql("window/approvals", "parents_of_new_versions"), [run, sy, period]
     ).fetchall():
         for key in ((plv, pcode), (glv, gcode)):
             if key[0] in ("phong", "so"):
                 changed.setdefault(key, []).append(code)
-    for level, code in con.execute(
-        "SELECT level, unit_code FROM units WHERE level IN ('phong', 'so') ORDER BY level DESC, unit_code"
-    ).fetchall():
+    for level, code in con.execute(warehouse.sql("window/approvals", "reporting_units")).fetchall():
         state = states.get((level, code))
         if state is None or ((level, code) in changed and state != "locked"):
             schools = changed.get((level, code))
@@ -174,8 +166,6 @@ def record_run_states(con: duckdb.DuckDBPyConnection, s: Settings, at: datetime 
         if state == "received":
             move("validate", level, code, f"báo cáo tổng hợp ở lượt chạy / report compiled in run {run}")
     return n
-
-
 
 
 def record_submissions(con: duckdb.DuckDBPyConnection, school_year: str, period: str, versions: Iterable,

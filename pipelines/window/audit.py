@@ -21,9 +21,7 @@ def state_of(
     con: duckdb.DuckDBPyConnection, school_year: str, period: str, level: str, code: str
 ) -> str | None:
     return warehouse.scalar(
-        con,
-        "SELECT state FROM workflow_state WHERE school_year = ? AND period = ? AND level = ? AND unit_code = ?",
-        [school_year, period, level, code],
+        con, warehouse.sql("window/audit", "state_of"), [school_year, period, level, code]
     )
 
 
@@ -31,10 +29,7 @@ def period_states(
     con: duckdb.DuckDBPyConnection, school_year: str, period: str
 ) -> dict[tuple[str, str], str]:
     """Every unit's current state for a period: {(level, code): state}."""
-    rows = con.execute(
-        "SELECT level, unit_code, state FROM workflow_state WHERE school_year = ? AND period = ?",
-        [school_year, period],
-    ).fetchall()
+    rows = con.execute(warehouse.sql("window/audit", "period_states"), [school_year, period]).fetchall()
     return {(lv, c): st for lv, c, st in rows}
 
 
@@ -47,20 +42,17 @@ def chained_hash(prev: str, values: tuple) -> str:
 
 def append_audit(con: duckdb.DuckDBPyConnection, values: tuple) -> None:
     """Append one audit row chained to the previous one (the only write the tool makes to audit)."""
-    last = con.execute("SELECT seq, row_hash FROM audit ORDER BY seq DESC LIMIT 1").fetchall()
+    last = con.execute(warehouse.sql("window/audit", "last_row")).fetchall()
     seq, prev = (last[0][0] + 1, last[0][1]) if last else (1, "")
     row = (seq, *values)
-    con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [*row, prev, chained_hash(prev, row)])  # fmt: skip
+    con.execute(warehouse.sql("window/audit", "append"), [*row, prev, chained_hash(prev, row)])
 
 
 def verify_audit(con: duckdb.DuckDBPyConnection) -> list[int]:
     """The seq of every audit row whose chain is broken (edited, inserted or deleted outside the tool)."""
     broken, prev = [], ""
-    for *row, prev_hash, row_hash in con.execute("SELECT * FROM audit ORDER BY seq").fetchall():
+    for *row, prev_hash, row_hash in con.execute(warehouse.sql("window/audit", "all_rows")).fetchall():
         if prev_hash != prev or row_hash != chained_hash(prev, tuple(row)):
             broken.append(row[0])
         prev = row_hash
     return broken
-
-

@@ -67,15 +67,6 @@ STATUS_VI = {"on_time": "đúng hạn", "late": "muộn", "missing": "chưa nộ
              "pending": "chưa nộp (chưa đến hạn)"}  # fmt: skip
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, table: str, columns: tuple, key_sql: str, s: Settings,
-                  rows: list[dict]) -> None:  # fmt: skip
-    con.execute(
-        f"DELETE FROM {table} WHERE school_year = ? AND period = ? AND {key_sql}", [s.school_year, s.period]
-    )
-    # Through Arrow: executemany costs ~0.3 ms a row (seconds for a province's schools).
-    warehouse.insert_rows(con, table, [tuple(r[c] for c, _, _ in columns) for r in rows])
-
-
 def completeness(con: duckdb.DuckDBPyConnection, s: Settings,
                  now: datetime | None = None) -> tuple[list[dict], list[dict]]:  # fmt: skip
     """Completeness and timeliness of the run's units at `now`: (per Phòng and Sở, per school).
@@ -83,19 +74,15 @@ def completeness(con: duckdb.DuckDBPyConnection, s: Settings,
     rows of the run's units."""
     now = now or datetime.now()
     due = deadlines(s.start_year, s.period, s.regime)
-    units = {
-        (lv, c): (name, plv, pc) for lv, c, name, plv, pc in con.execute("SELECT * FROM units").fetchall()
-    }
-    subs = {code: (first, n, cur) for code, first, n, cur in con.execute(
-        "SELECT school_code, min(arrived_at), max(version), max(arrived_at) FILTER (superseded_at IS NULL) "
-        "FROM submissions WHERE school_year = ? AND period = ? GROUP BY school_code",
-        [s.school_year, s.period]).fetchall()}  # fmt: skip
-    states = {(lv, c): st for lv, c, st in con.execute(
-        "SELECT level, unit_code, state FROM workflow_state WHERE school_year = ? AND period = ?",
-        [s.school_year, s.period]).fetchall()}  # fmt: skip
-    approved_at = dict(((lv, c), at) for lv, c, at in con.execute(
-        "SELECT level, unit_code, max(changed_at) FROM audit WHERE school_year = ? AND period = ? AND action = 'approve' "
-        "GROUP BY ALL", [s.school_year, s.period]).fetchall())  # fmt: skip
+    key = [s.school_year, s.period]
+    found = con.execute(warehouse.sql("window/completeness", "units")).fetchall()
+    units = {(lv, c): (name, plv, pc) for lv, c, name, plv, pc in found}
+    found = con.execute(warehouse.sql("window/completeness", "submissions"), key).fetchall()
+    subs = {code: (first, n, cur) for code, first, n, cur in found}
+    found = con.execute(warehouse.sql("window/completeness", "states"), key).fetchall()
+    states = {(lv, c): st for lv, c, st in found}
+    found = con.execute(warehouse.sql("window/completeness", "approved_at"), key).fetchall()
+    approved_at = {(lv, c): at for lv, c, at in found}
     schools = []
     for (level, code), (name, plv, pcode) in sorted(units.items()):
         if level != "school":
@@ -125,10 +112,14 @@ def completeness(con: duckdb.DuckDBPyConnection, s: Settings,
                      "school_deadline": due["school"], "unit_deadline": due[level], "unit_state": state,
                      "unit_approved_at": delivered, "unit_timeliness": _timeliness(delivered, due[level], now),
                      "evaluated_at": now})  # fmt: skip
-    mine_sql = "(level, unit_code) IN (SELECT level, unit_code FROM units)"
-    _replace_rows(con, "completeness", UNIT_COLUMNS, mine_sql, s, rows)
-    school_sql = "school_code IN (SELECT unit_code FROM units WHERE level = 'school')"
-    _replace_rows(con, "completeness_schools", SCHOOL_COLUMNS, school_sql, s, schools)
+    # The period's rows of the run's units replaced; inserted through Arrow (executemany costs ~0.3 ms
+    # a row: seconds for a province's schools).
+    con.execute(warehouse.sql("window/completeness", "delete_units"), key)
+    warehouse.insert_rows(con, "completeness", [tuple(r[c] for c, _, _ in UNIT_COLUMNS) for r in rows])
+    con.execute(warehouse.sql("window/completeness", "delete_schools"), key)
+    warehouse.insert_rows(
+        con, "completeness_schools", [tuple(r[c] for c, _, _ in SCHOOL_COLUMNS) for r in schools]
+    )
     return rows, schools
 
 
@@ -140,16 +131,11 @@ def plain(value: Any) -> Any:
 def completeness_rows(con: duckdb.DuckDBPyConnection, s: Settings) -> list[dict]:
     """The run's completeness table as JSON-ready dicts (for a Prefect table artifact)."""
     names = [c for c, _, _ in UNIT_COLUMNS]
-    exists = warehouse.scalar(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'completeness'"
-    )
+    exists = warehouse.scalar(con, warehouse.sql("window/completeness", "table_exists"))
     if not exists:
         return [{k: plain(v) for k, v in r.items()} for r in completeness(con, s)[0]]
     rows = con.execute(
-        f"SELECT {', '.join(names)} FROM completeness WHERE school_year = ? AND period = ? "
-        "AND (level, unit_code) IN (SELECT level, unit_code FROM units) "
-        "ORDER BY level = 'phong', unit_code",
-        [s.school_year, s.period],
+        warehouse.sql("window/completeness", "unit_rows"), [s.school_year, s.period]
     ).fetchall()
     return [{k: plain(v) for k, v in zip(names, r, strict=True)} for r in rows]
 

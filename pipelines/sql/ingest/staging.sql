@@ -27,3 +27,7 @@ DELETE FROM {table} WHERE (school_code, file_hash) NOT IN (SELECT school_code, f
 
 -- name: staged_learners
 SELECT count(*) FROM stg_learner
+
+-- name: tables
+-- Every table of the warehouse (are the staging tables there to build on?).
+SELECT table_name FROM duckdb_tables()

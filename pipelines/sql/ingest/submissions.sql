@@ -29,3 +29,7 @@ LEFT JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
 WHERE s.level = 'school' AND ((s.level, s.unit_code) IN (SELECT * FROM locked)
     OR (s.parent_level, s.parent_code) IN (SELECT * FROM locked)
     OR (p.parent_level, p.parent_code) IN (SELECT * FROM locked))
+
+-- name: database_path
+-- The warehouse's file (NULL in memory): the store of the files lies beside it.
+SELECT path FROM duckdb_databases() WHERE database_name = current_database()

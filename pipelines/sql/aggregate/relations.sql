@@ -1,0 +1,36 @@
+-- Form relations on the cells ("37 = 38 + 39", "T = CL + TT"), evaluated on every unit
+-- (pipelines/aggregate/relations.py).
+
+-- name: create_instances
+-- Every relation applied to concrete cells (relation_instances).
+CREATE OR REPLACE TEMP TABLE _instances (instance INTEGER, relation_id VARCHAR, check_text VARCHAR,
+    basis VARCHAR, op VARCHAR, anchor_row INTEGER, anchor_col VARCHAR)
+
+-- name: create_terms
+-- The cells on each side of each instance.
+CREATE OR REPLACE TEMP TABLE _terms (instance INTEGER, side VARCHAR, row_code INTEGER, col_key VARCHAR)
+
+-- name: delete_violations
+DELETE FROM relation_violations WHERE run_id = $1 AND form = $2
+
+-- name: insert_violations
+-- Cells are sparse (absent = 0): only instances with a non-zero term are evaluated; one whose cells
+-- are all zero holds for =, <= and >= alike. $run_id, $school_year, $period, $form.
+INSERT INTO relation_violations
+WITH sides AS (
+    SELECT c.level, c.unit_code, t.instance,
+           sum(CASE WHEN t.side = 'lhs' THEN c.value ELSE 0 END) AS lhs,
+           sum(CASE WHEN t.side = 'rhs' THEN c.value ELSE 0 END) AS rhs
+    FROM _terms t
+    JOIN cells c ON c.row_code = t.row_code AND c.col_key = t.col_key
+    WHERE c.school_year = $school_year AND c.period = $period AND c.form = $form
+      AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
+    GROUP BY c.level, c.unit_code, t.instance
+)
+SELECT $run_id, $school_year, $period, $form, s.level, s.unit_code,
+       i.relation_id, i.check_text, i.basis, i.anchor_row, i.anchor_col, s.lhs, s.rhs
+FROM sides s JOIN _instances i USING (instance)
+WHERE NOT CASE i.op WHEN '=' THEN s.lhs = s.rhs WHEN '<=' THEN s.lhs <= s.rhs ELSE s.lhs >= s.rhs END
+
+-- name: count_violations
+SELECT count(*) FROM relation_violations WHERE run_id = $1 AND form = $2
