@@ -38,6 +38,16 @@ CREATE TABLE IF NOT EXISTS files (run_id VARCHAR, start_year INTEGER, period VAR
     file_hash VARCHAR, school_code VARCHAR, status VARCHAR, reason VARCHAR, message_vi VARCHAR,
     message_en VARCHAR, ingested_at TIMESTAMP, n_school INTEGER, n_site INTEGER, n_class INTEGER,
     n_learner INTEGER, n_staff INTEGER, n_rooms INTEGER, n_result INTEGER, n_budget INTEGER);
+-- Every input a run was handed, each with exactly one outcome (the input ledger): every row of the
+-- registry, every entry found under the inbox (any name, extension, depth; inside an archive:
+-- "archive.zip!member"), every record of every file read. outcome: counted | excluded (a record
+-- with an error, `reason` = its rule) | rejected (a whole file or registry row, `reason` = why) |
+-- superseded (an older version of a school's file) | not_expected (a school not active, a test
+-- school, another province) | not_read (not a data file). `reason` is a code with a Vietnamese and
+-- English message; NULL for counted inputs.
+CREATE TABLE IF NOT EXISTS input_ledger (run_id VARCHAR, school_year VARCHAR, period VARCHAR,
+    input VARCHAR, source VARCHAR, position VARCHAR, school_code VARCHAR, outcome VARCHAR,
+    reason VARCHAR, message_vi VARCHAR, message_en VARCHAR);
 -- Every version of every school's file (pipelines/ingest/submissions.py).
 CREATE TABLE IF NOT EXISTS submissions (school_year VARCHAR, period VARCHAR, school_code VARCHAR,
     version INTEGER, file VARCHAR, sha256 VARCHAR, arrived_at TIMESTAMP, recorded_at TIMESTAMP,
