@@ -40,6 +40,7 @@ from pipelines.outputs.styles import (
     put,
     scaled_style,
 )
+from pipelines.warehouse import Problem
 
 PROVISIONAL_NOTE = (
     "Mẫu biểu tạm thời (suy luận), chưa phải mẫu chính thức / "
@@ -76,23 +77,6 @@ class UnitHeader:
 
 
 @dataclass(frozen=True)
-class ErrorLine:
-    """One problem listed on the Errors sheet."""
-
-    school_code: str | None
-    file: str | None
-    record: str | None  # e.g. "LstHocSinh[12]"
-    field: str | None
-    value: str | None
-    rule_id: str
-    severity: str  # "error" | "warning"
-    message_vi: str
-    message_en: str
-    sheet: str | None = None  # relation problems on cells: sheet and cell (e.g. "III", "E12")
-    cell: str | None = None
-
-
-@dataclass(frozen=True)
 class IndicatorLine:
     """One national indicator of the unit, listed on the "Chỉ tiêu" sheet."""
 
@@ -113,7 +97,7 @@ class WorkbookJob:
     form: Form
     header: UnitHeader
     values: Mapping[tuple[int, str], float] = field(hash=False)
-    errors: tuple[ErrorLine, ...] = ()
+    errors: tuple[Problem, ...] = ()
     start_year: int = 0
     indicators: tuple[IndicatorLine, ...] = ()
 
@@ -148,7 +132,7 @@ def _rebuild_job(
     form_ref: Form | tuple[str, str],
     header: UnitHeader,
     values: dict[tuple[int, str], float],
-    errors: tuple[ErrorLine, ...],
+    errors: tuple[Problem, ...],
     start_year: int,
     indicators: tuple[IndicatorLine, ...] = (),
 ) -> WorkbookJob:
@@ -284,7 +268,7 @@ def _write_indicators(wb: Workbook, indicators: Sequence[IndicatorLine]) -> None
                    cell("suy luận / inferred" if i.status == "inferred" else "", "es_err")])  # fmt: skip
 
 
-def _write_errors(wb: Workbook, errors: Sequence[ErrorLine]) -> None:
+def _write_errors(wb: Workbook, errors: Sequence[Problem]) -> None:
     ws = wb.create_sheet(ERRORS_SHEET)
     cell = Cells(ws)
     for col, width in enumerate(ERROR_WIDTHS, start=1):
@@ -323,7 +307,7 @@ def write_form_workbook(
     form: Form,
     header: UnitHeader,
     values: Mapping[tuple[int, str], float],
-    errors: Sequence[ErrorLine],
+    errors: Sequence[Problem],
     start_year: int,
     indicators: Sequence[IndicatorLine] = (),
 ) -> None:
