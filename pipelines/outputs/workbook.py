@@ -65,7 +65,6 @@ ERROR_WIDTHS = (12, 22, 18, 18, 16, 16, 10, 50, 50, 8, 8)
 MIN_JOBS_FOR_POOL = 8
 
 
-
 @dataclass(frozen=True)
 class UnitHeader:
     """Who reports (the unit the workbook is about) and to whom."""
@@ -263,7 +262,9 @@ def _write_indicators(wb: Workbook, indicators: Sequence[IndicatorLine]) -> None
     ws.append([cell(h, "es_head") for h in INDICATOR_HEADS])
     for i in indicators:
         # A ratio over a zero denominator has no value: the cell stays empty, never 0.
-        numbers = [None if v is None else cell(*number_cell(v)) for v in (i.numerator, i.denominator, i.value)]
+        numbers = [
+            None if v is None else cell(*number_cell(v)) for v in (i.numerator, i.denominator, i.value)
+        ]
         ws.append([cell(i.indicator_id, "es_err"), cell(i.name_vi, "es_err"), cell(i.name_en, "es_err"), *numbers,
                    cell("suy luận / inferred" if i.status == "inferred" else "", "es_err")])  # fmt: skip
 
@@ -418,5 +419,3 @@ def dump_workbook(path: Path) -> dict[str, Any]:
             }
         )
     return {"creator": wb.properties.creator, "sheets": sheets}
-
-
