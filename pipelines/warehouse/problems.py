@@ -114,7 +114,7 @@ def record_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Problem
         whole = entity == "school"
         klass, grade, other = found.get((entity, row_id), (None, None, None))
         out.append(Problem(
-            unit_code=code, school_code=code, file=file,
+            kind="record", unit_code=code, school_code=code, file=file,
             record=(src.json_path if src else entity) + ("" if whole else f"[{index}]"),
             entity=entity, list_name=src.json_path if src else None,
             position=None if whole or index is None else index + 1, row_id=row_id,
