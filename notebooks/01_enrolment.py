@@ -55,7 +55,8 @@ display(enrolment.head(10))
 # Phòng, plus pupils of schools the Sở runs directly (if any).
 
 # %%
-pupils = analysis.cell_value(con, school_year, analysis.PRIMARY, "so", so, *analysis.PRIMARY_PUPILS, PERIOD)
+spec = analysis.enrolment_cells()  # the form, its total and its grade rows: schemas/analysis.yaml
+pupils = analysis.cell_value(con, school_year, spec.form, "so", so, spec.total_row, spec.total_column, PERIOD)
 analysis.key_figure(
     f"Học sinh tiểu học của Sở {so}, {school_year}", f"primary pupils of the Sở {so}, {school_year}", pupils
 )

@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from pipelines.catalog.analysis import EnrolmentCells, enrolment_cells
 from pipelines.settings import PERIODS, parse_school_year
+from pipelines.warehouse import sql
 
 if TYPE_CHECKING:  # pandas and matplotlib load with the notebooks, not with the pipeline
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-PRIMARY = "02-TH-DN"
-PRIMARY_PUPILS = (37, "T.all")  # 02-TH-DN row 37 "Tổng quy mô" (all primary pupils), all pupils
-GRADE_ROWS = {40: 1, 41: 2, 42: 3, 43: 4, 44: 5}  # 02-TH-DN rows 40-44: pupils of grades 1-5
+
+def _sql(name: str) -> str:
+    return sql("analyst/analysis", name)
 
 
 def connect(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
@@ -37,20 +39,13 @@ def connect(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
 
 def school_years(con: duckdb.DuckDBPyConnection, period: str = "DN") -> list[str]:
     """The school years of a period that have cells, oldest first."""
-    rows = con.execute(
-        "SELECT DISTINCT school_year FROM form_cells WHERE period = ? ORDER BY school_year", [period]
-    ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in con.execute(_sql("school_years"), [period]).fetchall()]
 
 
 def boundaries_of(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN") -> str:
     """The boundary version the period's Phòng and Sở rows are on (the run's; the one with most
     cells should a warehouse hold both)."""
-    row = con.execute(
-        "SELECT boundaries FROM form_cells WHERE school_year = ? AND period = ? "
-        "GROUP BY boundaries ORDER BY count(*) DESC, boundaries LIMIT 1",
-        [school_year, period],
-    ).fetchone()
+    row = con.execute(_sql("boundaries"), [school_year, period]).fetchone()
     if row is None:
         raise ValueError(f"không có kỳ / no period {school_year} {period} in the warehouse")
     return row[0]
@@ -60,61 +55,36 @@ def cell_value(con: duckdb.DuckDBPyConnection, school_year: str, form: str, leve
                row_code: int, col_key: str, period: str = "DN") -> int:  # fmt: skip
     """One printed cell of one unit (an absent cell is 0: cells are sparse)."""
     row = con.execute(
-        "SELECT sum(value) FROM form_cells WHERE school_year = ? AND period = ? AND form = ? AND level = ? "
-        "AND unit_code = ? AND row_code = ? AND col_key = ? AND boundaries = ?",
-        [
-            school_year,
-            period,
-            form,
-            level,
-            unit_code,
-            row_code,
-            col_key,
-            boundaries_of(con, school_year, period),
-        ],
-    ).fetchone()
+        _sql("cell_value"),
+        {"school_year": school_year, "period": period, "form": form, "level": level, "unit_code": unit_code,
+         "row_code": row_code, "col_key": col_key, "boundaries": boundaries_of(con, school_year, period)},
+    ).fetchone()  # fmt: skip
     return int(row[0] or 0)
 
 
 def so_code(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN") -> str:
     """The Sở of the period's cells (the first, should a warehouse hold several provinces)."""
     row = con.execute(
-        "SELECT min(unit_code) FROM form_cells WHERE school_year = ? AND period = ? AND level = 'so' "
-        "AND boundaries = ?",
-        [school_year, period, boundaries_of(con, school_year, period)],
+        _sql("so_code"), [school_year, period, boundaries_of(con, school_year, period)]
     ).fetchone()
     if row is None or row[0] is None:
         raise ValueError(f"không có số liệu cấp Sở / no Sở cells for {school_year} {period}")
     return row[0]
 
 
-def enrolment_by_phong_grade_sex(con: duckdb.DuckDBPyConnection, school_year: str,
-                                 period: str = "DN") -> pd.DataFrame:  # fmt: skip
-    """Primary pupils by Phòng, grade (1-5) and sex, from 02-TH-DN rows 40-44 (columns T.all and
-    T.female; boys = all − girls): phong_code, phong_name, grade, pupils, female, male. Every Phòng
-    with a primary cell is listed with all five grades (a grade without pupils counts 0)."""
-    rows = ", ".join(f"({r}, {g})" for r, g in GRADE_ROWS.items())
+def enrolment_by_phong_grade_sex(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                                 cells: EnrolmentCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """Pupils by Phòng, grade and sex from the grade rows of the enrolment form (`cells`, by default
+    schemas/analysis.yaml's: the primary form's rows of grades 1-5, its columns of all pupils and of
+    girls; boys = all − girls): phong_code, phong_name, grade, pupils, female, male. Every Phòng with
+    a cell of the form is listed with every grade (a grade without pupils counts 0)."""
+    cells = cells or enrolment_cells()
     return con.execute(
-        f"""
-        WITH grades(row_code, grade) AS (VALUES {rows}),
-        primary_cells AS (
-            SELECT unit_code, unit_name, row_code, col_key, value FROM form_cells
-            WHERE school_year = $year AND period = $period AND form = '{PRIMARY}' AND level = 'phong'
-              AND boundaries = $boundaries
-        ),
-        phong AS (SELECT unit_code, any_value(unit_name) AS unit_name FROM primary_cells GROUP BY unit_code)
-        SELECT p.unit_code AS phong_code, p.unit_name AS phong_name, g.grade,
-               coalesce(sum(c.value) FILTER (c.col_key = 'T.all'), 0)::BIGINT AS pupils,
-               coalesce(sum(c.value) FILTER (c.col_key = 'T.female'), 0)::BIGINT AS female,
-               (coalesce(sum(c.value) FILTER (c.col_key = 'T.all'), 0)
-                - coalesce(sum(c.value) FILTER (c.col_key = 'T.female'), 0))::BIGINT AS male
-        FROM phong p CROSS JOIN grades g
-        LEFT JOIN primary_cells c ON c.unit_code = p.unit_code AND c.row_code = g.row_code
-        GROUP BY p.unit_code, p.unit_name, g.grade
-        ORDER BY length(phong_code), phong_code, g.grade
-        """,
-        {"year": school_year, "period": period, "boundaries": boundaries_of(con, school_year, period)},
-    ).df()
+        _sql("enrolment_by_phong_grade_sex"),
+        {"year": school_year, "period": period, "boundaries": boundaries_of(con, school_year, period),
+         "form": cells.form, "rows": [r for r, _ in cells.grade_rows], "grades": [g for _, g in cells.grade_rows],
+         "all": cells.all_column, "female": cells.female_column},
+    ).df()  # fmt: skip
 
 
 def indicator_change(con: duckdb.DuckDBPyConnection, school_year: str, previous_year: str,
@@ -123,21 +93,7 @@ def indicator_change(con: duckdb.DuckDBPyConnection, school_year: str, previous_
     indicator_id, name_vi, name_en, unit_code, unit_name, previous, current, change, change_pct
     (None when the previous value is missing or 0)."""
     return con.execute(
-        """
-        WITH i AS (
-            SELECT school_year, indicator_id, name_vi, name_en, unit_code, unit_name, value FROM indicator_values
-            WHERE period = $period AND level = $level AND boundaries = $boundaries
-              AND school_year IN ($year, $previous)
-        )
-        SELECT cur.indicator_id, cur.name_vi, cur.name_en, cur.unit_code, cur.unit_name,
-               prev.value AS previous, cur.value AS current,
-               round(cur.value - prev.value, 2) AS change,
-               CASE WHEN prev.value <> 0 THEN round(100 * (cur.value - prev.value) / prev.value, 1) END
-                   AS change_pct
-        FROM (SELECT * FROM i WHERE school_year = $year) cur
-        LEFT JOIN (SELECT * FROM i WHERE school_year = $previous) prev USING (indicator_id, unit_code)
-        ORDER BY cur.unit_code, cur.indicator_id
-        """,
+        _sql("indicator_change"),
         {
             "year": school_year,
             "previous": previous_year,
@@ -162,28 +118,10 @@ def submissions_per_day(con: duckdb.DuckDBPyConnection, school_year: str, period
     deadline."""
     from pipelines.catalog.deadlines import deadlines
 
-    regime = con.execute(
-        "SELECT min(regime) FROM form_cells WHERE school_year = ? AND period = ?", [school_year, period]
-    ).fetchone()[0]
+    regime = con.execute(_sql("regime"), [school_year, period]).fetchone()[0]
     deadline = deadlines(parse_school_year(school_year), period, regime or "tt24")["school"]
     return con.execute(
-        """
-        WITH log AS (SELECT * FROM submission_log WHERE school_year = $year AND period = $period),
-        firsts AS (SELECT school_code, min(arrived_at) AS first_at FROM log GROUP BY school_code),
-        days AS (SELECT CAST(arrived_at AS DATE) AS day, count(*) AS files FROM log GROUP BY day),
-        new AS (SELECT CAST(first_at AS DATE) AS day, count(*) AS new_schools FROM firsts GROUP BY day),
-        expected AS (
-            SELECT count(DISTINCT unit_code) AS expected FROM unit_hierarchy
-            WHERE level = 'school' AND boundaries = $boundaries AND valid_from <= $as_of
-              AND (valid_to IS NULL OR valid_to > $as_of)
-        )
-        SELECT d.day, d.files, coalesce(n.new_schools, 0) AS new_schools,
-               sum(coalesce(n.new_schools, 0)) OVER (ORDER BY d.day)::BIGINT AS schools_received,
-               e.expected, round(100.0 * schools_received / nullif(e.expected, 0), 1) AS share_received,
-               $deadline AS deadline
-        FROM days d LEFT JOIN new n USING (day) CROSS JOIN expected e
-        ORDER BY d.day
-        """,
+        _sql("submissions_per_day"),
         {
             "year": school_year,
             "period": period,
@@ -198,23 +136,7 @@ def problems_per_run(con: duckdb.DuckDBPyConnection, period: str = "DN") -> pd.D
     """Problems of every run of the period, by rule and severity: validation problems and files
     rejected at ingest (rule = the rejection reason): run_id, school_year, run_no (1, 2, … within
     the school year: run ids begin with their start time), rule_id, severity, problems, schools."""
-    return con.execute(
-        """
-        WITH p AS (
-            SELECT run_id, school_year, rule_id, severity, school_code FROM validation_problems
-            WHERE period = $period
-            UNION ALL
-            SELECT run_id, school_year, reason, 'error', school_code FROM file_log
-            WHERE status = 'rejected' AND period = $period
-        )
-        SELECT run_id, school_year,
-               dense_rank() OVER (PARTITION BY school_year ORDER BY run_id) AS run_no,
-               rule_id, severity, count(*) AS problems, count(DISTINCT school_code) AS schools
-        FROM p GROUP BY run_id, school_year, rule_id, severity
-        ORDER BY school_year, run_id, severity, problems DESC, rule_id
-        """,
-        {"period": period},
-    ).df()
+    return con.execute(_sql("problems_per_run"), {"period": period}).df()
 
 
 def ranking(con: duckdb.DuckDBPyConnection, indicator_id: str, school_year: str, level: str = "phong",
@@ -222,17 +144,7 @@ def ranking(con: duckdb.DuckDBPyConnection, indicator_id: str, school_year: str,
     """The units of a level ranked on one indicator, highest first (ties share a rank): rank,
     unit_code, unit_name, value, numerator, denominator, vs_so (value − the Sở's value)."""
     return con.execute(
-        """
-        WITH i AS (
-            SELECT level, unit_code, unit_name, value, numerator, denominator FROM indicator_values
-            WHERE school_year = $year AND period = $period AND indicator_id = $indicator
-              AND boundaries = $boundaries AND value IS NOT NULL
-        )
-        SELECT rank() OVER (ORDER BY value DESC) AS rank, unit_code, unit_name, value, numerator, denominator,
-               round(value - (SELECT min(value) FROM i WHERE level = 'so'), 2) AS vs_so
-        FROM i WHERE level = $level
-        ORDER BY rank, unit_code
-        """,
+        _sql("ranking"),
         {
             "year": school_year,
             "period": period,
@@ -245,10 +157,7 @@ def ranking(con: duckdb.DuckDBPyConnection, indicator_id: str, school_year: str,
 
 def indicator_name(con: duckdb.DuckDBPyConnection, indicator_id: str) -> tuple[str, str]:
     """(name_vi, name_en) of an indicator."""
-    row = con.execute(
-        "SELECT any_value(name_vi), any_value(name_en) FROM indicator_values WHERE indicator_id = ?",
-        [indicator_id],
-    ).fetchone()
+    row = con.execute(_sql("indicator_name"), [indicator_id]).fetchone()
     if row is None or row[0] is None:
         raise ValueError(f"không có chỉ tiêu / no indicator {indicator_id!r}")
     return row[0], row[1]

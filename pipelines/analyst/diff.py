@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.analyst.releases import CELLS_PARQUET, LEVEL_RANK, connect
+from pipelines.analyst.releases import CELLS_PARQUET, connect
+from pipelines.warehouse import sql
 
 DIFF_COLUMNS = ("form", "level", "unit_code", "row_code", "col_key", "value_a", "value_b", "boundaries")
 SCHOOL_COLUMNS = ("school_code", "change", "file_a", "file_b", "file_hash_a", "file_hash_b")
@@ -27,17 +28,8 @@ def diff(a: Path, b: Path) -> ReleaseDiff:
     """The cells whose value differs (absent = 0) and the schools whose submissions differ."""
     con = duckdb.connect()
     try:
-        keys = "boundaries, form, level, unit_code, row_code, col_key"
-        side = "SELECT {keys}, sum(value) AS value FROM read_parquet('{path}') GROUP BY ALL"
-        cells = con.execute(
-            f"""WITH a AS ({side.format(keys=keys, path=a / CELLS_PARQUET)}),
-            b AS ({side.format(keys=keys, path=b / CELLS_PARQUET)})
-            SELECT form, level, unit_code, row_code, col_key, coalesce(a.value, 0) AS value_a,
-                   coalesce(b.value, 0) AS value_b, boundaries
-            FROM a FULL OUTER JOIN b USING ({keys})
-            WHERE coalesce(a.value, 0) <> coalesce(b.value, 0)
-            ORDER BY form, boundaries, {LEVEL_RANK}, unit_code, row_code, col_key"""
-        ).fetchall()
+        paths = {"a": str(a / CELLS_PARQUET), "b": str(b / CELLS_PARQUET)}
+        cells = con.execute(sql("analyst/diff", "changed_cells"), paths).fetchall()
     finally:
         con.close()
     return ReleaseDiff(a, b, cells, _school_changes(_files(a), _files(b)))
@@ -46,9 +38,7 @@ def diff(a: Path, b: Path) -> ReleaseDiff:
 def _files(folder: Path) -> dict[str, tuple[str, str]]:
     """School (or, for a file no school could be read from, the file name) → (files, hashes)."""
     with connect(folder) as con:
-        rows = con.execute(
-            "SELECT coalesce(school_code, ''), file, file_hash FROM files ORDER BY file"
-        ).fetchall()
+        rows = con.execute(sql("analyst/diff", "files")).fetchall()
     found: dict[str, list[tuple[str, str]]] = {}
     for school, file, file_hash in rows:
         found.setdefault(school or f"file:{file}", []).append((file, file_hash or ""))

@@ -39,7 +39,6 @@ RELEASE_DB = "release.duckdb"
 MANIFEST = "manifest.json"
 CELLS_PARQUET, INDICATORS_PARQUET = "cells.parquet", "indicators.parquet"
 SCHEMAS = settings.PROJECT_ROOT / "schemas"
-LEVEL_RANK = "CASE level WHEN 'bo' THEN 0 WHEN 'so' THEN 1 WHEN 'phong' THEN 2 ELSE 3 END"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -85,23 +84,23 @@ def code_version() -> dict[str, object]:
 # --- making a release -----------------------------------------------------------------------------
 
 
+def _sql(name: str, **identifiers: str) -> str:
+    return warehouse.sql("analyst/releases", name, **identifiers)
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                                      "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal "
-                                      "AND database_name = current_database()").fetchall()}  # fmt: skip
+    return {r[0] for r in con.execute(_sql("tables")).fetchall()}
 
 
 def _last_run(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str, period: str,
               start_year: int) -> tuple[str | None, str | None]:  # fmt: skip
     """(run id, when) of the period's last run whose aggregation committed; else its last ingest."""
     if "aggregate_runs" in tables:
-        rows = con.execute("SELECT run_id, aggregated_at FROM aggregate_runs WHERE school_year = ? AND period = ? "
-                           "ORDER BY aggregated_at DESC LIMIT 1", [school_year, period]).fetchall()  # fmt: skip
+        rows = con.execute(_sql("last_aggregate_run"), [school_year, period]).fetchall()
         if rows:
             return rows[0][0], str(rows[0][1])
     if "files" in tables:
-        rows = con.execute("SELECT run_id, max(ingested_at) AS t FROM files WHERE start_year = ? AND period = ? "
-                           "GROUP BY run_id ORDER BY t DESC LIMIT 1", [start_year, period]).fetchall()  # fmt: skip
+        rows = con.execute(_sql("last_ingest_run"), [start_year, period]).fetchall()
         if rows:
             return rows[0][0], str(rows[0][1])
     return None, None
@@ -110,51 +109,25 @@ def _last_run(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str
 def _copy_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str, period: str,
                  start_year: int, as_of: date, run_id: str | None) -> None:  # fmt: skip
     """The period's tables into the attached release database `rel`."""
-    period_key = f"school_year = '{school_year}' AND period = '{period}'"
-    con.execute(f"CREATE TABLE rel.cells AS SELECT * FROM cells WHERE {period_key} "
-                f"ORDER BY form, boundaries, {LEVEL_RANK}, unit_code, row_code, col_key")  # fmt: skip
+    of_period = {"school_year": school_year, "period": period}
+    of_run = {**of_period, "run_id": run_id or None}
+    con.execute(_sql("cells"), of_period)
     if "indicators" in tables:
-        con.execute(f"CREATE TABLE rel.indicators AS SELECT * FROM indicators WHERE {period_key} "
-                    f"ORDER BY ALL")  # fmt: skip
-    run = f"'{run_id}'" if run_id else "NULL"
+        con.execute(_sql("indicators"), of_period)
     if "files" in tables:
-        con.execute(f"CREATE TABLE rel.files AS SELECT * FROM files WHERE start_year = {int(start_year)} "
-                    f"AND period = '{period}' AND run_id = {run} ORDER BY file")  # fmt: skip
+        con.execute(
+            _sql("files"), {"start_year": int(start_year), "period": period, "run_id": run_id or None}
+        )
     else:
-        con.execute("CREATE TABLE rel.files (run_id VARCHAR, start_year INTEGER, period VARCHAR, file VARCHAR, "
-                    "file_hash VARCHAR, school_code VARCHAR, status VARCHAR, reason VARCHAR, message_vi VARCHAR, "
-                    "message_en VARCHAR, ingested_at TIMESTAMP, n_learner INTEGER)")  # fmt: skip
+        con.execute(_sql("no_files"))
     if "validation_results" in tables:
-        con.execute(
-            f"""CREATE TABLE rel.validation_summary AS
-            SELECT school_code, rule_id, severity, entity, field, count(*) AS n_records,
-                   any_value(message_vi) AS message_vi, any_value(message_en) AS message_en
-            FROM validation_results WHERE {period_key} AND run_id = {run}
-            GROUP BY ALL ORDER BY school_code, rule_id, entity, field"""
-        )
+        con.execute(_sql("validation_summary"), of_run)
     if "unit_tree" in tables:
-        con.execute("CREATE TABLE rel.unit_tree AS SELECT * FROM unit_tree ORDER BY ALL")
-        # Every unit on each boundary version on the period's as-of date: the reference units valid
-        # then, and each school where it stood (its last membership on or before the date, else its
-        # first after, as the cell_series view places it).
-        day = f"DATE '{as_of.isoformat()}'"
-        con.execute(
-            f"""CREATE TABLE rel.units AS
-            SELECT boundaries, level, unit_code, name_vi, parent_level, parent_code FROM hierarchy_units
-            WHERE valid_from <= {day} AND (valid_to IS NULL OR valid_to >= {day})
-            UNION ALL
-            SELECT boundaries, 'school', school_code,
-                   coalesce(arg_max(name_vi, as_of) FILTER (WHERE as_of <= {day}), arg_min(name_vi, as_of)),
-                   coalesce(arg_max(parent_level, as_of) FILTER (WHERE as_of <= {day}), arg_min(parent_level, as_of)),
-                   coalesce(arg_max(parent_code, as_of) FILTER (WHERE as_of <= {day}), arg_min(parent_code, as_of))
-            FROM unit_membership WHERE parent_code IS NOT NULL
-              AND school_code IN (SELECT unit_code FROM rel.cells WHERE level = 'school')
-            GROUP BY boundaries, school_code
-            ORDER BY ALL"""
-        )
+        con.execute(_sql("unit_tree"))
+        con.execute(_sql("units_on_date"), {"day": as_of})
     elif "units" in tables:
-        con.execute("CREATE TABLE rel.units AS SELECT * FROM units ORDER BY ALL")
-    _copy_view_tables(con, tables, period_key, run_id)
+        con.execute(_sql("units"))
+    _copy_view_tables(con, tables, school_year, period, run_id)
 
 
 # What the contract views (pipelines/analyst/views.py, schemas/views.yaml) read, under the warehouse's names.
@@ -169,25 +142,29 @@ VIEW_TABLES = (
 )
 
 
-def _copy_view_tables(
-    con: duckdb.DuckDBPyConnection, tables: set[str], period_key: str, run_id: str | None
-) -> None:
+def _copy_view_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_year: str, period: str,
+                      run_id: str | None) -> None:  # fmt: skip
     """The tables the contract views read, for the period: its last run's typed records (school,
     learner, staff: the warehouse holds the last aggregated run's only, so they are copied when that
     run is this period's, else left empty), that run's validation problems, the period's
     submissions and approval states."""
-    run = f"'{run_id}'" if run_id else "NULL"
     latest = None
     if "aggregate_runs" in tables:
-        rows = con.execute("SELECT run_id FROM aggregate_runs ORDER BY aggregated_at DESC LIMIT 1").fetchall()
+        rows = con.execute(_sql("latest_aggregate_run")).fetchall()
         latest = rows[0][0] if rows else None
-    typed = "" if run_id is not None and latest == run_id else " WHERE FALSE"
-    where = {"school": typed, "learner": typed, "staff": typed, "aggregate_runs": f" WHERE run_id = {run}",
-             "validation_results": f" WHERE {period_key} AND run_id = {run}", "submissions": f" WHERE {period_key}",
-             "workflow_state": f" WHERE {period_key}"}  # fmt: skip
+    copy = run_id is not None and latest == run_id
+    of_period = {"school_year": school_year, "period": period}
     for table in VIEW_TABLES:
-        if table in tables:
-            con.execute(f"CREATE TABLE rel.{table} AS SELECT * FROM {table}{where[table]}")
+        if table not in tables:
+            continue
+        if table in ("school", "learner", "staff"):
+            con.execute(_sql("typed_records", table=table), {"copy": copy})
+        elif table == "aggregate_runs":
+            con.execute(_sql("aggregate_runs"), {"run_id": run_id or None})
+        elif table == "validation_results":
+            con.execute(_sql("validation_results"), {**of_period, "run_id": run_id or None})
+        else:
+            con.execute(_sql("of_period", table=table), of_period)
 
 
 def create_release(school_year: str, period: str, warehouse_path: Path | str | None = None,
@@ -241,30 +218,21 @@ def _write_release(wh: Path, folder: Path, name: str, school_year: str, period: 
     db = folder / RELEASE_DB
     with warehouse.connect(wh) as con:
         tables = _tables(con)
-        if "cells" not in tables or not warehouse.scalar(
-            con, "SELECT count(*) FROM cells WHERE school_year = ? AND period = ?", [school_year, period]
-        ):
+        if "cells" not in tables or not warehouse.scalar(con, _sql("count_cells"), [school_year, period]):
             raise ReleaseError(f"kho không có ô số liệu nào của kỳ {school_year} {period} / the warehouse has no "
                                f"cells for {school_year} {period}: {wh}")  # fmt: skip
         run_id, run_at = _last_run(con, tables, school_year, period, start_year)
-        con.execute(f"ATTACH '{db}' AS rel")
+        con.execute(_sql("attach"), [str(db)])
         try:
             _copy_tables(con, tables, school_year, period, start_year, as_of, run_id)
-            counts = {
-                t: warehouse.scalar(con, f"SELECT count(*) FROM rel.{t}") for t in sorted(_rel_tables(con))
-            }
-            regimes = [
-                r[0] for r in con.execute("SELECT DISTINCT regime FROM rel.cells ORDER BY 1").fetchall()
-            ]
-            boundaries = [
-                r[0] for r in con.execute("SELECT DISTINCT boundaries FROM rel.cells ORDER BY 1").fetchall()
-            ]
-            files = con.execute(
-                "SELECT file, school_code, file_hash, status FROM rel.files ORDER BY file"
-            ).fetchall()
-            con.execute(f"COPY rel.cells TO '{folder / CELLS_PARQUET}' (FORMAT parquet)")
+            counts = {t: warehouse.scalar(con, _sql("count_rows", table=t)) for t in sorted(_rel_tables(con))}
+            regimes = [r[0] for r in con.execute(_sql("regimes")).fetchall()]
+            boundaries = [r[0] for r in con.execute(_sql("boundaries")).fetchall()]
+            files = con.execute(_sql("release_files")).fetchall()
+            # Through DuckDB's writer, not a COPY: the folder's path never enters the SQL.
+            con.sql(_sql("release_cells")).write_parquet(str(folder / CELLS_PARQUET))
             if "indicators" in counts:
-                con.execute(f"COPY rel.indicators TO '{folder / INDICATORS_PARQUET}' (FORMAT parquet)")
+                con.sql(_sql("release_indicators")).write_parquet(str(folder / INDICATORS_PARQUET))
             manifest = {
                 "name": name,
                 "school_year": school_year,
@@ -290,14 +258,12 @@ def _write_release(wh: Path, folder: Path, name: str, school_year: str, period: 
                 "hierarchy": {"boundaries": boundaries, **warehouse.tree_hash(SCHEMAS / "hierarchy")},
                 "row_counts": counts,
             }
-            con.execute("CREATE TABLE rel.release (name VARCHAR, school_year VARCHAR, period VARCHAR, "
-                        "created_at VARCHAR, run_id VARCHAR, manifest JSON)")  # fmt: skip
-            con.execute("INSERT INTO rel.release VALUES (?, ?, ?, ?, ?, ?)",
-                        [name, school_year, period, manifest["created_at"], run_id,
-                         json.dumps(manifest, ensure_ascii=False)])  # fmt: skip
-            con.execute("CHECKPOINT rel")
+            con.execute(_sql("release"))
+            con.execute(_sql("record_release"), [name, school_year, period, manifest["created_at"], run_id,
+                                                 json.dumps(manifest, ensure_ascii=False)])  # fmt: skip
+            con.execute(_sql("checkpoint"))
         finally:
-            con.execute("DETACH rel")
+            con.execute(_sql("detach"))
     with duckdb.connect(str(db)) as rcon:  # the contract views, on the release's own tables
         views.create_views(rcon)
     manifest["outputs"] = {p.name: warehouse.file_sha256(p) for p in sorted(folder.iterdir())}
@@ -308,10 +274,7 @@ def _write_release(wh: Path, folder: Path, name: str, school_year: str, period: 
 
 
 def _rel_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'rel'").fetchall()
-    ]
+    return [r[0] for r in con.execute(_sql("rel_tables")).fetchall()]
 
 
 def read_manifest(path: Path | str) -> dict:

@@ -2,8 +2,9 @@
 
 `schemas/views.yaml` declares each view (name, meaning, SQL, and its columns with type, meaning,
 code list and source field). `create_views(con)` loads the form catalogue into small tables
-(`catalog_forms`, `catalog_rows`, `catalog_columns`, `catalog_fields`), creates every view with
-its declared column types, and writes the table `data_dictionary`. `render_dictionary()` gives
+(`catalog_forms`, `catalog_rows`, `catalog_columns`, `catalog_fields`, declared in
+pipelines/sql/analyst/views.sql), creates every view with its declared column types, and writes
+the table `data_dictionary`. `render_dictionary()` gives
 docs/dictionary.md from the same declarations.
 """
 
@@ -25,24 +26,18 @@ DICTIONARY_COLUMNS = ("view_name", "column_name", "data_type", "codelist", "mean
 def load_catalogue(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)write catalog_forms, catalog_rows, catalog_columns and catalog_fields from schemas/."""
     forms = all_forms()
-    con.execute("CREATE OR REPLACE TABLE catalog_forms (regime VARCHAR, form VARCHAR, code_printed VARCHAR, "
-                "period VARCHAR, education_level VARCHAR, status VARCHAR, title_vi VARCHAR, title_en VARCHAR, "
-                "base_form VARCHAR)")  # fmt: skip
+    con.execute(warehouse.sql("analyst/views", "catalog_forms"))
     warehouse.insert_rows(con, "catalog_forms", [(f.regime, f.form, f.code_printed, f.period, f.education_level,
                                                   f.status, f.title_vi, f.title_en, f.base_form) for f in forms])  # fmt: skip
-    con.execute("CREATE OR REPLACE TABLE catalog_rows (regime VARCHAR, form VARCHAR, row_code INTEGER, "
-                "sheet VARCHAR, column_set VARCHAR, tt VARCHAR, label_vi VARCHAR, label_en VARCHAR, unit VARCHAR, "
-                "entity VARCHAR)")  # fmt: skip
+    con.execute(warehouse.sql("analyst/views", "catalog_rows"))
     warehouse.insert_rows(con, "catalog_rows", [
         (f.regime, f.form, r.code, r.sheet, f.sheet_of(r.sheet).column_set, r.tt, r.label_vi, r.label_en, r.unit,
          r.entity) for f in forms for r in f.cell_rows])  # fmt: skip
-    con.execute("CREATE OR REPLACE TABLE catalog_columns (regime VARCHAR, form VARCHAR, column_set VARCHAR, "
-                "col_key VARCHAR, excel_col VARCHAR, number INTEGER, label_vi VARCHAR, label_en VARCHAR)")  # fmt: skip
+    con.execute(warehouse.sql("analyst/views", "catalog_columns"))
     warehouse.insert_rows(con, "catalog_columns", [
         (f.regime, f.form, cs.name, c.key, c.excel_col, c.number, c.header_vi, column_label_en(c.header_vi))
         for f in forms for cs in f.column_sets.values() for c in cs.columns])  # fmt: skip
-    con.execute("CREATE OR REPLACE TABLE catalog_fields (entity VARCHAR, json_path VARCHAR, field VARCHAR, "
-                "type VARCHAR, codelist VARCHAR, required BOOLEAN, pii VARCHAR)")  # fmt: skip
+    con.execute(warehouse.sql("analyst/views", "catalog_fields"))
     warehouse.insert_rows(con, "catalog_fields", [
         (s.entity, s.json_path, f.name, f.type, f.codelist, f.required, f.pii)
         for s in catalog.sources() for f in s.fields])  # fmt: skip
@@ -62,10 +57,10 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """The catalogue tables, the support tables, every contract view and the data_dictionary table,
     on this database's own tables (a run's warehouse or a release)."""
     load_catalogue(con)
+    # Generated from schemas/views.yaml, where each support table's and view's SQL is declared.
     for name, sql in support_tables():
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS\n{sql}")
+        con.execute(f"CREATE OR REPLACE TABLE {warehouse.ident(name)} AS\n{sql}")
     for v in views():
-        con.execute(f"CREATE OR REPLACE VIEW {v.name} AS\n{view_sql(v)}")
-    con.execute(f"CREATE OR REPLACE TABLE {DICTIONARY_TABLE} (view_name VARCHAR, column_name VARCHAR, "
-                "data_type VARCHAR, codelist VARCHAR, meaning_vi VARCHAR, meaning_en VARCHAR)")  # fmt: skip
+        con.execute(f"CREATE OR REPLACE VIEW {warehouse.ident(v.name)} AS\n{view_sql(v)}")
+    con.execute(warehouse.sql("analyst/views", DICTIONARY_TABLE))
     warehouse.insert_rows(con, DICTIONARY_TABLE, dictionary_rows())

@@ -32,5 +32,3 @@ def write_completeness(out: Path, rows: list[dict], schools: list[dict]) -> list
             w.writerow([c for c, _, _ in columns])
             w.writerows([plain(r[c]) for c, _, _ in columns] for r in data)
     return paths
-
-

@@ -68,7 +68,9 @@ def _groups(rows: Sequence[dict[str, Any]]) -> list[tuple[str, str, list[dict[st
             )
     files = [r for r in rows if r["entity"] == "file"]
     if files:
-        out.append(("Tệp dữ liệu / Files", "`pipelines/ingest/payload.py`: the whole file is rejected", files))
+        out.append(
+            ("Tệp dữ liệu / Files", "`pipelines/ingest/payload.py`: the whole file is rejected", files)
+        )
     forms = {fr.form.form: fr for fr in catalog.form_relations()}
     by_form: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -288,6 +290,7 @@ def render_dictionary(schemas: str = "../schemas") -> str:
     """docs/dictionary.md: every contract view and column with its type, code list, source field
     and meaning in Vietnamese and English, from schemas/views.yaml (code lists link to their CSV
     under `schemas`, relative to the page)."""
+
     def esc(text: str) -> str:
         return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
 

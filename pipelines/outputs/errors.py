@@ -25,7 +25,7 @@ import csv
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +33,20 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from pipelines import catalog, validate
+from pipelines import catalog, validate, warehouse
 from pipelines.outputs.docs import write_catalogue
 from pipelines.outputs.problems import (
     FILE_RULES,
-    Problem,
     forms_by_id,
+    record_type_vi,
     relation_catalogue,
     run_problems,
+    school_line,
+    school_lists,
 )
 from pipelines.outputs.styles import LINE_HEIGHT, NO_PROBLEMS, SEVERITY_VI, Cells, add_styles
 from pipelines.settings import Settings
+from pipelines.warehouse import Problem
 
 ERRORS_DIR = "errors"
 PERIOD_VI = {"DN": "đầu năm học", "CN": "cuối năm học"}
@@ -169,7 +172,7 @@ def _new_workbook(title: str) -> Workbook:
 def write_school_report(folder: Path, school_code: str, school_name: str | None, s: Settings,
                         problems: Sequence[Problem]) -> tuple[Path, Path]:  # fmt: skip
     """`<school_code>.xlsx` and `.csv` in folder: the school's problems, one row each."""
-    rows = [(i, SEVERITY_VI.get(p.severity, p.severity), *astuple(p)[1:]) for i, p in enumerate(problems, 1)]
+    rows = [(i, *school_line(p)) for i, p in enumerate(problems, 1)]
     xlsx, csv_path = folder / f"{school_code}.xlsx", folder / f"{school_code}.csv"
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(csv_path, [(vi, en) for _, vi, en, _ in SCHOOL_COLUMNS], rows)
@@ -201,11 +204,21 @@ class SchoolStats:
     records_rejected_files: int
 
 
-def _counts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Counter:
+def _counts(con: duckdb.DuckDBPyConnection, statement: str, params: list[Any], **identifiers: str) -> Counter:
     out: Counter = Counter()
-    for key, n in con.execute(sql, params).fetchall():
+    for key, n in con.execute(warehouse.sql("outputs/errors", statement, **identifiers), params).fetchall():
         out[key] += n
     return out
+
+
+def _file_records(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> list[tuple[str | None, str, str | None, int]]:
+    """(school code, status, reason, records in all its lists) of every file of the run."""
+    result = con.execute(warehouse.sql("outputs/errors", "files"), [run_id])
+    names = [d[0] for d in result.description]
+    counts = [names.index(f"n_{e}") for e in catalog.ENTITIES]
+    return [(row[0], row[1], row[2], sum(row[i] or 0 for i in counts)) for row in result.fetchall()]
 
 
 def school_stats(con: duckdb.DuckDBPyConnection, run_id: str,
@@ -214,24 +227,14 @@ def school_stats(con: duckdb.DuckDBPyConnection, run_id: str,
     records_in: Counter = Counter()
     loaded: Counter = Counter()
     for src in catalog.sources():
-        records_in += _counts(con, f"SELECT school_code, count(*) FROM {src.table} GROUP BY ALL", [])
-        loaded += _counts(
-            con,
-            f"SELECT school_code, count(*) FROM {src.table} AS s WHERE NOT EXISTS (SELECT 1 FROM quarantine "
-            "AS q WHERE q.run_id = ? AND q.entity = ? AND q.row_id = s.row_id) GROUP BY ALL",
-            [run_id, src.entity],
-        )
-    quarantined = _counts(
-        con, "SELECT school_code, count(*) FROM quarantine WHERE run_id = ? GROUP BY ALL", [run_id]
-    )
-    n_cols = " + ".join(f"coalesce(n_{e}, 0)" for e in catalog.ENTITIES)
+        records_in += _counts(con, "records_in", [], table=src.table)
+        loaded += _counts(con, "records_loaded", [run_id, src.entity], table=src.table)
+    quarantined = _counts(con, "quarantined", [run_id])
     files: dict[str | None, list[tuple[str, int]]] = {}
-    for code, status, n in con.execute(
-        f"SELECT school_code, status, {n_cols} FROM files WHERE run_id = ?", [run_id]
-    ).fetchall():
+    for code, status, _, n in _file_records(con, run_id):
         files.setdefault(code, []).append((status, n))
     units = {code: (name, plv, pcode) for code, name, plv, pcode in con.execute(
-        "SELECT unit_code, name_vi, parent_level, parent_code FROM units WHERE level = 'school'").fetchall()}  # fmt: skip
+        warehouse.sql("outputs/errors", "schools")).fetchall()}  # fmt: skip
     out = {}
     for code in sorted(set(units) | set(files) | set(problems), key=lambda c: (c is None, c or "")):
         name, plv, pcode = units.get(code, (None, None, None))
@@ -273,17 +276,12 @@ def unit_rule_rows(con: duckdb.DuckDBPyConnection, run_id: str, schools: Sequenc
     wanted = set(schools)
     excluded: Counter = Counter()
     for code, rule, n in con.execute(
-        "SELECT school_code, rule, count(*) FROM (SELECT school_code, unnest(string_split(rule_ids, ',')) "
-        "AS rule FROM quarantine WHERE run_id = ?) GROUP BY ALL",
-        [run_id],
+        warehouse.sql("outputs/errors", "quarantined_by_rule"), [run_id]
     ).fetchall():
         if code in wanted:
             excluded[rule] += n
-    n_cols = " + ".join(f"coalesce(n_{e}, 0)" for e in catalog.ENTITIES)
-    for code, reason, n in con.execute(
-        f"SELECT school_code, reason, {n_cols} FROM files WHERE run_id = ? AND status = 'rejected'", [run_id]
-    ).fetchall():
-        if code in wanted:
+    for code, status, reason, n in _file_records(con, run_id):
+        if status == "rejected" and code in wanted:
             excluded[reason] += n
     count: Counter = Counter()
     affected: dict[str, set[str | None]] = {}
@@ -297,7 +295,7 @@ def unit_rule_rows(con: duckdb.DuckDBPyConnection, run_id: str, schools: Sequenc
     for rule in count:
         p = first[rule]
         severity, vi, en = meanings.get(rule, (p.severity, p.message_vi, p.message_en))
-        rows.append((rule, SEVERITY_VI.get(severity, severity), p.entity_vi, vi, en, count[rule],
+        rows.append((rule, SEVERITY_VI.get(severity, severity), record_type_vi(p), vi, en, count[rule],
                      len(affected[rule]), excluded[rule]))  # fmt: skip
     # Errors first, the most frequent first, then by id.
     rows.sort(key=lambda r: (r[1] != SEVERITY_VI["error"], -r[5], r[0]))
@@ -339,25 +337,28 @@ class QualityResult:
     paths: tuple[Path, ...]
 
 
-def write_reports(con: duckdb.DuckDBPyConnection, s: Settings) -> QualityResult:
-    """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html, OUT/fields.md."""
+def write_reports(
+    con: duckdb.DuckDBPyConnection, s: Settings, problems: Sequence[Problem] | None = None
+) -> QualityResult:
+    """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html, OUT/fields.md from
+    the run's problems (as export read them; else read here)."""
     folder = s.out / ERRORS_DIR
     # Start from nothing: a school that fixed its problems must not keep last run's file.
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    problems = run_problems(con, s.run_id)
-    stats = school_stats(con, s.run_id, problems)
+    lists = school_lists(run_problems(con, s.run_id) if problems is None else problems)
+    stats = school_stats(con, s.run_id, lists)
     units = {(lv, code): (name, plv, pcode) for lv, code, name, plv, pcode in con.execute(
-        "SELECT level, unit_code, name_vi, parent_level, parent_code FROM units").fetchall()}  # fmt: skip
+        warehouse.sql("outputs/errors", "units")).fetchall()}  # fmt: skip
     so = sorted(code for lv, code in units if lv == "so")
     so_code = so[0] if so else "so"
     paths: list[Path] = []
     n_schools = 0
-    for code in sorted(c for c in problems if c is not None):
+    for code in sorted(c for c in lists if c is not None):
         _, plv, pcode = units.get(("school", code), (None, None, None))
         parent = pcode if plv in ("phong", "so") else so_code
         paths += write_school_report(folder / parent, code, stats[code].name if code in stats else None, s,
-                                     problems[code])  # fmt: skip
+                                     lists[code])  # fmt: skip
         n_schools += 1
     n_units = 0
     for (lv, code), (name, _, _) in sorted(units.items()):
@@ -367,7 +368,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, s: Settings) -> QualityResult:
             members = list(stats.values())  # every school of the province, and files of no known school
         else:
             continue
-        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], problems)
+        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists)
         paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members)
         n_units += 1
     (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
@@ -392,5 +393,3 @@ _ERRORS_README = """# Lỗi dữ liệu / data problems
 CSV: UTF-8 có BOM / with a BOM. Không in họ tên, mã định danh cá nhân, ngày sinh / no names,
 personal identifiers or birth dates.
 """
-
-

@@ -9,26 +9,21 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import catalog, warehouse
+from pipelines import warehouse
 from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form
 from pipelines.outputs import sdmx
 from pipelines.outputs.completeness import write_completeness
 from pipelines.outputs.errors import write_reports
-from pipelines.outputs.layout import cell_ref
-from pipelines.outputs.styles import printed_value
-from pipelines.outputs.workbook import (
-    ErrorLine,
-    IndicatorLine,
-    UnitHeader,
-    WorkbookJob,
-    write_changed_workbooks,
-)
+from pipelines.outputs.problems import on_errors_sheet, run_problems
+from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob, write_changed_workbooks
 from pipelines.settings import Settings
+from pipelines.warehouse import Problem
 from pipelines.window.completeness import plain, summary_lines
 
-PROBLEM_COLUMNS = ("level", "unit_code", *ErrorLine.__dataclass_fields__)
-_LEVEL_ORDER = "CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END"
+# problems.csv: the columns of the workbooks' Errors sheets, after the unit a problem belongs to.
+PROBLEM_COLUMNS = ("level", "unit_code", "school_code", "file", "record", "field", "value", "rule_id", "severity",
+                   "message_vi", "message_en", "sheet", "cell")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -38,83 +33,25 @@ class ExportResult:
     workbooks_written: int = 0  # the others were unchanged since the last run (write_changed_workbooks)
 
 
-def _record_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, ErrorLine]]:
-    """Registry, file and record problems of a run, each tied to its school."""
-    paths = {s.entity: s.json_path for s in catalog.sources()}
-    out = []
-    for row, code, outcome, vi, en in con.execute(
-        "SELECT excel_row, school_code, outcome, message_vi, message_en FROM registry_problems ORDER BY excel_row"
-    ).fetchall():
-        line = ErrorLine(
-            code,
-            "registry.xlsx",
-            f"dòng/row {row}",
-            None,
-            None,
-            f"registry.{outcome}",
-            "warning",
-            vi,
-            en,
-        )
-        out.append(("school", code, line))
-    for file, code, reason, vi, en in con.execute(
-        "SELECT file, school_code, reason, message_vi, message_en FROM files "
-        "WHERE run_id = ? AND status = 'rejected' ORDER BY file",
-        [run_id],
-    ).fetchall():
-        out.append(("school", code, ErrorLine(code, file, None, None, None, reason, "error", vi, en)))
-    for code, file, entity, index, field_, value, rule, severity, vi, en in con.execute(
-        "SELECT school_code, file, entity, record_index, field, value, rule_id, severity, message_vi, message_en "
-        "FROM validation_results WHERE run_id = ? ORDER BY school_code, file, entity, record_index, rule_id",
-        [run_id],
-    ).fetchall():
-        record = paths.get(entity, entity) + ("" if entity == "school" else f"[{index}]")
-        out.append(("school", code, ErrorLine(code, file, record, field_, value, rule, severity, vi, en)))
-    return out
-
-
-def _relation_problems(
-    con: duckdb.DuckDBPyConnection, run_id: str, forms: Sequence[Form]
-) -> list[tuple[str, str, ErrorLine]]:
-    """Broken form relations, each pointing at the printed cell of its unit's workbook."""
-    by_name = {f.form: f for f in forms}
-    out = []
-    for form_name, level, unit, rel, check, basis, row, col, lhs, rhs in con.execute(
-        "SELECT form, level, unit_code, relation_id, check_text, basis, row_code, col_key, lhs, rhs "
-        "FROM relation_violations WHERE run_id = ? ORDER BY ALL",
-        [run_id],
-    ).fetchall():
-        form = by_name[form_name]
-        if form.display_scale != 1:  # in the unit the workbook prints (e.g. triệu đồng)
-            money = next((r.unit for r in form.cell_rows if r.code == row), None) or ""
-            lhs, rhs = (f"{printed_value(form, v)} {money}".strip() for v in (lhs, rhs))
-        where_vi = f"Mã số {row}" + (f", cột {col}" if col else "")
-        sheet = cell = None
-        if col:
-            sheet, cell = cell_ref(form, row, col)
-        vi = (
-            f"{form.code_printed}: quan hệ {check} không thỏa ({where_vi}: {lhs} so với {rhs}; cơ sở {basis})"
-        )
-        en = f"{form.code_printed}: relation {check} does not hold (row {row}{', column ' + col if col else ''}: {lhs} against {rhs}; basis {basis})"
-        school = unit if level == "school" else None
-        out.append(
-            (
-                level,
-                unit,
-                ErrorLine(school, None, None, None, f"{lhs} / {rhs}", rel, "warning", vi, en, sheet, cell),
-            )
-        )
-    return out
-
-
-def _write_problems_csv(path: Path, problems: list[tuple[str, str, ErrorLine]]) -> None:
+def _write_problems_csv(path: Path, problems: Sequence[Problem]) -> None:
     import csv
 
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(PROBLEM_COLUMNS)
-        for level, unit, line in problems:
-            writer.writerow([level, unit, *(getattr(line, f) for f in ErrorLine.__dataclass_fields__)])
+        writer.writerows([getattr(p, c) for c in PROBLEM_COLUMNS] for p in problems)
+
+
+def _write_table(
+    rel: duckdb.DuckDBPyRelation, columns: Sequence[str], csv_path: Path, parquet_path: Path
+) -> None:
+    """A query's rows as CSV (a heading row) and Parquet, through DuckDB's writers (no path in SQL)."""
+    if tuple(rel.columns) != tuple(columns):
+        raise RuntimeError(
+            f"pipelines/sql/outputs/export.sql gives {rel.columns}, the outputs need {columns}"
+        )
+    rel.write_csv(str(csv_path), header=True)
+    rel.write_parquet(str(parquet_path))
 
 
 def export_period(
@@ -126,40 +63,38 @@ def export_period(
 ) -> ExportResult:
     """Write every unit's workbooks, cells.csv/.parquet, problems.csv, summary.md and README.md."""
     s.out.mkdir(parents=True, exist_ok=True)
-    # This run's units only: the warehouse may hold other provinces' cells of the same period.
-    period_sql = (f"school_year = '{s.school_year}' AND period = '{s.period}' "
-                  "AND (level, unit_code) IN (SELECT level, unit_code FROM units)")  # fmt: skip
-    cells_sql = (f"SELECT {', '.join(CELLS_COLUMNS)} FROM cells WHERE {period_sql} "
-                 f"ORDER BY form, {_LEVEL_ORDER}, unit_code, row_code, col_key")  # fmt: skip
-    con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.csv'}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY ({cells_sql}) TO '{s.out / 'cells.parquet'}' (FORMAT parquet)")
-    # Indicators exist on both boundary versions; the run's outputs give those of its own.
-    indicator_sql = f"{period_sql} AND boundaries = '{s.boundaries}'"
-    indicators_sql = (f"SELECT {', '.join(INDICATOR_COLUMNS)} FROM indicators WHERE {indicator_sql} "
-                      f"ORDER BY form, {_LEVEL_ORDER}, unit_code, indicator_id")  # fmt: skip
-    con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.csv'}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY ({indicators_sql}) TO '{s.out / 'indicators.parquet'}' (FORMAT parquet)")
+    # This run's units only (the warehouse may hold other provinces' cells of the same period); the
+    # indicators on the run's own boundary version.
+    period = {"school_year": s.school_year, "period": s.period}
+    with_boundaries = {**period, "boundaries": s.boundaries}
+    _write_table(con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS,
+                 s.out / "cells.csv", s.out / "cells.parquet")  # fmt: skip
+    _write_table(con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries), INDICATOR_COLUMNS,
+                 s.out / "indicators.csv", s.out / "indicators.parquet")  # fmt: skip
     # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
     sdmx.export_sdmx(con, s.out / "sdmx", s.school_year, s.period, s.boundaries, forms)
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
-        f"SELECT form, level, unit_code, indicator_id, name_vi, name_en, numerator, denominator, value, status "
-        f"FROM indicators WHERE {indicator_sql} AND level IN ('phong', 'so') ORDER BY ALL"
+        warehouse.sql("outputs/export", "unit_indicators"), with_boundaries
     ).fetchall():
         unit_indicators.setdefault((form_name, level, unit), []).append(IndicatorLine(*line))
 
-    problems = _record_problems(con, s.run_id) + _relation_problems(con, s.run_id, forms)
-    _write_problems_csv(s.out / "problems.csv", problems)
+    # One list of the run's problems: problems.csv and the Errors sheets print it as the sheet does,
+    # the school error lists (errors/) as each school reads it.
+    problems = run_problems(con, s.run_id, forms)
+    by_form = {f.form: f for f in forms}
+    lines = [on_errors_sheet(p, by_form) for p in problems]
+    _write_problems_csv(s.out / "problems.csv", lines)
     units = {
         (lv, code): (name, plv, pcode)
-        for lv, code, name, plv, pcode in con.execute("SELECT * FROM units").fetchall()
+        for lv, code, name, plv, pcode in con.execute(warehouse.sql("outputs/export", "units")).fetchall()
     }
     # A unit's Errors sheet lists the problems of the schools below it and its own broken relations.
-    by_unit: dict[tuple[str, str], list[ErrorLine]] = {}
-    for level, unit, line in problems:
-        by_unit.setdefault((level, unit), []).append(line)
-        if level == "school":
-            parent = units.get(("school", unit), (None, None, None))
+    by_unit: dict[tuple[str, str | None], list[Problem]] = {}
+    for line in lines:
+        by_unit.setdefault((line.level, line.unit_code), []).append(line)
+        if line.level == "school":
+            parent = units.get(("school", line.unit_code), (None, None, None))
             if parent[1] == "phong":
                 by_unit.setdefault(("phong", parent[2]), []).append(line)
             by_unit.setdefault(("so", "*"), []).append(line)
@@ -167,15 +102,12 @@ def export_period(
     jobs = []
     for form in forms:
         values: dict[tuple[str, str], dict[tuple[int, str], float]] = {}
+        of_form = {**period, "form": form.form}
         for level, unit, row, col, value in con.execute(
-            f"SELECT level, unit_code, row_code, col_key, value FROM cells WHERE {period_sql} AND form = ? AND value <> 0",
-            [form.form],
+            warehouse.sql("outputs/export", "form_values"), of_form
         ).fetchall():
             values.setdefault((level, unit), {})[(row, col)] = value
-        for level, unit in con.execute(
-            f"SELECT DISTINCT level, unit_code FROM cells WHERE {period_sql} AND form = ? ORDER BY ALL",
-            [form.form],
-        ).fetchall():
+        for level, unit in con.execute(warehouse.sql("outputs/export", "form_units"), of_form).fetchall():
             name, parent_level, parent_code = units[(level, unit)]
             header = UnitHeader(level, unit, name, units[(parent_level, parent_code)][0])
             errors = by_unit.get((level, unit), []) + (by_unit.get(("so", "*"), []) if level == "so" else [])
@@ -192,34 +124,24 @@ def export_period(
         warehouse.forget_outputs(con, s.out / "forms")
     written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes)
     write_completeness(s.out, *completeness)
-    text = _summary(con, s, forms, jobs, problems, completeness[0])
+    text = _summary(con, s, forms, jobs, lines, completeness[0])
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
-    write_reports(con, s)  # errors/ per school, Phòng and Sở; rules.md, rules.html
+    write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
     return ExportResult(len(jobs), text, written)
 
 
 def _summary(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], jobs: list[WorkbookJob],
-             problems: list[tuple[str, str, ErrorLine]], completeness: list[dict]) -> str:  # fmt: skip
+             problems: Sequence[Problem], completeness: list[dict]) -> str:  # fmt: skip
     """The run's short report: what was produced, where, what was rejected and why."""
-    files = con.execute(
-        "SELECT status, count(*) FROM files WHERE run_id = ? GROUP BY status", [s.run_id]
-    ).fetchall()
-    counts = dict(files)
-    staged = con.execute("SELECT count(*) FROM stg_learner").fetchall()[0][0]
-    quarantined = con.execute(
-        "SELECT entity, count(*) FROM quarantine WHERE run_id = ? GROUP BY entity ORDER BY entity",
-        [s.run_id],
-    ).fetchall()
-    top = con.execute(
-        "SELECT rule_id, severity, any_value(message_vi), any_value(message_en), count(*) AS n "
-        "FROM validation_results WHERE run_id = ? GROUP BY rule_id, severity ORDER BY n DESC, rule_id LIMIT 10",
-        [s.run_id],
-    ).fetchall()
+    counts = dict(con.execute(warehouse.sql("outputs/export", "files_by_status"), [s.run_id]).fetchall())
+    staged = warehouse.scalar(con, warehouse.sql("outputs/export", "learners_staged"))
+    quarantined = con.execute(warehouse.sql("outputs/export", "quarantined_by_entity"), [s.run_id]).fetchall()
+    top = con.execute(warehouse.sql("outputs/export", "top_rules"), [s.run_id]).fetchall()
     by_level: dict[str, int] = {}
     for job in jobs:
         by_level[job.header.level] = by_level.get(job.header.level, 0) + 1
-    relations = sum(1 for lv, _, line in problems if line.rule_id.startswith(tuple(f.form for f in forms)))
+    relations = sum(1 for p in problems if p.kind == "relation")
     lines = [
         f"# edustat {s.school_year} {s.period} — {', '.join(f.code_printed for f in forms)}",
         "",
@@ -232,7 +154,7 @@ def _summary(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
         f"- Quan hệ biểu mẫu bị vi phạm / broken form relations: {relations}",
         f"- Danh sách vấn đề / problem list: `{s.out / 'problems.csv'}` ({len(problems)} dòng / lines)",
     ]
-    rejected = [line for _, _, line in problems if line.rule_id.startswith("file.")]
+    rejected = [p for p in problems if p.kind == "file"]
     if rejected:
         lines += ["", "## Tệp bị từ chối / rejected files", ""]
         lines += [f"- `{r.file}` ({r.school_code or '?'}): {r.message_vi} / {r.message_en}" for r in rejected]

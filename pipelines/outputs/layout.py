@@ -196,5 +196,3 @@ def cell_ref(form: Form, code: int, key: str) -> tuple[str, str]:
                     return name, f"{get_column_letter(col)}{lay.code_rows[code]}"
             raise KeyError(f"column {key!r} is not on sheet {name}")
     raise KeyError(f"row code {code} is not in form {form.form}")
-
-

@@ -1,19 +1,24 @@
-"""A run's problems as a school reads them: every rejected file, every failing record (with what
-finds it in the school's software: list, position from 1, class, grade) and every broken relation
-of the school's own forms, each with a hint how to fix it. Nothing a source YAML marks `pii` is
-ever printed, neither as an identifier nor as a value."""
+"""A run's problems as the outputs print them. warehouse.read_problems gives one list (registry
+rows, rejected files, failing records, broken relations); here each gets a hint how to fix it and,
+for a broken relation, the cell and values as the form's workbook prints them. The same list then
+renders as the workbooks' Errors sheets and problems.csv (`on_errors_sheet`) and as each school's
+error list (`school_lists`, `school_line`: every rejected file, every failing record with what finds
+it in the school's software, every broken relation of the school's own forms). Nothing a source
+YAML marks `pii` is ever printed on a school's list, neither as an identifier nor as a value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 import duckdb
 
-from pipelines import catalog, validate
+from pipelines import catalog, validate, warehouse
 from pipelines.outputs.layout import cell_ref
-from pipelines.outputs.styles import printed_value
+from pipelines.outputs.styles import SEVERITY_VI, printed_value
+from pipelines.warehouse import Problem, Violation
 
 HIDDEN = "[ẩn: dữ liệu cá nhân / hidden: personal data]"
 FILE_ENTITY_VI = "Tệp dữ liệu"
@@ -33,14 +38,6 @@ FILE_RULES = (
     ("file.locked", "Báo cáo của trường (hoặc Phòng, Sở của trường) đã khóa; tệp mới không được nhận",
      "The report of the school (or of its Phòng or Sở) is locked; no new file is taken"),
 )  # fmt: skip
-
-# Non-personal fields that help a clerk find a record, besides its position, class and grade.
-OTHER_IDS = {
-    "site": ("MaDiemTruong", "TenDiemTruong"),
-    "class": ("TenLopHoc",),
-    "staff": ("LoaiCanBo", "ChucVu", "CapHoc"),
-    "rooms": ("MaLoaiPhong", "LoaiCongTrinh"),
-}
 
 # How to fix, by rule kind (generated field rules and declared record rules).
 HINTS_VI = {
@@ -65,62 +62,13 @@ HINTS_VI = {
 HINT_DEFAULT = "Sửa {field} theo nội dung lỗi"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One row of a school's error list."""
-
-    severity: str  # error | warning
-    rule_id: str
-    entity_vi: str  # label_vi of the source, or "Tệp dữ liệu" for a rejected file
-    file: str | None
-    list_name: str | None  # LstHocSinh …; None for a whole file
-    position: int | None  # 1-based position in the list; None for TruongHocInfo or a whole file
-    class_code: str | None
-    grade: str | None
-    other_ids: str | None
-    field: str | None
-    value: str | None
-    message_vi: str
-    hint_vi: str
-    message_en: str
-
-
 # ------------------------------------------------------------------------------ problems
 
 
+@cache
 def pii_fields() -> dict[str, frozenset[str]]:
     """Fields each source marks `pii` (hashed or cut at ingest): never printed."""
     return {s.entity: frozenset(f.name for f in s.fields if f.pii) for s in catalog.sources()}
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _identifier_sql(src: catalog.Source) -> tuple[str, str, str, str]:
-    """(extra FROM clause, class code, grade, other identifiers) SQL of a source's staging row `s`."""
-    names = {f.name for f in src.fields if not f.pii}
-    class_col = "MaLopHoc" if src.entity == "class" else "MaLopHocDn"
-    class_sql = f"s.{_q(class_col)}" if class_col in names else "NULL"
-    grade_sql = "s.KhoiHoc" if "KhoiHoc" in names else "NULL"
-    others = [f"CASE WHEN s.{_q(n)} IS NOT NULL THEN '{n}: ' || s.{_q(n)} END"
-              for n in OTHER_IDS.get(src.entity, ()) if n in names]  # fmt: skip
-    join = ""
-    learner = {f.name: f for f in catalog.source("learner").fields}
-    if src.entity == "result" and "ClientId" in learner and {"MaLopHocDn", "KhoiHoc"} <= set(learner):
-        # A result names its pupil by the hashed ClientId: show the pupil's place in LstHocSinh,
-        # class and grade instead (the hash itself never leaves the warehouse).
-        join = (
-            " LEFT JOIN (SELECT school_code, ClientId, min(record_index) AS li, "
-            "arg_min(MaLopHocDn, record_index) AS lc, arg_min(KhoiHoc, record_index) AS lg "
-            "FROM stg_learner GROUP BY school_code, ClientId) AS l "
-            "ON l.school_code = s.school_code AND l.ClientId = s.ClientId"
-        )
-        path = catalog.source("learner").json_path
-        class_sql, grade_sql = "l.lc", "l.lg"
-        others.append(f"CASE WHEN l.li IS NOT NULL THEN '{path} #' || (l.li + 1) END")
-    other_sql = f"nullif(concat_ws('; ', {', '.join(others)}), '')" if others else "NULL"
-    return join, class_sql, grade_sql, other_sql
 
 
 def _rule_kinds() -> dict[str, str]:
@@ -131,58 +79,73 @@ def hint(kind: str | None, field: str | None) -> str:
     return HINTS_VI.get(kind or "", HINT_DEFAULT).format(field=field or "dữ liệu")
 
 
-def run_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str | None, list[Problem]]:
-    """Every rejected file and validation problem of a run, by school code, sorted: errors first,
-    then by file, list, position, rule and field."""
+def run_problems(
+    con: duckdb.DuckDBPyConnection, run_id: str, forms: Sequence[catalog.Form] = ()
+) -> list[Problem]:
+    """Every problem of a run (warehouse.read_problems, in its order), each with how to fix it and, for
+    a broken relation, its printed cell, its values as the workbook prints them and the messages a
+    school reads. `forms` are the run's (else the catalogue's, by form id)."""
     kinds = _rule_kinds()
-    pii = pii_fields()
+    by_id = {**forms_by_id(), **{f.form: f for f in forms}}
+    out = []
+    for p in warehouse.read_problems(con, run_id):
+        if p.relation is not None:
+            form = by_id.get(p.relation.form)
+            out.append(p if form is None else with_layout(p, form))
+        elif p.kind == "file":
+            out.append(replace(p, hint_vi=hint("file", None)))
+        else:
+            out.append(replace(p, hint_vi=hint(kinds.get(p.rule_id), p.field)))
+    return out
+
+
+def school_lists(problems: Sequence[Problem]) -> dict[str | None, list[Problem]]:
+    """Each school's error list (by school code): its rejected files, failing records and the broken
+    relations of its own compiled forms, sorted: errors first, then by file, list, position, rule
+    and field. Registry rows and the relations of a Phòng or Sở are on no school's list."""
     order = {e: i for i, e in enumerate(catalog.ENTITIES)}
+    entities = {s.entity for s in catalog.sources()}
+    forms = {name: i for i, name in enumerate(forms_by_id())}
     keyed: list[tuple[tuple, str | None, Problem]] = []
-    for file, code, reason, vi, en in con.execute(
-        "SELECT file, school_code, reason, message_vi, message_en FROM files "
-        "WHERE run_id = ? AND status = 'rejected'",
-        [run_id],
-    ).fetchall():
-        p = Problem("error", reason, FILE_ENTITY_VI, file, None, None, None, None, None, None, None,
-                    vi, hint("file", None), en)  # fmt: skip
-        keyed.append(((0, file or "", -1, -1, reason, "", 0), code, p))
-    for src in catalog.sources():
-        join, class_sql, grade_sql, other_sql = _identifier_sql(src)
-        rows = con.execute(
-            f"SELECT v.school_code, v.severity, v.rule_id, v.file, v.record_index, v.row_id, v.field, "
-            f"v.value, v.message_vi, v.message_en, {class_sql}, {grade_sql}, {other_sql} "
-            f"FROM validation_results AS v LEFT JOIN {src.table} AS s ON s.row_id = v.row_id{join} "
-            "WHERE v.run_id = ? AND v.entity = ?",
-            [run_id, src.entity],
-        ).fetchall()
-        for code, sev, rule, file, index, row_id, field, value, vi, en, klass, grade, other in rows:
-            whole = src.entity == "school"
-            hidden = field in pii[src.entity]
-            p = Problem(
-                severity=sev,
-                rule_id=rule,
-                entity_vi=src.label_vi,
-                file=file,
-                list_name=src.json_path,
-                position=None if whole or index is None else index + 1,
-                class_code=klass,
-                grade=grade,
-                other_ids=other,
-                field=field,
-                value=(HIDDEN if value is not None else None) if hidden else value,
-                message_vi=vi,
-                hint_vi=hint(kinds.get(rule), field),
-                message_en=en,
-            )
-            key = (0 if sev == "error" else 1, file or "", order.get(src.entity, 99), index or 0, rule,
-                   field or "", row_id or 0)  # fmt: skip
-            keyed.append((key, code, p))
-    keyed += relation_problems(con, run_id)
+    for p in problems:
+        if p.kind == "file":
+            key: tuple = (0, p.file or "", -1, -1, p.rule_id, "", 0)
+        elif p.kind == "record" and p.entity in entities:
+            index = p.position - 1 if p.position is not None else 0
+            key = (0 if p.severity == "error" else 1, p.file or "", order.get(p.entity, 99), index, p.rule_id,
+                   p.field or "", p.row_id or 0)  # fmt: skip
+        elif p.relation is not None and p.level == "school" and p.relation.form in forms:
+            v = p.relation
+            key = (1, p.file or "", 100 + forms[v.form], v.row_code, p.rule_id, v.col_key or "", 0)
+        else:
+            continue
+        keyed.append((key, p.school_code, p))
     keyed.sort(key=lambda k: (k[0], k[1] or ""))
     out: dict[str | None, list[Problem]] = {}
     for _, code, p in keyed:
         out.setdefault(code, []).append(p)
     return out
+
+
+def record_type_vi(p: Problem) -> str:
+    """What a problem is about, as a school's list names it: the list's label, "Tệp dữ liệu" for a
+    rejected file, "Biểu <form>" for a broken relation."""
+    if p.relation is not None:
+        return f"Biểu {forms_by_id()[p.relation.form].code_printed}"
+    if p.kind == "file":
+        return FILE_ENTITY_VI
+    return catalog.source(p.entity).label_vi
+
+
+def school_line(p: Problem) -> tuple:
+    """A row of a school's error list, after its number: severity, rule, record type, file, list,
+    position, class, grade, other identifiers, field, value, message, hint, message in English.
+    A personal field's value is hidden."""
+    value = p.value
+    if p.kind == "record" and p.field in pii_fields().get(p.entity, ()):
+        value = HIDDEN if value is not None else None
+    return (SEVERITY_VI.get(p.severity, p.severity), p.rule_id, record_type_vi(p), p.file, p.list_name, p.position,
+            p.class_code, p.grade, p.other_ids, p.field, value, p.message_vi, p.hint_vi, p.message_en)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------ form relations
@@ -197,6 +160,7 @@ OP_VI = {"=": "bằng", "<=": "không lớn hơn", ">=": "không nhỏ hơn"}
 OP_EN = {"=": "equal to", "<=": "at most", ">=": "at least"}
 
 
+@cache
 def forms_by_id() -> dict[str, catalog.Form]:
     return {r.form.form: r.form for r in catalog.form_relations()}
 
@@ -232,73 +196,68 @@ def relation_catalogue_rows() -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
-def relation_problems(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[tuple, str, Problem]]:
-    """The broken relations of each school's own compiled forms (relation_violations at level
-    school), one problem per violated cell instance, as (sort key, school code, problem)."""
-    if not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'relation_violations'"
-    ).fetchall()[0][0]:
-        return []
-    forms = forms_by_id()
-    order = {name: i for i, name in enumerate(forms)}
-    files = dict(con.execute(
-        "SELECT school_code, min(file) FROM files WHERE run_id = ? AND status = 'loaded' GROUP BY ALL", [run_id]
-    ).fetchall())  # fmt: skip
-    out = []
-    for form_name, code, rid, check, basis, row_code, col, lhs, rhs in con.execute(
-        "SELECT form, unit_code, relation_id, check_text, basis, row_code, col_key, lhs, rhs "
-        "FROM relation_violations WHERE run_id = ? AND level = 'school' ORDER BY ALL",
-        [run_id],
-    ).fetchall():
-        form = forms.get(form_name)
-        if form is None:  # a form no longer in the catalogue: nothing to point at
-            continue
-        rel = catalog.parse_relation(check, basis)
-        row = next((r for r in form.cell_rows if r.code == row_code), None)
-        label_vi = f" ({row.label_vi})" if row else ""
-        label_en = f" ({row.label_en})" if row else ""
-        # The cell the clerk looks at: a row relation's own column; a column relation's left side.
-        key = col or rel.lhs[0]
-        headers = {c.key: c.header_vi for c in form.columns_for(row)} if row else {}
-        head = f" ({headers[key]})" if key in headers else ""
-        try:
-            sheet, cell = cell_ref(form, row_code, key)
-            where = f"biểu {form.code_printed}, trang {sheet}, ô {cell}"
-        except KeyError:
-            where = f"biểu {form.code_printed}"
-        if form.display_scale != 1:  # as the workbook prints it (e.g. triệu đồng)
-            unit = (row.unit if row else None) or ""
-            lhs, rhs = (f"{printed_value(form, v)} {unit}".strip() for v in (lhs, rhs))
-        left, right = " + ".join(rel.lhs), " + ".join(rel.rhs)
-        if col:
-            field = f"Mã số {row_code}, cột {col}"
-            cells = f"{left} và {right} của cột {col}"
-        else:
-            field = f"Mã số {row_code}, cột {left}"
-            cells = f"{left} và {right} của Mã số {row_code}"
-        basis_vi, basis_en = basis_texts(rel)
-        vi = (f"Biểu {form.code_printed}, Mã số {row_code}{label_vi}, cột {key}{head}: quan hệ {check} không thỏa: "
-              f"vế trái ({left}) = {lhs}, vế phải ({right}) = {rhs}, phải {OP_VI[rel.op]} (cơ sở {basis_vi})")  # fmt: skip
-        en = (f"Form {form.code_printed}, row {row_code}{label_en}, column {key}: relation {check} does not hold: "
-              f"left ({left}) = {lhs}, right ({right}) = {rhs}, must be {OP_EN[rel.op]} (basis {basis_en})")  # fmt: skip
-        p = Problem(
-            severity="warning",
-            rule_id=rid,
-            entity_vi=f"Biểu {form.code_printed}",
-            file=files.get(code),
-            list_name=None,
-            position=None,
-            class_code=None,
-            grade=None,
-            other_ids=where,
-            field=field,
-            value=f"{lhs} / {rhs}",
-            message_vi=vi,
-            hint_vi=hint(RELATION_KIND, cells),
-            message_en=en,
-        )
-        sort_key = (1, files.get(code) or "", 100 + order.get(form_name, 0), row_code, rid, col or "", 0)
-        out.append((sort_key, code, p))
-    return out
+def printed_sides(form: catalog.Form, v: Violation) -> tuple[str, str]:
+    """Both sides of a broken relation as the workbook prints them (e.g. "300 triệu đồng")."""
+    if form.display_scale == 1:
+        return str(v.lhs), str(v.rhs)
+    unit = next((r.unit for r in form.cell_rows if r.code == v.row_code), None) or ""
+    return tuple(f"{printed_value(form, x)} {unit}".strip() for x in (v.lhs, v.rhs))  # type: ignore[return-value]
 
 
+def with_layout(p: Problem, form: catalog.Form) -> Problem:
+    """A broken relation with what a school reads of it: the printed cell it concerns (a row
+    relation's own column, a column relation's left side), both sides as printed, the relation
+    spelled out, a hint."""
+    v = p.relation
+    assert v is not None
+    rel = catalog.parse_relation(v.check, v.basis)
+    row = next((r for r in form.cell_rows if r.code == v.row_code), None)
+    label_vi = f" ({row.label_vi})" if row else ""
+    label_en = f" ({row.label_en})" if row else ""
+    key = v.col_key or rel.lhs[0]
+    headers = {c.key: c.header_vi for c in form.columns_for(row)} if row else {}
+    head = f" ({headers[key]})" if key in headers else ""
+    sheet = cell = None
+    try:
+        sheet, cell = cell_ref(form, v.row_code, key)
+        where = f"biểu {form.code_printed}, trang {sheet}, ô {cell}"
+    except KeyError:
+        where = f"biểu {form.code_printed}"
+    lhs, rhs = printed_sides(form, v)
+    left, right = " + ".join(rel.lhs), " + ".join(rel.rhs)
+    if v.col_key:
+        field = f"Mã số {v.row_code}, cột {v.col_key}"
+        cells = f"{left} và {right} của cột {v.col_key}"
+    else:
+        field = f"Mã số {v.row_code}, cột {left}"
+        cells = f"{left} và {right} của Mã số {v.row_code}"
+    basis_vi, basis_en = basis_texts(rel)
+    vi = (f"Biểu {form.code_printed}, Mã số {v.row_code}{label_vi}, cột {key}{head}: quan hệ {v.check} không "
+          f"thỏa: vế trái ({left}) = {lhs}, vế phải ({right}) = {rhs}, phải {OP_VI[rel.op]} (cơ sở {basis_vi})")  # fmt: skip
+    en = (f"Form {form.code_printed}, row {v.row_code}{label_en}, column {key}: relation {v.check} does not "
+          f"hold: left ({left}) = {lhs}, right ({right}) = {rhs}, must be {OP_EN[rel.op]} (basis {basis_en})")  # fmt: skip
+    return replace(p, value=f"{lhs} / {rhs}", field=field, other_ids=where, message_vi=vi, message_en=en,
+                   hint_vi=hint(RELATION_KIND, cells), sheet=sheet, cell=cell)  # fmt: skip
+
+
+def on_errors_sheet(p: Problem, forms: Mapping[str, catalog.Form]) -> Problem:
+    """A problem as the workbooks' Errors sheet and problems.csv print it: as read, but a broken
+    relation names no file nor field there, only a row relation's printed cell, and says in one line
+    what does not hold (`forms`: the run's, by form id)."""
+    v = p.relation
+    if v is None:
+        return p
+    form = forms[v.form]
+    lhs, rhs = printed_sides(form, v)
+    sheet = cell = None
+    if v.col_key:
+        sheet, cell = cell_ref(form, v.row_code, v.col_key)
+    where_vi = f"Mã số {v.row_code}" + (f", cột {v.col_key}" if v.col_key else "")
+    where_en = f"row {v.row_code}" + (f", column {v.col_key}" if v.col_key else "")
+    vi = (
+        f"{form.code_printed}: quan hệ {v.check} không thỏa ({where_vi}: {lhs} so với {rhs}; cơ sở {v.basis})"
+    )
+    en = (f"{form.code_printed}: relation {v.check} does not hold ({where_en}: {lhs} against {rhs}; "
+          f"basis {v.basis})")  # fmt: skip
+    return replace(p, file=None, field=None, value=f"{lhs} / {rhs}", message_vi=vi, message_en=en, sheet=sheet,
+                   cell=cell)  # fmt: skip

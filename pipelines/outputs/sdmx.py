@@ -3,8 +3,9 @@
 `OUT/sdmx/structure.xml` is an SDMX-ML 2.1 structure message built with the `sdmx1` information
 model (agency, concept scheme, code lists, the data structure definitions and dataflows of
 `schemas/sdmx.yaml`); `cells.sdmx.csv` and `indicators.sdmx.csv` are SDMX-CSV 2.0 (the version
-sdmx1's reader reads), written by DuckDB from the warehouse with the code mappings as small join
-tables, so a province of a million cells costs one COPY, not a million Python objects.
+sdmx1's reader reads), written by DuckDB from the warehouse (pipelines/sql/outputs/sdmx.sql) with
+the code mappings as small join tables, so a province of a million cells costs one query written
+straight to the file, not a million Python objects.
 """
 
 from __future__ import annotations
@@ -258,53 +259,17 @@ def structure_id(part: str) -> str:
 # The data files
 
 
-def _sql_text(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _mapping_tables(con: duckdb.DuckDBPyConnection, forms: Sequence[Form]) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE _sdmx_form (form VARCHAR, form_id VARCHAR, status VARCHAR)")
+    con.execute(warehouse.sql("outputs/sdmx", "form_map"))
     warehouse.insert_rows(con, "_sdmx_form", [(f.form, sdmx_id(f.form), f.status) for f in forms])
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sdmx_row (form VARCHAR, row_code INTEGER, row_id VARCHAR, unit_measure VARCHAR)"
-    )
+    con.execute(warehouse.sql("outputs/sdmx", "row_map"))
     warehouse.insert_rows(
         con,
         "_sdmx_row",
         [(f.form, r.code, row_id(f, r.code), unit_measure(r)) for f in forms for r in f.cell_rows],
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sdmx_col (form VARCHAR, col_key VARCHAR, col_id VARCHAR, "
-        "sex VARCHAR, ethnicity VARCHAR, ownership VARCHAR)"
-    )
+    con.execute(warehouse.sql("outputs/sdmx", "col_map"))
     warehouse.insert_rows(con, "_sdmx_col", _column_rows(forms))
-
-
-CELLS_SELECT = """
-SELECT 'dataflow' AS "STRUCTURE", {structure_id} AS STRUCTURE_ID, {action} AS "ACTION",
-       c.unit_code AS REF_AREA, c.level AS UNIT_LEVEL, f.form_id AS FORM, r.row_id AS "ROW", k.col_id AS COL,
-       k.sex AS SEX, k.ethnicity AS ETHNICITY, k.ownership AS OWNERSHIP, {time_period} AS TIME_PERIOD,
-       c.value AS OBS_VALUE, c.school_year AS SCHOOL_YEAR, c.period AS REPORT_PERIOD,
-       r.unit_measure AS UNIT_MEASURE, c.regime AS REGIME, {boundaries} AS BOUNDARIES, f.status AS FORM_STATUS
-FROM cells c
-LEFT JOIN _sdmx_form f USING (form)
-LEFT JOIN _sdmx_row r ON r.form = c.form AND r.row_code = c.row_code
-LEFT JOIN _sdmx_col k ON k.form = c.form AND k.col_key = c.col_key
-WHERE {where}
-"""
-
-INDICATORS_SELECT = """
-SELECT 'dataflow' AS "STRUCTURE", {structure_id} AS STRUCTURE_ID, {action} AS "ACTION",
-       i.unit_code AS REF_AREA, i.level AS UNIT_LEVEL, replace(i.indicator_id, '.', '_') AS INDICATOR,
-       {time_period} AS TIME_PERIOD, coalesce(CAST(i.value AS VARCHAR), 'NaN') AS OBS_VALUE,
-       i.school_year AS SCHOOL_YEAR, i.period AS REPORT_PERIOD, f.form_id AS FORM,
-       i.numerator AS NUMERATOR, i.denominator AS DENOMINATOR, i.numerator_rate AS NUMERATOR_RATE,
-       i.denominator_rate AS DENOMINATOR_RATE, i.status AS IND_STATUS, i.boundaries AS BOUNDARIES
-FROM indicators i
-LEFT JOIN _sdmx_form f USING (form)
-WHERE {where}
-"""
-_LEVEL_ORDER = "CASE UNIT_LEVEL WHEN 'school' THEN 0 WHEN 'phong' THEN 1 WHEN 'so' THEN 2 ELSE 3 END"
 
 
 def export_sdmx(
@@ -322,21 +287,16 @@ def export_sdmx(
     """
     import sdmx
 
-    def where(a: str) -> str:
-        return (f"{a}.school_year = {_sql_text(school_year)} AND {a}.period = {_sql_text(period)} "
-                f"AND ({a}.level, {a}.unit_code) IN (SELECT level, unit_code FROM units)")  # fmt: skip
-
     out.mkdir(parents=True, exist_ok=True)
+    of_period = {"school_year": school_year, "period": period}
     # The run's forms, and those of another regime the warehouse still holds for the period (a
     # period run again under --regime keeps the other regime's differently named forms, and
     # cells.csv lists them): every cell of cells.csv travels.
     by_id = {f.form: f for f in forms}
-    for regime, name in con.execute(
-        f"SELECT DISTINCT regime, form FROM cells c WHERE {where('c')} ORDER BY ALL"
-    ).fetchall():
+    for regime, name in con.execute(warehouse.sql("outputs/sdmx", "forms_of_cells"), of_period).fetchall():
         by_id.setdefault(name, catalog.form(regime, name))
     forms = tuple(by_id.values())
-    units = con.execute("SELECT level, unit_code, name_vi FROM units ORDER BY ALL").fetchall()
+    units = con.execute(warehouse.sql("outputs/sdmx", "units")).fetchall()
     by_form = {f.base_form or f.form for f in forms}
     indicators = [i for i in catalog.indicators() if i.form in by_form]
     msg = build_structure(forms, units, indicators)
@@ -344,29 +304,22 @@ def export_sdmx(
 
     _mapping_tables(con, forms)
 
-    common = {"action": _sql_text(ACTION), "time_period": _sql_text(time_period(school_year, period))}
-    cells_sql = CELLS_SELECT.format(structure_id=_sql_text(structure_id("cells")), boundaries=_sql_text(boundaries),
-                                    where=where("c"), **common)  # fmt: skip
+    common = {"action": ACTION, "time_period": time_period(school_year, period)}
     # A cell whose form, row or column the catalogue does not know would travel with an empty code.
-    n_cells, unmapped = con.execute(
-        f'SELECT count(*), count(*) FILTER (WHERE FORM IS NULL OR "ROW" IS NULL OR COL IS NULL) FROM ({cells_sql})'
-    ).fetchall()[0]
+    n_cells, unmapped = con.execute(warehouse.sql("outputs/sdmx", "cells_check"), of_period).fetchall()[0]
     if unmapped:
         raise CatalogError(f"{unmapped} cells have a form, row or column outside the catalogue's forms")
-    order = f'FORM, {_LEVEL_ORDER}, REF_AREA, "ROW", COL'
-    con.execute(
-        f"COPY ({cells_sql} ORDER BY {order}) TO {_sql_text(out / CELLS_FILE)} (HEADER, DELIMITER ',')"
+    cells = {**of_period, **common, "structure_id": structure_id("cells"), "boundaries": boundaries}
+    con.sql(warehouse.sql("outputs/sdmx", "cells"), params=cells).write_csv(
+        str(out / CELLS_FILE), header=True
     )
 
-    ind_where = f"{where('i')} AND i.boundaries = {_sql_text(boundaries)}"
-    ind_sql = INDICATORS_SELECT.format(
-        structure_id=_sql_text(structure_id("indicators")), where=ind_where, **common
+    of_boundaries = {**of_period, "boundaries": boundaries}
+    ind = {**of_boundaries, **common, "structure_id": structure_id("indicators")}
+    con.sql(warehouse.sql("outputs/sdmx", "indicators"), params=ind).write_csv(
+        str(out / INDICATORS_FILE), header=True
     )
-    con.execute(
-        f"COPY ({ind_sql} ORDER BY FORM, {_LEVEL_ORDER}, REF_AREA, INDICATOR) "
-        f"TO {_sql_text(out / INDICATORS_FILE)} (HEADER, DELIMITER ',')"
-    )
-    n_ind = warehouse.scalar(con, f"SELECT count(*) FROM ({ind_sql})")
+    n_ind = warehouse.scalar(con, warehouse.sql("outputs/sdmx", "indicators_count"), of_boundaries)
     return SdmxResult(out, int(n_cells), int(n_ind))
 
 

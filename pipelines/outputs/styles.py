@@ -119,8 +119,6 @@ def printed_value(form: Form, value: float | int) -> str:
     return format(Decimal(int(value)) / form.display_scale, "f")
 
 
-
-
 def printable(value: object) -> str:
     """Printable text: control characters removed (openpyxl rejects them)."""
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
@@ -174,5 +172,3 @@ def number_cell(value: object) -> tuple[float | int, str]:
     if number.is_integer():
         return int(number), "es_num"
     return number, "es_num_dec"
-
-

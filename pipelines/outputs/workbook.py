@@ -40,6 +40,7 @@ from pipelines.outputs.styles import (
     put,
     scaled_style,
 )
+from pipelines.warehouse import Problem
 
 PROVISIONAL_NOTE = (
     "Mẫu biểu tạm thời (suy luận), chưa phải mẫu chính thức / "
@@ -64,7 +65,6 @@ ERROR_WIDTHS = (12, 22, 18, 18, 16, 16, 10, 50, 50, 8, 8)
 MIN_JOBS_FOR_POOL = 8
 
 
-
 @dataclass(frozen=True)
 class UnitHeader:
     """Who reports (the unit the workbook is about) and to whom."""
@@ -73,23 +73,6 @@ class UnitHeader:
     unit_code: str
     reporting_unit_vi: str  # e.g. "Trường Tiểu học Số 1"
     receiving_unit_vi: str  # school -> its Phòng; Phòng -> Sở; Sở -> "Bộ Giáo dục và Đào tạo"
-
-
-@dataclass(frozen=True)
-class ErrorLine:
-    """One problem listed on the Errors sheet."""
-
-    school_code: str | None
-    file: str | None
-    record: str | None  # e.g. "LstHocSinh[12]"
-    field: str | None
-    value: str | None
-    rule_id: str
-    severity: str  # "error" | "warning"
-    message_vi: str
-    message_en: str
-    sheet: str | None = None  # relation problems on cells: sheet and cell (e.g. "III", "E12")
-    cell: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +96,7 @@ class WorkbookJob:
     form: Form
     header: UnitHeader
     values: Mapping[tuple[int, str], float] = field(hash=False)
-    errors: tuple[ErrorLine, ...] = ()
+    errors: tuple[Problem, ...] = ()
     start_year: int = 0
     indicators: tuple[IndicatorLine, ...] = ()
 
@@ -148,7 +131,7 @@ def _rebuild_job(
     form_ref: Form | tuple[str, str],
     header: UnitHeader,
     values: dict[tuple[int, str], float],
-    errors: tuple[ErrorLine, ...],
+    errors: tuple[Problem, ...],
     start_year: int,
     indicators: tuple[IndicatorLine, ...] = (),
 ) -> WorkbookJob:
@@ -279,12 +262,14 @@ def _write_indicators(wb: Workbook, indicators: Sequence[IndicatorLine]) -> None
     ws.append([cell(h, "es_head") for h in INDICATOR_HEADS])
     for i in indicators:
         # A ratio over a zero denominator has no value: the cell stays empty, never 0.
-        numbers = [None if v is None else cell(*number_cell(v)) for v in (i.numerator, i.denominator, i.value)]
+        numbers = [
+            None if v is None else cell(*number_cell(v)) for v in (i.numerator, i.denominator, i.value)
+        ]
         ws.append([cell(i.indicator_id, "es_err"), cell(i.name_vi, "es_err"), cell(i.name_en, "es_err"), *numbers,
                    cell("suy luận / inferred" if i.status == "inferred" else "", "es_err")])  # fmt: skip
 
 
-def _write_errors(wb: Workbook, errors: Sequence[ErrorLine]) -> None:
+def _write_errors(wb: Workbook, errors: Sequence[Problem]) -> None:
     ws = wb.create_sheet(ERRORS_SHEET)
     cell = Cells(ws)
     for col, width in enumerate(ERROR_WIDTHS, start=1):
@@ -323,7 +308,7 @@ def write_form_workbook(
     form: Form,
     header: UnitHeader,
     values: Mapping[tuple[int, str], float],
-    errors: Sequence[ErrorLine],
+    errors: Sequence[Problem],
     start_year: int,
     indicators: Sequence[IndicatorLine] = (),
 ) -> None:
@@ -434,5 +419,3 @@ def dump_workbook(path: Path) -> dict[str, Any]:
             }
         )
     return {"creator": wb.properties.creator, "sheets": sheets}
-
-

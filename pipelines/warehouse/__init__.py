@@ -2,7 +2,7 @@
 
 Its modules: `connection` (one configuration shared with Great Expectations, transactions, bulk
 inserts), `lock` (one writer at a time), `schema` (the tables), `changes` (what changed since the
-last run of a period), `runs` (which runs committed).
+last run of a period), `runs` (which runs committed), `problems` (a run's problems, one model).
 """
 
 from pipelines.warehouse.changes import (
@@ -27,6 +27,7 @@ from pipelines.warehouse.connection import (
     transaction,
 )
 from pipelines.warehouse.lock import LOCK_SUFFIX, WarehouseLocked, lock_path, read_lock, writer_lock
+from pipelines.warehouse.problems import Problem, Violation, read_problems
 from pipelines.warehouse.runs import record_aggregate_run
 from pipelines.warehouse.schema import (
     LINEAGE_COLUMNS,
@@ -43,6 +44,8 @@ __all__ = [
     "LOCK_SUFFIX",
     "MEMORY_LIMIT_ENV",
     "PRE_HASH_COLUMN",
+    "Problem",
+    "Violation",
     "WarehouseLocked",
     "changed_schools",
     "code_digest",
@@ -60,6 +63,7 @@ __all__ = [
     "lock_path",
     "output_digests",
     "read_lock",
+    "read_problems",
     "record_aggregate_run",
     "run_script",
     "save_output_digests",

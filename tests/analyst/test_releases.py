@@ -171,6 +171,16 @@ def test_a_release_is_never_overwritten(province, capsys):
         release.create_release(YEAR, "DN", province["wh"], name="../escape")
 
 
+def test_a_releases_folder_with_an_apostrophe_holds_the_same_release(province, tmp_path):
+    """The releases folder is never pasted into SQL (ATTACH, the Parquet files, diff's read_parquet)."""
+    folder = release.create_release(YEAR, "DN", province["wh"], name="r1", releases=tmp_path / "it's")
+    assert folder == (tmp_path / "it's" / "r1").resolve()
+    for name in (release.CELLS_PARQUET, release.INDICATORS_PARQUET):
+        assert (folder / name).read_bytes() == (province["r1"] / name).read_bytes()
+    d = release_diff.diff(province["r1"], folder)
+    assert (d.cells, d.schools) == ([], [])
+
+
 # --- two runs at once, a run killed mid-aggregation, the next run -------------------------------
 
 

@@ -205,6 +205,16 @@ def test_every_code_in_the_data_files_is_in_its_code_list(tiny):
                         assert line[column] in allowed, (name, column, line[column])
 
 
+def test_a_folder_with_an_apostrophe_gets_the_same_files(tiny, tmp_path):
+    """The output folder is never pasted into SQL: a name like "it's" breaks no COPY."""
+    out = tmp_path / "it's here"
+    con = _tiny_warehouse()
+    result = sdmx_export.export_sdmx(con, out, "2024-2025", "DN", "2024", catalog.forms_for("tt24", "DN"))
+    assert (result.cells, result.indicators) == (tiny[1].cells, tiny[1].indicators)
+    for name in (sdmx_export.CELLS_FILE, sdmx_export.INDICATORS_FILE):
+        assert (out / name).read_bytes() == (tiny[0] / name).read_bytes()
+
+
 def test_time_period_is_the_as_of_date():
     assert sdmx_export.time_period("2024-2025", "DN") == "2024-09-30"
     assert sdmx_export.time_period("2024-2025", "CN") == "2025-05-31"

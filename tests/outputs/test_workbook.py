@@ -20,13 +20,13 @@ from pipelines.outputs.layout import cell_ref
 from pipelines.outputs.styles import NO_PROBLEMS
 from pipelines.outputs.workbook import (
     PROVISIONAL_NOTE,
-    ErrorLine,
     UnitHeader,
     WorkbookJob,
     dump_workbook,
     write_form_workbook,
     write_workbooks,
 )
+from pipelines.warehouse import Problem
 
 GOLDEN = Path(__file__).parent.parent / "golden" / "02-TH-DN_school.json"
 GOLDEN_THCS = Path(__file__).parent.parent / "golden" / "03-THCS-DN_phong.json"
@@ -54,7 +54,7 @@ VALUES = {
     (120, "T.all"): 8,
     (120, "T.solid"): 8,
 }
-ERROR = ErrorLine(
+ERROR = Problem(
     school_code="66000101",
     file="66000101_2024.json",
     record="LstHocSinh[12]",
@@ -65,7 +65,7 @@ ERROR = ErrorLine(
     message_vi="Ngày sinh ngoài khoảng cho phép",
     message_en="Birth date out of range",
 )
-RELATION_ERROR = ErrorLine(
+RELATION_ERROR = Problem(
     school_code="66000101",
     file=None,
     record=None,

@@ -1,0 +1,30 @@
+-- The counts of the error lists and the Phòng and Sở summaries (pipelines/outputs/errors.py).
+
+-- name: records_in
+-- Records of one list, by school (every record staged, loaded or quarantined).
+SELECT school_code, count(*) FROM {table} GROUP BY ALL
+
+-- name: records_loaded
+-- Records of one list ($2 entity) the run did not quarantine ($1 run id), by school.
+SELECT school_code, count(*) FROM {table} AS s
+WHERE NOT EXISTS (SELECT 1 FROM quarantine AS q WHERE q.run_id = $1 AND q.entity = $2 AND q.row_id = s.row_id)
+GROUP BY ALL
+
+-- name: quarantined
+SELECT school_code, count(*) FROM quarantine WHERE run_id = $1 GROUP BY ALL
+
+-- name: quarantined_by_rule
+-- Quarantined records by school and rule (a record excluded by several rules counts under each).
+SELECT school_code, rule, count(*)
+FROM (SELECT school_code, unnest(string_split(rule_ids, ',')) AS rule FROM quarantine WHERE run_id = $1)
+GROUP BY ALL
+
+-- name: files
+-- The run's files with their record counts, one column n_<entity> per list.
+SELECT school_code, status, reason, COLUMNS('^n_') FROM files WHERE run_id = $1
+
+-- name: schools
+SELECT unit_code, name_vi, parent_level, parent_code FROM units WHERE level = 'school'
+
+-- name: units
+SELECT level, unit_code, name_vi, parent_level, parent_code FROM units

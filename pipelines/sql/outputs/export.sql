@@ -1,0 +1,58 @@
+-- One period's outputs (pipelines/outputs/export.py). Cells and indicators are those of this run's
+-- units ($school_year, $period, the `units` table): the warehouse may hold other provinces' cells of
+-- the same period. Indicators exist on both boundary versions; the run's outputs give those of its
+-- own ($boundaries).
+
+-- name: cells
+-- cells.csv and cells.parquet: the non-zero cells, long format (aggregate.CELLS_COLUMNS).
+SELECT school_year, period, regime, form, level, unit_code, row_code, col_key, value, boundaries
+FROM cells
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+ORDER BY form, CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END, unit_code, row_code, col_key
+
+-- name: indicators
+-- indicators.csv and indicators.parquet (aggregate.INDICATOR_COLUMNS).
+SELECT school_year, period, form, indicator_id, name_vi, name_en, status, level, unit_code, numerator,
+       denominator, value, numerator_rate, denominator_rate, boundaries
+FROM indicators
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+  AND boundaries = $boundaries
+ORDER BY form, CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END, unit_code, indicator_id
+
+-- name: unit_indicators
+-- The indicators on the "Chỉ tiêu" sheet of the Phòng and Sở workbooks.
+SELECT form, level, unit_code, indicator_id, name_vi, name_en, numerator, denominator, value, status
+FROM indicators
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+  AND boundaries = $boundaries AND level IN ('phong', 'so')
+ORDER BY ALL
+
+-- name: units
+SELECT level, unit_code, name_vi, parent_level, parent_code FROM units
+
+-- name: form_values
+-- The non-zero cells of one form ($form), by unit.
+SELECT level, unit_code, row_code, col_key, value FROM cells
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+  AND form = $form AND value <> 0
+
+-- name: form_units
+-- The units with a workbook of one form ($form).
+SELECT DISTINCT level, unit_code FROM cells
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+  AND form = $form
+ORDER BY ALL
+
+-- name: files_by_status
+SELECT status, count(*) FROM files WHERE run_id = $1 GROUP BY status
+
+-- name: learners_staged
+SELECT count(*) FROM stg_learner
+
+-- name: quarantined_by_entity
+SELECT entity, count(*) FROM quarantine WHERE run_id = $1 GROUP BY entity ORDER BY entity
+
+-- name: top_rules
+-- The ten rules with the most problems.
+SELECT rule_id, severity, any_value(message_vi), any_value(message_en), count(*) AS n
+FROM validation_results WHERE run_id = $1 GROUP BY rule_id, severity ORDER BY n DESC, rule_id LIMIT 10
