@@ -62,5 +62,5 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TABLE {warehouse.ident(name)} AS\n{sql}")
     for v in views():
         con.execute(f"CREATE OR REPLACE VIEW {warehouse.ident(v.name)} AS\n{view_sql(v)}")
-    con.execute(warehouse.sql("analyst/views", DICTIONARY_TABLE))
+    con.execute(warehouse.sql("analyst/views", "data_dictionary"))
     warehouse.insert_rows(con, DICTIONARY_TABLE, dictionary_rows())

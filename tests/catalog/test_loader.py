@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipelines import catalog
-from pipelines.catalog import CatalogError, codelist, deadlines, loader, sdmx, views
+from pipelines.catalog import CatalogError, analysis, codelist, deadlines, loader, sdmx, views
 
 YAML = """\
 rows:
@@ -119,7 +119,8 @@ def test_every_real_file_under_schemas_loads():
     loaded |= set((root / "indicators").glob("*.yaml"))
     assert views.views() and views.column_terms() and views.support_tables()
     assert deadlines.deadline_config().levels and sdmx.spec().structures
-    loaded |= {root / "views.yaml", root / "deadlines.yaml", root / "sdmx.yaml"}
+    assert analysis.enrolment_cells().grade_rows
+    loaded |= {root / "views.yaml", root / "deadlines.yaml", root / "sdmx.yaml", root / "analysis.yaml"}
     assert loaded == set(root.rglob("*.yaml")), "a YAML file no loader reads"
     for path in sorted(root.rglob("*.csv")):
         assert codelist(path.stem).codes, path
