@@ -1,13 +1,8 @@
-"""Prefect flows: thin wiring of the pipeline's steps as a handful of coarse tasks.
+"""Prefect entry point of a checkout (`flows.py:report_period`, `prefect deploy`): the flows of
+pipelines/flows.py (one province: `report_period`, the reporting windows) and the national run.
 
-Run one period through Prefect with `edustat run --prefect …` (a temporary local server starts
-when none is configured) or against `prefect server start` (set PREFECT_API_URL). Tasks are
-coarse on purpose: one per stage, never one per school.
-
-- `report_period`: one province, one period (five stage tasks; a Markdown and table artifacts).
-- `window_deployments`: the reporting windows as deployments of `report_period` with schedules:
-  the start of year daily from 1/10 to 31/10, the end of year daily from 1/6 to 30/6, each also
-  runnable on demand. `edustat serve` serves them against a local server (`serve_window`).
+- `report_period`, `window_deployments`, `serve_window`: see pipelines/flows.py (an installed
+  edustat imports them from there).
 - `national_report`: one subflow per province (through a deployment on a process work pool when
   one is given, so workers on several machines share the work), each province writing its own
   partition `ROOT/partitions/<province>.duckdb`; then `national_rollup` reads every partition
@@ -16,178 +11,37 @@ coarse on purpose: one per stage, never one per school.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from datetime import date, datetime
 from pathlib import Path
 
-# A temporary server on a small machine needs more than Prefect's default start-up time, and
-# no analytics leave this machine (DESIGN.md, Prefect facts).
+# As in pipelines/flows.py, before Prefect is imported: no analytics, a longer start-up time for a
+# temporary server, the stages' logs in the runs' logs.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-# The stages log through stdlib logging under `pipelines`: Prefect sends those records to the run's
-# logs in the UI too.
 os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipelines")
 
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect import flow, task  # noqa: E402
+from prefect.artifacts import create_table_artifact  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.concurrency.sync import concurrency  # noqa: E402
 
-from pipelines import run, settings  # noqa: E402
+from pipelines import settings  # noqa: E402
 from pipelines.aggregate.national import national_rollup  # noqa: E402
+from pipelines.flows import (  # noqa: E402, F401 (re-exported: the entry point and older imports)
+    AUTO,
+    TIMEZONE,
+    WINDOWS,
+    report_period,
+    school_year_on,
+    serve_window,
+    warehouse_limit,
+    warehouse_limit_name,
+    window_deployments,
+)
+from pipelines.flows import scheduled_day as _scheduled_day  # noqa: E402
 from pipelines.ops.server import ensure_process_pool  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-TIMEZONE = "Asia/Ho_Chi_Minh"
-AUTO = "auto"  # school_year of a scheduled run: the school year in progress on its scheduled date
-# The reporting windows: period → (deployment name prefix, cron: every day of the window at 06:00).
-WINDOWS = {"DN": ("start-of-year", "0 6 * 10 *"), "CN": ("end-of-year", "0 6 * 6 *")}
 PROVINCE_DEPLOYMENT = "province"  # report_period's deployment on a work pool (national runs)
-
-
-@task(name="prepare: registry and unit tree", cache_policy=NO_CACHE)
-def prepare_task(s: settings.Settings) -> run.StepResult:
-    return run.prepare(s)
-
-
-@task(name="ingest: school files", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def ingest_task(s: settings.Settings) -> run.StepResult:
-    return run.ingest_step(s)
-
-
-@task(name="validate: Great Expectations on DuckDB", cache_policy=NO_CACHE)
-def validate_task(s: settings.Settings) -> run.StepResult:
-    return run.validate_step(s)
-
-
-@task(name="aggregate: forms, rollup, relations", cache_policy=NO_CACHE)
-def aggregate_task(s: settings.Settings) -> run.StepResult:
-    return run.aggregate_step(s)
-
-
-@task(name="export: workbooks and tidy tables", cache_policy=NO_CACHE)
-def export_task(s: settings.Settings) -> run.StepResult:
-    return run.export_step(s)
-
-
-def school_year_on(day: date) -> str:
-    """The school year in progress on a day (it starts in September): 15/10/2024 and 15/6/2025 →
-    "2024-2025"."""
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}-{start + 1}"
-
-
-def _scheduled_day() -> date:
-    """The run's scheduled day in Vietnam (today for a run started by hand)."""
-    from zoneinfo import ZoneInfo
-
-    from prefect.runtime import flow_run
-
-    when = flow_run.scheduled_start_time
-    if isinstance(when, datetime):
-        return when.astimezone(ZoneInfo(TIMEZONE)).date()
-    return datetime.now(ZoneInfo(TIMEZONE)).date()
-
-
-def _publish_artifacts(s: settings.Settings, summary: run.RunSummary) -> None:
-    """The run's artifacts: its summary (Markdown), key figures and top problems (tables), and the
-    completeness of submissions."""
-    text = str(summary.fact("summary_text"))
-    label = f"{s.school_year} {s.period}"
-    create_markdown_artifact(markdown=text, key="run-summary", description=label)
-    create_table_artifact(table=run.key_figures(summary), key="run-figures", description=f"{label}: key figures")
-    problems = run.top_problems(s)
-    if problems:
-        create_table_artifact(table=problems, key="run-top-problems",
-                              description=f"{label}: top validation problems")  # fmt: skip
-    try:
-        rows = run.completeness_table(s)
-    except Exception:  # the outputs are written: a missing table is logged, not a failed run
-        get_run_logger().exception("completeness table artifact not published")
-        return
-    if rows:
-        create_table_artifact(table=rows, key="run-completeness",
-                              description=f"{label}: completeness and timeliness")  # fmt: skip
-
-
-def warehouse_limit_name(path: str | Path) -> str:
-    return "edustat-warehouse-" + hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
-
-
-def warehouse_limit(path: str | Path) -> str:
-    """The global concurrency limit (one slot) of a warehouse file, created on first use: one writer
-    at a time through Prefect; warehouse.writer_lock still refuses a run started outside it."""
-    from prefect.client.orchestration import get_client
-
-    name = warehouse_limit_name(path)
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(name, limit=1)
-    return name
-
-
-@flow(name="report_period", log_prints=True)
-def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
-                  out: str | None = None, processes: int = 2, regime: str | None = None,
-                  population: str | None = None, boundaries: str | None = None,
-                  approved_only: bool = False, full: bool = False) -> str:  # fmt: skip
-    """Ingest → validate → aggregate → export one reporting period; returns the run summary.
-
-    school_year "auto": the school year in progress on the run's scheduled date (deployments).
-    approved_only: the Phòng and Sở reports from approved schools only (pipelines/window/approvals.py).
-    full: redo everything, not only what changed since the period's last run.
-    The run holds the warehouse's global concurrency slot (warehouse_limit) throughout, so runs of
-    the two windows, or of provinces sharing a warehouse, wait for each other.
-    """
-    if school_year == AUTO:
-        school_year = school_year_on(_scheduled_day())
-    s = settings.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes, regime=regime,
-                         population=population, boundaries=boundaries, approved_only=approved_only,
-                         full=full)  # fmt: skip
-    with concurrency(warehouse_limit(s.warehouse), occupy=1, strict=True):
-        steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
-    summary = run.RunSummary(s, tuple(steps))
-    _publish_artifacts(s, summary)
-    return str(summary.fact("summary_text"))
-
-
-# --- the reporting windows: deployments with schedules ---------------------------------------
-
-
-def window_deployments(province: str, registry: str | Path, inbox: str | Path, warehouse: str | Path | None = None,
-                       out: str | Path | None = None, processes: int = 2,
-                       population: str | Path | None = None) -> list:  # fmt: skip
-    """The start-of-year and end-of-year windows of one province as deployments of report_period.
-
-    Each runs daily at 06:00 (Vietnam time) through its window (DN: 1/10–31/10, CN: 1/6–30/6) on
-    the school year in progress ("auto"); either can be run on demand from the UI or with
-    `prefect deployment run 'report_period/start-of-year-66'` (override school_year there).
-    """
-    from prefect.schedules import Cron
-
-    deployments = []
-    for period, (prefix, cron) in WINDOWS.items():
-        parameters = {"school_year": AUTO, "period": period, "registry": str(registry), "inbox": str(inbox),
-                      "warehouse": str(warehouse) if warehouse else None, "out": str(out) if out else None,
-                      "processes": processes, "population": str(population) if population else None}  # fmt: skip
-        deployments.append(
-            report_period.to_deployment(
-                name=f"{prefix}-{province}",
-                concurrency_limit=1,  # one run of a window at a time (the warehouse has one writer)
-                schedules=[Cron(cron, timezone=TIMEZONE)],
-                parameters=parameters,
-                tags=["edustat", f"province-{province}", period],
-                description=f"{prefix} window of province {province}: daily during the window, or on demand",
-            )  # fmt: skip
-        )
-    return deployments
-
-
-def serve_window(deployments: list, limit: int | None = 1) -> None:
-    """Serve the deployments in this process until SIGTERM or Ctrl-C (blocks)."""
-    from prefect import serve
-
-    serve(*deployments, limit=limit)
 
 
 # --- a local Prefect server ------------------------------------------------------------------

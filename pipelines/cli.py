@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from pipelines import settings as settings_mod
-from pipelines.settings import DATA_DIR
 
-DEMO_DIR = DATA_DIR / "demo"
+# Before any Prefect import (Prefect reads its settings then): no analytics leave the machine, a
+# temporary server gets time to start on a small machine, the stages' logs reach the runs' logs.
+PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+                    "PREFECT_LOGGING_EXTRA_LOGGERS": "pipelines"}  # fmt: skip
 DEMO = {"province": "66", "school_year": "2024-2025", "period": "DN", "schools": 60, "seed": 20241,
         "defect_rate": 0.08}  # fmt: skip
 
@@ -96,14 +100,17 @@ def _generate_end_of_year(dn_dir: Path, out: Path, seed: int, previous_year: boo
 def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None,
          out: Path | None, use_prefect: bool, processes: int, regime: str | None = None,
          population: Path | None = None, boundaries: str | None = None,
-         approved_only: bool = False, full: bool = False) -> int:  # fmt: skip
+         approved_only: bool = False, full: bool = False, fail_above: float | None = None) -> int:  # fmt: skip
+    """One period; exit code 0 when the run's outcome is Completed, 1 when Failed (run.outcome: the
+    ledger does not balance, nothing loaded, no report, too many schools missing or rejected)."""
     from pipelines import ingest
     from pipelines.warehouse import WarehouseLocked
 
     try:
+        # Settings check the warehouse and output folders are writable before anything runs.
         s = settings_mod.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes,
                                  regime=regime, population=population, boundaries=boundaries,
-                                 approved_only=approved_only, full=full)  # fmt: skip
+                                 approved_only=approved_only, full=full, fail_above=fail_above)  # fmt: skip
         if s.population is not None:
             ingest.read_population(s.population)  # a bad file stops the run before it starts
     except ValueError as exc:
@@ -114,19 +121,25 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         return 2
     try:
         if use_prefect:
-            import flows
+            from pipelines import flows
 
-            # --approved-only goes to the flow when it takes it (pipelines/window/approvals.py).
-            extra = {"approved_only": approved_only, "full": full}
-            text = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
-                                       inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
-                                       processes=processes, regime=s.regime, boundaries=s.boundaries,
-                                       population=str(s.population) if s.population else None,
-                                       **extra)  # fmt: skip
+            state = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
+                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
+                                        processes=processes, regime=s.regime, boundaries=s.boundaries,
+                                        population=str(s.population) if s.population else None,
+                                        approved_only=approved_only, full=full, fail_above=s.fail_above,
+                                        return_state=True)  # fmt: skip
+            text = state.result(raise_on_failure=False)
+            if isinstance(text, BaseException):  # a step raised: the same handling as without Prefect
+                raise text
+            failed, said = state.is_failed(), (state.message or "") if state.is_failed() else state.name
         else:
             from pipelines import run
 
-            text = str(run.run_period(s).fact("summary_text"))
+            summary = run.run_period(s)
+            result = run.outcome(summary)
+            text, failed = summary.fact("summary_text"), result.failed
+            said = result.message if failed else result.name
     except ingest.RegistryError as exc:
         _say(f"Không lập được báo cáo / no report produced: {exc}")
         return 1
@@ -134,11 +147,10 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
         _say(f"Lỗi / error: {exc}")
         return 1
     print(text)
-    if not (s.out / "forms").is_dir():
-        _say(
-            "Không lập được báo cáo: không nạp được trường nào / no report produced: no school could be loaded"
-        )
+    if failed:
+        _say(f"Lượt chạy không đạt / the run failed: {said}")
         return 1
+    _say(f"Hoàn thành / {said}")
     return 0
 
 
@@ -146,11 +158,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args.school_year, args.period, Path(args.registry), Path(args.inbox),
                 Path(args.warehouse) if args.warehouse else None, Path(args.out) if args.out else None,
                 args.prefect, args.processes, args.regime, Path(args.population) if args.population else None,
-                args.boundaries, args.approved_only, args.full)  # fmt: skip
+                args.boundaries, args.approved_only, args.full, args.fail_above)  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return run_demo(DEMO_DIR, args.prefect, args.processes)
+    return run_demo(settings_mod.paths().demo, args.prefect, args.processes)
+
+
+def clear_demo(folder: Path) -> None:
+    """Empty the demo folder for a fresh demo, keeping any `releases/` in it (a release is never
+    deleted by edustat; the default releases folder is settings.paths().releases anyway)."""
+    import shutil
+
+    if not folder.is_dir():
+        return
+    for entry in folder.iterdir():
+        if entry.name == settings_mod.paths().releases.name:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int:
@@ -159,14 +187,18 @@ def run_demo(folder: Path, use_prefect: bool = False, processes: int = 1) -> int
     year's (folder/, outputs in folder/output/), so year-over-year indicators and cross-period rules
     have data. Deterministic: the same folder contents every time (bar run ids and time stamps)."""
     import datetime as dt
-    import shutil
 
     from pipelines.synthetic import province as generate
     from pipelines.synthetic.arrivals import spread_arrivals
     from pipelines.synthetic.previous_start import generate_previous_start
 
-    # The demo folder is disposable: start from nothing so reruns give the same outputs.
-    shutil.rmtree(folder, ignore_errors=True)
+    # The demo folder is disposable, bar releases: start from nothing so reruns give the same outputs.
+    try:
+        settings_mod.check_writable(folder, "thư mục mẫu", "the demo folder")
+    except settings_mod.NotWritable as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    clear_demo(folder)
     _say(f"demo: tạo tỉnh mẫu / generating a demo province in {folder}")
     generate.generate_province(DEMO["province"], DEMO["school_year"], DEMO["period"], DEMO["schools"],
                                DEMO["seed"], folder, DEMO["defect_rate"])  # fmt: skip
@@ -208,11 +240,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    """Read-only SQL on the warehouse (default: the demo's) or a release; a table, or a file with --out."""
+    """Read-only SQL, sandboxed (no file read or written but the database and --out), on the
+    warehouse (default: settings.paths()) or a release; a table, or a file with --out."""
     from pipelines.analyst import query
 
     try:
-        path = query.database_path(args.warehouse, args.release, DEMO_DIR / "warehouse.duckdb")
+        if args.out:  # before the query runs
+            query.check_out(Path(args.out))
+        path = query.database_path(args.warehouse, args.release, settings_mod.paths().warehouse)
         with query.connect_read_only(path, args.wait) as con:
             result = query.batches(con, args.sql)
             if result is None:
@@ -234,45 +269,61 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """A local Prefect server (unless PREFECT_API_URL names one) and the province's reporting windows,
-    served here until SIGTERM or Ctrl-C; with --pool, also report_period on that process work pool
-    and the national run (workers: `prefect worker start --pool POOL`)."""
-    import os
+    """The province's reporting windows served here until SIGTERM or Ctrl-C, on one Prefect server
+    (flows.serve_province: the configured one, else the one answering at --host:--port, else one
+    started here and owned). With --pool, also report_period on that process work pool and the
+    national run (workers: `prefect worker start --pool POOL`); with --notify, the deadline
+    automation (ops/notify.py)."""
+    from pipelines.ops import notify, server
 
-    from pipelines.ops.server import start_server, stop_process
-
-    registry = Path(args.registry) if args.registry else DEMO_DIR / "registry.xlsx"
-    inbox = Path(args.inbox) if args.inbox else DEMO_DIR / "inbox"
+    paths = settings_mod.paths()
+    registry = Path(args.registry) if args.registry else paths.demo / "registry.xlsx"
+    inbox = Path(args.inbox) if args.inbox else paths.demo / "inbox"
     if args.registry is None and args.warehouse is None:  # the demo province: its own warehouse
-        args.warehouse = str(DEMO_DIR / "warehouse.duckdb")
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        _say(f"serve: prefect server start --host {args.host} --port {args.port} …")
-        server, api_url = start_server(args.host, args.port)
-        os.environ["PREFECT_API_URL"] = api_url  # before Prefect reads its settings
-    import flows
+        args.warehouse = str(paths.demo / "warehouse.duckdb")
+    out_root = Path(args.out).resolve() if args.out else None
+    checkout = _checkout_flows() if args.pool else None
+    if args.pool and checkout is None:
+        return 2
+
+    def on_pool(deployments: list) -> None:  # inside the chosen server's settings
+        checkout.deploy_province(args.pool)
+        deployments.append(checkout.national_deployment())
 
     try:
-        deployments = flows.window_deployments(args.province, registry.resolve(), inbox.resolve(),
-                                               Path(args.warehouse).resolve() if args.warehouse else None,
-                                               Path(args.out).resolve() if args.out else None,
-                                               args.processes)  # fmt: skip
-        if args.pool:
-            flows.deploy_province(args.pool)
-            deployments.append(flows.national_deployment())
-        ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
-        _say(f"serve: giao diện / UI {ui} — dừng / stop: Ctrl-C or SIGTERM (kill PID {os.getpid()})")
-        flows.serve_window(deployments)
-    finally:
-        if server is not None:
-            stop_process(server)
+        settings_mod.check_writable(out_root or paths.outputs, "thư mục đầu ra", "the output folder")
+        settings_mod.check_writable(Path(args.warehouse or paths.warehouse).resolve().parent, "thư mục kho dữ liệu",
+                                    "the warehouse folder")  # fmt: skip
+        from pipelines import flows
+
+        flows.serve_province(args.province, registry.resolve(), inbox.resolve(),
+                             Path(args.warehouse).resolve() if args.warehouse else None, out_root, args.processes,
+                             args.host, args.port, args.notify, on_pool if args.pool else None, _say)  # fmt: skip
+    except (settings_mod.NotWritable, notify.NotificationError) as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 2
+    except server.ServerUnavailable as exc:
+        _say(f"Lỗi / error: {exc}")
+        return 1
     return 0
+
+
+def _checkout_flows():  # noqa: ANN202 (the checkout's flows module)
+    """The checkout's flows.py (the national run, process work pools): not part of an installed package."""
+    try:
+        import flows
+    except ImportError:
+        _say("Lỗi / error: lượt chạy toàn quốc cần flows.py của bản mã nguồn / national runs and work pools need "
+             "the checkout's flows.py (run from the checkout)")  # fmt: skip
+        return None
+    return flows
 
 
 def cmd_national(args: argparse.Namespace) -> int:
     """Every province under --inputs into its own partition, then the national rollup."""
-    import flows
+    flows = _checkout_flows()
+    if flows is None:
+        return 2
 
     try:
         facts = flows.national_report(school_year=args.school_year, period=args.period, inputs=args.inputs,
@@ -292,14 +343,21 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--province", default=DEMO["province"], help="province code, in the deployment names")
     v.add_argument("--registry", help="registry.xlsx (default: the demo province's, data/demo)")
     v.add_argument("--inbox", help="folder of school JSON files (default data/demo/inbox)")
-    v.add_argument("--warehouse", help="DuckDB file (default: the run's default)")
-    v.add_argument("--out", help="output folder (default: data/output/<school-year>/<period>)")
+    v.add_argument(
+        "--warehouse", help="DuckDB file (default: the demo's without --registry, else data/warehouse.duckdb)"
+    )
+    v.add_argument(
+        "--out",
+        help="the windows' output folder: each writes OUT/<school-year>/<period> (default data/output)",
+    )
     v.add_argument("--processes", type=int, default=2)
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=4200)
     v.add_argument(
         "--pool", help="process work pool: deploy report_period/province to it, serve the national run"
     )
+    v.add_argument("--notify", metavar="BLOCK", help="notification block TYPE/NAME (e.g. custom-webhook/so-66): "
+                   "told when a deadline passes with schools missing")  # fmt: skip
     v.set_defaults(func=cmd_serve)
 
     n = sub.add_parser("national", help="every province into its partition, then the national rollup")
@@ -315,6 +373,19 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--deployment", help="run provinces on a work pool, e.g. report_period/province")
     n.add_argument("--processes", type=int, default=1)
     n.set_defaults(func=cmd_national)
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    """The default paths, as every command resolves them (settings.paths())."""
+    p = settings_mod.paths()
+    why = {settings_mod.DATA_ENV: f"từ / from {settings_mod.DATA_ENV}", "checkout": "data/ của bản mã nguồn / the checkout's data/",
+           "working directory": "data/ của thư mục hiện hành / data/ of the working directory"}[p.why]  # fmt: skip
+    rows = [("data", p.data, why), ("warehouse", p.warehouse, "--warehouse"), ("releases", p.releases, "--releases"),
+            ("outputs", p.outputs, "--out: <outputs>/<school-year>/<period>"), ("demo", p.demo, "edustat demo"),
+            ("schemas", settings_mod.schemas_dir(), "catalogue")]  # fmt: skip
+    for name, path, note in rows:
+        print(f"{name:<10} {path}  ({note})")
+    return 0
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -355,20 +426,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _add_release_commands(sub: argparse._SubParsersAction) -> None:
-    from pipelines.analyst import releases as release
-
     e = sub.add_parser("release", help="freeze a period: an immutable release (DuckDB, Parquet, manifest)")
     e.add_argument("--school-year", required=True)
     e.add_argument("--period", default="DN", choices=["DN", "CN"])
-    e.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+    e.add_argument("--warehouse", help="DuckDB file (default data/warehouse.duckdb: `edustat paths`)")
     e.add_argument("--name", help="release name (default <school-year>_<period>_<YYYYmmddTHHMMSS>)")
-    e.add_argument("--releases", help=f"releases folder (default {release.RELEASES_DIR}/ beside the warehouse)")  # fmt: skip
+    e.add_argument("--releases", help="releases folder (default data/releases: `edustat paths`)")
     e.set_defaults(func=cmd_release)
 
     f = sub.add_parser("diff", help="changed cells and submissions between two releases")
     f.add_argument("release_a", metavar="RELEASE_A", help="release folder, or a name in the releases folder")
     f.add_argument("release_b", metavar="RELEASE_B")
-    f.add_argument("--releases", help="releases folder for names (default data/releases)")
+    f.add_argument("--releases", help="releases folder for names (default data/releases: `edustat paths`)")
     f.add_argument("--out", help="CSV of the changed cells (and OUT_schools.csv beside it)")
     f.add_argument("--limit", type=int, default=100, help="cells printed (0: all)")
     f.set_defaults(func=cmd_diff)
@@ -379,7 +448,7 @@ def cmd_workflow(args: argparse.Namespace) -> int:
     from pipelines import warehouse, window
 
     try:
-        message = window.act(Path(args.warehouse) if args.warehouse else settings_mod.DEFAULT_WAREHOUSE,
+        message = window.act(Path(args.warehouse) if args.warehouse else settings_mod.paths().warehouse,
                                args.command, args.school_year, args.period, args.unit, args.user,
                                args.reason)  # fmt: skip
     except (window.TransitionError, ValueError) as exc:
@@ -406,7 +475,7 @@ def _add_workflow_commands(sub: argparse._SubParsersAction) -> None:
         w.add_argument(
             "--reason", required=action in ("reject", "unlock"), help="why (required to reject, unlock)"
         )
-        w.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+        w.add_argument("--warehouse", help="DuckDB file (default data/warehouse.duckdb: `edustat paths`)")
         w.set_defaults(func=cmd_workflow)
 
 
@@ -440,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--period", default="DN", choices=["DN", "CN"], help="DN start of year, CN end of year")
     r.add_argument("--registry", required=True, help="registry.xlsx (school-import template)")
     r.add_argument("--inbox", required=True, help="folder of school JSON files")
-    r.add_argument("--warehouse", help=f"DuckDB file (default {settings_mod.DEFAULT_WAREHOUSE})")
+    r.add_argument("--warehouse", help="DuckDB file (default data/warehouse.duckdb: `edustat paths`)")
     r.add_argument("--out", help="output folder (default data/output/<school-year>/<period>)")
     r.add_argument("--prefect", action="store_true", help="run through the Prefect flow report_period")
     r.add_argument("--processes", type=int, default=2, help="processes for the workbook export")
@@ -453,6 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(docs/input-contract.md, Population)")  # fmt: skip
     r.add_argument("--approved-only", action="store_true",
                    help="Phòng and Sở reports from approved (or locked) schools only; school cells for all")  # fmt: skip
+    r.add_argument("--fail-above", type=float, metavar="SHARE",
+                   help=f"share of expected schools missing or rejected above which the run fails (default "
+                        f"{settings_mod.DEFAULT_FAIL_ABOVE}, or {settings_mod.FAIL_ABOVE_ENV})")  # fmt: skip
     r.add_argument("--full", action="store_true",
                    help="re-read every file, check every school and rewrite every workbook (by default a re-run "
                    "redoes only what changed since the last run of the period)")  # fmt: skip
@@ -473,13 +545,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("sql", metavar="SQL", help='e.g. "SELECT * FROM form_cells LIMIT 5"')
     where = q.add_mutually_exclusive_group()
-    where.add_argument("--warehouse", help="DuckDB file (default: the demo's, data/demo/warehouse.duckdb)")
+    where.add_argument("--warehouse", help="DuckDB file (default data/warehouse.duckdb: `edustat paths`)")
     where.add_argument("--release", help="release folder, its release.duckdb, or a name in data/releases")
     q.add_argument("--out", help="write every row to FILE.csv (UTF-8 with BOM), FILE.parquet or FILE.xlsx")
     q.add_argument("--limit", type=int, default=50, help="rows printed (0: all); the total is always given")
     q.add_argument("--wait", type=float, default=10.0,
                    help="seconds to wait while a run's step has the warehouse file open")  # fmt: skip
     q.set_defaults(func=cmd_query)
+    p = sub.add_parser(
+        "paths", help="the default paths every command uses (warehouse, releases, outputs, demo)"
+    )
+    p.set_defaults(func=cmd_paths)
     _add_release_commands(sub)
     _add_workflow_commands(sub)
     _add_prefect_commands(sub)
@@ -499,6 +575,8 @@ def configure_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     args = build_parser().parse_args(argv)
     configure_logging()
     return args.func(args)

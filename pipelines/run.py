@@ -9,14 +9,17 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pipelines import aggregate, catalog, ingest, outputs, validate, warehouse, window
 from pipelines.analyst import views
 from pipelines.settings import Settings
+from pipelines.window.completeness import STATUS_VI, plain
 
 log = logging.getLogger(__name__)
 DATA_DOCS = "data_docs"  # GX Data Docs of the run's validation, under the output folder
@@ -42,6 +45,14 @@ class RunSummary:
             if name in step.facts:
                 return step.facts[name]
         raise KeyError(name)
+
+    @property
+    def facts(self) -> dict[str, object]:
+        """Every step's facts in one mapping (the first step that gives a name wins)."""
+        merged: dict[str, object] = {}
+        for step in reversed(self.steps):
+            merged.update(step.facts)
+        return merged
 
 
 def _writer(step: Callable[..., StepResult]) -> Callable[..., StepResult]:
@@ -78,6 +89,7 @@ def prepare(s: Settings) -> StepResult:
     facts = {
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
+        "so_code": registry.so_code,  # the province: the run's name, tags and artifact keys
     }
     log.info("prepare: %d trường trong danh sách / schools registered, %d vấn đề / registry problems",
              len(registry.schools), len(registry.problems))  # fmt: skip
@@ -164,10 +176,26 @@ def export_step(s: Settings) -> StepResult:
         completeness = window.completeness(con, s)
         result = outputs.export_period(con, s, catalog.forms_for(s.regime, s.period), completeness)
     facts = {"workbooks": result.workbooks, "workbooks_written": result.workbooks_written, "out": str(s.out),
-             "summary_text": result.summary_text}  # fmt: skip
+             "summary_text": result.summary_text, **_completeness_facts(completeness)}  # fmt: skip
     log.info("export: %d sổ tính / workbooks (%d viết lại / written) → %s", result.workbooks,
              result.workbooks_written, s.out)  # fmt: skip
     return StepResult("export", time.perf_counter() - t, facts)
+
+
+def _completeness_facts(completeness: tuple[list[dict], list[dict]]) -> dict[str, object]:
+    """Schools expected, missing (deadline passed, nothing received), late and pending, and the late
+    and missing schools with their Phòng and deadline (JSON-ready: a Prefect table artifact)."""
+    units, schools = completeness
+    names = {(r["level"], r["unit_code"]): r["unit_name"] for r in units}
+    count = {k: sum(r["status"] == k for r in schools) for k in ("on_time", "late", "missing", "pending")}
+    late = [{"school_code": r["school_code"], "school_name": r["school_name"],
+             "phong_code": r["phong_code"], "phong_name": names.get(("phong", r["phong_code"])),
+             "deadline": plain(r["deadline"]), "status": r["status"],
+             "status_vi": STATUS_VI[r["status"]],
+             "first_arrived_at": plain(r["first_arrived_at"])}
+            for r in schools if r["status"] in ("late", "missing")]  # fmt: skip
+    return {"schools_expected": len(schools), **{f"schools_{k}": n for k, n in count.items()},
+            "late_schools": late}  # fmt: skip
 
 
 STEPS = (prepare, ingest_step, validate_step, aggregate_step, export_step)
@@ -216,3 +244,117 @@ def completeness_table(s: Settings) -> list[dict[str, object]]:
     """The run's completeness and timeliness per Phòng and Sở, as JSON-ready rows."""
     with warehouse.connect(s.warehouse) as con:
         return window.completeness_rows(con, s)
+
+
+# --- what the run's final state says (flows.py sets it in Prefect; the CLI's exit code follows it) --
+
+PERIOD_PRINTED = {"DN": "ĐN", "CN": "CN"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The run judged by its data: failed or not, a state name that says what happened, and why."""
+
+    failed: bool
+    name: str  # "Completed: 58/60 schools, 2 rejected" or "Failed"
+    message: str  # Vietnamese / English
+
+
+def outcome(summary: RunSummary) -> Outcome:
+    """Failed when the input ledger does not balance, nothing was loaded, no report was produced, or
+    the share of expected schools missing (deadline passed, nothing received) or rejected (file at
+    ingest, school at validation) is above the settings' threshold; else Completed, with the count."""
+    f, s = summary.facts, summary.settings
+    expected = int(f.get("schools_expected") or f.get("schools_registered") or 0)
+    loaded = int(f.get("files_loaded") or 0)
+    rejected = int(f.get("files_rejected") or 0) + int(f.get("schools_rejected") or 0)
+    missing = int(f.get("schools_missing") or 0)
+    counted = max(loaded - int(f.get("schools_rejected") or 0), 0)
+    reasons: list[tuple[str, str]] = []
+    if f.get("ledger_balanced") is False:
+        reasons.append(("sổ đối chiếu đầu vào không cân", "the input ledger does not balance"))
+    if loaded == 0:
+        reasons.append(("không nạp được trường nào", "no school was loaded"))
+    if not f.get("workbooks"):
+        reasons.append(("không lập được báo cáo", "no report was produced"))
+    share = (missing + rejected) / expected if expected else 0.0
+    if expected and share > s.fail_above:
+        reasons.append((f"{missing + rejected}/{expected} trường chưa nộp hoặc bị từ chối ({share:.0%} > ngưỡng "
+                        f"{s.fail_above:.0%})", f"{missing + rejected}/{expected} schools missing or rejected "
+                        f"({share:.0%} > threshold {s.fail_above:.0%})"))  # fmt: skip
+    said = [f"{counted}/{expected} schools"]
+    said += [f"{rejected} rejected"] if rejected else []
+    said += [f"{missing} missing"] if missing else []
+    if reasons:
+        message = "; ".join(vi for vi, _ in reasons) + " / " + "; ".join(en for _, en in reasons)
+        return Outcome(True, "Failed", message)
+    message = (f"{counted}/{expected} trường được tính, {rejected} bị từ chối, {missing} chưa nộp quá hạn / "
+               f"{', '.join(said)}")  # fmt: skip
+    return Outcome(False, "Completed: " + ", ".join(said), message)
+
+
+def run_name(s: Settings, province: str | None = None) -> str:
+    """What a run is: "2024-2025 ĐN · Sở 66 · tt24 · ranh giới 2024" (the Sở once the registry is read)."""
+    parts = [f"{s.school_year} {PERIOD_PRINTED.get(s.period, s.period)}"]
+    parts += [f"Sở {province}"] if province else []
+    return " · ".join([*parts, s.regime, f"ranh giới {s.boundaries}"])
+
+
+def run_tags(s: Settings, province: str | None = None) -> list[str]:
+    """Tags of every run however started: school year, period, regime, boundaries, province."""
+    tags = ["edustat", f"school-year:{s.school_year}", f"period:{s.period}", f"regime:{s.regime}",
+            f"boundaries:{s.boundaries}"]  # fmt: skip
+    return [*tags, f"province:{province}"] if province else tags
+
+
+def artifact_key(kind: str, s: Settings, province: str | None) -> str:
+    """A Prefect artifact key per report (school year, period, regime, boundaries, Sở), so no run
+    overwrites another's: each day's run of one window adds a version of the same keys."""
+    key = f"{kind}-{s.school_year}-{s.period}-{s.regime}-b{s.boundaries}-so-{province or 'unknown'}"
+    return re.sub(r"[^a-z0-9-]+", "-", key.lower())
+
+
+def _link(path: Path, label: str) -> str:
+    return f"[{label}]({path.resolve().as_uri()})"
+
+
+def run_markdown(summary: RunSummary, result: Outcome, problems: list[dict[str, object]]) -> str:
+    """The run's Markdown report: its state, the input ledger, problems by rule, late and missing
+    schools, and links to the output folder; then the export's summary."""
+    f, s = summary.facts, summary.settings
+    lines = [f"# {run_name(s, f.get('so_code'))}", "", f"**{result.name}** — {result.message}", ""]
+    ledger = f.get("ledger_lines")
+    lines += ["## Sổ đối chiếu đầu vào / input ledger", ""]
+    if ledger:
+        lines += [f"- {line}" for line in ledger]  # type: ignore[union-attr]
+    else:
+        lines += [f"- Trường trong danh sách / schools registered: {f.get('schools_registered', '?')}",
+                  f"- Tệp / files: {f.get('files', '?')}; nạp / loaded: {f.get('files_loaded', '?')}; "
+                  f"bị từ chối / rejected: {f.get('files_rejected', '?')}",
+                  f"- Trường bị từ chối khi kiểm tra / schools rejected by validation: {f.get('schools_rejected', '?')}"]  # fmt: skip
+    lines += ["", "## Vấn đề theo quy tắc / problems by rule", ""]
+    if problems:
+        lines += [
+            "| Quy tắc / rule | Mức / severity | Bản ghi / records | Trường / schools |",
+            "|---|---|---:|---:|",
+        ]
+        lines += [f"| `{p.get('rule')}` | {p.get('severity')} | {p.get('records')} | {p.get('schools')} |"
+                  for p in problems]  # fmt: skip
+    else:
+        lines.append("Không có / none")
+    late = list(f.get("late_schools") or [])  # type: ignore[call-overload]
+    lines += ["", f"## Trường nộp muộn hoặc chưa nộp / late and missing schools ({len(late)})", ""]
+    if late:
+        lines += ["| Trường / school | Phòng | Hạn / deadline | Tình trạng / status |", "|---|---|---|---|"]
+        lines += [f"| {r['school_code']} {r['school_name']} | {r['phong_code'] or '—'} {r['phong_name'] or ''} "
+                  f"| {r['deadline']} | {r['status_vi']} / {r['status']} |" for r in late[:50]]  # fmt: skip
+        if len(late) > 50:
+            lines.append(f"… {len(late) - 50} nữa / more: `completeness_schools.csv`")
+    else:
+        lines.append("Không có / none")
+    out = s.out
+    links = [_link(out, "thư mục đầu ra / output folder"), _link(out / "forms", "biểu mẫu / forms"),
+             _link(out / "errors", "danh sách lỗi / error lists"),
+             _link(out / "completeness.xlsx", "tiến độ nộp / completeness"), _link(out / "summary.md", "summary.md")]  # fmt: skip
+    lines += ["", "## Đầu ra / outputs", "", " · ".join(links), "", "---", "", str(f.get("summary_text", ""))]
+    return "\n".join(lines)

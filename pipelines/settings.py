@@ -1,18 +1,104 @@
-"""Settings of one run, resolved once at the edge (CLI or flow) into a frozen dataclass."""
+"""Settings of one run, resolved once at the edge (CLI or flow) into a frozen dataclass, and the
+default paths every command shares (`paths()`: warehouse, releases, outputs, the demo)."""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
-DEFAULT_WAREHOUSE = DATA_DIR / "warehouse.duckdb"
 KEY_ENV = "EDUSTAT_PSEUDONYM_KEY"
+DATA_ENV = "EDUSTAT_DATA_DIR"  # the runtime folder (default: data/ of the checkout, else ./data)
+FAIL_ABOVE_ENV = "EDUSTAT_FAIL_ABOVE"  # the share of expected schools missing or rejected that fails a run
+# A run whose share of expected schools missing (deadline passed, nothing received) or rejected
+# (file or school) is above this is Failed (status: inferred — no regulation gives a share; a Sở
+# tightens it with EDUSTAT_FAIL_ABOVE or `edustat run --fail-above`).
+DEFAULT_FAIL_ABOVE = 0.2
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The default paths of every command: one warehouse, one releases folder, one outputs folder."""
+
+    data: Path  # the runtime folder
+    why: str  # how `data` was chosen (printed by `edustat paths`)
+    warehouse: Path  # data/warehouse.duckdb
+    releases: Path  # data/releases (every release, whichever warehouse it came from)
+    outputs: Path  # data/output/<school-year>/<period>/ (a run's default --out)
+    demo: Path  # data/demo: the demo province's inputs, warehouse and outputs (never its releases)
+
+    def output(self, school_year: str, period: str) -> Path:
+        return self.outputs / school_year / period
+
+
+def _in_checkout() -> bool:
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "schemas").is_dir()
+
+
+def paths() -> Paths:
+    """The default paths, from EDUSTAT_DATA_DIR, else data/ of the checkout edustat runs from, else
+    ./data (an installed package)."""
+    if os.environ.get(DATA_ENV):
+        data, why = Path(os.environ[DATA_ENV]), DATA_ENV
+    elif _in_checkout():
+        data, why = PROJECT_ROOT / "data", "checkout"
+    else:
+        data, why = Path.cwd() / "data", "working directory"
+    data = data.resolve()
+    return Paths(data=data, why=why, warehouse=data / "warehouse.duckdb", releases=data / "releases",
+                 outputs=data / "output", demo=data / "demo")  # fmt: skip
+
+
+def schemas_dir() -> Path:
+    """The catalogue (schemas/): package data of an installed edustat (pipelines/schemas in the
+    wheel), else the checkout's schemas/."""
+    packaged = resources.files("pipelines").joinpath("schemas")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return PROJECT_ROOT / "schemas"
+
+
+# Import-time aliases of paths() for the notebooks and older callers; commands call paths().
+DATA_DIR = paths().data
+DEFAULT_WAREHOUSE = paths().warehouse
+
+
+class NotWritable(ValueError):
+    """A folder the command must write is not writable; the message is in Vietnamese and English."""
+
+
+def check_writable(target: Path, what_vi: str, what_en: str, is_file: bool = False) -> Path:
+    """Refuse, before any work, a folder (or a file's folder) that cannot be written: the nearest
+    existing folder must take a new file. Creates nothing that stays."""
+    target = Path(target).expanduser().absolute()
+    folder = target.parent if is_file else target
+    if is_file and target.is_dir():
+        raise NotWritable(f"{what_vi} là một thư mục / {what_en} is a folder: {target}")
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotWritable(f"không ghi được {what_vi}: {probe} không phải thư mục / cannot write {what_en}: {probe} "
+                          f"is not a folder ({target})")  # fmt: skip
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        raise NotWritable(f"không ghi được {what_vi} / cannot write {what_en}: {target} "
+                          f"({exc.strerror or exc})") from None  # fmt: skip
+    if is_file and target.exists() and not os.access(target, os.W_OK):
+        raise NotWritable(f"không ghi đè được {what_vi} / cannot overwrite {what_en}: {target}")
+    return target
+
+
 # Period -> (years after the start year, month, day) of its as-of date (TT 24/2018):
 # DN start of year, data as of 30/9 of the start year; CN end of year, as of 31/5 of the end year.
 PERIODS = {"DN": (0, 9, 30), "CN": (1, 5, 31)}
@@ -50,10 +136,13 @@ class Settings:
     processes: int
     population: Path | None = None  # population.csv (docs/input-contract.md, Population)
     boundaries: str = "2024"  # the boundary version the period is aggregated on (BOUNDARIES)
-    approved_only: bool = False  # Phòng and Sở reports from approved schools only (pipelines/window/approvals.py)
+    # Phòng and Sở reports from approved schools only (pipelines/window/approvals.py).
+    approved_only: bool = False
     # Re-read every file, check every school and rewrite every workbook, rather than only what changed
     # since the last run of the period (edustat run --full).
     full: bool = False
+    # The share of expected schools missing or rejected above which the run is Failed (run.outcome).
+    fail_above: float = DEFAULT_FAIL_ABOVE
 
     @property
     def as_of(self) -> date:
@@ -89,14 +178,19 @@ def pseudonym_key(warehouse: Path) -> bytes:
 def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehouse: Path | None = None,
             out: Path | None = None, run_id: str | None = None, processes: int = 2,
             regime: str | None = None, population: Path | None = None,
-            boundaries: str | None = None, approved_only: bool = False, full: bool = False) -> Settings:  # fmt: skip
+            boundaries: str | None = None, approved_only: bool = False, full: bool = False,
+            out_root: Path | None = None, fail_above: float | None = None) -> Settings:  # fmt: skip
+    """The run's settings. Defaults: the warehouse and outputs of paths(); out_root (a reporting
+    window's folder) gives OUT_ROOT/<school-year>/<period>, so the two windows never share one."""
     start_year = parse_school_year(school_year)
     if period not in PERIODS:
         raise ValueError(
             f"kỳ báo cáo {period!r} chưa hỗ trợ (chỉ DN, CN) / period not supported (only DN, CN)"
         )
-    warehouse = Path(warehouse or DEFAULT_WAREHOUSE).resolve()
-    out = Path(out or DATA_DIR / "output" / school_year / period).resolve()
+    defaults = paths()
+    warehouse = Path(warehouse or defaults.warehouse).resolve()
+    out = Path(out or Path(out_root or defaults.outputs) / school_year / period).resolve()
+    fail_above = fail_above_share(fail_above)
     years, month, day = PERIODS[period]
     # By default the regime in force on the as-of date; TT 25's grids are not public, so its forms
     # carry TT 24's grids as provisional content (schemas/forms/tt25/).
@@ -109,6 +203,9 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         raise ValueError(f"phiên bản địa giới {boundaries!r} không có / unknown boundaries (2024, 2025)")
     if population is not None and not Path(population).is_file():
         raise ValueError(f"không có tệp dân số / population file not found: {population}")
+    # Before anything is read or written: a folder the run cannot write stops it here, with a message.
+    check_writable(warehouse.parent, "thư mục kho dữ liệu", "the warehouse folder")
+    check_writable(out, "thư mục đầu ra", "the output folder")
     return Settings(
         school_year=school_year,
         start_year=start_year,
@@ -125,4 +222,19 @@ def resolve(school_year: str, period: str, registry: Path, inbox: Path, warehous
         boundaries=boundaries,
         approved_only=approved_only,
         full=full,
+        fail_above=fail_above,
     )
+
+
+def fail_above_share(value: float | str | None = None) -> float:
+    """The failure threshold: the value given, else EDUSTAT_FAIL_ABOVE, else DEFAULT_FAIL_ABOVE."""
+    raw = value if value is not None else os.environ.get(FAIL_ABOVE_ENV) or DEFAULT_FAIL_ABOVE
+    try:
+        share = float(raw)
+    except (TypeError, ValueError):
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(
+            f"ngưỡng phải từ 0 đến 1 / the failure threshold must be a share from 0 to 1: {raw!r}"
+        )
+    return share

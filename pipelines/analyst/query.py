@@ -1,9 +1,13 @@
 """Read-only SQL for analysts (`edustat query`): the warehouse or a release, printed or written out.
 
-The database is opened read-only, so a query can change nothing; it does not take the warehouse's
-writer lock (a run's lock file does not stop it). DuckDB itself lets no other process open a
-file while a run's step has it open for writing: then the query waits a little and, if the step
-goes on, says so (query a release instead, or again when the step is done).
+The database is opened read-only in a sandbox: DuckDB's external access disabled and its
+configuration locked (SANDBOX), so a query can change nothing, read no other file (read_csv,
+ATTACH, INSTALL, LOAD) and write none (COPY … TO, EXPORT); `--out` is written by edustat itself,
+text as text (never a formula; CSV fields that begin with a formula character neutralised, as
+OWASP's CSV-injection guidance says). It does not take the warehouse's writer lock (a run's lock
+file does not stop it). DuckDB itself lets no other process open a file while a run's step has it
+open for writing: then the query waits a little and, if the step goes on, says so (query a
+release instead, or again when the step is done).
 """
 
 from __future__ import annotations
@@ -19,13 +23,17 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines import warehouse
+from pipelines import settings, warehouse
 from pipelines.analyst import releases as release
 
 OUT_FORMATS = (".csv", ".parquet", ".xlsx")
 EXCEL_MAX_ROWS = 1_048_575  # an Excel sheet's rows, less the header
 BATCH_ROWS = 65_536
 MAX_WIDTH = 40  # printed characters of a column at most (files keep whole values)
+# No file but the database: no read_csv, ATTACH, COPY TO, INSTALL or LOAD; no SET or PRAGMA to undo it.
+SANDBOX = {"enable_external_access": False, "lock_configuration": True}
+EXCEL_MAX_CHARS = 32_767  # characters in an Excel cell
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what makes a cell a formula
 
 
 class QueryError(ValueError):
@@ -43,9 +51,21 @@ class Printed:
     total: int
 
 
+def check_out(out: Path) -> Path:
+    """Refuse, before the query runs, an --out of an unknown format or that cannot be written."""
+    if out.suffix.lower() not in OUT_FORMATS:
+        raise QueryError(
+            f"định dạng tệp không hỗ trợ / unsupported output {out.suffix!r} ({', '.join(OUT_FORMATS)})"
+        )
+    try:
+        return settings.check_writable(out, "tệp --out", "the --out file", is_file=True)
+    except settings.NotWritable as exc:
+        raise QueryError(str(exc)) from None
+
+
 def database_path(warehouse_path: Path | str | None, release_ref: Path | str | None, default: Path) -> Path:
     """The DuckDB file to query: a release (its folder, its release.duckdb, or a name in the
-    releases folder), else the warehouse (default: `default`)."""
+    releases folder), else the warehouse (default: `default`, settings.paths().warehouse)."""
     if release_ref is not None:
         ref = Path(release_ref)
         if ref.is_file():
@@ -56,18 +76,21 @@ def database_path(warehouse_path: Path | str | None, release_ref: Path | str | N
             raise QueryError(str(exc)) from None
     path = Path(warehouse_path) if warehouse_path else default
     if not path.is_file():
-        hint = "" if warehouse_path else " (chạy / run `make demo`, or give --warehouse or --release)"
+        demo = settings.paths().demo / "warehouse.duckdb"
+        hint = "" if warehouse_path else (
+            f" (kho của bản mẫu / the demo's warehouse: --warehouse {demo})" if demo.is_file()
+            else " (chạy / run `make demo`, or give --warehouse or --release)")  # fmt: skip
         raise QueryError(f"không có kho dữ liệu / warehouse not found: {path}{hint}")
     return path
 
 
 def connect_read_only(path: Path, wait_seconds: float = 10.0) -> duckdb.DuckDBPyConnection:
-    """Open the file read-only (the warehouse's connection configuration, so a connection of the
-    same process can share it); while a run's step holds the file, retry for `wait_seconds`."""
+    """Open the file read-only in the sandbox (SANDBOX, with the warehouse's connection configuration);
+    while a run's step holds the file, retry for `wait_seconds`."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            return duckdb.connect(str(path), read_only=True, config=warehouse.engine_config())
+            return duckdb.connect(str(path), read_only=True, config={**warehouse.engine_config(), **SANDBOX})
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise QueryError(f"không mở được / cannot open {path}: {exc}") from None
@@ -87,6 +110,12 @@ def _relation(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelati
         return con.sql(sql)
     except duckdb.Error as exc:
         text = str(exc)
+        if isinstance(exc, duckdb.PermissionException) or "configuration has been locked" in text:
+            raise QueryError(
+                f"edustat query chỉ đọc kho dữ liệu: không đọc, ghi tệp khác hay đổi cấu hình; dùng --out để ghi "
+                f"kết quả / edustat query reads the database only: no other file read or written, no setting "
+                f"changed; write results with --out: {text}"
+            ) from None
         if "read-only" in text:
             raise QueryError(
                 f"edustat query chỉ đọc, không thay đổi được dữ liệu / edustat query is read-only and changes "
@@ -167,11 +196,7 @@ def format_table(p: Printed) -> str:
 
 def write(columns: list[str], stream: Iterator[pa.RecordBatch], out: Path) -> int:
     """Write the result to out (.csv UTF-8 with a BOM for Excel, .parquet, .xlsx); return the rows."""
-    suffix = out.suffix.lower()
-    if suffix not in OUT_FORMATS:
-        raise QueryError(
-            f"định dạng tệp không hỗ trợ / unsupported output {out.suffix!r} ({', '.join(OUT_FORMATS)})"
-        )
+    suffix = check_out(out).suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
     try:
@@ -184,13 +209,26 @@ def write(columns: list[str], stream: Iterator[pa.RecordBatch], out: Path) -> in
     return n
 
 
+def neutralise(text: str) -> str:
+    """A CSV field that a spreadsheet would run as a formula, prefixed with ' (OWASP CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_field(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):  # text (from inputs, the registry or the query) is the only risk
+        return neutralise(value)
+    return _text(value)
+
+
 def _write_csv(columns: list[str], stream: Iterator[pa.RecordBatch], path: Path) -> int:
     n = 0
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(columns)
+        writer.writerow([neutralise(c) for c in columns])
         for batch in stream:
-            writer.writerows(tuple("" if v is None else _text(v) for v in row) for row in _rows(batch))
+            writer.writerows(tuple(_csv_field(v) for v in row) for row in _rows(batch))
             n += batch.num_rows
     return n
 
@@ -215,10 +253,25 @@ def _write_parquet(columns: list[str], stream: Iterator[pa.RecordBatch], path: P
 
 def _write_xlsx(columns: list[str], stream: Iterator[pa.RecordBatch], path: Path) -> int:
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("query")
-    ws.append(columns)
+
+    def cells(values: Iterator[object] | list[object]) -> list[object]:
+        out = []
+        for value in values:
+            value = _cell(value)
+            if isinstance(value, str):  # a string cell, whatever it starts with: never a formula
+                cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_MAX_CHARS])
+                cell.data_type = "s"
+                out.append(cell)
+            else:
+                out.append(value)
+        return out
+
+    ws.append(cells(columns))
     n = 0
     for batch in stream:
         n += batch.num_rows
@@ -226,13 +279,13 @@ def _write_xlsx(columns: list[str], stream: Iterator[pa.RecordBatch], path: Path
             raise QueryError(f"quá nhiều dòng cho Excel (tối đa {EXCEL_MAX_ROWS}); hãy dùng .csv hoặc .parquet / too "
                              f"many rows for Excel (at most {EXCEL_MAX_ROWS}): use .csv or .parquet")  # fmt: skip
         for row in _rows(batch):
-            ws.append([_cell(v) for v in row])
+            ws.append(cells(row))
     wb.save(path)
     return n
 
 
 def _cell(value: object) -> object:
-    """A value openpyxl writes as such (numbers, text, dates without a time zone), else its text."""
+    """A value openpyxl writes as such (numbers, booleans, dates without a time zone), else its text."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.isoformat(sep=" ")
     if value is None or isinstance(value, int | float | str | bool | date | Decimal):

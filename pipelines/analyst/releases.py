@@ -1,7 +1,7 @@
 """Releases: a frozen period, published once and never changed.
 
 `edustat release` copies what analysts need of one period out of the warehouse into its own
-folder, `<releases>/<name>/` (by default `releases/` beside the warehouse):
+folder, `<releases>/<name>/` (by default `data/releases/`, settings.paths()):
 
     release.duckdb      cells, indicators, units, unit_tree, validation_summary, files, release, and
                         the contract views with the tables they read (pipelines/analyst/views.py)
@@ -34,11 +34,11 @@ import duckdb
 from pipelines import settings, warehouse
 from pipelines.analyst import views
 
-RELEASES_DIR = "releases"  # beside the warehouse
+RELEASES_DIR = "releases"  # the folder's name under the data folder (settings.paths().releases)
 RELEASE_DB = "release.duckdb"
 MANIFEST = "manifest.json"
 CELLS_PARQUET, INDICATORS_PARQUET = "cells.parquet", "indicators.parquet"
-SCHEMAS = settings.PROJECT_ROOT / "schemas"
+SCHEMAS = settings.schemas_dir()
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -47,8 +47,10 @@ class ReleaseError(ValueError):
 
 
 def releases_dir(warehouse_path: Path | str | None = None) -> Path:
-    """The default releases folder: `releases/` beside the warehouse (data/releases/)."""
-    return Path(warehouse_path or settings.DEFAULT_WAREHOUSE).resolve().parent / RELEASES_DIR
+    """The default releases folder, the same for every warehouse and command (settings.paths():
+    data/releases/), so `release`, `diff` and `query --release` agree and `edustat demo` never
+    deletes one."""
+    return settings.paths().releases
 
 
 def connect(path: Path | str) -> duckdb.DuckDBPyConnection:
@@ -177,7 +179,7 @@ def create_release(school_year: str, period: str, warehouse_path: Path | str | N
     start_year = settings.parse_school_year(school_year)
     if period not in settings.PERIODS:
         raise ValueError(f"kỳ báo cáo {period!r} không có (DN, CN) / unknown period (DN, CN)")
-    wh = Path(warehouse_path or settings.DEFAULT_WAREHOUSE).resolve()
+    wh = Path(warehouse_path or settings.paths().warehouse).resolve()
     if not wh.is_file():
         raise ReleaseError(f"không có kho dữ liệu / warehouse not found: {wh}")
     created = datetime.now().astimezone()

@@ -23,7 +23,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
-SCHEMAS = Path(__file__).resolve().parent.parent.parent / "schemas"
+from pipelines import settings
+
+SCHEMAS = settings.schemas_dir()  # package data of an installed edustat, else the checkout's schemas/
 REFERENCE_ERROR = "catalog_reference"
 
 Loc = tuple[str | int, ...]

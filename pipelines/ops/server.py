@@ -1,4 +1,5 @@
-"""A local Prefect server and work pools: started, checked and stopped as child processes."""
+"""A local Prefect server and work pools: started, checked and stopped as child processes; the one
+server a command uses (`use_server`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.ops.lifetime import die_with_parent
+
+
+class ServerUnavailable(RuntimeError):
+    """The configured Prefect server does not answer, or none could be started (bilingual)."""
 
 
 def api_healthy(api_url: str, timeout: float = 2.0) -> bool:
@@ -21,9 +29,10 @@ def api_healthy(api_url: str, timeout: float = 2.0) -> bool:
 
 def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] | None = None,
                  ui: bool = True, log: Path | None = None, timeout: float = 120.0) -> tuple[subprocess.Popen, str]:  # fmt: skip
-    """Start `prefect server start` as a child process (its own process group) and wait until its
-    API answers; returns the process and the API URL. The database is SQLite under PREFECT_HOME
-    unless PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
+    """Start `prefect server start` as a child process (its own process group, ended by the kernel
+    when this process dies: ops/lifetime.py) and wait until its API answers; returns the process
+    and the API URL. The database is SQLite under PREFECT_HOME unless
+    PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
     api_url = f"http://{host}:{port}/api"
     child_env = {**os.environ, **(env or {})}
     child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -31,9 +40,13 @@ def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] 
     child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
-    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps its own copy)
+    try:
+        proc = subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=die_with_parent)  # fmt: skip
+    finally:
+        if log:
+            output.close()
     deadline = time.monotonic() + timeout
     while not api_healthy(api_url):
         if proc.poll() is not None:
@@ -75,3 +88,45 @@ def ensure_process_pool(pool: str) -> None:
             pass
 
 
+@dataclass(frozen=True)
+class Server:
+    api_url: str
+    proc: subprocess.Popen | None  # the server this command started and owns; None: someone else's
+    said: str  # what the command tells the user (Vietnamese / English)
+
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment, else from the active Prefect profile."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def use_server(host: str = "127.0.0.1", port: int = 4200, log: Path | None = None) -> Server:
+    """The one server a command talks to: the configured one (PREFECT_API_URL or the profile), which
+    must answer; else the one already answering at host:port (e.g. `make serve-ui`); else one
+    started here, which this command owns and stops (and which dies with it)."""
+    url = configured_api_url()
+    if url:
+        if not api_healthy(url):
+            raise ServerUnavailable(f"máy chủ Prefect đã cấu hình không trả lời / the configured Prefect server does "
+                                    f"not answer: {url} (PREFECT_API_URL)")  # fmt: skip
+        return Server(
+            url, None, f"dùng máy chủ Prefect đã cấu hình / using the configured Prefect server {url}"
+        )
+    url = f"http://{host}:{port}/api"
+    if api_healthy(url):
+        return Server(
+            url, None, f"dùng máy chủ Prefect đang chạy / using the Prefect server already running at {url}"
+        )
+    try:
+        proc, url = start_server(host, port, log=log)
+    except (RuntimeError, TimeoutError) as exc:
+        raise ServerUnavailable(
+            f"không khởi động được máy chủ Prefect / could not start a Prefect server: {exc}"
+        ) from None
+    said = (f"edustat đã khởi động máy chủ Prefect (PID {proc.pid}) tại {url}; nó dừng khi edustat dừng / edustat "
+            f"started a Prefect server (PID {proc.pid}) at {url}, owns it and stops it when it stops")  # fmt: skip
+    return Server(url, proc, said)

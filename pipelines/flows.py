@@ -1,0 +1,301 @@
+"""Prefect flows of one province: the wiring of run.py's steps as coarse tasks, the run's name,
+tags, final state and artifacts, the reporting windows as deployments, the deadline event.
+
+`flows.py` at the top of the checkout is the Prefect entry point (`flows.py:report_period`) and
+re-exports these; an installed edustat imports them from here (`pipelines.flows`).
+
+- `report_period`: one province, one period (five stage tasks). Named for what it is ("2024-2025
+  ĐN · Sở 66 · tt24 · ranh giới 2024") and tagged (school year, period, regime, boundaries,
+  province) however it was started; its final state says what the data say (run.outcome): Failed
+  when the ledger does not balance, nothing was loaded, no report was produced or too many
+  schools are missing or rejected, else "Completed: 58/60 schools, 2 rejected".
+- `window_deployments`: the start-of-year and end-of-year windows as deployments with schedules;
+  each writes its own folder (OUT_ROOT/<school-year>/<period>).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+# A temporary server on a small machine needs more than Prefect's default start-up time, and no
+# analytics leave this machine (DESIGN.md, Prefect facts). The stages log through stdlib logging
+# under `pipelines`: Prefect sends those records to the run's logs in the UI too. Set before Prefect
+# is imported (it reads its settings then).
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "pipelines")
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.concurrency.sync import concurrency  # noqa: E402
+from prefect.states import Completed, Failed, State  # noqa: E402
+
+from pipelines import run, settings  # noqa: E402
+from pipelines.ops import lifetime  # noqa: E402
+from pipelines.ops.notify import DEADLINE_EVENT  # noqa: E402
+
+# A flow run started by a runner (`edustat serve`) or a worker ends with it, and without DuckDB's
+# teardown report in its log.
+lifetime.setup_flow_run_process()
+if logging.getLogger("pipelines").level == logging.NOTSET:  # what each stage read, rejected, counted, wrote
+    logging.getLogger("pipelines").setLevel(logging.INFO)
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+AUTO = "auto"  # school_year of a scheduled run: the school year in progress on its scheduled date
+# The reporting windows: period → (deployment name prefix, cron: every day of the window at 06:00).
+WINDOWS = {"DN": ("start-of-year", "0 6 * 10 *"), "CN": ("end-of-year", "0 6 * 6 *")}
+MISSING_LISTED = 50  # missing schools named in the deadline event (the rest: completeness_schools.csv)
+
+
+@task(name="prepare: registry and unit tree", cache_policy=NO_CACHE)
+def prepare_task(s: settings.Settings) -> run.StepResult:
+    return run.prepare(s)
+
+
+@task(name="ingest: school files", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def ingest_task(s: settings.Settings) -> run.StepResult:
+    return run.ingest_step(s)
+
+
+@task(name="validate: Great Expectations on DuckDB", cache_policy=NO_CACHE)
+def validate_task(s: settings.Settings) -> run.StepResult:
+    return run.validate_step(s)
+
+
+@task(name="aggregate: forms, rollup, relations", cache_policy=NO_CACHE)
+def aggregate_task(s: settings.Settings) -> run.StepResult:
+    return run.aggregate_step(s)
+
+
+@task(name="export: workbooks and tidy tables", cache_policy=NO_CACHE)
+def export_task(s: settings.Settings) -> run.StepResult:
+    return run.export_step(s)
+
+
+def school_year_on(day: date) -> str:
+    """The school year in progress on a day (it starts in September): 15/10/2024 and 15/6/2025 →
+    "2024-2025"."""
+    start = day.year if day.month >= 9 else day.year - 1
+    return f"{start}-{start + 1}"
+
+
+def scheduled_day() -> date:
+    """The run's scheduled day in Vietnam (today for a run started by hand)."""
+    from zoneinfo import ZoneInfo
+
+    from prefect.runtime import flow_run
+
+    when = flow_run.scheduled_start_time
+    if isinstance(when, datetime):
+        return when.astimezone(ZoneInfo(TIMEZONE)).date()
+    return datetime.now(ZoneInfo(TIMEZONE)).date()
+
+
+def label_run(s: settings.Settings, province: str | None) -> None:
+    """Name and tag the current flow run (whoever started it: the CLI, a schedule, the UI, a parent
+    flow or `run_deployment`), keeping the tags it already has."""
+    from prefect.client.orchestration import get_client
+    from prefect.runtime import flow_run
+
+    if not flow_run.id:
+        return
+    with get_client(sync_client=True) as client:
+        current = client.read_flow_run(flow_run.id)
+        tags = sorted({*current.tags, *run.run_tags(s, province)})
+        client.update_flow_run(flow_run.id, name=run.run_name(s, province), tags=tags)
+
+
+def _publish_artifacts(summary: run.RunSummary, result: run.Outcome, province: str | None) -> None:
+    """The run's artifacts, keyed by school year, period, regime, boundaries and Sở (run.artifact_key):
+    the Markdown report, key figures, problems by rule, late and missing schools, completeness, and
+    a link to the output folder."""
+    s, f = summary.settings, summary.facts
+
+    def key(kind: str) -> str:
+        return run.artifact_key(kind, s, province)
+
+    label = run.run_name(s, province)
+    problems = run.top_problems(s)
+    create_markdown_artifact(markdown=run.run_markdown(summary, result, problems), key=key("run-summary"),
+                             description=f"{label}: {result.name}")  # fmt: skip
+    create_table_artifact(
+        table=run.key_figures(summary), key=key("run-figures"), description=f"{label}: key figures"
+    )
+    if problems:
+        create_table_artifact(
+            table=problems, key=key("run-problems"), description=f"{label}: problems by rule"
+        )
+    late = list(f.get("late_schools") or [])  # type: ignore[call-overload]
+    columns = ("school_code", "school_name", "phong_code", "phong_name", "deadline", "status", "status_vi",
+               "first_arrived_at")  # fmt: skip
+    create_table_artifact(table=late or {c: [] for c in columns}, key=key("run-late-schools"),
+                          description=f"{label}: late and missing schools, with Phòng and deadline")  # fmt: skip
+    try:
+        rows = run.completeness_table(s)
+    except Exception:  # the outputs are written: a missing table is logged, not a failed run
+        get_run_logger().exception("completeness table artifact not published")
+        rows = []
+    if rows:
+        create_table_artifact(table=rows, key=key("run-completeness"),
+                              description=f"{label}: completeness and timeliness")  # fmt: skip
+    create_link_artifact(link=s.out.resolve().as_uri(), link_text=str(s.out), key=key("run-outputs"),
+                         description=f"{label}: output folder")  # fmt: skip
+
+
+def _announce_missed_deadline(summary: run.RunSummary, province: str | None) -> None:
+    """When the schools' deadline has passed with schools missing, emit DEADLINE_EVENT (an
+    automation sends it through the Sở's notification block: ops/notify.py). Every such run emits
+    it: a daily reminder through the window's end."""
+    from prefect.events import emit_event
+
+    s, f = summary.settings, summary.facts
+    missing = [r for r in f.get("late_schools") or [] if r["status"] == "missing"]  # type: ignore[union-attr]
+    if not missing:
+        return
+    payload = {"school_year": s.school_year, "period": s.period, "regime": s.regime, "province": province,
+               "deadline": missing[0]["deadline"], "missing": len(missing), "expected": f.get("schools_expected"),
+               "schools": missing[:MISSING_LISTED], "out": str(s.out)}  # fmt: skip
+    emit_event(DEADLINE_EVENT, resource={"prefect.resource.id": f"edustat.so.{province}",
+                                         "prefect.resource.name": f"Sở {province}"}, payload=payload)  # fmt: skip
+    get_run_logger().warning("hạn nộp %s đã qua: %d trường chưa nộp / deadline %s passed: %d schools missing",
+                             payload["deadline"], len(missing), payload["deadline"], len(missing))  # fmt: skip
+
+
+def warehouse_limit_name(path: str | Path) -> str:
+    return "edustat-warehouse-" + hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:12]
+
+
+def warehouse_limit(path: str | Path) -> str:
+    """The global concurrency limit (one slot) of a warehouse file, created on first use: one writer
+    at a time through Prefect; warehouse.writer_lock still refuses a run started outside it."""
+    from prefect.client.orchestration import get_client
+
+    name = warehouse_limit_name(path)
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(name, limit=1)
+    return name
+
+
+@flow(name="report_period", log_prints=True)
+def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
+                  out: str | None = None, processes: int = 2, regime: str | None = None,
+                  population: str | None = None, boundaries: str | None = None,
+                  approved_only: bool = False, full: bool = False, province: str | None = None,
+                  out_root: str | None = None, fail_above: float | None = None) -> State:  # fmt: skip
+    """Ingest → validate → aggregate → export one reporting period; its final state and the run's
+    summary text as its result.
+
+    school_year "auto": the school year in progress on the run's scheduled date (deployments).
+    approved_only: the Phòng and Sở reports from approved schools only (pipelines/window/approvals.py).
+    full: redo everything, not only what changed since the period's last run.
+    province: the Sở code, for the run's name before the registry is read (deployments give it).
+    out_root: a window's folder: the outputs go to OUT_ROOT/<school-year>/<period> (unless out).
+    fail_above: the share of expected schools missing or rejected that fails the run (settings).
+    The run holds the warehouse's global concurrency slot (warehouse_limit) throughout, so runs of
+    the two windows, or of provinces sharing a warehouse, wait for each other.
+    """
+    if school_year == AUTO:
+        school_year = school_year_on(scheduled_day())
+    s = settings.resolve(school_year, period, registry, inbox, warehouse, out, processes=processes, regime=regime,
+                         population=population, boundaries=boundaries, approved_only=approved_only,
+                         full=full, out_root=out_root, fail_above=fail_above)  # fmt: skip
+    label_run(s, province)
+    with concurrency(warehouse_limit(s.warehouse), occupy=1, strict=True):
+        prepared = prepare_task(s)
+        found = str(prepared.facts.get("so_code") or "") or province
+        if found != province:
+            label_run(s, found)
+        steps = [prepared, ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
+    summary = run.RunSummary(s, tuple(steps))
+    result = run.outcome(summary)
+    _publish_artifacts(summary, result, found)
+    _announce_missed_deadline(summary, found)
+    text = str(summary.fact("summary_text"))
+    if result.failed:
+        get_run_logger().error("%s", result.message)
+        return Failed(message=result.message, data=text)
+    get_run_logger().info("%s — %s", result.name, result.message)
+    return Completed(name=result.name, message=result.message, data=text)
+
+
+# --- the reporting windows: deployments with schedules ---------------------------------------
+
+
+def window_deployments(province: str, registry: str | Path, inbox: str | Path, warehouse: str | Path | None = None,
+                       out: str | Path | None = None, processes: int = 2,
+                       population: str | Path | None = None) -> list:  # fmt: skip
+    """The start-of-year and end-of-year windows of one province as deployments of report_period.
+
+    Each runs daily at 06:00 (Vietnam time) through its window (DN: 1/10–31/10, CN: 1/6–30/6) on
+    the school year in progress ("auto"); either can be run on demand from the UI or with
+    `prefect deployment run 'report_period/start-of-year-66'` (override school_year there). `out`
+    is the windows' folder: each writes OUT/<school-year>/<period> (default: settings.paths()).
+    """
+    from prefect.schedules import Cron
+
+    deployments = []
+    for period, (prefix, cron) in WINDOWS.items():
+        parameters = {"school_year": AUTO, "period": period, "registry": str(registry), "inbox": str(inbox),
+                      "warehouse": str(warehouse) if warehouse else None, "out_root": str(out) if out else None,
+                      "processes": processes, "population": str(population) if population else None,
+                      "province": province}  # fmt: skip
+        deployments.append(
+            report_period.to_deployment(
+                name=f"{prefix}-{province}",
+                concurrency_limit=1,  # one run of a window at a time (the warehouse has one writer)
+                schedules=[Cron(cron, timezone=TIMEZONE)],
+                parameters=parameters,
+                tags=["edustat", f"province:{province}", f"period:{period}"],
+                description=f"{prefix} window of province {province}: daily during the window, or on demand",
+            )  # fmt: skip
+        )
+    return deployments
+
+
+def serve_window(deployments: list, limit: int | None = 1) -> None:
+    """Serve the deployments in this process until SIGTERM or Ctrl-C (blocks)."""
+    from prefect import serve
+
+    serve(*deployments, limit=limit)
+
+
+def serve_province(province: str, registry: Path, inbox: Path, warehouse: Path | None, out_root: Path | None,
+                   processes: int, host: str, port: int, notify_block: str | None = None,
+                   more: Callable[[list], None] | None = None, say: Callable[[str], None] = print) -> None:  # fmt: skip
+    """`edustat serve`: the province's windows served on one server (ops.server.use_server: the
+    configured one, else the one at host:port, else one started and owned here, stopped at the
+    end), which every Prefect client of this process and of the runs it starts then uses; the
+    deadline automation through `notify_block`; `more(deployments)` adds deployments (national)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from pipelines.ops import notify, server
+
+    chosen = server.use_server(host, port)
+    say(f"serve: {chosen.said}")
+    os.environ["PREFECT_API_URL"] = chosen.api_url  # the runs this process starts inherit it
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: chosen.api_url}):
+            if notify_block:
+                notify.ensure_deadline_automation(notify_block)
+                say(
+                    f"serve: hạn nộp qua → thông báo qua / deadline passed → notification through {notify_block}"
+                )
+            deployments = window_deployments(province, registry, inbox, warehouse, out_root, processes)
+            if more is not None:
+                more(deployments)
+            say(f"serve: giao diện / UI {chosen.api_url.removesuffix('/api')} — dừng / stop: Ctrl-C or SIGTERM "
+                f"(kill PID {os.getpid()})")  # fmt: skip
+            serve_window(deployments)
+    finally:
+        if chosen.proc is not None:
+            server.stop_process(chosen.proc)
