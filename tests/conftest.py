@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,12 @@ def prefect_api(tmp_path_factory):
     tests/test_flows.py and tests/e2e/test_prefect_server.py."""
     with shared_server(tmp_path_factory) as api:
         yield api
+
+
+def copy_warehouse(source: Path, folder: Path) -> Path:
+    """A copy of a warehouse file (and its write-ahead log, if any) in folder, under the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (source, source.with_name(source.name + ".wal")):
+        if path.exists():
+            shutil.copy2(path, folder / path.name)
+    return folder / source.name
