@@ -17,6 +17,7 @@ import pytest
 from pipelines import run as pipeline
 from pipelines import settings as settings_mod
 from pipelines.ingest.registry import REGISTRY_COLUMNS
+from pipelines.validate import check
 
 # Before any Prefect import: no telemetry from test servers, and time for a slow first start.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -183,6 +184,36 @@ def prefect_api(tmp_path_factory):
     tests/test_flows.py and tests/e2e/test_prefect_server.py."""
     with shared_server(tmp_path_factory) as api:
         yield api
+
+
+# --- GX Data Docs only where a test looks at them ----------------------------------------------------
+
+_DATA_DOCS = {"on": False}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_docs_only_where_looked_at():
+    """A run's validation step also builds GX's Data Docs (static HTML, a second or more a run); only
+    the shared province's run (tests/test_run.py checks its pages) builds them, inside data_docs().
+    Runs in a child process (`edustat serve`, Prefect workers, a killed run) still build theirs."""
+    real = check.run_gx
+
+    def run_gx(path: Path, rules: list, docs_dir: Path | None = None) -> dict[str, dict]:
+        return real(path, rules, docs_dir if _DATA_DOCS["on"] else None)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(check, "run_gx", run_gx)
+        yield
+
+
+@contextlib.contextmanager
+def data_docs():
+    """Runs inside this build GX's Data Docs, as they do outside the tests."""
+    _DATA_DOCS["on"] = True
+    try:
+        yield
+    finally:
+        _DATA_DOCS["on"] = False
 
 
 def copy_warehouse(source: Path, folder: Path) -> Path:

@@ -13,6 +13,7 @@ import pytest
 from pipelines import catalog, settings, warehouse
 from pipelines import run as pipeline
 from pipelines.synthetic import province as generate
+from tests.conftest import data_docs
 
 PERSONAL_FIELDS = {"LstHocSinh": ("ClientId", "MaHocSinh", "HoTen", "NgaySinh"),
                    "LstCanBo": ("ClientId", "MaCanBo", "TenCanBo", "NgaySinh")}  # fmt: skip
@@ -29,7 +30,8 @@ def province(tmp_path_factory):
     mp.setenv(settings.KEY_ENV, "pipeline-test-key")
     s = settings.resolve("2024-2025", "DN", gen.registry, gen.inbox, root / "warehouse.duckdb", root / "out",
                          run_id="province-run", processes=2)  # fmt: skip
-    summary = pipeline.run_period(s)
+    with data_docs():  # test_data_docs_are_built_under_the_output_folder looks at them
+        summary = pipeline.run_period(s)
     mp.undo()
     return gen, s, summary
 
