@@ -17,6 +17,7 @@ import pytest
 from pipelines import run as pipeline
 from pipelines import settings as settings_mod
 from pipelines.ingest.registry import REGISTRY_COLUMNS
+from pipelines.synthetic import province as generate
 from pipelines.validate import check
 
 # Before any Prefect import: no telemetry from test servers, and time for a slow first start.
@@ -214,6 +215,31 @@ def data_docs():
         yield
     finally:
         _DATA_DOCS["on"] = False
+
+
+# --- one generated province, run end to end once per session --------------------------------------
+
+SHARED_KEY = "pipeline-test-key"
+SHARED_SCHOOLS = 24  # a quarter of them with injected defects (defect_rate below)
+
+
+@pytest.fixture(scope="session")
+def shared_province(
+    tmp_path_factory,
+) -> tuple[generate.GenerateSummary, settings_mod.Settings, pipeline.RunSummary]:
+    """(generated inputs, settings, run summary) of a generated province run end to end (outputs and
+    Data Docs), read by tests/test_run.py and tests/outputs/test_sdmx.py. Read it only: a test that
+    writes (a release, a lock file, another run) works on a copy (copy_warehouse)."""
+    root = tmp_path_factory.mktemp("province")
+    gen = generate.generate_province(
+        "66", "2024-2025", "DN", SHARED_SCHOOLS, 11, root / "gen", defect_rate=0.25
+    )
+    with pytest.MonkeyPatch.context() as mp, data_docs():
+        mp.setenv(settings_mod.KEY_ENV, SHARED_KEY)
+        s = settings_mod.resolve("2024-2025", "DN", gen.registry, gen.inbox, root / "warehouse.duckdb",
+                                 root / "out", run_id="province-run", processes=2)  # fmt: skip
+        summary = pipeline.run_period(s)
+    return gen, s, summary
 
 
 def copy_warehouse(source: Path, folder: Path) -> Path:
