@@ -20,6 +20,9 @@ DEFECT_RULES = {"bad_code": ".codelist", "missing_required": ".required", "dupli
                 "wrong_type": ".type", "class_not_found": "learner.class_not_found"}  # fmt: skip
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def province(shared_province):
     """The session's generated province (tests/conftest.py): 24 schools, a quarter of them with

@@ -22,6 +22,8 @@ from pipelines import settings
 from pipelines.ops.server import ensure_process_pool, stop_process
 from pipelines.synthetic import province as generate
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("prefect")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent

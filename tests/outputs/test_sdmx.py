@@ -245,6 +245,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_every_cell_of_cells_csv_is_once_in_cells_sdmx_csv(province):
     out = province.out
     cells = _read_csv(out / "cells.csv")
@@ -262,6 +263,7 @@ def test_every_cell_of_cells_csv_is_once_in_cells_sdmx_csv(province):
     assert {r["TIME_PERIOD"] for r in sdmx_rows} == {"2024-09-30"}
 
 
+@pytest.mark.slow
 def test_the_province_files_read_back_with_sdmx1(province):
     folder = province.out / "sdmx"
     structure = sdmx_export.read_structure(folder / sdmx_export.STRUCTURE_FILE)
