@@ -202,6 +202,65 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
+# --- how pytest-xdist spreads the suite ------------------------------------------------------------
+
+# With --dist loadscope (pyproject.toml) each worker takes whole modules, so a module fixture is built
+# in one worker only. Modules that share a session fixture go to one worker together, so it is built
+# once: the Prefect server (prefect_api) and the generated province (shared_province).
+XDIST_SCOPES = {
+    "tests/test_flows.py": "prefect-server",
+    "tests/e2e/test_prefect_server.py": "prefect-server",
+    "tests/test_run.py": "shared-province",
+    "tests/outputs/test_sdmx.py": "shared-province",
+}
+# These start first, longest first (as measured on 2 cores): a long one handed out last would leave the
+# other worker idle while it runs alone. The others follow, most tests first (xdist's order).
+XDIST_FIRST = (
+    "prefect-server",
+    "tests/e2e/test_notebooks.py",
+    "tests/e2e/test_rerun.py",
+    "tests/e2e/test_boundaries.py",
+    "tests/forms/test_end_of_year.py",
+    "tests/test_cli.py",
+    "tests/analyst/test_releases.py",
+    "tests/window/test_approvals.py",
+    "shared-province",
+    "tests/aggregate/test_cells.py",
+    "tests/synthetic/test_end_of_year.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """What -n auto (pyproject.toml) means here: a worker per core for the whole suite (`pytest`,
+    `make test`), none when tests are picked (paths, -k, -m: the quick loop, one module), where
+    starting workers costs more than it saves; PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    picked = config.args_source != pytest.Config.ArgsSource.TESTPATHS
+    return 0 if picked or config.option.keyword or config.option.markexpr else (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return XDIST_SCOPES.get(module, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            first = next((scope for scope in XDIST_FIRST if scope in self.workqueue), None)
+            if first is not None:
+                self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return ModuleScheduling(config, log)
+
+
 # --- GX Data Docs only where a test looks at them ----------------------------------------------------
 
 _DATA_DOCS = {"on": False}
