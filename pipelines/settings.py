@@ -17,9 +17,11 @@ KEY_ENV = "EDUSTAT_PSEUDONYM_KEY"
 DATA_ENV = "EDUSTAT_DATA_DIR"  # the runtime folder (default: data/ of the checkout, else ./data)
 FAIL_ABOVE_ENV = "EDUSTAT_FAIL_ABOVE"  # the share of expected schools missing or rejected that fails a run
 # A run whose share of expected schools missing (deadline passed, nothing received) or rejected
-# (file or school) is above this is Failed (status: inferred — no regulation gives a share; a Sở
-# tightens it with EDUSTAT_FAIL_ABOVE or `edustat run --fail-above`).
-DEFAULT_FAIL_ABOVE = 0.2
+# (file or school) is above this is Failed (status: inferred — no regulation gives a share). Half:
+# above it the Sở's report no longer stands for the province; below it the state's name still says
+# how many are missing ("Completed: 40/60 schools, 20 missing"). A Sở tightens it with
+# EDUSTAT_FAIL_ABOVE or `edustat run --fail-above` (0.1: more than 6 of 60 schools fails the run).
+DEFAULT_FAIL_ABOVE = 0.5
 
 
 @dataclass(frozen=True)

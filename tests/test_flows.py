@@ -54,7 +54,8 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
         school_year="2024-2025", period="DN", registry=str(gen.registry), inbox=str(gen.inbox),
         warehouse=str(tmp_path / "w.duckdb"), out=str(tmp_path / "out"), processes=1, return_state=True,
     )  # fmt: skip
-    assert state.is_completed()
+    # Four generated schools without defects, all loaded: Completed, and the state says so.
+    assert state.is_completed() and state.name == "Completed: 4/4 schools", state
     summary = state.result()
     assert "02-TH-ĐN" in summary
     assert (tmp_path / "out" / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
@@ -75,7 +76,12 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
-    assert run.state.is_completed()
+    assert run.state.is_completed() and run.state.name == "Completed: 4/4 schools"
+    # Named and tagged for what it is, though started by hand with no name or tag.
+    assert run.name == "2024-2025 ĐN · Sở 66 · tt24 · ranh giới 2024"
+    assert {"school-year:2024-2025", "period:DN", "regime:tt24", "boundaries:2024", "province:66"} <= set(
+        run.tags
+    )
     assert sorted(t.name.split(":")[0] for t in tasks) == [
         "aggregate",
         "export",
@@ -83,8 +89,12 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
         "prepare",
         "validate",
     ]
-    by_key = {a.key: a for a in artifacts}
+    # Keys of this school year, period, regime, boundaries and Sở: another run's do not overwrite them.
+    by_key = {a.key.removesuffix("-2024-2025-dn-tt24-b2024-so-66"): a for a in artifacts}
+    assert {"run-summary", "run-figures", "run-late-schools", "run-outputs"} <= set(by_key)
     assert "02-TH-ĐN" in str(by_key["run-summary"].data)
+    assert "Completed: 4/4 schools" in str(by_key["run-summary"].data)
+    assert f"({(tmp_path / 'out').resolve().as_uri()})" in by_key["run-outputs"].data  # a link to the folder
     # The key figures as a table artifact: the four schools registered, received and loaded.
     import json
 
@@ -93,6 +103,31 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
     assert figures["Trường trong danh sách / schools registered"] == 4
     assert figures["Trường đã nạp / schools received and loaded"] == 4
     assert figures["Bản ghi cách ly / records quarantined"] == 0
+    # Late and missing schools with their Phòng and deadline: none is missing (every school sent).
+    late = json.loads(by_key["run-late-schools"].data)
+    assert all(r["status"] == "late" and r["phong_code"] and r["deadline"] for r in late)
     # Completeness and timeliness by Phòng and Sở (pipelines/workflow.py) as a second table.
     completeness = json.loads(by_key["run-completeness"].data)
     assert by_key["run-completeness"].type == "table" and completeness
+
+
+@pytest.mark.slow
+def test_a_run_that_loads_no_file_is_failed_in_the_ui(prefect_api, tmp_path, monkeypatch):
+    """Two registered schools, both files unreadable: the steps run, but the run is Failed."""
+    from prefect.client.orchestration import get_client
+
+    import flows
+
+    monkeypatch.setenv(settings.KEY_ENV, "flow-test-key")
+    gen = generate.generate_province("66", "2024-2025", "DN", 2, 5, tmp_path / "gen")
+    for path in gen.inbox.glob("*.json"):
+        path.write_text("{broken", encoding="utf-8")
+    state = flows.report_period(
+        school_year="2024-2025", period="DN", registry=str(gen.registry), inbox=str(gen.inbox),
+        warehouse=str(tmp_path / "w.duckdb"), out=str(tmp_path / "out"), processes=1, return_state=True,
+    )  # fmt: skip
+    assert state.is_failed(), state
+    assert "no school was loaded" in state.message
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    assert run.state.is_failed() and "no school was loaded" in run.state.message

@@ -28,12 +28,14 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("query")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.KEY_ENV, "query-test-key")
+        mp.setenv(settings.DATA_ENV, str(root))  # the default warehouse and releases folder
         assert cli.main(["generate", "--province", "66", "--school-year", "2024-2025", "--schools", "4",
                          "--seed", "11", "--out", str(root)]) == 0  # fmt: skip
         assert cli.main(["run", "--school-year", "2024-2025", "--registry", str(root / "registry.xlsx"),
                          "--inbox", str(root / "inbox"), "--warehouse", str(root / "warehouse.duckdb"),
                          "--out", str(root / "output"), "--processes", "1"]) == 0  # fmt: skip
-    rel = release.create_release("2024-2025", "DN", root / "warehouse.duckdb", name="final")
+        rel = release.create_release("2024-2025", "DN", root / "warehouse.duckdb", name="final")
+    assert rel == root / "releases" / "final"  # the default releases folder of settings.paths()
     with (root / "output" / "cells.csv").open(encoding="utf-8-sig", newline="") as fh:
         cells = {
             (r["form"], r["level"], r["unit_code"], int(r["row_code"]), r["col_key"]): int(r["value"])
@@ -74,11 +76,11 @@ def test_printed_rows_are_limited_and_the_total_is_said(run, capsys):
     assert lines[-1].startswith(f"… 3 / {total} dòng / rows")
 
 
-def test_the_default_is_the_demo_warehouse_and_a_release_works_too(run, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "DEMO_DIR", run["root"])  # the demo's folder holds warehouse.duckdb
+def test_the_default_is_the_settings_warehouse_and_a_release_works_too(run, capsys, monkeypatch):
+    monkeypatch.setenv(settings.DATA_ENV, str(run["root"]))  # settings.paths(): root/warehouse.duckdb
     assert cli.main(["query", QUERY]) == 0
     assert capsys.readouterr().out.splitlines()[2].split()[-1] == str(_so(run, "T.all"))
-    for ref in (str(run["release"]), str(run["release"] / "release.duckdb")):
+    for ref in (str(run["release"]), str(run["release"] / "release.duckdb"), "final"):  # "final": by name
         assert cli.main(["query", QUERY, "--release", ref]) == 0
         assert capsys.readouterr().out.splitlines()[2].split()[-1] == str(_so(run, "T.all"))
     assert cli.main(["query", "SELECT 1", "--release", str(run["root"] / "no-such-release")]) == 2
@@ -139,3 +141,66 @@ def test_a_step_writing_the_file_right_now_is_said_with_exit_code_1(run, capsys)
     finally:
         holder.kill()
         holder.wait()
+
+
+# --- the sandbox: nothing read or written but the database and --out -------------------------
+
+
+@pytest.fixture()
+def tiny(tmp_path):
+    """A warehouse of one table, a 'secret' CSV beside it, another database to attach."""
+    import duckdb
+
+    wh, other = tmp_path / "warehouse.duckdb", tmp_path / "other.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute(
+            "CREATE TABLE schools AS SELECT * FROM (VALUES ('66001', '=HYPERLINK(\"http://x\")')) t(code, name)"
+        )
+    duckdb.connect(str(other)).close()
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n", encoding="utf-8")
+    return {"wh": wh, "other": other, "secret": secret, "root": tmp_path}
+
+
+def test_the_sandbox_refuses_files_extensions_and_settings(tiny, capsys):
+    wh, root = tiny["wh"], tiny["root"]
+    copied = root / "copied.csv"
+    attempts = [
+        f"COPY schools TO '{copied}'",
+        f"COPY (SELECT 1) TO '{copied}' (FORMAT parquet)",
+        f"SELECT * FROM read_csv('{tiny['secret']}')",
+        "SELECT * FROM read_text('/etc/passwd')",
+        f"ATTACH '{tiny['other']}' AS other",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "SET lock_configuration = false",
+        "RESET enable_external_access",
+        f"EXPORT DATABASE '{root / 'exported'}'",
+    ]
+    for sql in attempts:
+        assert cli.main(["query", sql, "--warehouse", str(wh)]) == 2, sql
+        assert "reads the database only" in capsys.readouterr().err, sql
+    # A file named as a table is not read either (no replacement scan without external access).
+    assert cli.main(["query", f"SELECT * FROM '{tiny['secret']}'", "--warehouse", str(wh)]) == 2
+    assert "hunter2" not in capsys.readouterr().out
+    assert not copied.exists() and not (root / "exported").exists()
+    # The database itself still reads.
+    assert cli.main(["query", "SELECT code FROM schools", "--warehouse", str(wh)]) == 0
+    assert capsys.readouterr().out.splitlines()[2].strip() == "66001"
+
+
+def test_out_is_written_by_edustat_as_text_never_a_formula(tiny):
+    wh, root = tiny["wh"], tiny["root"]
+    for suffix in (".csv", ".xlsx"):
+        out = root / f"schools{suffix}"
+        assert (
+            cli.main(["query", "SELECT code, name FROM schools", "--warehouse", str(wh), "--out", str(out)])
+            == 0
+        )
+        if suffix == ".csv":
+            with out.open(encoding="utf-8-sig", newline="") as fh:
+                assert list(csv.reader(fh))[1] == ["66001", '\'=HYPERLINK("http://x")']
+        else:
+            cell = openpyxl.load_workbook(out).active["B2"]
+            assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://x")')

@@ -88,6 +88,7 @@ def province(tmp_path_factory):
     wh = root / "warehouse.duckdb"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.KEY_ENV, KEY)
+        mp.setenv(settings.DATA_ENV, str(root))  # the default releases folder: root/releases
         assert cli.main(_run_args(inbox1, wh, root / "out1")) == 0
         assert cli.main(["release", "--school-year", YEAR, "--period", "DN", "--warehouse", str(wh),
                          "--name", "r1"]) == 0  # fmt: skip
@@ -228,7 +229,8 @@ def killed(province):
         finally:
             con.close()
         seen["release_while_writing"] = cli.main(["release", "--school-year", YEAR, "--warehouse",
-                                                  str(province["wh"]), "--name", "during"])  # fmt: skip
+                                                  str(province["wh"]), "--name", "during",
+                                                  "--releases", str(root / "releases")])  # fmt: skip
         runs[winner].send_signal(signal.SIGKILL)
         runs[winner].wait(30)
         seen["winner_rc"] = runs[winner].returncode
@@ -281,6 +283,7 @@ def rerun(province, killed):
     root, wh = province["root"], province["wh"]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(settings.KEY_ENV, KEY)
+        mp.setenv(settings.DATA_ENV, str(root))  # the default releases folder: root/releases
         code = cli.main(_run_args(province["inbox2"], wh, root / "out2"))
         assert cli.main(["release", "--school-year", YEAR, "--warehouse", str(wh), "--name", "r2"]) == 0
         clean = root / "clean.duckdb"

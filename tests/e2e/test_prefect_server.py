@@ -110,6 +110,12 @@ def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_
             "report_period/start-of-year-66", parameters={"school_year": "2024-2025"}, timeout=300
         )
         assert run.state.is_completed(), (run.state, log.read_text()[-3000:])
+        # One server: the one the user configured (PREFECT_API_URL), not a second one started behind it.
+        said = log.read_text()
+        assert (
+            f"using the configured Prefect server {api_url}" in said
+            and "started a Prefect server" not in said
+        )
         with get_client(sync_client=True) as client:
             back = client.read_flow_run(run.id)
             tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
@@ -123,11 +129,16 @@ def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_
         assert (limit.limit, limit.active_slots) == (1, 0)
         assert back.deployment_id == dn.id and back.state.is_completed()
         assert len(tasks) == 5 and all(t.state.is_completed() for t in tasks)
-        by_key = {a.key: a for a in artifacts}
-        assert {"run-summary", "run-figures"} <= set(by_key)
+        # Named, tagged and keyed for what it is (the deployment's run of 2024-2025 DN of Sở 66).
+        assert back.name == "2024-2025 ĐN · Sở 66 · tt24 · ranh giới 2024"
+        assert {"school-year:2024-2025", "period:DN", "province:66"} <= set(back.tags)
+        assert back.state.name == "Completed: 3/3 schools"
+        by_key = {a.key.removesuffix("-2024-2025-dn-tt24-b2024-so-66"): a for a in artifacts}
+        assert {"run-summary", "run-figures", "run-late-schools", "run-outputs"} <= set(by_key)
         figures = {row["figure"]: row["value"] for row in json.loads(by_key["run-figures"].data)}
         assert figures["Trường đã nạp / schools received and loaded"] == 3
-        assert list((tmp_path / "out" / "forms" / "so" / "66").glob("*.xlsx"))  # the Sở's workbooks
+        # The window writes its own folder: --out/<school-year>/<period> (the CN window, --out/…/CN).
+        assert list((tmp_path / "out" / "2024-2025" / "DN" / "forms" / "so" / "66").glob("*.xlsx"))
         # SIGTERM stops serving: the process ends and its deployments are paused (no more scheduled runs).
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(60) == 0, log.read_text()[-3000:]

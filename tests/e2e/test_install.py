@@ -1,0 +1,88 @@
+"""The wheel installs into a clean venv and `edustat demo` runs outside the checkout.
+
+A user's path: build the wheel (`uv build`), install it into a fresh venv with the locked versions
+(`uv export` as constraints), then run `edustat paths` and `edustat demo` from a folder that is
+not the checkout, with no PYTHONPATH: the catalogue must come from the package (pipelines/schemas)
+and the runtime folder must be ./data of the working directory.
+
+Needs uv (the Makefile's .tools/bin/uv, else one on PATH) and the package index or uv's cache.
+The interpreter is this one (3.11 in `make test`); EDUSTAT_TEST_INSTALL_PYTHON names another
+(e.g. 3.13, which uv fetches) to check a newer Python the lock supports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _uv() -> str:
+    for candidate in (PROJECT_ROOT / ".tools" / "bin" / "uv", Path(sys.executable).with_name("uv")):
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which("uv")
+    if not found:
+        pytest.skip("uv not found (make setup installs it in .tools/)")
+    return found
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a user outside the checkout: no PYTHONPATH, no venv, no edustat settings."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.startswith(("EDUSTAT_", "PREFECT_"))}  # fmt: skip
+    return {**env, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}
+
+
+def test_the_wheel_installs_in_a_clean_venv_and_runs_the_demo_outside_the_checkout(tmp_path):
+    uv = _uv()
+    wheels = tmp_path / "dist"
+    subprocess.run([uv, "build", "--wheel", "--out-dir", str(wheels)], cwd=PROJECT_ROOT, check=True,
+                   capture_output=True)  # fmt: skip
+    (wheel,) = wheels.glob("edustat-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    # The catalogue and the SQL ship with the package; the flows are importable from it.
+    assert {
+        "pipelines/schemas/deadlines.yaml",
+        "pipelines/flows.py",
+        "pipelines/sql/warehouse/schema.sql",
+    } <= names
+    assert not any(n.startswith("schemas/") for n in names)  # under pipelines/, not a top-level folder
+
+    python = os.environ.get("EDUSTAT_TEST_INSTALL_PYTHON", sys.executable)
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", python, str(venv)], check=True, capture_output=True)
+    constraints = tmp_path / "constraints.txt"
+    exported = subprocess.run([uv, "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project", "-q"],
+                              cwd=PROJECT_ROOT, check=True, capture_output=True, text=True)  # fmt: skip
+    constraints.write_text(exported.stdout, encoding="utf-8")
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(wheel), "-c",
+                    str(constraints)], check=True, capture_output=True)  # fmt: skip
+
+    elsewhere = tmp_path / "province"
+    elsewhere.mkdir()
+    env = _clean_env(EDUSTAT_PSEUDONYM_KEY="install-test-key")
+    edustat = str(venv / "bin" / "edustat")
+    paths = subprocess.run(
+        [edustat, "paths"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert paths.returncode == 0, paths.stderr
+    shown = dict(line.split()[:2] for line in paths.stdout.splitlines())
+    assert shown["data"] == str(elsewhere / "data")  # ./data of the working directory, not the checkout's
+    assert shown["releases"] == str(elsewhere / "data" / "releases")
+    assert Path(shown["schemas"]).is_relative_to(venv)  # the package's catalogue
+    demo = subprocess.run([edustat, "demo", "--processes", "1"], cwd=elsewhere, env=env, capture_output=True,
+                          text=True, timeout=900)  # fmt: skip
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    assert (elsewhere / "data" / "demo" / "output" / "forms" / "so" / "66" / "02-TH-DN.xlsx").is_file()
+    # A run outside the checkout imports nothing from it.
+    assert str(PROJECT_ROOT) not in demo.stderr + demo.stdout
