@@ -84,3 +84,24 @@ def test_regime_follows_the_as_of_date_unless_given(tmp_path, monkeypatch):
     assert any("Provisional" in str(t) for t in texts)
     assert cli.main([*base, "--out", str(tmp_path / "tt24"), "--regime", "tt24"]) == 0
     assert (tmp_path / "tt24" / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
+
+
+def test_paths_prints_the_defaults_every_command_uses(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(settings.DATA_ENV, str(tmp_path))
+    assert cli.main(["paths"]) == 0
+    shown = dict(line.split()[:2] for line in capsys.readouterr().out.splitlines())
+    assert shown["warehouse"] == str(tmp_path / "warehouse.duckdb")
+    assert shown["releases"] == str(tmp_path / "releases")
+    assert shown["outputs"] == str(tmp_path / "output")
+    assert Path(shown["schemas"], "deadlines.yaml").is_file()
+
+
+def test_a_fresh_demo_never_deletes_releases(tmp_path):
+    demo = tmp_path / "demo"
+    (demo / "releases" / "r1").mkdir(parents=True)
+    (demo / "releases" / "r1" / "manifest.json").write_text("{}", encoding="utf-8")
+    (demo / "output").mkdir()
+    (demo / "warehouse.duckdb").write_text("old", encoding="utf-8")
+    cli.clear_demo(demo)
+    assert [p.name for p in demo.iterdir()] == ["releases"]
+    assert (demo / "releases" / "r1" / "manifest.json").is_file()

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines import catalog, warehouse
+from pipelines import catalog, settings, warehouse
 from pipelines import run as pipeline
 
 PERSONAL_FIELDS = {"LstHocSinh": ("ClientId", "MaHocSinh", "HoTen", "NgaySinh"),
@@ -18,9 +18,6 @@ PERSONAL_FIELDS = {"LstHocSinh": ("ClientId", "MaHocSinh", "HoTen", "NgaySinh"),
 # Which rule each kind of injected defect must trigger (rule ids end with these).
 DEFECT_RULES = {"bad_code": ".codelist", "missing_required": ".required", "duplicate_pupil": "learner.duplicate",
                 "wrong_type": ".type", "class_not_found": "learner.class_not_found"}  # fmt: skip
-
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +32,7 @@ def _query(s, sql, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_every_relation_of_the_form_holds_on_a_generated_province(province):
     _, s, _ = province
     assert _query(s, "SELECT count(*) FROM cells")[0][0] > 0
@@ -45,6 +43,7 @@ def test_every_relation_of_the_form_holds_on_a_generated_province(province):
     assert broken == []
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_every_injected_defect_is_found(province):
     gen, s, _ = province
     defects = json.loads(gen.defects.read_text(encoding="utf-8"))
@@ -62,6 +61,7 @@ def test_every_injected_defect_is_found(province):
         assert any(r.endswith(DEFECT_RULES[d["kind"]]) for r in rules), (d, rules)
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_nothing_but_the_injected_defects_is_reported(province):
     """The generated province is clean apart from its defects: no rule of any kind (field,
     cross-field, cross-entity, identity, outlier) reports a record that was not damaged."""
@@ -72,6 +72,7 @@ def test_nothing_but_the_injected_defects_is_reported(province):
     assert reported and all(r[:3] in damaged for r in reported), [r for r in reported if r[:3] not in damaged]
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_data_docs_are_built_under_the_output_folder(province):
     _, s, _ = province
     index = s.out / pipeline.DATA_DOCS / "index.html"
@@ -80,6 +81,7 @@ def test_data_docs_are_built_under_the_output_folder(province):
     assert {f"warehouse-stg_{e}.html" for e in ("school", "learner", "staff")} <= pages
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_workbooks_exist_for_every_unit_with_cells(province):
     _, s, _ = province
     units = _query(s, "SELECT DISTINCT form, level, unit_code FROM cells")
@@ -127,6 +129,7 @@ def _personal_values(inbox: Path) -> set[str]:
     return {v for v in values if v != "not a date"}
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_no_input_name_or_identifier_reaches_the_warehouse_or_the_outputs(province):
     gen, s, _ = province
     personal = _personal_values(gen.inbox)
@@ -155,6 +158,7 @@ def test_no_input_name_or_identifier_reaches_the_warehouse_or_the_outputs(provin
         assert not texts & personal, (path, sorted(texts & personal)[:3])
 
 
+@pytest.mark.slow  # the session's generated province, run end to end
 def test_every_record_is_loaded_or_quarantined(province):
     _, s, _ = province
     for source in catalog.sources():
@@ -165,3 +169,61 @@ def test_every_record_is_loaded_or_quarantined(province):
         quarantined = _query(s, "SELECT count(*) FROM quarantine WHERE entity = ?", [source.entity])[0][0]
         loaded = _query(s, f"SELECT count(*) FROM {source.entity}")[0][0]
         assert sent == staged == loaded + quarantined, source.entity
+
+
+# --- the run judged by its data (run.outcome), named, tagged and keyed --------------------------
+
+
+def _settings(tmp_path, fail_above=None, period="DN"):
+    return settings.resolve("2024-2025", period, tmp_path / "r.xlsx", tmp_path / "inbox", tmp_path / "w.duckdb",
+                            tmp_path / "out", fail_above=fail_above)  # fmt: skip
+
+
+def _summary(s, **facts):
+    base = {"schools_registered": 60, "schools_expected": 60, "files_loaded": 60, "files_rejected": 0,
+            "schools_rejected": 0, "schools_missing": 0, "workbooks": 12}  # fmt: skip
+    return pipeline.RunSummary(s, (pipeline.StepResult("all", 0.0, {**base, **facts}),))
+
+
+def test_sixty_schools_two_rejected_at_validation_is_completed_and_says_so(tmp_path):
+    # 60 files loaded, 2 schools rejected by validation: 58 counted; 2/60 = 3 % is under the threshold.
+    result = pipeline.outcome(_summary(_settings(tmp_path), schools_rejected=2))
+    assert not result.failed
+    assert result.name == "Completed: 58/60 schools, 2 rejected"
+
+
+def test_a_run_that_loads_nothing_or_makes_no_report_or_does_not_balance_fails(tmp_path):
+    s = _settings(tmp_path)
+    nothing = pipeline.outcome(_summary(s, files_loaded=0, files_rejected=60, workbooks=0))
+    assert nothing.failed and nothing.name == "Failed"
+    assert "no school was loaded" in nothing.message and "no report was produced" in nothing.message
+    assert "không nạp được trường nào" in nothing.message  # Vietnamese first
+    unbalanced = pipeline.outcome(_summary(s, ledger_balanced=False))
+    assert unbalanced.failed and "the input ledger does not balance" in unbalanced.message
+
+
+def test_the_threshold_is_the_share_of_expected_schools_missing_or_rejected(tmp_path):
+    # 60 expected: 20 missing after the deadline + 11 files rejected = 31/60 = 52 % > 50 %: Failed.
+    s = _settings(tmp_path)
+    over = pipeline.outcome(_summary(s, files_loaded=29, files_rejected=11, schools_missing=20))
+    assert over.failed and "31/60 schools missing or rejected (52% > threshold 50%)" in over.message
+    # 30/60 = 50 % exactly is not above it: Completed, said with both counts.
+    at = pipeline.outcome(_summary(s, files_loaded=30, files_rejected=10, schools_missing=20))
+    assert not at.failed and at.name == "Completed: 30/60 schools, 10 rejected, 20 missing"
+    # A Sở that fails above 10 %: 7/60 (12 %) fails, 6/60 (10 %) does not.
+    strict = _settings(tmp_path, fail_above=0.1)
+    assert pipeline.outcome(_summary(strict, files_loaded=53, schools_missing=7)).failed
+    assert not pipeline.outcome(_summary(strict, files_loaded=54, schools_missing=6)).failed
+
+
+def test_a_run_is_named_tagged_and_keyed_by_what_it_is(tmp_path):
+    dn, cn = _settings(tmp_path), _settings(tmp_path, period="CN")
+    assert pipeline.run_name(dn, "66") == "2024-2025 ĐN · Sở 66 · tt24 · ranh giới 2024"
+    assert pipeline.run_name(dn) == "2024-2025 ĐN · tt24 · ranh giới 2024"  # before the registry is read
+    # CN's as-of date 31/5/2025 falls under TT 25 (from 9/2/2025) and the 2024 boundaries (until 30/6/2025).
+    assert pipeline.run_name(cn, "66") == "2024-2025 CN · Sở 66 · tt25 · ranh giới 2024"
+    assert set(pipeline.run_tags(dn, "66")) == {"edustat", "school-year:2024-2025", "period:DN", "regime:tt24",
+                                                 "boundaries:2024", "province:66"}  # fmt: skip
+    keys = {pipeline.artifact_key("run-summary", x, p) for x in (dn, cn) for p in ("66", "68")}
+    assert len(keys) == 4  # the two windows and two provinces never share a key
+    assert pipeline.artifact_key("run-summary", dn, "66") == "run-summary-2024-2025-dn-tt24-b2024-so-66"

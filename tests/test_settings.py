@@ -47,3 +47,51 @@ def test_the_pseudonym_key_comes_from_the_environment_else_a_private_file_beside
     assert settings.pseudonym_key(tmp_path / "w.duckdb") == first  # stable across runs
     monkeypatch.setenv(settings.KEY_ENV, "from-the-environment")
     assert settings.pseudonym_key(tmp_path / "w.duckdb") == b"from-the-environment"
+
+
+# --- the default paths every command shares ---------------------------------------------------
+
+
+def test_every_default_path_is_under_one_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.DATA_ENV, str(tmp_path / "so66"))
+    p = settings.paths()
+    assert (p.data, p.why) == (tmp_path / "so66", settings.DATA_ENV)
+    assert p.warehouse == tmp_path / "so66" / "warehouse.duckdb"
+    assert p.releases == tmp_path / "so66" / "releases"
+    assert p.output("2024-2025", "CN") == tmp_path / "so66" / "output" / "2024-2025" / "CN"
+    # A run's defaults are those paths.
+    s = settings.resolve("2024-2025", "CN", tmp_path / "r.xlsx", tmp_path / "inbox")
+    assert (s.warehouse, s.out) == (p.warehouse, p.output("2024-2025", "CN"))
+    # A reporting window's folder: OUT_ROOT/<school-year>/<period>, so the two windows never share one.
+    dn = settings.resolve("2024-2025", "DN", tmp_path / "r.xlsx", tmp_path / "inbox", out_root=tmp_path / "w")
+    assert dn.out == tmp_path / "w" / "2024-2025" / "DN"
+
+
+def test_without_the_variable_the_checkout_data_else_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.DATA_ENV, raising=False)
+    assert (settings.paths().data, settings.paths().why) == (settings.PROJECT_ROOT / "data", "checkout")
+    monkeypatch.setattr(settings, "PROJECT_ROOT", tmp_path / "site-packages")  # an installed package
+    monkeypatch.chdir(tmp_path)
+    assert (settings.paths().data, settings.paths().why) == (tmp_path / "data", "working directory")
+
+
+def test_the_failure_threshold_is_a_share(monkeypatch):
+    monkeypatch.delenv(settings.FAIL_ABOVE_ENV, raising=False)
+    assert settings.fail_above_share() == settings.DEFAULT_FAIL_ABOVE
+    monkeypatch.setenv(settings.FAIL_ABOVE_ENV, "0.1")
+    assert settings.fail_above_share() == 0.1
+    assert settings.fail_above_share(0.25) == 0.25  # the option wins over the variable
+    for bad in ("1.5", "-0.1", "a tenth"):
+        with pytest.raises(ValueError, match="share from 0 to 1"):
+            settings.fail_above_share(bad)
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(settings.NotWritable, match="is not a folder"):
+        settings.check_writable(blocker / "output" / "2024-2025", "thư mục đầu ra", "the output folder")
+    with pytest.raises(settings.NotWritable, match="is a folder"):
+        settings.check_writable(tmp_path, "tệp", "the file", is_file=True)
+    assert settings.check_writable(tmp_path / "new" / "deep", "x", "x") == tmp_path / "new" / "deep"
+    assert not (tmp_path / "new").exists()  # nothing created
