@@ -263,13 +263,18 @@ class Outcome:
 def outcome(summary: RunSummary) -> Outcome:
     """Failed when the input ledger does not balance, nothing was loaded, no report was produced, or
     the share of expected schools missing (deadline passed, nothing received) or rejected (file at
-    ingest, school at validation) is above the settings' threshold; else Completed, with the count."""
+    ingest, school at validation) is above the settings' threshold; else Completed, with the count.
+
+    The schools that fail the share are the expected ones not counted, less those still pending
+    (deadline not passed): each once, though a school whose only file was rejected after its
+    deadline is both rejected and missing."""
     f, s = summary.facts, summary.settings
     expected = int(f.get("schools_expected") or f.get("schools_registered") or 0)
     loaded = int(f.get("files_loaded") or 0)
     rejected = int(f.get("files_rejected") or 0) + int(f.get("schools_rejected") or 0)
     missing = int(f.get("schools_missing") or 0)
     counted = max(loaded - int(f.get("schools_rejected") or 0), 0)
+    failing = max(expected - counted - int(f.get("schools_pending") or 0), 0)
     reasons: list[tuple[str, str]] = []
     if f.get("ledger_balanced") is False:
         reasons.append(("sổ đối chiếu đầu vào không cân", "the input ledger does not balance"))
@@ -277,10 +282,10 @@ def outcome(summary: RunSummary) -> Outcome:
         reasons.append(("không nạp được trường nào", "no school was loaded"))
     if not f.get("workbooks"):
         reasons.append(("không lập được báo cáo", "no report was produced"))
-    share = (missing + rejected) / expected if expected else 0.0
+    share = failing / expected if expected else 0.0
     if expected and share > s.fail_above:
-        reasons.append((f"{missing + rejected}/{expected} trường chưa nộp hoặc bị từ chối ({share:.0%} > ngưỡng "
-                        f"{s.fail_above:.0%})", f"{missing + rejected}/{expected} schools missing or rejected "
+        reasons.append((f"{failing}/{expected} trường chưa nộp hoặc bị từ chối ({share:.0%} > ngưỡng "
+                        f"{s.fail_above:.0%})", f"{failing}/{expected} schools missing or rejected "
                         f"({share:.0%} > threshold {s.fail_above:.0%})"))  # fmt: skip
     said = [f"{counted}/{expected} schools"]
     said += [f"{rejected} rejected"] if rejected else []
