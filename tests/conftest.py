@@ -210,6 +210,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 XDIST_SCOPES = {
     "tests/test_flows.py": "prefect-server",
     "tests/e2e/test_prefect_server.py": "prefect-server",
+    "tests/ops/test_notify.py": "prefect-server",
     "tests/test_run.py": "shared-province",
     "tests/outputs/test_sdmx.py": "shared-province",
 }

@@ -52,3 +52,70 @@ def test_a_closed_port_is_not_a_healthy_api():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     assert not server.api_healthy(f"http://127.0.0.1:{port}/api", timeout=0.5)
+
+
+# --- the one server a command uses ------------------------------------------------------------
+
+
+class _Health:
+    """A stand-in for a running Prefect API: 200 on /api/health (what api_healthy asks)."""
+
+    def __enter__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                self.send_response(200 if self.path == "/api/health" else 404)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self.httpd.server_port
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_configured_server_is_used_and_never_a_second_one(monkeypatch):
+    with _Health() as port:
+        url = f"http://127.0.0.1:{port}/api"
+        monkeypatch.setenv("PREFECT_API_URL", url)
+        chosen = server.use_server("127.0.0.1", _closed_port())
+    assert (chosen.api_url, chosen.proc) == (url, None)  # nothing started: not edustat's to stop
+    assert "using the configured Prefect server" in chosen.said
+
+
+def test_a_configured_server_that_does_not_answer_is_said_not_replaced(monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{_closed_port()}/api")
+    started = []
+    monkeypatch.setattr(server, "start_server", lambda *a, **k: started.append(a))
+    try:
+        server.use_server()
+    except server.ServerUnavailable as exc:
+        assert "the configured Prefect server does not answer" in str(exc)
+    else:
+        raise AssertionError("a silent server was used")
+    assert started == []
+
+
+def test_without_configuration_the_server_already_at_host_and_port_is_used(monkeypatch):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(server, "configured_api_url", lambda: None)  # no profile's URL either
+    monkeypatch.setattr(
+        server, "start_server", lambda *a, **k: (_ for _ in ()).throw(AssertionError("started"))
+    )
+    with _Health() as port:
+        chosen = server.use_server("127.0.0.1", port)
+    assert (chosen.api_url, chosen.proc) == (f"http://127.0.0.1:{port}/api", None)
+    assert "already running" in chosen.said
