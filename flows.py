@@ -82,7 +82,8 @@ def _province_parameters(school_year: str, period: str, folder: Path, root: Path
     return {"school_year": school_year, "period": period, "registry": str(folder / "registry.xlsx"),
             "inbox": str(folder / "inbox"), "warehouse": str(root / "partitions" / f"{province}.duckdb"),
             "out": str(root / "output" / province), "processes": processes,
-            "population": str(population) if population.is_file() else None}  # fmt: skip
+            "population": str(population) if population.is_file() else None,
+            "province": province}  # fmt: skip
 
 
 @task(name="province: run on the work pool", cache_policy=NO_CACHE)
@@ -90,9 +91,10 @@ def run_province_task(deployment: str, parameters: dict[str, object], province: 
     """Start the province's run on the work pool and wait for it (a subflow of the national run)."""
     from prefect.deployments import run_deployment
 
+    # report_period renames and tags the run for what it is (run.run_name, run.run_tags) once it starts.
     run = run_deployment(deployment, parameters=parameters, timeout=None, flow_run_name=f"province-{province}",
-                         tags=["edustat", f"province-{province}"])  # fmt: skip
-    if not run.state or not run.state.is_completed():
+                         tags=["edustat", f"province:{province}"])  # fmt: skip
+    if not run.state or not run.state.is_completed():  # a province whose data failed fails the national run
         raise RuntimeError(
             f"province {province}: run {run.name} ended {run.state.name if run.state else '?'}"
         )
@@ -139,7 +141,7 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
     create_table_artifact(
         table=[{"province": p, "schools": facts.get(f"schools_{p}", 0), "cells": facts.get(f"cells_{p}", 0)}
                for p in sorted(folders)],
-        key="national-provinces", description=f"{school_year} {period}: provinces in the national rollup",
+        key=f"national-provinces-{school_year}-{period.lower()}", description=f"{school_year} {period}: provinces in the national rollup",
     )  # fmt: skip
     print(f"national rollup of {len(folders)} provinces → {root_path / 'national.duckdb'}")
     return facts

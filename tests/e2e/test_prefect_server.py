@@ -182,7 +182,12 @@ def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_their_parti
             runs = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
             )
-        assert sorted(r.name for r in runs) == ["province-66", "province-68"]
+        # Each named and tagged for what it is (not "province-66"): the provinces' runs told apart in the UI.
+        assert sorted(r.name for r in runs) == [
+            f"2024-2025 ĐN · Sở {p} · tt24 · ranh giới 2024" for p in ("66", "68")
+        ]
+        assert [sorted(t for t in r.tags if t.startswith("province:")) for r in sorted(runs, key=lambda r: r.name)] == [
+            ["province:66"], ["province:68"]]  # fmt: skip
         assert all(r.work_pool_name == pool and r.state.is_completed() for r in runs)
         assert len({r.infrastructure_pid for r in runs}) == 2
         partitions = {p: root / "partitions" / f"{p}.duckdb" for p in ("66", "68")}
