@@ -186,7 +186,28 @@ def warehouse_limit(path: str | Path) -> str:
     return name
 
 
-@flow(name="report_period", log_prints=True)
+def initial_run_name() -> str:
+    """The run's name from its parameters as it starts (label_run sets the full one once the settings
+    and the registry's Sở are known), so its first log lines already say what it is."""
+    from prefect.runtime import flow_run
+
+    p = flow_run.parameters or {}
+    try:
+        school_year = p["school_year"] if p.get("school_year") != AUTO else school_year_on(scheduled_day())
+        years, month, day = settings.PERIODS[p["period"]]
+        as_of = date(settings.parse_school_year(school_year) + years, month, day)
+    except (KeyError, ValueError, TypeError):
+        return "report_period"
+    parts = [f"{school_year} {run.PERIOD_PRINTED.get(p['period'], p['period'])}"]
+    parts += [f"Sở {p['province']}"] if p.get("province") else []
+    regime, boundaries = (
+        p.get("regime") or settings.regime_on(as_of),
+        p.get("boundaries") or settings.boundaries_on(as_of),
+    )
+    return " · ".join([*parts, regime, f"ranh giới {boundaries}"])
+
+
+@flow(name="report_period", log_prints=True, flow_run_name=initial_run_name)
 def report_period(school_year: str, period: str, registry: str, inbox: str, warehouse: str | None = None,
                   out: str | None = None, processes: int = 2, regime: str | None = None,
                   population: str | None = None, boundaries: str | None = None,
