@@ -95,6 +95,12 @@ def province(tmp_path_factory):
     return {"root": root, "wh": wh, "inbox1": inbox1, "inbox2": inbox2, "r1": root / "releases" / "r1"}
 
 
+@pytest.fixture(autouse=True)
+def _releases_in_the_test_folder(province, monkeypatch):
+    """The default releases folder (settings.paths()) is the test's, never the checkout's data/."""
+    monkeypatch.setenv(settings.DATA_ENV, str(province["root"]))
+
+
 # --- the release ------------------------------------------------------------------------------
 
 
@@ -165,7 +171,7 @@ def test_a_release_is_never_overwritten(province, capsys):
     r1 = province["r1"]
     before = {p.name: _sha256(p) for p in r1.iterdir()}
     code = cli.main(["release", "--school-year", YEAR, "--period", "DN", "--warehouse", str(province["wh"]),
-                     "--name", "r1"])  # fmt: skip
+                     "--name", "r1", "--releases", str(r1.parent)])  # fmt: skip
     assert code == 1
     assert "never overwritten" in capsys.readouterr().err
     assert {p.name: _sha256(p) for p in r1.iterdir()} == before
