@@ -31,5 +31,3 @@ class RunContext:
     as_of: date
     boundaries: str = "2024"
     approved_only: bool = False  # Phòng and Sở from approved schools only (edustat run --approved-only)
-
-
