@@ -27,7 +27,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _uv() -> str:
-    for candidate in (PROJECT_ROOT / ".tools" / "bin" / "uv", Path(sys.executable).with_name("uv")):
+    # The checkout's tools venv, the one beside the venv running the tests (.venv and .tools of one
+    # checkout), or one in the venv itself.
+    tools = (PROJECT_ROOT / ".tools", Path(sys.prefix).parent / ".tools")
+    for candidate in (*(t / "bin" / "uv" for t in tools), Path(sys.executable).with_name("uv")):
         if candidate.is_file():
             return str(candidate)
     found = shutil.which("uv")
