@@ -38,6 +38,8 @@ from prefect.artifacts import (  # noqa: E402
 )
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.concurrency.sync import concurrency  # noqa: E402
+from prefect.context import FlowRunContext, TaskRunContext  # noqa: E402
+from prefect.logging.handlers import APILogHandler  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 
 from pipelines import run, settings  # noqa: E402
@@ -49,6 +51,27 @@ from pipelines.ops.notify import DEADLINE_EVENT  # noqa: E402
 lifetime.setup_flow_run_process()
 if logging.getLogger("pipelines").level == logging.NOTSET:  # what each stage read, rejected, counted, wrote
     logging.getLogger("pipelines").setLevel(logging.INFO)
+
+
+class RunLogHandler(APILogHandler):
+    """Prefect's API log handler for the `pipelines` logger, sending only records made inside a flow
+    or task run (the stages' lines in the run's logs; nothing, and no warning, outside a run)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if FlowRunContext.get() is not None or TaskRunContext.get() is not None:
+            super().emit(record)
+
+
+def send_stage_logs_to_runs() -> None:
+    """The stages' stdlib logs into the run's logs in the UI, even when Prefect was imported before
+    PREFECT_LOGGING_EXTRA_LOGGERS could be set (a process that imported Prefect first: a test, a
+    notebook); a no-op when Prefect's own handler is there already."""
+    logger = logging.getLogger("pipelines")
+    if not any(isinstance(h, APILogHandler) for h in logger.handlers):
+        logger.addHandler(RunLogHandler())
+
+
+send_stage_logs_to_runs()
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 AUTO = "auto"  # school_year of a scheduled run: the school year in progress on its scheduled date

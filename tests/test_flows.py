@@ -67,8 +67,12 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
         ArtifactFilterFlowRunId,
         FlowRunFilter,
         FlowRunFilterId,
+        LogFilter,
+        LogFilterFlowRunId,
     )
+    from prefect.logging.handlers import APILogWorker
 
+    APILogWorker.drain_all()  # the run's logs, sent in batches, all on the server
     run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(run_id)
@@ -76,7 +80,14 @@ def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         )
+        logs = [
+            log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+        ]
     assert run.state.is_completed() and run.state.name == "Completed: 4/4 schools"
+    # The stages' stdlib logs reach the run's logs: what each read, rejected, counted and wrote.
+    for said in ("prepare: 4 trường", "ingest: 4 tệp / files, 4 nạp / loaded, 0 bị từ chối", "validate: ",
+                 "aggregate: ", "export: "):  # fmt: skip
+        assert any(m.startswith(said) for m in logs), (said, logs)
     # Named and tagged for what it is, though started by hand with no name or tag.
     assert run.name == "2024-2025 ĐN · Sở 66 · tt24 · ranh giới 2024"
     assert {"school-year:2024-2025", "period:DN", "regime:tt24", "boundaries:2024", "province:66"} <= set(
