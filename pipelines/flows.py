@@ -259,12 +259,16 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
         found = str(prepared.facts.get("so_code") or "") or province
         if found != province:
             label_run(s, found)
-        steps = [prepared, ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
+        steps = [prepared, ingest_task(s), validate_task(s)]
+        # An input ledger that does not balance (ingest's fact, issue 13): nothing is aggregated or
+        # exported, as in `edustat run`; run.outcome then says Failed and why.
+        if steps[-1].facts.get("ledger_balanced") is not False:
+            steps += [aggregate_task(s), export_task(s)]
     summary = run.RunSummary(s, tuple(steps))
     result = run.outcome(summary)
     _publish_artifacts(summary, result, found)
     _announce_missed_deadline(summary, found)
-    text = str(summary.fact("summary_text"))
+    text = str(summary.facts.get("summary_text", ""))
     if result.failed:
         get_run_logger().error("%s", result.message)
         return Failed(message=result.message, data=text)

@@ -144,3 +144,28 @@ def test_a_run_that_loads_no_file_is_failed_in_the_ui(prefect_api, tmp_path, mon
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
     assert run.state.is_failed() and "no school was loaded" in run.state.message
+
+
+@pytest.mark.slow
+def test_a_ledger_that_does_not_balance_stops_before_aggregation_and_fails(
+    prefect_api, tmp_path, monkeypatch
+):
+    """Ingest's ledger check (its fact `ledger_balanced`) said False: no cells, no workbooks, Failed."""
+    import flows
+    from pipelines import run
+
+    validate_step = run.validate_step
+
+    def unbalanced(s):
+        result = validate_step(s)
+        return run.StepResult(result.step, result.seconds, {**result.facts, "ledger_balanced": False})
+
+    monkeypatch.setattr(run, "validate_step", unbalanced)
+    monkeypatch.setenv(settings.KEY_ENV, "flow-test-key")
+    gen = generate.generate_province("66", "2024-2025", "DN", 2, 5, tmp_path / "gen")
+    state = flows.report_period(
+        school_year="2024-2025", period="DN", registry=str(gen.registry), inbox=str(gen.inbox),
+        warehouse=str(tmp_path / "w.duckdb"), out=str(tmp_path / "out"), processes=1, return_state=True,
+    )  # fmt: skip
+    assert state.is_failed() and "the input ledger does not balance" in state.message
+    assert not (tmp_path / "out" / "forms").exists()
