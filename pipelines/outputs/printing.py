@@ -81,11 +81,13 @@ def page_setup(p: Plan, header: str, print_rows: tuple[int, int] | None, repeat_
         print_cols=(1, repeat_cols) if p.col_breaks and repeat_cols else None,
         col_breaks=p.col_breaks,
         header=header,
-        footer=f'&C&"Times New Roman,Regular"&10Trang &P / &N',
+        footer='&C&10&"Times New Roman,Regular"Trang &P / &N',
     )
 
 
 def header(left: str, centre: str, right: str, size: int = 10) -> str:
-    """Header codes: three parts in Times New Roman `size` pt (texts escaped for header codes)."""
-    font = f'&"Times New Roman,Regular"&{size}'
+    """Header codes: three parts in Times New Roman `size` pt (texts escaped for header codes). The
+    size goes before the font name: a text that starts with a digit ("2024-2025") right after "&10"
+    would read as part of the size."""
+    font = f'&{size}&"Times New Roman,Regular"'
     return "".join(f"&{pos}{font}{hf_text(text)}" for pos, text in (("L", left), ("C", centre), ("R", right)) if text)

@@ -327,7 +327,10 @@ def _sheet_template(form: Form, lay: SheetLayout, level: str, start_year: int, i
     tail_rows: list[str] = []
     if lay.footer_row:
         tail_rows.append(R(lay.footer_row, [txt(lay.footer_row, 2, ids["TEXT_ITALIC"], lay.footer_vi)]))
-    first_value = min(c for c, _, _ in lay.value_cols)
+    widths = col_widths(lay, form, level)
+    plan = printing.plan(widths, styles.SMALLEST_FONT, lay.groups, repeat_cols=len(FIXED_HEADS), hidden=lay.gap_cols)
+    # The head of the unit signs under the last columns, on the last page of a sheet split by columns.
+    first_value = max([min(c for c, _, _ in lay.value_cols), *(b + 1 for b in plan.col_breaks)])
     right = (max(first_value, lay.last_col - 4), lay.last_col)
     for k, (left_text, right_text) in enumerate(SIGNATURE):
         r = lay.signature_row + k
@@ -339,8 +342,6 @@ def _sheet_template(form: Form, lay: SheetLayout, level: str, start_year: int, i
         tail_rows.append(R(r, cells))
         if right[1] > right[0]:
             merges.append(xlsx.rng(r, right[0], r, right[1]))
-    widths = col_widths(lay, form, level)
-    plan = printing.plan(widths, styles.SMALLEST_FONT, lay.groups, repeat_cols=len(FIXED_HEADS), hidden=lay.gap_cols)
     code = f"Biểu số {form.code_printed}" + ("" if form.status == "official" else " (tạm thời)")
     period = f"{form.period_vi} {start_year}-{start_year + 1}"
     hf = printing.header(f"{code}\n{lay.heading_vi}", _REPORTING_HF, period)
