@@ -34,7 +34,7 @@ def list_sheet(
     the heading rows (Vietnamese, and English where a column has it), the rows (`fill(row)`: a
     background colour for the row, or None)."""
     ids = {name: book(st) for name, st in (("title", styles.TITLE), ("text", styles.TEXT_WRAP),
-                                           ("note", styles.TEXT_ITALIC), ("head", styles.HEAD),
+                                           ("note", styles.TEXT_ITALIC_WRAP), ("head", styles.HEAD),
                                            ("en", styles.LIST_HEAD_EN))}  # fmt: skip
     widths = [c.width for c in columns]
     total = sum(widths)
