@@ -56,7 +56,9 @@ def late_and_missing(rows: list[dict], schools: list[dict]) -> list[tuple]:
         deadline = _day(r["deadline"])
         until = _day(r["first_arrived_at"] if r["status"] == "late" else r["evaluated_at"])
         days = (until - deadline).days if deadline and until else None
-        phong = f"{r['phong_code']} — {names.get(r['phong_code'], '')}".rstrip(" —") if r["phong_code"] else None
+        phong = (
+            f"{r['phong_code']} — {names.get(r['phong_code'], '')}".rstrip(" —") if r["phong_code"] else None
+        )
         out.append((r["school_code"], r["school_name"], phong, STATUS_VI[r["status"]], plain(r["deadline"]), days,
                     plain(r["current_arrived_at"]), r["versions"]))  # fmt: skip
     return sorted(out, key=lambda t: (t[3] != STATUS_VI["missing"], -(t[5] or 0), t[0]))
@@ -96,5 +98,7 @@ def write_completeness(out: Path, rows: list[dict], schools: list[dict]) -> list
     paths = [out / "completeness.xlsx", out / "completeness.csv", out / "completeness_schools.csv"]
     xlsx.write_workbook(paths[0], sheets, book, "Tiến độ nộp báo cáo / completeness")
     for path, columns, data in ((paths[1], UNIT_COLUMNS, rows), (paths[2], SCHOOL_COLUMNS, schools)):
-        write_csv(path, [c for c, _, _ in columns], ([plain(r[c]) for c, _, _ in columns] for r in data), none=None)
+        write_csv(
+            path, [c for c, _, _ in columns], ([plain(r[c]) for c, _, _ in columns] for r in data), none=None
+        )
     return paths

@@ -65,7 +65,9 @@ def safe_relation(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         col = duckdb.ColumnExpression(c)
         if str(t) == "VARCHAR":
             quoted = duckdb.FunctionExpression("concat", duckdb.ConstantExpression("'"), col)
-            numeric = duckdb.FunctionExpression("regexp_matches", col, duckdb.ConstantExpression(_NUMBER.pattern))
+            numeric = duckdb.FunctionExpression(
+                "regexp_matches", col, duckdb.ConstantExpression(_NUMBER.pattern)
+            )
             col = duckdb.CaseExpression(starts(c) & ~numeric, quoted).otherwise(col).alias(c)
         exprs.append(col)
     return rel.select(*exprs)

@@ -154,7 +154,9 @@ def field_labels() -> dict[tuple[str, str], str]:
 def school_sheet_row(stt: int, p: Problem) -> tuple:
     """A row of a school's workbook: no., severity, list, record no. (from 1), class or own code,
     the field's Vietnamese name, value (a personal one hidden), problem, how to fix, rule."""
-    severity, rule, record_type, file, _, position, klass, _, other, fld, value, vi, hint_vi, _ = school_line(p)
+    severity, rule, record_type, file, _, position, klass, _, other, fld, value, vi, hint_vi, _ = school_line(
+        p
+    )
     if p.kind == "record" and fld:
         fld = f"{field_labels().get((p.entity, fld), fld)} ({fld})"
     if p.kind == "file":
@@ -162,7 +164,9 @@ def school_sheet_row(stt: int, p: Problem) -> tuple:
     return (stt, severity, record_type, position, klass or other, fld, value, vi, hint_vi, rule)
 
 
-def _school_sheets(problems: Sequence[Problem], forms: Sequence[catalog.Form]) -> list[tuple[str, list[Problem]]]:
+def _school_sheets(
+    problems: Sequence[Problem], forms: Sequence[catalog.Form]
+) -> list[tuple[str, list[Problem]]]:
     """(sheet name, problems) of a school's workbook: a sheet per form (its broken relations; a form
     printed in another's workbook goes on that form's sheet), then the file and record problems."""
     by_id = {f.form: f for f in forms}
@@ -177,7 +181,9 @@ def _school_sheets(problems: Sequence[Problem], forms: Sequence[catalog.Form]) -
                 sheets.setdefault(home, []).append(p)
                 continue
         files.append(p)
-    out = [(sheet_name(by_id[name].code_printed if name in by_id else name), its) for name, its in sheets.items()]
+    out = [
+        (sheet_name(by_id[name].code_printed if name in by_id else name), its) for name, its in sheets.items()
+    ]
     return [*out, (FILES_SHEET, files)]
 
 
@@ -199,7 +205,8 @@ def write_school_report(folder: Path, school_code: str, school_name: str | None,
         lines = [
             f"Danh sách lỗi dữ liệu — {name} — {title}",
             f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {what}; cả trường "
-            f"{n_err} lỗi, {len(problems) - n_err} cảnh báo" + (f"; tệp: {', '.join(files)}" if files else ""),
+            f"{n_err} lỗi, {len(problems) - n_err} cảnh báo"
+            + (f"; tệp: {', '.join(files)}" if files else ""),
             SCHOOL_NOTE,
         ]
         body = [school_sheet_row(i, p) for i, p in enumerate(its, 1)]
@@ -335,7 +342,9 @@ def write_unit_summary(folder: Path, level: str, code: str, unit_name: str, s: S
     first), the schools by number of problems, and (`ledger`, the Sở's) the input ledger."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"summary_{level}_{code}"
-    ranked = sorted(schools, key=lambda st: (-(st.errors + st.warnings), -st.errors, st.code is None, st.code or ""))
+    ranked = sorted(
+        schools, key=lambda st: (-(st.errors + st.warnings), -st.errors, st.code is None, st.code or "")
+    )
     school_rows = [_school_row(st) for st in ranked]
     paths = [folder / f"{stem}.xlsx", folder / f"{stem}_rules.csv", folder / f"{stem}_schools.csv"]
     _write_csv(paths[1], [(vi, en) for vi, en, _ in RULE_COLUMNS], rule_rows)

@@ -94,7 +94,11 @@ def export_period(
     relations: dict[tuple[str, str, str | None], list[Problem]] = {}
     for line in lines:
         if line.relation is not None:
-            home = by_form[line.relation.form].printed_in or line.relation.form if line.relation.form in by_form else None
+            home = (
+                by_form[line.relation.form].printed_in or line.relation.form
+                if line.relation.form in by_form
+                else None
+            )
             relations.setdefault((home or line.relation.form, line.level, line.unit_code), []).append(line)
         elif line.level == "school" and line.kind in ("file", "record"):
             own.setdefault(("school", line.unit_code), []).append(line)

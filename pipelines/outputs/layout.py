@@ -39,7 +39,9 @@ SIGNATURE = (
 SIGNATURE_SPACE = 4  # empty rows left for the signatures and the stamp
 _ROMAN = re.compile(r"^[IVX]+\.?$")
 INDENTS = {"indent": 1, "indent2": 2}
-BOLD = 0.9  # bold text is about a tenth wider  # indent levels of the row styles (a level is about 2 characters)
+BOLD = (
+    0.9  # bold text is about a tenth wider  # indent levels of the row styles (a level is about 2 characters)
+)
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,13 @@ def col_widths(lay: SheetLayout, form: Form, level: str) -> tuple[float, ...]:
     """Every column's width (A first): the fixed columns (Đơn vị tính as wide as its longest unit),
     gap columns 0, value columns by level."""
     width = value_width(form, level)
-    unit = max([FIXED_WIDTHS[2], *(len(r.unit) * 0.95 + 1 for r in lay.rows if r.unit and r.code is not None)])
+    unit = max(
+        [FIXED_WIDTHS[2], *(len(r.unit) * 0.95 + 1 for r in lay.rows if r.unit and r.code is not None)]
+    )
     fixed = (FIXED_WIDTHS[0], FIXED_WIDTHS[1], round(unit, 1), FIXED_WIDTHS[3])
     return tuple(
-        fixed[c - 1] if c <= len(fixed) else 0.0 if c in lay.gap_cols else width for c in range(1, lay.last_col + 1)
+        fixed[c - 1] if c <= len(fixed) else 0.0 if c in lay.gap_cols else width
+        for c in range(1, lay.last_col + 1)
     )
 
 

@@ -42,7 +42,9 @@ def list_sheet(
     r = 0
     for i, line in enumerate(lines):
         r += 1
-        style = ids["title"] if i == 0 else ids["note"] if i == len(lines) - 1 and len(lines) > 1 else ids["text"]
+        style = (
+            ids["title"] if i == 0 else ids["note"] if i == len(lines) - 1 and len(lines) > 1 else ids["text"]
+        )
         lines_needed = text_lines(line, total) if i else 1
         body.append(xlsx.row_xml(r, [xlsx.text_cell(r, 1, style, line)],
                                  lines_needed * LINE_HEIGHT + 2 if lines_needed > 1 else None))  # fmt: skip
@@ -84,13 +86,15 @@ def list_sheet(
         merges=merges,
         freeze=(last_head, 0),
         auto_filter=xlsx.rng(last_head, 1, r, len(columns)) if rows else None,
-        page=printing.page_setup(plan, header or printing.header(lines[0] if lines else name, "", ""), (vi_row, last_head)),
+        page=printing.page_setup(
+            plan, header or printing.header(lines[0] if lines else name, "", ""), (vi_row, last_head)
+        ),
         last=(r, len(columns)),
     )
 
 
 def sheet_name(text: str) -> str:
     """A valid worksheet name: at most 31 characters, none of : \\ / ? * [ ]."""
-    for ch in ':\\/?*[]':
+    for ch in ":\\/?*[]":
         text = text.replace(ch, "-")
     return text[:31]

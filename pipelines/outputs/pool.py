@@ -66,4 +66,3 @@ def map_in_pool(fn: Callable[[T], R], items: Iterable[T], processes: int, chunks
     """fn over items in a pool of `processes` workers that die with this process."""
     with pool(processes) as executor:
         yield from executor.map(fn, items, chunksize=chunksize)
-

@@ -19,7 +19,13 @@ MIN_FONT_PT = 8.0
 HEADROOM = 1.06
 PAPER_MM = {"A4": (210, 297), "A3": (297, 420)}
 # Tried in order, each at 100 % and then scaled (A4 portrait only at 100 %): A4 before A3.
-CHOICES = (("A4", False, False), ("A4", True, False), ("A4", True, True), ("A3", True, False), ("A3", True, True))
+CHOICES = (
+    ("A4", False, False),
+    ("A4", True, False),
+    ("A4", True, True),
+    ("A3", True, False),
+    ("A3", True, True),
+)
 
 
 def column_points(width: float) -> float:
@@ -90,4 +96,6 @@ def header(left: str, centre: str, right: str, size: int = 10) -> str:
     size goes before the font name: a text that starts with a digit ("2024-2025") right after "&10"
     would read as part of the size."""
     font = f'&{size}&"Times New Roman,Regular"'
-    return "".join(f"&{pos}{font}{hf_text(text)}" for pos, text in (("L", left), ("C", centre), ("R", right)) if text)
+    return "".join(
+        f"&{pos}{font}{hf_text(text)}" for pos, text in (("L", left), ("C", centre), ("R", right)) if text
+    )

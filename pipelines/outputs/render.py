@@ -72,7 +72,9 @@ def pages(pdf: Path) -> list[Page]:
     with pdfplumber.open(pdf) as doc:
         for p in doc.pages:
             sizes = [c["size"] for c in p.chars if c["text"].strip()]
-            out.append(Page(float(p.width), float(p.height), min(sizes) if sizes else None, p.extract_text() or ""))
+            out.append(
+                Page(float(p.width), float(p.height), min(sizes) if sizes else None, p.extract_text() or "")
+            )
     return out
 
 

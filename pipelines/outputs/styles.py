@@ -22,7 +22,9 @@ TEXT = Style()
 TEXT_ITALIC = Style(italic=True)
 TEXT_BOLD = Style(bold=True, v="top")  # unit names, top-aligned beside a two-line provisional note
 TEXT_WRAP = Style(v="top", wrap=True)
-TEXT_ITALIC_WRAP = Style(italic=True, v="top", wrap=True)  # a list's note (unwrapped, it widens the print range)
+TEXT_ITALIC_WRAP = Style(
+    italic=True, v="top", wrap=True
+)  # a list's note (unwrapped, it widens the print range)
 NOTE = Style(bold=True, color="C00000", v="top", wrap=True)
 CODE = Style(bold=True, h="center", v="top", wrap=True)
 HEADING = Style(size=12, bold=True)

@@ -39,7 +39,6 @@ from pipelines.outputs.layout import (
     SheetLayout,
     col_widths,
     layouts,
-    text_lines,
 )
 from pipelines.outputs.lists import Column, list_sheet
 from pipelines.outputs.pool import pool
@@ -52,7 +51,12 @@ PROVISIONAL_NOTE = (
 )
 ERRORS_SHEET = "Errors"
 # As the real export's Errors sheet: Sheet | Cell | Error | Detail.
-ERROR_COLUMNS = (Column("Sheet", "", 9), Column("Cell", "", 7), Column("Error", "", 55), Column("Detail", "", 62))
+ERROR_COLUMNS = (
+    Column("Sheet", "", 9),
+    Column("Cell", "", 7),
+    Column("Error", "", 55),
+    Column("Detail", "", 62),
+)
 INDICATORS_SHEET = "Chỉ tiêu"
 INDICATOR_COLUMNS = (Column("Mã\n(Code)", "", 10), Column("Chỉ tiêu", "", 44), Column("Indicator", "", 36),
                      Column("Tử số\n(Numerator)", "", 12), Column("Mẫu số\n(Denominator)", "", 13),
@@ -192,7 +196,9 @@ def _template(forms: tuple[Form, ...], level: str, start_year: int) -> _Template
     if hit is None or any(all(s.form is not f for f in forms) for s in hit.sheets):
         sheet_styles = xlsx.StyleSheet()
         ids = {name: sheet_styles(st) for name, st in _named_styles(forms).items()}
-        sheets = [_sheet_template(f, lay, level, start_year, ids) for f in forms for lay in layouts(f).values()]
+        sheets = [
+            _sheet_template(f, lay, level, start_year, ids) for f in forms for lay in layouts(f).values()
+        ]
         hit = _TEMPLATES[key] = _Template(sheet_styles, sheets, ids)
     return hit
 
@@ -263,7 +269,9 @@ def _formulas(form: Form, lay: SheetLayout) -> dict[tuple[int, str], tuple[str, 
     return out
 
 
-def _sheet_template(form: Form, lay: SheetLayout, level: str, start_year: int, ids: dict[str, int]) -> _SheetTemplate:
+def _sheet_template(
+    form: Form, lay: SheetLayout, level: str, start_year: int, ids: dict[str, int]
+) -> _SheetTemplate:
     R = xlsx.row_xml  # noqa: N806
     txt, num, blank = xlsx.text_cell, xlsx.number_cell, xlsx.blank_cell
     rows: list[str] = []
@@ -328,7 +336,9 @@ def _sheet_template(form: Form, lay: SheetLayout, level: str, start_year: int, i
     if lay.footer_row:
         tail_rows.append(R(lay.footer_row, [txt(lay.footer_row, 2, ids["TEXT_ITALIC"], lay.footer_vi)]))
     widths = col_widths(lay, form, level)
-    plan = printing.plan(widths, styles.SMALLEST_FONT, lay.groups, repeat_cols=len(FIXED_HEADS), hidden=lay.gap_cols)
+    plan = printing.plan(
+        widths, styles.SMALLEST_FONT, lay.groups, repeat_cols=len(FIXED_HEADS), hidden=lay.gap_cols
+    )
     # The head of the unit signs under the last columns, on the last page of a sheet split by columns.
     first_value = max([min(c for c, _, _ in lay.value_cols), *(b + 1 for b in plan.col_breaks)])
     right = (max(first_value, lay.last_col - 4), lay.last_col)
@@ -467,7 +477,11 @@ def write_form_workbook(path: Path, form: Form, header: UnitHeader, values: Mapp
                          f"{start_year}-{start_year + 1}")  # fmt: skip
     extra = [list_sheet(t.book, ERRORS_SHEET, [], ERROR_COLUMNS, _error_rows(errors, header), header=hf)]
     if indicators:
-        extra.append(list_sheet(t.book, INDICATORS_SHEET, [], INDICATOR_COLUMNS, _indicator_rows(indicators), header=hf))
+        extra.append(
+            list_sheet(
+                t.book, INDICATORS_SHEET, [], INDICATOR_COLUMNS, _indicator_rows(indicators), header=hf
+            )
+        )
     metas += extra
     xmls += [sh.xml() for sh in extra]
     parts = xlsx.package(metas, xmls, t.styles(), f"{form.code_printed} {form.title_vi}")

@@ -157,8 +157,14 @@ class StyleSheet:
                 attrs = [f'horizontal="{st.h}"' if st.h else "", f'vertical="{st.v}"' if st.v else "",
                          'wrapText="1"' if st.wrap else "", f'indent="{st.indent}"' if st.indent else ""]  # fmt: skip
                 align = f"<alignment {' '.join(a for a in attrs if a)}/>"
-            applied = ' applyNumberFormat="1"' * (fmt != 0) + ' applyFont="1"' * (font != 0) + (
-                ' applyFill="1"' * (fill != 0) + ' applyBorder="1"' * st.border + ' applyAlignment="1"' * bool(align)
+            applied = (
+                ' applyNumberFormat="1"' * (fmt != 0)
+                + ' applyFont="1"' * (font != 0)
+                + (
+                    ' applyFill="1"' * (fill != 0)
+                    + ' applyBorder="1"' * st.border
+                    + ' applyAlignment="1"' * bool(align)
+                )
             )
             body = f">{align}</xf>" if align else "/>"
             xfs.append(f'<xf numFmtId="{fmt}" fontId="{font}" fillId="{fill}" borderId="{borders[st.border]}" '
@@ -182,10 +188,14 @@ class StyleSheet:
             else:
                 out.append(f'<fill><patternFill patternType="solid"><fgColor rgb="FF{fill}"/>'
                            '<bgColor indexed="64"/></patternFill></fill>')  # fmt: skip
-        thin = "".join(f'<{s} style="thin"><color auto="1"/></{s}>' for s in ("left", "right", "top", "bottom"))
+        thin = "".join(
+            f'<{s} style="thin"><color auto="1"/></{s}>' for s in ("left", "right", "top", "bottom")
+        )
         out.append('</fills><borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
                    f"<border>{thin}<diagonal/></border></borders>")  # fmt: skip
-        out.append('<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>')
+        out.append(
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        )
         out.append(f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>')
         out.append('<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
                    '<dxfs count="0"/><tableStyles count="0"/></styleSheet>')  # fmt: skip
@@ -310,14 +320,18 @@ def defined_names(sheets: Sequence[Sheet]) -> str:
         if p.print_rows:
             titles.append(f"{quoted}!${p.print_rows[0]}:${p.print_rows[1]}")
         if titles:
-            names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{",".join(titles)}</definedName>')
+            names.append(
+                f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{",".join(titles)}</definedName>'
+            )
     return f"<definedNames>{''.join(names)}</definedNames>" if names else ""
 
 
 def package(sheets: Sequence[Sheet], sheet_xml: Sequence[str], styles_xml: str, title: str) -> dict[str, str]:
     """Every part of the workbook (path in the zip → XML)."""
     n = len(sheets)
-    entries = "".join(f'<sheet name="{esc(sh.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, sh in enumerate(sheets, 1))
+    entries = "".join(
+        f'<sheet name="{esc(sh.name)}" sheetId="{i}" r:id="rId{i}"/>' for i, sh in enumerate(sheets, 1)
+    )
     parts = {
         "[Content_Types].xml": (
             f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -325,9 +339,11 @@ def package(sheets: Sequence[Sheet], sheet_xml: Sequence[str], styles_xml: str, 
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            + "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                      'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                      for i in range(1, n + 1))  # fmt: skip
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(1, n + 1)
+            )  # fmt: skip
             + '<Override PartName="/xl/styles.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
@@ -357,8 +373,10 @@ def package(sheets: Sequence[Sheet], sheet_xml: Sequence[str], styles_xml: str, 
         ),
         "xl/_rels/workbook.xml.rels": (
             f'{_XML}<Relationships xmlns="{_PKG_REL}">'
-            + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-                      for i in range(1, n + 1))  # fmt: skip
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, n + 1)
+            )  # fmt: skip
             + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
         ),
         "xl/styles.xml": styles_xml,

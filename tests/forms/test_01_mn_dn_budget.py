@@ -308,7 +308,15 @@ def test_workbooks_print_trieu_dong_for_school_phong_and_so(settings):
         assert (forms / level / unit / "01-MN-DN.xlsx").is_file(), (level, unit)
     assert not list(forms.rglob(f"{FORM}.xlsx"))
     wb = openpyxl.load_workbook(forms / "phong" / "643" / "01-MN-DN.xlsx", data_only=True)
-    assert wb.sheetnames == ["Trường-Lớp", "Học sinh", "Cán bộ", "Phòng học", "Ngân sách", "Errors", "Chỉ tiêu"]
+    assert wb.sheetnames == [
+        "Trường-Lớp",
+        "Học sinh",
+        "Cán bộ",
+        "Phòng học",
+        "Ngân sách",
+        "Errors",
+        "Chỉ tiêu",
+    ]
     ws = wb["Ngân sách"]
     by_code = {
         ws.cell(r, 4).value: r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 4).value, int)

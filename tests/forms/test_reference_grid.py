@@ -69,7 +69,10 @@ def test_sheets_in_the_exports_order(book) -> None:
 def test_title_block_where_the_export_has_it(book) -> None:
     code, wb = book
     ws = wb[SHEETS[code][0]]
-    title = {"02-TH-ĐN": "BÁO CÁO THỐNG KÊ GIÁO DỤC TIỂU HỌC", "01-MN-ĐN": "BÁO CÁO THỐNG KÊ GIÁO DỤC MẦM NON"}
+    title = {
+        "02-TH-ĐN": "BÁO CÁO THỐNG KÊ GIÁO DỤC TIỂU HỌC",
+        "01-MN-ĐN": "BÁO CÁO THỐNG KÊ GIÁO DỤC MẦM NON",
+    }
     assert (ws["B1"].value, ws["B2"].value, ws["B3"].value) == (title[code], "Kỳ đầu năm học",
                                                                 "(có đến 30 tháng 9 năm 2020)")  # fmt: skip
     assert (ws["D1"].value, ws["D2"].value) == ("- Đơn vị báo cáo:", HEADER.reporting_unit_vi)
@@ -134,7 +137,9 @@ def test_every_column_head_number_and_merged_range(book) -> None:
                 bottom = head_top + (depth - 1 if first == last and len(path) == level + 1 else level)
                 assert ws.cell(head_top + level, first).value == path[level], (sheet, first, level)
                 if (first, head_top + level) != (last, bottom):
-                    expected.add(f"{get_column_letter(first)}{head_top + level}:{get_column_letter(last)}{bottom}")
+                    expected.add(
+                        f"{get_column_letter(first)}{head_top + level}:{get_column_letter(last)}{bottom}"
+                    )
                 k = end + 1
         heads = {m for m in merged if head_top <= int(re.sub(r"[A-Z]+", "", m.split(":")[0])) < number_row}
         assert heads == expected, sheet
