@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import validate, warehouse
 from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form
-from pipelines.outputs import sdmx
+from pipelines.outputs import datadocs, sdmx
 from pipelines.outputs.completeness import write_completeness
 from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
@@ -144,6 +144,10 @@ def export_period(
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
     write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
+    if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
+        rules = {" ".join(r.sql.split()): (r.id, r.message_vi, r.message_en)
+                 for r in validate.compile_rules(s.start_year, s.period) if r.sql}  # fmt: skip
+        datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)
     return ExportResult(len(jobs), text, written)
 
 
@@ -205,7 +209,7 @@ Folder `{out}`: one reporting period of one province.
   and the Sở's problems by rule and by school.
 - `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source;
   `fields.md`: every input field with its type, code list and treatment of personal data.
-- `data_docs/index.html`: Great Expectations' Data Docs of the run's validation.
+- `data_docs/index.html`: Great Expectations' Data Docs of the run's validation (work offline).
 - `completeness.xlsx`, `completeness.csv`, `completeness_schools.csv`: per Phòng and Sở, schools
   expected, received, on time, late, missing and pending against the period's deadlines, and each
   unit's approval state; per school, its status, versions and state.
