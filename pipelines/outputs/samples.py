@@ -28,6 +28,11 @@ BIG = 123_456  # a Sở's numbers are the widest a form prints: six digits and a
 PREVIEW_PAGES = {"th": (0, 2), "mn": (0, 7), "errors": (1,), "summary": (0,), "completeness": (0, 2)}
 
 
+def big_values(form: catalog.Form) -> dict[tuple[int, str], int]:
+    """Every cell of a form at BIG: the widest a Sở prints."""
+    return {(r.code, c.key): BIG for r in form.cell_rows for c in form.columns_for(r)}
+
+
 def _settings(out: Path) -> Settings:
     return Settings("2024-2025", 2024, "DN", "tt24", out / "registry.xlsx", out / "inbox", out / "w.duckdb", out,
                     "sample", b"sample", 1)  # fmt: skip
@@ -40,8 +45,7 @@ def samples(out: Path) -> dict[str, Path]:
     write_form_workbook(
         out / "th_school.xlsx", th, SCHOOL, {(1, "T"): 2, (1, "CL"): 2, (37, "T.all"): 310}, [], 2024
     )
-    big = {(r.code, c.key): BIG for r in mn.cell_rows for c in mn.columns_for(r)}
-    write_form_workbook(out / "mn_so.xlsx", mn, SO, big, [], 2024,
+    write_form_workbook(out / "mn_so.xlsx", mn, SO, big_values(mn), [], 2024,
                         printed=[(ns, {(16, "settled_prev_fy"): 1_234_500_000})])  # fmt: skip
     s = _settings(out)
     problem = Problem(

@@ -99,3 +99,40 @@ def test_summary_and_completeness_print_on_a4(books: dict[str, Path]) -> None:
     text = "\n".join(p.text for p in render.pages(books["completeness"]))
     assert "Chậm, chưa nộp" in text or "chậm, chưa nộp" in text.lower()
     assert "Trường Tiểu học 3" in text and "Buôn Ma Thuột" in text  # the missing school and its Phòng
+
+
+def _all_forms() -> list:
+    from pipelines import catalog, settings
+
+    found = {}
+    for regime in settings.REGIMES:
+        for period in settings.PERIODS:
+            for f in catalog.forms_for(regime, period):
+                found[(regime, f.form)] = f
+    return [f for f in found.values() if f.printed_in is None]
+
+
+def test_every_form_of_a_so_prints_at_8pt_or_more_with_signatures(tmp_path: Path) -> None:
+    """Every form of every regime and period, for the Sở (the widest numbers: six digits in every
+    cell), with the forms printed in it: A4/A3, ≥ 8 pt, page numbers, one signature per form sheet."""
+    from pipelines import catalog, settings
+    from pipelines.outputs.workbook import write_form_workbook
+
+    forms = _all_forms()
+    books = []
+    for f in forms:
+        printed = [
+            (p, samples.big_values(p))
+            for p in catalog.forms_for(f.regime, f.period)
+            if p.printed_in == f.form
+        ]
+        path = tmp_path / f"{f.regime}_{f.form}.xlsx"
+        write_form_workbook(path, f, samples.SO, samples.big_values(f), [], 2024, printed=printed)
+        books.append((path, len(f.sheets) + sum(len(p.sheets) for p, _ in printed)))
+    assert len(books) >= 12 and settings.REGIMES
+    for (path, n_sheets), pdf in zip(
+        books, render.to_pdf([b for b, _ in books], tmp_path / "pdf"), strict=True
+    ):
+        pages = _page_facts(pdf)
+        assert len(pages) <= 12 * n_sheets, path.name
+        assert sum("Thủ trưởng đơn vị" in p.text for p in pages) == n_sheets, path.name
