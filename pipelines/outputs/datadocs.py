@@ -4,7 +4,8 @@ GX writes pages that load Bootstrap, jQuery, bootstrap-table, Vega and Font Awes
 no internet the index is blank (its tables are filled by bootstrap-table from data in a script) and
 the pages unstyled. After a run, every page of OUT/data_docs/ is rewritten here:
 
-- the CDN style sheets and scripts are removed and a small style sheet is put inline;
+- the CDN style sheets, scripts and images are removed and a small style sheet is put inline
+  (links to GX's web site stay: they are links, not parts of the page);
 - each table that bootstrap-table would fill is written out as plain HTML rows (links kept);
 - a rule's SQL ("Unexpected rows query: SELECT …") is replaced by the rule in words, Vietnamese and
   English, with its id, and the SQL folded away under it (<details>).
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 DATA_DOCS = "data_docs"  # under the output folder (pipelines/run.py writes it there)
 MARK = "<!-- edustat: offline -->"
 _EXTERNAL = re.compile(
-    r"""<link\b[^>]*href=["']https?://[^>]*>\s*|<script\b[^>]*src=["']https?://[^>]*>\s*</script>\s*""", re.I
+    r"""<link\b[^>]*href=["']https?://[^>]*>\s*|<script\b[^>]*src=["']https?://[^>]*>\s*</script>\s*"""
+    r"""|<img\b[^>]*src=["']https?://[^>]*>""",
+    re.I,
 )
 _TABLE_CALL = re.compile(r"\$\('#([\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{")
 _QUERY = re.compile(r'Unexpected rows query: <span class="badge badge-secondary" >(.*?)</span>', re.S)

@@ -12,7 +12,7 @@ INDEX = """<html><head>
 <link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>
 <script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>
 <link rel="shortcut icon" href="static/images/favicon.ico" type="image/x-icon"/>
-</head><body>
+</head><body><img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1">
 <table
   id="section-1-content-block-2-2-body-table"
   class="table-sm"
