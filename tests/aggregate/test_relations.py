@@ -88,7 +88,7 @@ def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides
         "Tệp": f"{X}.json",
         "Danh sách": "",
         "Thứ tự bản ghi": "",
-        "Thông tin nhận dạng khác": "biểu 01-MN-ĐN – Ngân sách, trang Ngân sách, ô E11",
+        "Thông tin nhận dạng khác": "biểu 01-MN-ĐN – Ngân sách, trang Ngân sách, ô F5",  # real tab
         "Trường dữ liệu": "Mã số 16, cột settled_prev_fy",
         "Giá trị": "300 triệu đồng / 250 triệu đồng",  # as the workbook prints them
     }
