@@ -80,6 +80,7 @@ class Row:
     filter: str = "TRUE"
     relations: tuple[Relation, ...] = ()
     not_applicable: tuple[str, ...] = ()
+    style: str | None = None  # how the row prints (ROW_STYLES); None: from its TT and label
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,12 @@ class Form:
     # display_decimals decimals. cells.csv keeps the stored whole numbers.
     display_scale: int = 1
     display_decimals: int = 0
+    # The form whose workbook prints this form's sheets after its own (the budget tab of 01-MN-ĐN is
+    # a form of its own, printed as a sheet of the 01-MN-ĐN workbook); None: a workbook of its own.
+    printed_in: str | None = None
+    # The bases (F, L, I) of the `=` relations whose total cells the workbook writes as a formula
+    # with its value cached, where the unit's figures satisfy the relation.
+    formulas: tuple[str, ...] = ("F", "L", "I")
 
     @property
     def cell_rows(self) -> tuple[Row, ...]:
@@ -162,6 +169,12 @@ FormEntity = Literal[FORM_ENTITIES]  # type: ignore[valid-type]
 Regime = Literal[tuple(settings.REGIMES)]  # type: ignore[valid-type]
 Period = Literal[tuple(settings.PERIODS)]  # type: ignore[valid-type]
 FormStatus = Literal["official", "inferred", "provisional"]
+Basis = Literal["F", "L", "I"]
+# How a row prints: section (bold capitals: I, II …), bold (a numbered item), plain, label (italic:
+# "Chia ra:", "Trong đó:"), indent (a "- " part), indent2 (a "+ " part). By default from the row's TT
+# and label (pipelines/outputs/layout.py); `style` overrides it.
+ROW_STYLES = ("section", "bold", "plain", "label", "indent", "indent2")
+RowStyle = Literal[ROW_STYLES]  # type: ignore[valid-type]
 Name = Annotated[str, SpecField(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Check = Annotated[
     str,
@@ -226,6 +239,9 @@ class RowSpec(Spec):
     not_applicable: list[str] = SpecField(
         default_factory=list, description="column keys the row does not print"
     )
+    style: RowStyle | None = SpecField(
+        None, description="how the row prints; by default from its TT and label (presentation)"
+    )
 
     @model_validator(mode="after")
     def _cells_or_label(self) -> RowSpec:
@@ -262,6 +278,13 @@ class FormFile(Spec):
     rows: list[RowSpec] = SpecField(min_length=1)
     display_scale: Annotated[int, SpecField(ge=1)] = 1
     display_decimals: Annotated[int, SpecField(ge=0, le=6)] = 0
+    printed_in: str | None = SpecField(
+        None, description="a form of the same regime and period whose workbook prints this form's sheets"
+    )
+    formulas: list[Basis] = SpecField(
+        default_factory=lambda: ["F", "L", "I"],
+        description="bases of the = relations whose totals the workbook writes as formulas (presentation)",
+    )
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> FormFile:
@@ -287,6 +310,9 @@ class FormExtension(Spec):
     title_en: str | None = None
     period_vi: str | None = None
     as_of_vi: str | None = None
+    printed_in: str | None = SpecField(
+        None, description="the form of this regime whose workbook prints this form's sheets (as the grid's)"
+    )
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> FormExtension:
@@ -398,6 +424,11 @@ def form(regime: str, name: str, root: Path = SCHEMAS) -> Form:
             path, root, ("extends",), f"{spec.extends} extends a form itself: extend a full grid"
         )
     own = {k: getattr(spec, k) for k in spec.model_fields_set - {"extends"}}
+    if base.printed_in is not None and spec.printed_in is None:
+        raise problem_at(
+            path, root, ("printed_in",),
+            f"{spec.extends} is printed in {base.printed_in}'s workbook: name the form of {spec.regime} that prints it",
+        )  # fmt: skip
     return dataclasses.replace(base, **own, base_form=base_name)
 
 
@@ -447,16 +478,26 @@ def _form(spec: FormFile) -> Form:
                 filter=r.filter,
                 relations=tuple(parse_relation(rel.check, rel.basis) for rel in r.relations),
                 not_applicable=tuple(r.not_applicable),
+                style=r.style,
             )
             for r in spec.rows
         ),
         display_scale=spec.display_scale,
         display_decimals=spec.display_decimals,
+        printed_in=spec.printed_in,
+        formulas=tuple(spec.formulas),
     )
 
 
 def forms_for(regime: str, period: str, root: Path = SCHEMAS) -> tuple[Form, ...]:
     """Every form of a regime and period (one YAML file each)."""
     folder = root / "forms" / regime
-    found = (form(regime, p.stem, root) for p in sorted(folder.glob("*.yaml")))
-    return tuple(f for f in found if f.period == period)
+    found = tuple(form(regime, p.stem, root) for p in sorted(folder.glob("*.yaml")))
+    of_period = tuple(f for f in found if f.period == period)
+    names = {f.form for f in of_period}
+    for f in of_period:
+        if f.printed_in is not None and f.printed_in not in names:
+            raise CatalogError(
+                f"{form_path(regime, f.form, root)}: printed_in {f.printed_in} is not a {period} form of {regime}"
+            )
+    return of_period

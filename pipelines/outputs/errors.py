@@ -26,15 +26,18 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
 from pipelines import catalog, validate, warehouse
+from pipelines.outputs import printing, xlsx
+from pipelines.outputs.csvsafe import write_csv
 from pipelines.outputs.docs import write_catalogue
+from pipelines.outputs.ledger import ledger_rows, ledger_sheet
+from pipelines.outputs.lists import Column, list_sheet, sheet_name
 from pipelines.outputs.problems import (
     FILE_RULES,
     forms_by_id,
@@ -44,11 +47,13 @@ from pipelines.outputs.problems import (
     school_line,
     school_lists,
 )
-from pipelines.outputs.styles import LINE_HEIGHT, NO_PROBLEMS, SEVERITY_VI, Cells, add_styles
+from pipelines.outputs.styles import SEVERITY_VI
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
 
 ERRORS_DIR = "errors"
+FIELD_LABELS = Path(__file__).with_name("field_labels.csv")
+FILL_BAD, FILL_WARN = "F8CBAD", "FFE699"  # a school with errors, with warnings only
 PERIOD_VI = {"DN": "đầu năm học", "CN": "cuối năm học"}
 UNKNOWN_SCHOOL = "(không rõ / unknown)"
 YES, NO = "Có", "Không"
@@ -114,79 +119,101 @@ SUMMARY_NOTE = (
 
 # ------------------------------------------------------------------------------ writing
 
+# A school's workbook: one sheet per form it reports (the broken relations of its figures) and one
+# for its file and records, each problem with what finds it in the school's software.
+FILES_SHEET = "Tệp và hồ sơ"
+SCHOOL_SHEET_COLUMNS = (
+    Column("STT", "No.", 5),
+    Column("Mức độ", "Severity", 8),
+    Column("Danh sách", "List", 11),
+    Column("Thứ tự bản ghi", "Record no., from 1", 8),
+    Column("Lớp hoặc mã", "Class or code", 12),
+    Column("Trường dữ liệu", "Field", 18),
+    Column("Giá trị", "Value", 12),
+    Column("Lỗi", "Problem", 36),
+    Column("Cách sửa", "How to fix", 30),
+    Column("Mã quy tắc", "Rule", 17),
+)
+RULE_SHEET_COLUMNS = tuple(Column(vi, en, w) for vi, en, w in RULE_COLUMNS)
+SCHOOL_SUMMARY_SHEET_COLUMNS = tuple(Column(vi, en, w) for vi, en, w in SCHOOL_SUMMARY_COLUMNS)
+
 
 def _write_csv(path: Path, heads: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> None:
-    """UTF-8 with a BOM (Excel then reads Vietnamese right), one heading row "vi (en)"."""
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([f"{vi} ({en})" for vi, en in heads])
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+    """UTF-8 with a BOM (Excel then reads Vietnamese right), one heading row "vi (en)", every field
+    safe to open (csvsafe)."""
+    write_csv(path, [f"{vi} ({en})" for vi, en in heads], rows)
 
 
-def _write_table(wb: Workbook, title: str, lines: Sequence[str], columns: Sequence[tuple[str, str, int]],
-                 rows: Sequence[Sequence[Any]]) -> None:  # fmt: skip
-    """One sheet: title lines, a note, a blank row, Vietnamese and English headings, the rows."""
-    ws = wb.create_sheet(title)
-    cell = Cells(ws)
-    for col, (_, _, width) in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    # Write-only: the sheet's view (frozen panes) is written with the first row, so set it first.
-    vi_row = len(lines) + 2
-    ws.freeze_panes = f"A{vi_row + 2}"
-    ws.print_title_rows = f"{vi_row}:{vi_row + 1}"
-    for i, line in enumerate(lines):
-        ws.append(
-            [cell(line, "es_title" if i == 0 else "es_text_italic" if i == len(lines) - 1 else "es_text")]
-        )
-    ws.append([])
-    ws.row_dimensions[vi_row].height = 2 * LINE_HEIGHT + 4
-    ws.append([cell(vi, "es_head") for vi, _, _ in columns])
-    ws.append([cell(en, "es_colno") for _, en, _ in columns])
-    last = get_column_letter(len(columns))
-    ws.auto_filter.ref = f"A{vi_row + 1}:{last}{vi_row + 1 + max(len(rows), 1)}"
-    if not rows:
-        ws.append([cell(NO_PROBLEMS, "es_text")])
-    for row in rows:
-        ws.append([cell(None if v is None else v, "es_err") for v in row])
+@cache
+def field_labels() -> dict[tuple[str, str], str]:
+    """(entity, field) → the field's Vietnamese name (field_labels.csv: the 2020 sync spec's words)."""
+    with FIELD_LABELS.open(encoding="utf-8") as fh:
+        return {(r["entity"], r["field"]): r["label_vi"] for r in csv.DictReader(fh)}
 
 
-def _save(wb: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+def school_sheet_row(stt: int, p: Problem) -> tuple:
+    """A row of a school's workbook: no., severity, list, record no. (from 1), class or own code,
+    the field's Vietnamese name, value (a personal one hidden), problem, how to fix, rule."""
+    severity, rule, record_type, file, _, position, klass, _, other, fld, value, vi, hint_vi, _ = school_line(
+        p
+    )
+    if p.kind == "record" and fld:
+        fld = f"{field_labels().get((p.entity, fld), fld)} ({fld})"
+    if p.kind == "file":
+        value = value or file
+    return (stt, severity, record_type, position, klass or other, fld, value, vi, hint_vi, rule)
 
 
-def _new_workbook(title: str) -> Workbook:
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "edustat"
-    wb.properties.title = title
-    add_styles(wb)
-    return wb
+def _school_sheets(
+    problems: Sequence[Problem], forms: Sequence[catalog.Form]
+) -> list[tuple[str, list[Problem]]]:
+    """(sheet name, problems) of a school's workbook: a sheet per form (its broken relations; a form
+    printed in another's workbook goes on that form's sheet), then the file and record problems."""
+    by_id = {f.form: f for f in forms}
+    order = [f.form for f in forms if f.printed_in is None]
+    sheets: dict[str, list[Problem]] = {name: [] for name in order}
+    files: list[Problem] = []
+    for p in problems:
+        if p.relation is not None:
+            form = by_id.get(p.relation.form)
+            home = form.printed_in or form.form if form is not None else None
+            if home is not None:
+                sheets.setdefault(home, []).append(p)
+                continue
+        files.append(p)
+    out = [
+        (sheet_name(by_id[name].code_printed if name in by_id else name), its) for name, its in sheets.items()
+    ]
+    return [*out, (FILES_SHEET, files)]
 
 
 def write_school_report(folder: Path, school_code: str, school_name: str | None, s: Settings,
-                        problems: Sequence[Problem]) -> tuple[Path, Path]:  # fmt: skip
-    """`<school_code>.xlsx` and `.csv` in folder: the school's problems, one row each."""
+                        problems: Sequence[Problem], forms: Sequence[catalog.Form] = ()) -> tuple[Path, Path]:  # fmt: skip
+    """`<school_code>.xlsx` and `.csv` in folder: the school's problems. The CSV lists them all, one
+    row each; the workbook has a sheet per form the school reports (`forms`) and "Tệp và hồ sơ"."""
     rows = [(i, *school_line(p)) for i, p in enumerate(problems, 1)]
-    xlsx, csv_path = folder / f"{school_code}.xlsx", folder / f"{school_code}.csv"
+    xlsx_path, csv_path = folder / f"{school_code}.xlsx", folder / f"{school_code}.csv"
     folder.mkdir(parents=True, exist_ok=True)
     _write_csv(csv_path, [(vi, en) for _, vi, en, _ in SCHOOL_COLUMNS], rows)
-    wb = _new_workbook(f"Lỗi dữ liệu {school_code}")
+    book = xlsx.StyleSheet()
     n_err = sum(p.severity == "error" for p in problems)
-    lines = [
-        f"Danh sách lỗi dữ liệu / Data problems — {school_name or UNKNOWN_SCHOOL} ({school_code})",
-        f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {n_err} lỗi / errors, "
-        f"{len(problems) - n_err} cảnh báo / warnings",
-        SCHOOL_NOTE,
-    ]
-    _write_table(wb, "Lỗi", lines, [(vi, en, w) for _, vi, en, w in SCHOOL_COLUMNS], rows)
-    _save(wb, xlsx)
-    return xlsx, csv_path
+    name = f"{school_name or UNKNOWN_SCHOOL} ({school_code})"
+    files = sorted({p.file for p in problems if p.file})
+    sheets = []
+    for title, its in _school_sheets(problems, forms):
+        what = "các ô của biểu không cộng khớp" if title != FILES_SHEET else "tệp và bản ghi"
+        lines = [
+            f"Danh sách lỗi dữ liệu — {name} — {title}",
+            f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {what}; cả trường "
+            f"{n_err} lỗi, {len(problems) - n_err} cảnh báo"
+            + (f"; tệp: {', '.join(files)}" if files else ""),
+            SCHOOL_NOTE,
+        ]
+        body = [school_sheet_row(i, p) for i, p in enumerate(its, 1)]
+        header = printing.header(f"Lỗi dữ liệu — {title}", name, f"{s.school_year} {s.period}")
+        sheets.append(list_sheet(book, title, lines, SCHOOL_SHEET_COLUMNS, body, header=header))
+    xlsx.write_workbook(xlsx_path, sheets, book, f"Lỗi dữ liệu {school_code}")
+    return xlsx_path, csv_path
 
 
 @dataclass(frozen=True)
@@ -309,24 +336,35 @@ def _school_row(st: SchoolStats) -> tuple:
 
 
 def write_unit_summary(folder: Path, level: str, code: str, unit_name: str, s: Settings,
-                       rule_rows: Sequence[tuple], schools: Sequence[SchoolStats]) -> list[Path]:  # fmt: skip
-    """summary_<level>_<code>.xlsx (two sheets) and its two CSV files."""
+                       rule_rows: Sequence[tuple], schools: Sequence[SchoolStats],
+                       ledger: Sequence[tuple] | None = None) -> list[Path]:  # fmt: skip
+    """summary_<level>_<code>.xlsx and its two CSV files: the rules by number of problems (errors
+    first), the schools by number of problems, and (`ledger`, the Sở's) the input ledger."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"summary_{level}_{code}"
-    school_rows = [_school_row(st) for st in schools]
+    ranked = sorted(
+        schools, key=lambda st: (-(st.errors + st.warnings), -st.errors, st.code is None, st.code or "")
+    )
+    school_rows = [_school_row(st) for st in ranked]
     paths = [folder / f"{stem}.xlsx", folder / f"{stem}_rules.csv", folder / f"{stem}_schools.csv"]
     _write_csv(paths[1], [(vi, en) for vi, en, _ in RULE_COLUMNS], rule_rows)
     _write_csv(paths[2], [(vi, en) for vi, en, _ in SCHOOL_SUMMARY_COLUMNS], school_rows)
-    wb = _new_workbook(f"Tổng hợp lỗi dữ liệu {unit_name}")
     n_bad = sum(1 for st in schools if st.errors or st.warnings)
     head = [
-        f"Tổng hợp lỗi dữ liệu / Data problems summary — {unit_name}",
-        f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {len(schools)} trường / "
-        f"schools, {n_bad} có lỗi hoặc cảnh báo / with problems",
+        f"Tổng hợp lỗi dữ liệu — {unit_name}",
+        f"Năm học {s.school_year}, {PERIOD_VI.get(s.period, s.period)} ({s.period}): {len(schools)} trường, "
+        f"{n_bad} trường có lỗi hoặc cảnh báo / {len(schools)} schools, {n_bad} with problems",
     ]
-    _write_table(wb, "Theo quy tắc", [*head, SUMMARY_NOTE], RULE_COLUMNS, rule_rows)
-    _write_table(wb, "Theo trường", [*head, SUMMARY_NOTE], SCHOOL_SUMMARY_COLUMNS, school_rows)
-    _save(wb, paths[0])
+    book = xlsx.StyleSheet()
+    header = printing.header("Tổng hợp lỗi dữ liệu", unit_name, f"{s.school_year} {s.period}")
+    sheets = [
+        list_sheet(book, "Theo quy tắc", [*head, SUMMARY_NOTE], RULE_SHEET_COLUMNS, rule_rows, header=header),
+        list_sheet(book, "Theo trường", [*head, SUMMARY_NOTE], SCHOOL_SUMMARY_SHEET_COLUMNS, school_rows,
+                   header=header, fill=lambda r: FILL_BAD if r[6] else FILL_WARN if r[7] else None),
+    ]  # fmt: skip
+    if ledger is not None:
+        sheets.append(ledger_sheet(book, unit_name, s, ledger))
+    xlsx.write_workbook(paths[0], sheets, book, f"Tổng hợp lỗi dữ liệu {unit_name}")
     return paths
 
 
@@ -354,11 +392,17 @@ def write_reports(
     so_code = so[0] if so else "so"
     paths: list[Path] = []
     n_schools = 0
+    forms = {f.form: f for f in catalog.forms_for(s.regime, s.period)}
+    reported: dict[str, list[catalog.Form]] = {}
+    for code, form in con.execute(warehouse.sql("outputs/errors", "school_forms"),
+                                  [s.school_year, s.period]).fetchall():  # fmt: skip
+        if form in forms:
+            reported.setdefault(code, []).append(forms[form])
     for code in sorted(c for c in lists if c is not None):
         _, plv, pcode = units.get(("school", code), (None, None, None))
         parent = pcode if plv in ("phong", "so") else so_code
         paths += write_school_report(folder / parent, code, stats[code].name if code in stats else None, s,
-                                     lists[code])  # fmt: skip
+                                     lists[code], reported.get(code, ()))  # fmt: skip
         n_schools += 1
     n_units = 0
     for (lv, code), (name, _, _) in sorted(units.items()):
@@ -369,7 +413,8 @@ def write_reports(
         else:
             continue
         rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists)
-        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members)
+        ledger = ledger_rows(con, s.run_id, _rule_meanings()) if lv == "so" else None
+        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members, ledger)
         n_units += 1
     (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
     paths += write_catalogue(s.out)
@@ -379,11 +424,15 @@ def write_reports(
 _ERRORS_README = """# Lỗi dữ liệu / data problems
 
 - `<mã Phòng hoặc Sở>/<mã trường>.xlsx`, `.csv`: lỗi và cảnh báo của một trường, mỗi dòng một lỗi,
-  kèm tệp, danh sách, thứ tự bản ghi (tính từ 1), mã lớp, khối để tìm bản ghi. Chỉ trường có lỗi
-  mới có tệp. / One school's problems, one row each, with what finds the record in the school's
-  software; only schools with problems get a file (every school is in the summaries).
-- `summary_phong_<mã>.xlsx`, `summary_so_<mã>.xlsx`: tổng hợp theo quy tắc và theo trường, cùng nội
-  dung trong `summary_<cấp>_<mã>_rules.csv` và `_schools.csv`. / Summary by rule and by school.
+  kèm tệp, danh sách, thứ tự bản ghi (tính từ 1), mã lớp, khối để tìm bản ghi. Sổ tính: một trang
+  cho mỗi biểu của trường (các ô không cộng khớp) và trang "Tệp và hồ sơ" (tệp, bản ghi). Chỉ
+  trường có lỗi mới có tệp. / One school's problems, one row each, with what finds the record in
+  the school's software (workbook: a sheet per form, and "Tệp và hồ sơ" for the file and records);
+  only schools with problems get a file (every school is in the summaries).
+- `summary_phong_<mã>.xlsx`, `summary_so_<mã>.xlsx`: tổng hợp theo quy tắc và theo trường (trường
+  nhiều lỗi nhất trước), cùng nội dung trong `summary_<cấp>_<mã>_rules.csv` và `_schools.csv`; của
+  Sở thêm trang "Sổ đầu vào" (mọi đầu vào của lượt chạy theo kết quả và lý do). / Summary by rule
+  and by school (most problems first); the Sở's also the input ledger by outcome and reason.
 - Quan hệ biểu mẫu / form relations: dòng có Đối tượng "Biểu …" là các ô của biểu của trường
   (tổng hợp từ dữ liệu của trường) không cộng khớp; chỉ là cảnh báo. / Rows of record type
   "Biểu …" are cells of the school's own compiled form that do not add up; warnings only.

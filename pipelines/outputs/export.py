@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import validate, warehouse
 from pipelines.aggregate import CELLS_COLUMNS, INDICATOR_COLUMNS
 from pipelines.catalog import Form
-from pipelines.outputs import sdmx
+from pipelines.outputs import datadocs, sdmx
 from pipelines.outputs.completeness import write_completeness
+from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
 from pipelines.outputs.problems import on_errors_sheet, run_problems
 from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob, write_changed_workbooks
@@ -34,23 +35,20 @@ class ExportResult:
 
 
 def _write_problems_csv(path: Path, problems: Sequence[Problem]) -> None:
-    import csv
-
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(PROBLEM_COLUMNS)
-        writer.writerows([getattr(p, c) for c in PROBLEM_COLUMNS] for p in problems)
+    write_csv(path, PROBLEM_COLUMNS, ([getattr(p, c) for c in PROBLEM_COLUMNS] for p in problems), bom=False,
+              none=None)  # fmt: skip
 
 
 def _write_table(
     rel: duckdb.DuckDBPyRelation, columns: Sequence[str], csv_path: Path, parquet_path: Path
 ) -> None:
-    """A query's rows as CSV (a heading row) and Parquet, through DuckDB's writers (no path in SQL)."""
+    """A query's rows as CSV (a heading row; text safe to open, csvsafe) and Parquet, through DuckDB's
+    writers (no path in SQL)."""
     if tuple(rel.columns) != tuple(columns):
         raise RuntimeError(
             f"pipelines/sql/outputs/export.sql gives {rel.columns}, the outputs need {columns}"
         )
-    rel.write_csv(str(csv_path), header=True)
+    safe_relation(rel).write_csv(str(csv_path), header=True)
     rel.write_parquet(str(parquet_path))
 
 
@@ -89,35 +87,53 @@ def export_period(
         (lv, code): (name, plv, pcode)
         for lv, code, name, plv, pcode in con.execute(warehouse.sql("outputs/export", "units")).fetchall()
     }
-    # A unit's Errors sheet lists the problems of the schools below it and its own broken relations.
-    by_unit: dict[tuple[str, str | None], list[Problem]] = {}
+    # A form workbook's Errors sheet: the broken relations of the forms it prints, at its unit, and
+    # for a school its rejected files and failing records (a Phòng's or the Sở's list their schools'
+    # problems in errors/summary_<level>_<code>.xlsx).
+    own: dict[tuple[str, str | None], list[Problem]] = {}
+    relations: dict[tuple[str, str, str | None], list[Problem]] = {}
     for line in lines:
-        by_unit.setdefault((line.level, line.unit_code), []).append(line)
-        if line.level == "school":
-            parent = units.get(("school", line.unit_code), (None, None, None))
-            if parent[1] == "phong":
-                by_unit.setdefault(("phong", parent[2]), []).append(line)
-            by_unit.setdefault(("so", "*"), []).append(line)
+        if line.relation is not None:
+            home = (
+                by_form[line.relation.form].printed_in or line.relation.form
+                if line.relation.form in by_form
+                else None
+            )
+            relations.setdefault((home or line.relation.form, line.level, line.unit_code), []).append(line)
+        elif line.level == "school" and line.kind in ("file", "record"):
+            own.setdefault(("school", line.unit_code), []).append(line)
+
+    def values_of(form: Form) -> dict[tuple[str, str], dict[tuple[int, str], float]]:
+        out: dict[tuple[str, str], dict[tuple[int, str], float]] = {}
+        for level, unit, row, col, value in con.execute(
+            warehouse.sql("outputs/export", "form_values"), {**period, "form": form.form}
+        ).fetchall():
+            out.setdefault((level, unit), {})[(row, col)] = value
+        return out
+
+    def units_of(form: Form) -> list[tuple[str, str]]:
+        return [tuple(u) for u in con.execute(warehouse.sql("outputs/export", "form_units"),
+                                             {**period, "form": form.form}).fetchall()]  # fmt: skip
 
     jobs = []
     for form in forms:
-        values: dict[tuple[str, str], dict[tuple[int, str], float]] = {}
-        of_form = {**period, "form": form.form}
-        for level, unit, row, col, value in con.execute(
-            warehouse.sql("outputs/export", "form_values"), of_form
-        ).fetchall():
-            values.setdefault((level, unit), {})[(row, col)] = value
-        for level, unit in con.execute(warehouse.sql("outputs/export", "form_units"), of_form).fetchall():
+        if form.printed_in is not None and form.printed_in in by_form:
+            continue  # its sheets are in the workbook of the form that prints it
+        printed = [f for f in forms if f.printed_in == form.form]
+        values = values_of(form)
+        printed_values = [(f, values_of(f)) for f in printed]
+        # Every unit with the form or a form printed in it (a unit without budget figures still gets the
+        # budget sheet, empty).
+        found = dict.fromkeys([*units_of(form), *(u for f in printed for u in units_of(f))])
+        for level, unit in sorted(found, key=lambda u: ({"school": 0, "phong": 1}.get(u[0], 2), u[1])):
             name, parent_level, parent_code = units[(level, unit)]
             header = UnitHeader(level, unit, name, units[(parent_level, parent_code)][0])
-            errors = by_unit.get((level, unit), []) + (by_unit.get(("so", "*"), []) if level == "so" else [])
+            errors = [*relations.get((form.form, level, unit), []), *own.get((level, unit), [])]
             path = s.out / "forms" / level / unit / f"{form.form}.xlsx"
             indicators = tuple(unit_indicators.get((form.form, level, unit), ()))
-            jobs.append(
-                WorkbookJob(
-                    path, form, header, values.get((level, unit), {}), tuple(errors), s.start_year, indicators
-                )
-            )
+            extra = tuple((f, v.get((level, unit))) for f, v in printed_values)
+            jobs.append(WorkbookJob(path, form, header, values.get((level, unit), {}), tuple(errors), s.start_year,
+                                    indicators, extra))  # fmt: skip
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
     if s.full:
@@ -128,6 +144,10 @@ def export_period(
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
     write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
+    if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
+        rules = {" ".join(r.sql.split()): (r.id, r.message_vi, r.message_en)
+                 for r in validate.compile_rules(s.start_year, s.period) if r.sql}  # fmt: skip
+        datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)
     return ExportResult(len(jobs), text, written)
 
 
@@ -189,7 +209,7 @@ Folder `{out}`: one reporting period of one province.
   and the Sở's problems by rule and by school.
 - `rules.md`, `rules.html`: every validation rule with its id, severity, meaning and source;
   `fields.md`: every input field with its type, code list and treatment of personal data.
-- `data_docs/index.html`: Great Expectations' Data Docs of the run's validation.
+- `data_docs/index.html`: Great Expectations' Data Docs of the run's validation (work offline).
 - `completeness.xlsx`, `completeness.csv`, `completeness_schools.csv`: per Phòng and Sở, schools
   expected, received, on time, late, missing and pending against the period's deadlines, and each
   unit's approval state; per school, its status, versions and state.

@@ -1,45 +1,48 @@
 """Render any catalog Form as an Excel workbook laid out like the national database's export.
 
-One generic writer: the grid (sheets, rows, multi-row column heads) comes entirely from the Form,
-so a new form needs a YAML file, not code. Layout follows the real export of 02-TH-ĐN (reference
-forms/NOTES.md §2.1): one sheet per section, named as the section (I, III, IV, V), a title block,
-merged column heads, a column-number row (A, B, C, 1…N), the data rows, and an `Errors` sheet
-last.
+One generic writer: the grid (sheets, rows, multi-row column heads) comes entirely from the Form
+(outputs.layout), so a new form needs a YAML file, not code. As the real export of 02-TH-ĐN and
+01-MN-ĐN (reference forms/NOTES.md §2.1): one sheet per section, named as the section, the forms
+printed in this one (`printed_in`: the budget tab of 01-MN-ĐN) as further sheets, then `Errors`
+(Sheet | Cell | Error | Detail, as the real export) and, for a Phòng or the Sở, `Chỉ tiêu` (the
+national indicators the form feeds). Each sheet prints on A4 (A3 where its columns need it) at 8 pt
+or more (outputs.printing) with its heads repeated on every page, the form code, unit and period in
+the page header, "Trang N / M" in the footer, and a signature block under the rows. Totals that
+the form's `=` relations define are formulas with their value cached, where the unit's figures
+satisfy the relation (a formula never changes a printed value).
 
-Speed: a province run writes about a thousand school workbooks, so the layout of each (form, sheet)
-is computed once and cached (outputs.layout), workbooks are written in openpyxl's streaming
-(write-only) mode, and every cell gets its look from a handful of named styles (outputs.styles).
+Speed: a province run writes about 1,500 workbooks. Everything that is the same for every unit of a
+level (styles, heads, labels, print set-up, which cells may be formulas) is rendered once per form
+and level into a template (XML text with a slot per value cell); a unit's workbook fills in its
+values, names and problems (a few milliseconds) and is written by a process pool (outputs.pool).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.cell_range import CellRange
 
 from pipelines import catalog, warehouse
 from pipelines.catalog import Form
-from pipelines.outputs.layout import SheetLayout, col_width, layouts
-from pipelines.outputs.styles import (
+from pipelines.outputs import printing, styles, xlsx
+from pipelines.outputs.layout import (
+    FIXED_HEADS,
+    FIXED_LETTERS,
     LINE_HEIGHT,
-    NO_PROBLEMS,
-    SEVERITY_VI,
-    Cells,
-    add_styles,
-    number_cell,
-    put,
-    scaled_style,
+    SIGNATURE,
+    SheetLayout,
+    col_widths,
+    layouts,
 )
+from pipelines.outputs.lists import Column, list_sheet
+from pipelines.outputs.pool import pool
+from pipelines.outputs.problems import HIDDEN, pii_fields
 from pipelines.warehouse import Problem
 
 PROVISIONAL_NOTE = (
@@ -47,22 +50,22 @@ PROVISIONAL_NOTE = (
     "Provisional layout (inferred), not the official form"
 )
 ERRORS_SHEET = "Errors"
-ERROR_HEADS = (
-    "Trường\n(School)",
-    "Tệp\n(File)",
-    "Bản ghi\n(Record)",
-    "Trường dữ liệu\n(Field)",
-    "Giá trị\n(Value)",
-    "Quy tắc\n(Rule)",
-    "Mức độ\n(Severity)",
-    "Nội dung lỗi\n(Message)",
-    "Nội dung lỗi (tiếng Anh)\n(Error, EN)",
-    "Biểu\n(Sheet)",
-    "Ô\n(Cell)",
+# As the real export's Errors sheet: Sheet | Cell | Error | Detail.
+ERROR_COLUMNS = (
+    Column("Sheet", "", 9),
+    Column("Cell", "", 7),
+    Column("Error", "", 55),
+    Column("Detail", "", 62),
 )
-ERROR_WIDTHS = (12, 22, 18, 18, 16, 16, 10, 50, 50, 8, 8)
-# Below this many jobs a process pool costs more than it saves.
-MIN_JOBS_FOR_POOL = 8
+INDICATORS_SHEET = "Chỉ tiêu"
+INDICATOR_COLUMNS = (Column("Mã\n(Code)", "", 10), Column("Chỉ tiêu", "", 44), Column("Indicator", "", 36),
+                     Column("Tử số\n(Numerator)", "", 12), Column("Mẫu số\n(Denominator)", "", 13),
+                     Column("Giá trị\n(Value)", "", 10), Column("Trạng thái\n(Status)", "", 12))  # fmt: skip
+UNITS_NOTE = ("Lỗi dữ liệu của các trường: errors/summary_{level}_{code}.xlsx / the schools' problems: "
+              "errors/summary_{level}_{code}.xlsx")  # fmt: skip
+MIN_JOBS_FOR_POOL = 8  # below this many jobs a process pool costs more than it saves
+_REPORTING, _RECEIVING = "{{REPORTING_UNIT}}", "{{RECEIVING_UNIT}}"
+_REPORTING_HF = "{{REPORTING_UNIT_HEADER}}"
 
 
 @dataclass(frozen=True)
@@ -99,22 +102,15 @@ class WorkbookJob:
     errors: tuple[Problem, ...] = ()
     start_year: int = 0
     indicators: tuple[IndicatorLine, ...] = ()
+    # Forms printed in this one's workbook (printed_in), each with the unit's values (None: no figures).
+    printed: tuple[tuple[Form, Mapping[tuple[int, str], float] | None], ...] = ()
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # A Form is a large object graph; a catalog form travels as its (regime, name) and is
         # looked up again (cached) in the worker, so a thousand jobs do not pickle it 1,000 times.
-        return (
-            _rebuild_job,
-            (
-                self.path,
-                _form_ref(self.form),
-                self.header,
-                dict(self.values),
-                tuple(self.errors),
-                self.start_year,
-                tuple(self.indicators),
-            ),
-        )
+        printed = tuple((_form_ref(f), None if v is None else dict(v)) for f, v in self.printed)
+        return (_rebuild_job, (self.path, _form_ref(self.form), self.header, dict(self.values), tuple(self.errors),
+                               self.start_year, tuple(self.indicators), printed))  # fmt: skip
 
 
 def _form_ref(form: Form) -> Form | tuple[str, str]:
@@ -126,223 +122,381 @@ def _form_ref(form: Form) -> Form | tuple[str, str]:
     return form
 
 
-def _rebuild_job(
-    path: Path,
-    form_ref: Form | tuple[str, str],
-    header: UnitHeader,
-    values: dict[tuple[int, str], float],
-    errors: tuple[Problem, ...],
-    start_year: int,
-    indicators: tuple[IndicatorLine, ...] = (),
-) -> WorkbookJob:
-    form = catalog.form(*form_ref) if isinstance(form_ref, tuple) else form_ref
-    return WorkbookJob(path, form, header, values, errors, start_year, indicators)
+def _rebuild_job(path: Path, form_ref: Form | tuple[str, str], header: UnitHeader, values: dict,
+                 errors: tuple[Problem, ...], start_year: int, indicators: tuple[IndicatorLine, ...] = (),
+                 printed: tuple = ()) -> WorkbookJob:  # fmt: skip
+    def back(ref: Form | tuple[str, str]) -> Form:
+        return catalog.form(*ref) if isinstance(ref, tuple) else ref
+
+    return WorkbookJob(path, back(form_ref), header, values, errors, start_year, indicators,
+                       tuple((back(f), v) for f, v in printed))  # fmt: skip
 
 
-def _write_sheet(
-    wb: Workbook,
-    form: Form,
-    lay: SheetLayout,
-    header: UnitHeader,
-    values: Mapping[tuple[int, str], float],
-    start_year: int,
-) -> None:
-    ws = wb.create_sheet(lay.name)
-    cell = Cells(ws)
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = f"{lay.head_start}:{lay.number_row}"
-    ws.freeze_panes = f"E{lay.data_start}"
-    for col in range(1, lay.last_col + 1):
-        ws.column_dimensions[get_column_letter(col)].width = col_width(col)
+# ------------------------------------------------------------------------------ templates
 
-    # Title block.
-    provisional = form.status != "official"
-    as_of = form.as_of_vi.format(start_year=start_year, end_year=start_year + 1)
-    code = f"Biểu số\n{form.code_printed}"  # two lines: column A is narrow
+
+@dataclass(frozen=True)
+class _Slot:
+    """A value cell of a template: its XML up to the style, and the formula it may hold."""
+
+    key: str
+    pre: str  # '<c r="E9" s="'
+    ref: str  # "E9"
+    formula: str | None = None
+    parts: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass
+class _SheetTemplate:
+    form: Form
+    meta: xlsx.Sheet  # name, print set-up (for workbook.xml)
+    head: str
+    rows: list[tuple[str, int | None, tuple[_Slot, ...]]]  # (XML before the values, code, slots)
+    tail: str
+
+
+@dataclass
+class _Template:
+    book: xlsx.StyleSheet
+    sheets: list[_SheetTemplate]
+    ids: dict[str, int]  # style name -> index
+    parts: dict[tuple[int, str], xlsx.Part] = field(default_factory=dict)  # (sheets, name) → compressed part
+    styles_xml: str = ""
+    n_styles: int = 0
+
+    def styles(self) -> str:
+        """styles.xml (rendered again if a list sheet added a style)."""
+        if len(self.book) != self.n_styles:
+            self.styles_xml, self.n_styles = self.book.xml(), len(self.book)
+            self.parts = {k: v for k, v in self.parts.items() if k[1] != "xl/styles.xml"}
+        return self.styles_xml
+
+    def static(self, n_sheets: int, parts: dict[str, str]) -> dict[str, str | xlsx.Part]:
+        """The parts of a workbook of n sheets, those that never change compressed once."""
+        out: dict[str, str | xlsx.Part] = {}
+        for name, xml in parts.items():
+            if name == "xl/workbook.xml" or name.startswith("xl/worksheets/"):
+                out[name] = xml
+            else:
+                key = (n_sheets, name)
+                found = self.parts.get(key)
+                if found is None:
+                    found = self.parts[key] = xlsx.part(name, xml)
+                out[name] = found
+        return out
+
+
+_TEMPLATES: dict[tuple, _Template] = {}
+
+
+def _template(forms: tuple[Form, ...], level: str, start_year: int) -> _Template:
+    """The workbook of `forms` (a form and those printed in it) for every unit of a level, cached."""
+    key = (tuple(id(f) for f in forms), level, start_year)
+    hit = _TEMPLATES.get(key)
+    if hit is None or any(all(s.form is not f for f in forms) for s in hit.sheets):
+        sheet_styles = xlsx.StyleSheet()
+        ids = {name: sheet_styles(st) for name, st in _named_styles(forms).items()}
+        sheets = [
+            _sheet_template(f, lay, level, start_year, ids) for f in forms for lay in layouts(f).values()
+        ]
+        hit = _TEMPLATES[key] = _Template(sheet_styles, sheets, ids)
+    return hit
+
+
+def _named_styles(forms: Sequence[Form]) -> dict[str, xlsx.Style]:
+    out = {name: getattr(styles, name) for name in ("TITLE", "TEXT", "TEXT_ITALIC", "TEXT_BOLD", "NOTE", "CODE",
+                                                     "HEADING", "HEAD", "COLNO", "TT", "TT_BOLD", "CENTER", "CELL",
+                                                     "NUM", "NUM_DEC", "SIGN_PLACE", "SIGN_TITLE", "SIGN_NOTE",
+                                                     "LIST", "LIST_NUM")}  # fmt: skip
+    out.update({f"label_{k}": v for k, v in styles.LABELS.items()})
+    for f in forms:
+        if f.display_scale != 1:
+            whole, frac = styles.money_formats(f.display_decimals)
+            out[f"money_{f.form}"] = xlsx.Style(border=True, h="right", v="center", num=whole)
+            out[f"money_dec_{f.form}"] = xlsx.Style(border=True, h="right", v="center", num=frac)
+    return out
+
+
+def _formulas(form: Form, lay: SheetLayout) -> dict[tuple[int, str], tuple[str, tuple[tuple[int, str], ...]]]:
+    """(row code, key) → (formula, parts) of the sheet's total cells: the first `=` column relation
+    (Tổng = Công lập + …) of the cell, else its row's first `=` relation (a total of "Chia ra"
+    rows), among the relations of the bases the form writes as formulas, whose parts all print on
+    the sheet. Cells on a cycle (never expected) stay plain numbers."""
+    cols = {key: col for col, key, _ in lay.value_cols}
+    rows = {r.code: r for r in form.rows if r.code in lay.code_rows}
+    by_key: dict[str, tuple[str, ...]] = {}  # column key → the parts of its first column relation
+    for rel in form.column_relations.get(form.sheet_of(lay.name).column_set, ()):
+        if rel.op == "=" and rel.basis in form.formulas and len(rel.lhs) == 1 and rel.lhs[0] in cols:
+            if all(k in cols for k in rel.rhs):
+                by_key.setdefault(rel.lhs[0], rel.rhs)
+    out: dict[tuple[int, str], tuple[str, tuple[tuple[int, str], ...]]] = {}
+    for code, row in rows.items():
+        na = set(row.not_applicable)
+        row_parts = [[int(t[1:]) for t in r.rhs] for r in row.relations
+                     if r.op == "=" and r.basis in form.formulas and r.lhs == (f"r{code}",)]  # fmt: skip
+        row_parts = [codes for codes in row_parts if all(c in rows for c in codes)]
+        for key in cols:
+            if key in na:
+                continue
+            parts: tuple[tuple[int, str], ...] = ()
+            rhs = by_key.get(key)
+            if rhs is not None and na.isdisjoint(rhs):
+                parts = tuple((code, k) for k in rhs)
+            else:
+                for codes in row_parts:
+                    if all(key not in rows[c].not_applicable for c in codes):
+                        parts = tuple((c, key) for c in codes)
+                        break
+            if parts:
+                text = "+".join(f"{xlsx.col_letter(cols[k])}{lay.code_rows[c]}" for c, k in parts)
+                out[(code, key)] = (text, parts)
+    # Drop the cells on a cycle of formulas (depth-first search).
+    state: dict[tuple[int, str], int] = {}
+
+    def visit(cell: tuple[int, str]) -> bool:
+        if state.get(cell) == 1:
+            return False
+        if state.get(cell) == 2 or cell not in out:
+            return True
+        state[cell] = 1
+        ok = all(visit(p) for p in out[cell][1])
+        state[cell] = 2
+        return ok
+
+    for cell in list(out):
+        if not visit(cell):
+            out.pop(cell, None)
+    return out
+
+
+def _sheet_template(
+    form: Form, lay: SheetLayout, level: str, start_year: int, ids: dict[str, int]
+) -> _SheetTemplate:
+    R = xlsx.row_xml  # noqa: N806
+    txt, num, blank = xlsx.text_cell, xlsx.number_cell, xlsx.blank_cell
+    rows: list[str] = []
+    merges = list(lay.merges)
     if lay.title_block:
-        top = [
-            (form.title_vi, "es_title", "- Đơn vị báo cáo:"),
-            (form.period_vi, "es_text", header.reporting_unit_vi),
-            (as_of, "es_text_italic", "- Đơn vị nhận báo cáo:"),
-            (PROVISIONAL_NOTE if provisional else None, "es_note", header.receiving_unit_vi),
-        ]
-        d_styles = ("es_text", "es_text_bold", "es_text", "es_text_bold")
-    else:
-        top = [
-            (form.title_vi, "es_title", f"- Đơn vị báo cáo: {header.reporting_unit_vi}"),
-            (
-                f"{form.period_vi} {as_of}",
-                "es_text_italic",
-                f"- Đơn vị nhận báo cáo: {header.receiving_unit_vi}",
-            ),
-            (PROVISIONAL_NOTE if provisional else None, "es_note", None),
-        ]
-        d_styles = ("es_text", "es_text", "es_text")
-    ws.merged_cells.add(CellRange(min_col=1, min_row=1, max_col=1, max_row=2 + 2 * lay.title_block))
-    for r, ((b_text, b_style, d_text), d_style) in enumerate(zip(top, d_styles, strict=True), 1):
-        out: list[Any] = [cell(code, "es_code") if r == 1 else None]
-        if b_text is not None:
-            put(out, 2, cell(b_text, b_style))
-        if d_text is not None:
-            put(out, 4, cell(d_text, d_style))
-        if b_style == "es_note" and b_text is not None:
-            ws.row_dimensions[r].height = 2 * LINE_HEIGHT + 2
-        ws.append(out)
-    for _ in range(lay.heading_row - 1 - len(top)):
-        ws.append([])
-    ws.append([None, cell(lay.heading_vi, "es_heading")])
+        as_of = form.as_of_vi.format(start_year=start_year, end_year=start_year + 1)
+        note = PROVISIONAL_NOTE if form.status != "official" else None
+        top = [(form.title_vi, "TITLE", "- Đơn vị báo cáo:", "TEXT"), (form.period_vi, "TEXT", _REPORTING, "TEXT_BOLD"),
+               (as_of, "TEXT_ITALIC", "- Đơn vị nhận báo cáo:", "TEXT"), (note, "NOTE", _RECEIVING, "TEXT_BOLD")]  # fmt: skip
+        for r, (b, b_style, d, d_style) in enumerate(top, start=1):
+            cells = [txt(r, 1, ids["CODE"], f"Biểu số\n{form.code_printed}")] if r == 1 else []
+            cells += [txt(r, 2, ids[b_style], b)] if b is not None else []
+            cells.append(txt(r, 4, ids[d_style], d))
+            rows.append(R(r, cells, 2 * LINE_HEIGHT + 2 if b_style == "NOTE" and b else None))
+        merges.append(xlsx.rng(1, 1, 4, 1))
+        rows.append(R(lay.heading_row, [txt(lay.heading_row, 2, ids["HEADING"], lay.heading_vi)]))
+    for level_i, texts in enumerate(lay.head_grid):
+        r = lay.head_start + level_i
+        rows.append(R(r, [txt(r, c, ids["HEAD"], t) if t else blank(r, c, ids["HEAD"])
+                          for c, t in enumerate(texts, start=1)], lay.head_heights[level_i]))  # fmt: skip
+    r = lay.number_row
+    numbers = {col: n for col, _, n in lay.value_cols}
+    letters = [txt(r, c, ids["COLNO"], FIXED_LETTERS[c - 1]) if c <= len(FIXED_LETTERS) and FIXED_LETTERS[c - 1]
+               else num(r, c, ids["COLNO"], numbers[c]) if c in numbers else blank(r, c, ids["COLNO"])
+               for c in range(1, lay.last_col + 1)]  # fmt: skip
+    rows.append(R(r, letters))
+    head = "".join(rows)
 
-    # Column heads, then the column-number row.
-    for level, texts in enumerate(lay.head_grid):
-        ws.row_dimensions[lay.head_start + level].height = lay.head_heights[level]
-        ws.append([cell(t, "es_head") for t in texts])
-    for ref in lay.merges:
-        ws.merged_cells.add(CellRange(ref))
-    # Column-number row: letters under TT / Chỉ tiêu / Đơn vị tính as in the real export ("A, B, C,
-    # 1, 2, 3"); the Mã số cell stays empty because the export lists no letter for it.
-    numbers: list[Any] = [cell(c, "es_colno") for c in ("A", "B", "C")]
-    numbers.append(cell(None, "es_colno"))
-    for col, _, number in lay.value_cols:
-        put(numbers, col, cell(number, "es_colno"))
-    ws.append([c if c is not None else cell(None, "es_colno") for c in numbers])
-
-    # Data rows.
-    scale, scaled = form.display_scale, scaled_style(form)
-    blank = [None] * lay.last_col
+    formulas = _formulas(form, lay)
+    body: list[tuple[str, int | None, tuple[_Slot, ...]]] = []
+    cols = {col: key for col, key, _ in lay.value_cols}
     for i, row in enumerate(lay.rows):
-        if row.height:
-            ws.row_dimensions[lay.data_start + i].height = row.height
-        out = list(blank)
-        out[0] = cell(row.tt, "es_tt")
-        if row.code is None:
-            out[1] = cell(row.label, "es_label_italic")
-            out[2] = cell(None, "es_cell")
-            out[3] = cell(None, "es_cell")
-            for col, _, _ in lay.value_cols:
-                out[col - 1] = cell(None, "es_cell")
-        else:
-            out[1] = cell(row.label, "es_label")
-            out[2] = cell(row.unit, "es_center")
-            out[3] = cell(row.code, "es_center")
-            for col, key, _ in lay.value_cols:
-                if key in row.not_applicable:
-                    out[col - 1] = cell("#", "es_center")
-                elif scale != 1:
-                    # Whole đồng (say) printed in a larger unit (triệu đồng) with fixed decimals.
-                    value, _ = number_cell(values.get((row.code, key), 0))
-                    out[col - 1] = cell(value / scale, scaled)
-                else:
-                    value, style = number_cell(values.get((row.code, key), 0))
-                    out[col - 1] = cell(value, style)
-        ws.append([c if c is not None else cell(None, "es_cell") for c in out])
+        r = lay.data_start + i
+        ht = f' ht="{row.height:g}" customHeight="1"' if row.height else ""
+        bold = row.style in ("section", "bold")
+        cells = [txt(r, 1, ids["TT_BOLD" if bold else "TT"], row.tt) if row.tt else blank(r, 1, ids["TT"]),
+                 txt(r, 2, ids[f"label_{row.style}"], row.label),
+                 txt(r, 3, ids["CENTER"], row.unit) if row.unit and row.code is not None else blank(r, 3, ids["CENTER"]),
+                 num(r, 4, ids["CENTER"], row.code) if row.code is not None else blank(r, 4, ids["CENTER"])]  # fmt: skip
+        cells += [blank(r, c, ids["CELL"]) for c in sorted(lay.gap_cols)]
+        slots: list[_Slot] = []
+        prefix = f'<row r="{r}"{ht}>' + "".join(cells)
+        for c in range(max([len(FIXED_HEADS), *lay.gap_cols]) + 1, lay.last_col + 1):
+            key = cols.get(c)
+            if row.code is None or key is None:
+                cell = blank(r, c, ids["CELL"])
+            elif key in row.not_applicable:
+                cell = txt(r, c, ids["CENTER"], "#")
+            else:
+                f = formulas.get((row.code, key))
+                a1 = f"{xlsx.col_letter(c)}{r}"
+                slots.append(_Slot(key, f'<c r="{a1}" s="', a1, *(f or (None, ()))))
+                continue
+            if slots:  # a static cell after a slot: keep the order of the cells
+                body.append((prefix, row.code, tuple(slots)))
+                prefix, slots = "", []
+            prefix += cell
+        body.append((prefix, row.code, tuple(slots)))
+        body.append(("</row>", None, ()))
 
-    if lay.footer_vi:
-        ws.append([])
-        ws.append([None, cell(lay.footer_vi, "es_text_italic")])
-
-
-INDICATORS_SHEET = "Chỉ tiêu"
-INDICATOR_HEADS = ("Mã\n(Code)", "Chỉ tiêu", "Indicator", "Tử số\n(Numerator)", "Mẫu số\n(Denominator)",
-                   "Giá trị\n(Value)", "Trạng thái\n(Status)")  # fmt: skip
-INDICATOR_WIDTHS = (10, 50, 45, 14, 14, 12, 12)
-
-
-def _write_indicators(wb: Workbook, indicators: Sequence[IndicatorLine]) -> None:
-    """The national indicators the form feeds (schemas/indicators), with numerator and denominator."""
-    ws = wb.create_sheet(INDICATORS_SHEET)
-    cell = Cells(ws)
-    for col, width in enumerate(INDICATOR_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-    ws.row_dimensions[1].height = 2 * LINE_HEIGHT + 4
-    ws.append([cell(h, "es_head") for h in INDICATOR_HEADS])
-    for i in indicators:
-        # A ratio over a zero denominator has no value: the cell stays empty, never 0.
-        numbers = [
-            None if v is None else cell(*number_cell(v)) for v in (i.numerator, i.denominator, i.value)
-        ]
-        ws.append([cell(i.indicator_id, "es_err"), cell(i.name_vi, "es_err"), cell(i.name_en, "es_err"), *numbers,
-                   cell("suy luận / inferred" if i.status == "inferred" else "", "es_err")])  # fmt: skip
-
-
-def _write_errors(wb: Workbook, errors: Sequence[Problem]) -> None:
-    ws = wb.create_sheet(ERRORS_SHEET)
-    cell = Cells(ws)
-    for col, width in enumerate(ERROR_WIDTHS, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.freeze_panes = "A2"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.row_dimensions[1].height = 2 * LINE_HEIGHT + 4
-    ws.append([cell(h, "es_head") for h in ERROR_HEADS])
-    if not errors:
-        ws.append([cell(NO_PROBLEMS, "es_text")])
-        return
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(ERROR_HEADS))}{len(errors) + 1}"
-    for e in errors:
-        texts = (
-            e.school_code,
-            e.file,
-            e.record,
-            e.field,
-            e.value,
-            e.rule_id,
-            SEVERITY_VI.get(e.severity, e.severity),
-            e.message_vi,
-            e.message_en,
-            e.sheet,
-            e.cell,
-        )
-        ws.append([cell(None if t is None else str(t), "es_err") for t in texts])
+    tail_rows: list[str] = []
+    if lay.footer_row:
+        tail_rows.append(R(lay.footer_row, [txt(lay.footer_row, 2, ids["TEXT_ITALIC"], lay.footer_vi)]))
+    widths = col_widths(lay, form, level)
+    plan = printing.plan(
+        widths, styles.SMALLEST_FONT, lay.groups, repeat_cols=len(FIXED_HEADS), hidden=lay.gap_cols
+    )
+    # The head of the unit signs under the last columns, on the last page of a sheet split by columns.
+    first_value = max([min(c for c, _, _ in lay.value_cols), *(b + 1 for b in plan.col_breaks)])
+    right = (max(first_value, lay.last_col - 4), lay.last_col)
+    for k, (left_text, right_text) in enumerate(SIGNATURE):
+        r = lay.signature_row + k
+        style = ("SIGN_PLACE", "SIGN_TITLE", "SIGN_NOTE")[k]
+        if k == 0:
+            left_text, right_text = None, left_text
+        cells = [txt(r, 2, ids[style], left_text)] if left_text else []
+        cells.append(txt(r, right[0], ids[style], right_text))
+        tail_rows.append(R(r, cells))
+        if right[1] > right[0]:
+            merges.append(xlsx.rng(r, right[0], r, right[1]))
+    code = f"Biểu số {form.code_printed}" + ("" if form.status == "official" else " (tạm thời)")
+    period = f"{form.period_vi} {start_year}-{start_year + 1}"
+    hf = printing.header(f"{code}\n{lay.heading_vi}", _REPORTING_HF, period)
+    meta = xlsx.Sheet(
+        name=lay.name, widths=widths, hidden_cols=lay.gap_cols, merges=merges, freeze=(lay.number_row, len(FIXED_HEADS)),
+        page=printing.page_setup(plan, hf, (lay.head_start, lay.number_row), len(FIXED_HEADS)),
+        last=(lay.signature_row + len(SIGNATURE) - 1, lay.last_col),
+    )  # fmt: skip
+    tail = "".join(tail_rows) + xlsx.sheet_tail(meta)
+    return _SheetTemplate(form, meta, xlsx.sheet_head(meta) + head, body, tail)
 
 
-def write_form_workbook(
-    path: Path,
-    form: Form,
-    header: UnitHeader,
-    values: Mapping[tuple[int, str], float],
-    errors: Sequence[Problem],
-    start_year: int,
-    indicators: Sequence[IndicatorLine] = (),
-) -> None:
-    """Write one unit's form as an .xlsx: a sheet per form section, the unit's indicators (if
-    any, on a "Chỉ tiêu" sheet), then the Errors sheet.
+def _fill(t: _SheetTemplate, ids: dict[str, int], values: Mapping[tuple[int, str], float] | None) -> str:
+    """A template's sheet with the unit's values (None: the form has no figures: cells left empty)."""
+    form = t.form
+    scale = form.display_scale
+    if scale != 1:
+        whole, frac = ids[f"money_{form.form}"], ids[f"money_dec_{form.form}"]
+    else:
+        whole, frac = ids["NUM"], ids["NUM_DEC"]
+    out = [t.head]
+    append = out.append
+    if values is None:
+        for prefix, _, slots in t.rows:
+            append(prefix)
+            for s in slots:
+                append(f'{s.pre}{whole}"/>')
+        append(t.tail)
+        return "".join(out)
+    get = values.get
+    for prefix, code, slots in t.rows:
+        append(prefix)
+        for s in slots:
+            v = get((code, s.key))
+            if type(v) is not int:
+                v = styles.plain_number(v)
+            if scale != 1:
+                shown = v / scale
+                style = whole if shown.is_integer() else frac
+                text = xlsx.num(shown)
+            elif type(v) is int:
+                style, text = whole, str(v)
+            else:
+                style, text = frac, xlsx.num(v)
+            if s.formula is not None:
+                total = 0
+                for part in s.parts:
+                    p = get(part)
+                    if p is not None and p == p:  # NaN is not equal to itself
+                        total += p
+                if total == v:
+                    append(f'{s.pre}{style}"><f>{s.formula}</f><v>{text}</v></c>')
+                    continue
+            append(f'{s.pre}{style}"><v>{text}</v></c>')
+    append(t.tail)
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------ Errors, Chỉ tiêu
+
+
+def _error_rows(errors: Sequence[Problem], header: UnitHeader) -> list[tuple[Any, ...]]:
+    """Sheet, Cell, Error, Detail of each problem (a personal value is never printed)."""
+    out = []
+    for p in errors:
+        value = p.value
+        if p.kind == "record" and p.field in pii_fields().get(p.entity, ()):
+            value = HIDDEN if value is not None else None
+        where = []
+        if p.file:
+            where.append(f"Tệp {p.file}")
+        if p.list_name and p.position is not None:
+            where.append(f"{p.list_name} số {p.position}")
+        elif p.list_name:
+            where.append(p.list_name)
+        if p.class_code:
+            where.append(f"lớp {p.class_code}")
+        if p.field:
+            where.append(f"{p.field} = {value if value is not None else '(trống)'}")
+        elif value is not None:
+            where.append(str(value))
+        where.append(f"{styles.SEVERITY_VI.get(p.severity, p.severity)}, quy tắc {p.rule_id}")
+        out.append((p.sheet, p.cell, p.message_vi, "; ".join(where)))
+    if header.level != "school":
+        out.append((None, None, UNITS_NOTE.format(level=header.level, code=header.unit_code), None))
+    return out
+
+
+def _indicator_rows(indicators: Sequence[IndicatorLine]) -> list[tuple[Any, ...]]:
+    # A ratio over a zero denominator has no value: the cell stays empty, never 0.
+    return [(i.indicator_id, i.name_vi, i.name_en, styles.plain_number(i.numerator),
+             None if i.denominator is None else styles.plain_number(i.denominator),
+             None if i.value is None else styles.plain_number(i.value),
+             "suy luận / inferred" if i.status == "inferred" else "") for i in indicators]  # fmt: skip
+
+
+def write_form_workbook(path: Path, form: Form, header: UnitHeader, values: Mapping[tuple[int, str], float],
+                        errors: Sequence[Problem], start_year: int, indicators: Sequence[IndicatorLine] = (),
+                        printed: Sequence[tuple[Form, Mapping[tuple[int, str], float] | None]] = ()) -> None:  # fmt: skip
+    """Write one unit's form as an .xlsx: a sheet per form section, the sheets of the forms printed
+    in it (`printed`: each with the unit's values, None if it has none), Errors, and the unit's
+    indicators (if any, on a "Chỉ tiêu" sheet).
 
     `values` maps (row code, column key) to a number; a missing key prints 0, and a column in a
     row's `not_applicable` prints "#".
     """
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "edustat"
-    wb.properties.title = f"{form.code_printed} {form.title_vi}"
-    add_styles(wb, form)
-    sheet_layouts = layouts(form)
-    for sheet in form.sheets:
-        _write_sheet(wb, form, sheet_layouts[sheet.name], header, values, start_year)
+    forms = (form, *(f for f, _ in printed))
+    t = _template(forms, header.level, start_year)
+    by_form: dict[int, Mapping | None] = {id(form): values, **{id(f): v for f, v in printed}}
+    names = {
+        _REPORTING: xlsx.esc(header.reporting_unit_vi),
+        _RECEIVING: xlsx.esc(header.receiving_unit_vi),
+        _REPORTING_HF: xlsx.esc(xlsx.hf_text(header.reporting_unit_vi)),
+    }
+    metas, xmls = [], []
+    for st in t.sheets:
+        xml = _fill(st, t.ids, by_form[id(st.form)])
+        for placeholder, text in names.items():
+            xml = xml.replace(placeholder, text)
+        metas.append(st.meta)
+        xmls.append(xml)
+    hf = printing.header(f"Biểu số {form.code_printed}", header.reporting_unit_vi, f"{form.period_vi} "
+                         f"{start_year}-{start_year + 1}")  # fmt: skip
+    extra = [list_sheet(t.book, ERRORS_SHEET, [], ERROR_COLUMNS, _error_rows(errors, header), header=hf)]
     if indicators:
-        _write_indicators(wb, indicators)
-    _write_errors(wb, errors)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write to a temporary name first so an interrupted run never leaves a truncated workbook.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        extra.append(
+            list_sheet(
+                t.book, INDICATORS_SHEET, [], INDICATOR_COLUMNS, _indicator_rows(indicators), header=hf
+            )
+        )
+    metas += extra
+    xmls += [sh.xml() for sh in extra]
+    parts = xlsx.package(metas, xmls, t.styles(), f"{form.code_printed} {form.title_vi}")
+    xlsx.save(path, t.static(len(metas), parts))
 
 
 def _run_job(job: WorkbookJob) -> None:
-    write_form_workbook(
-        job.path, job.form, job.header, job.values, job.errors, job.start_year, job.indicators
-    )
+    write_form_workbook(job.path, job.form, job.header, job.values, job.errors, job.start_year, job.indicators,
+                        job.printed)  # fmt: skip
+
+
+def _run_chunk(jobs: Sequence[WorkbookJob]) -> int:
+    for job in jobs:
+        _run_job(job)
+    return len(jobs)
 
 
 # Each workbook's input digest (the warehouse's change store), so a re-run rewrites only the workbooks
@@ -351,9 +505,11 @@ def _run_job(job: WorkbookJob) -> None:
 
 def job_digest(job: WorkbookJob, code: str) -> str:
     """sha256 of everything a workbook is made from: the code and schemas (`code`), the form, the
-    unit, its cells, problems and indicators. Equal digests mean equal workbook contents."""
+    unit, its cells, problems and indicators, and the forms printed in it with their cells. Equal
+    digests mean equal workbook contents."""
+    printed = tuple((f.regime, f.form, None if v is None else sorted(v.items())) for f, v in job.printed)
     inputs = (job.form.regime, job.form.form, job.header, sorted(job.values.items()), job.errors,
-              job.start_year, job.indicators)  # fmt: skip
+              job.start_year, job.indicators, printed)  # fmt: skip
     return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
 
 
@@ -379,16 +535,17 @@ def write_changed_workbooks(
 
 
 def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
-    """Write many workbooks, in a process pool (chunks of jobs per task) when it pays off."""
+    """Write many workbooks, in a process pool whose workers die with this process (outputs.pool).
+    Jobs go in chunks of the same form, so each worker renders a form's template once per level."""
     if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
         for job in jobs:
             _run_job(job)
         return
-    # A few chunks per worker: large enough to amortise the pickling round trips, small enough
-    # to balance the load at the end of the run.
-    chunksize = max(1, math.ceil(len(jobs) / (processes * 4)))
-    with ProcessPoolExecutor(max_workers=processes) as pool:
-        for _ in pool.map(_run_job, jobs, chunksize=chunksize):
+    ordered = sorted(jobs, key=lambda j: (j.form.form, j.header.level))
+    size = max(1, math.ceil(len(ordered) / (processes * 4)))
+    chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    with pool(processes) as executor:
+        for _ in executor.map(_run_chunk, chunks):
             pass
 
 
@@ -397,25 +554,32 @@ def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
 
 
 def dump_workbook(path: Path) -> dict[str, Any]:
-    """Sheets in order with merged ranges, non-empty cells and freeze panes (no save times)."""
-    wb = load_workbook(path)
+    """Sheets in order with merged ranges, non-empty cells (a formula with its cached value) and
+    freeze panes, print set-up (no save times)."""
+    from openpyxl import load_workbook  # noqa: PLC0415 - tests only
+
+    wb, cached = load_workbook(path), load_workbook(path, data_only=True)
     sheets = []
     for ws in wb.worksheets:
+        values = cached[ws.title]
         cells: dict[str, dict[str, Any]] = {}
         for row in ws.iter_rows():
             for c in row:
                 if c.value is None or c.value == "":
                     continue
-                entry: dict[str, Any] = {"value": c.value}
-                if isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                entry: dict[str, Any] = {"value": values[c.coordinate].value}
+                if isinstance(c.value, str) and c.data_type == "f":
+                    entry["formula"] = c.value
+                if isinstance(entry["value"], int | float) and not isinstance(entry["value"], bool):
                     entry["number_format"] = c.number_format
                 cells[c.coordinate] = entry
-        sheets.append(
-            {
-                "title": ws.title,
-                "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-                "freeze_panes": ws.freeze_panes,
-                "cells": cells,
-            }
-        )
+        sheets.append({
+            "title": ws.title,
+            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+            "freeze_panes": ws.freeze_panes,
+            "print": {"paper": ws.page_setup.paperSize, "orientation": ws.page_setup.orientation,
+                      "fit_to_width": ws.sheet_properties.pageSetUpPr.fitToPage if ws.sheet_properties.pageSetUpPr else None,
+                      "titles": ws.print_title_rows},
+            "cells": cells,
+        })  # fmt: skip
     return {"creator": wb.properties.creator, "sheets": sheets}

@@ -88,7 +88,7 @@ def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides
         "Tệp": f"{X}.json",
         "Danh sách": "",
         "Thứ tự bản ghi": "",
-        "Thông tin nhận dạng khác": "biểu 01-MN-ĐN – Ngân sách, trang Ngân sách, ô E11",
+        "Thông tin nhận dạng khác": "biểu 01-MN-ĐN – Ngân sách, trang Ngân sách, ô F5",  # real tab
         "Trường dữ liệu": "Mã số 16, cột settled_prev_fy",
         "Giá trị": "300 triệu đồng / 250 triệu đồng",  # as the workbook prints them
     }
@@ -102,12 +102,14 @@ def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides
         in error_column([rel], "Nội dung lỗi tiếng Anh")[0]
     )
     assert "không bản ghi nào bị loại" in error_column([rel], "Cách sửa")[0]
-    # The workbook: the same two rows, and the heading counts the relation as a warning.
-    ws = load_workbook(run.out / "errors" / "643" / f"{X}.xlsx")["Lỗi"]
-    values = list(ws.iter_rows(values_only=True))
-    assert "1 lỗi / errors, 1 cảnh báo / warnings" in values[1][0]
-    heads = next(i for i, r in enumerate(values) if r[0] == "STT")
-    assert [r[2] for r in values[heads + 2 :] if any(r)] == ["budget.MaChiTieu.codelist", RULE]
+    # The workbook: the relation on the sheet of the form that prints the budget (01-MN-ĐN), the
+    # record problem on "Tệp và hồ sơ"; the heading counts the relation as a warning.
+    wb = load_workbook(run.out / "errors" / "643" / f"{X}.xlsx")
+    for sheet, rule in (("01-MN-ĐN", RULE), ("Tệp và hồ sơ", "budget.MaChiTieu.codelist")):
+        values = list(wb[sheet].iter_rows(values_only=True))
+        assert "cả trường 1 lỗi, 1 cảnh báo" in values[1][0]
+        heads = next(i for i, r in enumerate(values) if r[0] == "STT")
+        assert [r[9] for r in values[heads + 2 :] if any(r)] == [rule]
 
 
 @pytest.mark.slow

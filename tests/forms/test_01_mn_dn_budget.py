@@ -299,30 +299,39 @@ def test_validation_errors_name_the_record(settings):
 
 @pytest.mark.slow
 def test_workbooks_print_trieu_dong_for_school_phong_and_so(settings):
+    """The budget is the sheet "Ngân sách" of each unit's 01-MN-ĐN workbook, after its rooms sheet,
+    as the real export has it; never a workbook of its own. School D typed in no budget: its sheet
+    is there, with the rows and no figures."""
     forms = settings.out / "forms"
-    for level, unit in (
-        ("school", A),
-        ("school", B),
-        ("school", C),
-        ("phong", "643"),
-        ("phong", "644"),
-        ("so", "66"),
-    ):
-        assert (forms / level / unit / f"{FORM}.xlsx").is_file(), (level, unit)
+    for level, unit in (("school", A), ("school", B), ("school", C), ("school", D), ("phong", "643"),
+                        ("phong", "644"), ("so", "66")):  # fmt: skip
         assert (forms / level / unit / "01-MN-DN.xlsx").is_file(), (level, unit)
-    assert not (forms / "school" / D / f"{FORM}.xlsx").exists()
-    wb = openpyxl.load_workbook(forms / "phong" / "643" / f"{FORM}.xlsx")
-    assert wb.sheetnames == ["Ngân sách", "Errors"]
+    assert not list(forms.rglob(f"{FORM}.xlsx"))
+    wb = openpyxl.load_workbook(forms / "phong" / "643" / "01-MN-DN.xlsx", data_only=True)
+    assert wb.sheetnames == [
+        "Trường-Lớp",
+        "Học sinh",
+        "Cán bộ",
+        "Phòng học",
+        "Ngân sách",
+        "Errors",
+        "Chỉ tiêu",
+    ]
     ws = wb["Ngân sách"]
     by_code = {
         ws.cell(r, 4).value: r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 4).value, int)
     }
     r16 = by_code[16]
     assert ws.cell(r16, 2).value == "Giáo dục Mầm non" and ws.cell(r16, 3).value == "triệu đồng"
-    assert [ws.cell(r16, c).value for c in (5, 6, 7)] == [1500.5, 1700.000001, 1090.001]
-    assert {ws.cell(r16, c).number_format for c in (5, 6, 7)} == {"#,##0.000"}
-    assert ws.cell(by_code[56], 5).value == 0 and ws.cell(by_code[56], 5).number_format == "#,##0.000"
+    # Columns F-H as the real tab; triệu đồng with the decimals the amount has (at most 3), a whole
+    # number of triệu without any.
+    assert [ws.cell(r16, c).value for c in (6, 7, 8)] == [1500.5, 1700.000001, 1090.001]
+    assert {ws.cell(r16, c).number_format for c in (6, 7, 8)} == {"#,##0.0##"}
+    assert ws.cell(by_code[56], 6).value == 0 and ws.cell(by_code[56], 6).number_format == "#,##0"
     assert ws.cell(by_code[15], 1).value == "II"
+    empty = openpyxl.load_workbook(forms / "school" / D / "01-MN-DN.xlsx")["Ngân sách"]
+    rows = [r for r in range(1, empty.max_row + 1) if isinstance(empty.cell(r, 4).value, int)]
+    assert rows and all(empty.cell(r, c).value is None for r in rows for c in (6, 7, 8))
 
 
 @pytest.mark.slow
@@ -332,7 +341,7 @@ def test_problem_list_gives_broken_relations_in_trieu_dong(settings):
     so = next(r for r in rows if r["level"] == "so")
     assert so["value"] == "1800.5 triệu đồng / 1750.5 triệu đồng"
     assert "1800.5 triệu đồng so với 1750.5 triệu đồng" in so["message_vi"]
-    assert (so["sheet"], so["cell"]) == ("Ngân sách", "E11")
+    assert (so["sheet"], so["cell"]) == ("Ngân sách", "F5")  # row 5 of the real tab, column F
 
 
 @pytest.mark.slow

@@ -103,15 +103,23 @@ def test_a_school_with_one_error_and_one_warning_gets_exactly_those_rows(run):
     assert error_column(rows, "Trường dữ liệu") == ["MaLoaiKhuyetTat", "KhoiHoc"]
     assert error_column(rows, "Giá trị") == ["", "01"]
     assert all(error_column(rows, "Nội dung lỗi")) and all(error_column(rows, "Cách sửa"))
-    # The workbook holds the same rows under a Vietnamese and an English heading row.
-    ws = load_workbook(folder / f"{A}.xlsx")["Lỗi"]
+    # The workbook: a sheet per form the school reports (here 02-TH-ĐN: its figures add up, so empty)
+    # and "Tệp và hồ sơ" with the record problems, under a Vietnamese and an English heading row: the
+    # list as the school's software names it, the record's number counted from 1, its class, the
+    # field's Vietnamese name.
+    wb = load_workbook(folder / f"{A}.xlsx")
+    assert wb.sheetnames == ["02-TH-ĐN", "Tệp và hồ sơ"]
+    ws = wb["Tệp và hồ sơ"]
     values = list(ws.iter_rows(values_only=True))
     heads = next(i for i, r in enumerate(values) if r[0] == "STT")
-    assert values[heads + 1][:3] == ("No.", "Severity", "Rule")
+    assert values[heads + 1][:4] == ("No.", "Severity", "List", "Record no., from 1")
     assert ws.freeze_panes == f"A{heads + 3}"  # the headings stay in view
+    assert ws.auto_filter.ref.startswith(f"A{heads + 2}:")
     body = [r for r in values[heads + 2 :] if any(r)]
-    assert [r[2] for r in body] == error_column(rows, "Mã quy tắc")
-    assert [r[6] for r in body] == [2, 3]
+    assert [r[9] for r in body] == error_column(rows, "Mã quy tắc")
+    assert [(r[2], r[3], r[4]) for r in body] == [("Học sinh", 2, "1A"), ("Học sinh", 3, "2A")]
+    assert [r[5] for r in body] == ["Mã loại khuyết tật (MaLoaiKhuyetTat)", "Khối học (KhoiHoc)"]
+    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == f"${heads + 1}:${heads + 2}"
 
 
 @pytest.mark.slow

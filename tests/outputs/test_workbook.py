@@ -58,6 +58,9 @@ ERROR = Problem(
     school_code="66000101",
     file="66000101_2024.json",
     record="LstHocSinh[12]",
+    list_name="LstHocSinh",
+    position=13,
+    class_code="1A",
     field="NgaySinh",
     value="=2030-01-01",  # a leading "=" must stay text, never become a formula
     rule_id="learner.birth_date_range",
@@ -76,7 +79,7 @@ RELATION_ERROR = Problem(
     message_vi="Mã số 38 lớn hơn Mã số 37",
     message_en="Row 38 exceeds row 37",
     sheet="III",
-    cell="E10",  # cell_ref(form, 38, "T.all"), checked below
+    cell="E7",  # cell_ref(form, 38, "T.all"): row 7 of sheet III, as the real export (reference source row)
 )
 
 
@@ -124,17 +127,23 @@ def test_sheets_and_title_block(school_book: Path) -> None:
         "Công lập",
         "Tư thục",
     ]
-    assert [ws.cell(8, c).value for c in range(1, 8)] == ["A", "B", "C", None, 1, 2, 3]
+    # The letters name Chỉ tiêu, Đơn vị tính and Mã số (TT has none); numbers the value columns.
+    assert [ws.cell(8, c).value for c in range(1, 8)] == [None, "A", "B", "C", 1, 2, 3]
     assert ws.freeze_panes == "E9"
-    # Other sheets carry a shorter heading naming the form and both units.
+    # Other sheets start with their heads on row 1, as the real export; the page header names the
+    # form, the unit and the period on every printed page, the footer the page number.
     iii = wb["III"]
-    assert iii["B1"].value == "BÁO CÁO THỐNG KÊ GIÁO DỤC TIỂU HỌC"
-    assert "Trường Tiểu học Số 1" in iii["D1"].value
-    assert "Phòng GDĐT Huyện Ea Súp" in iii["D2"].value
+    assert iii["A1"].value == "TT" and iii["E1"].value == "Tổng số"
+    for sheet in (ws, iii):
+        assert "Biểu số 02-TH-ĐN" in sheet.oddHeader.left.text
+        assert sheet.oddHeader.center.text == "Trường Tiểu học Số 1"
+        assert sheet.oddHeader.right.text == "Kỳ đầu năm học 2024-2025"
+        assert sheet.oddFooter.center.text == "Trang &P / &N"
+    assert ws.print_title_rows == "$7:$8" and iii.print_title_rows == "$1:$4"
 
 
 def test_data_rows(school_book: Path) -> None:
-    wb = load_workbook(school_book)
+    wb = load_workbook(school_book, data_only=True)  # formulas' cached values
     ws = wb["I"]
     r1 = _row_with_code(ws, 1)
     assert [ws.cell(r1, c).value for c in range(1, 8)] == [
@@ -147,8 +156,11 @@ def test_data_rows(school_book: Path) -> None:
         1,
     ]
     assert ws.cell(r1, 5).number_format == "#,##0"
-    # A label row prints TT and the label (italic), no cells.
+    # Tổng số = Công lập + Tư thục is a formula (its value cached above), as in the real export.
+    assert load_workbook(school_book)["I"].cell(r1, 5).value == f"=F{r1}+G{r1}"
+    # A section row prints TT and its label in bold; a label row ("Chia ra") in italics, no cells.
     assert ws.cell(r1 - 1, 1).value == "I" and ws.cell(r1 - 1, 2).value == "Trường"
+    assert ws.cell(r1 - 1, 2).font.b and ws.cell(r1, 2).font.b
     assert ws.cell(r1 + 1, 2).value == "Chia ra theo vùng:" and ws.cell(r1 + 1, 2).font.i
     assert ws.cell(r1 + 1, 4).value is None and ws.cell(r1 + 1, 5).value is None
     # Indentation markers are kept.
@@ -185,7 +197,7 @@ def test_number_types(form: catalog.Form, tmp_path: Path) -> None:
     }
     path = tmp_path / "n.xlsx"
     write_form_workbook(path, form, HEADER, values, [], 2024)  # type: ignore[arg-type]
-    ws = load_workbook(path)["III"]
+    ws = load_workbook(path, data_only=True)["III"]
     r = _row_with_code(ws, 37)
     assert [ws.cell(r, c).value for c in range(5, 10)] == [7, 3, 0, 0, 2.5]
     assert ws.cell(r, 5).number_format == "#,##0"
@@ -218,7 +230,7 @@ def test_staff_heads_follow_column_relations(school_book: Path) -> None:
     assert f"M{head_row + 1}:M{head_row + 3}" in merged  # Nữ under Công lập
     assert ws[f"J{head_row + 3}"].value == "HĐLV không xác định thời hạn"
     numbers_row = head_row + 4
-    assert [ws.cell(numbers_row, c).value for c in range(1, 4)] == ["A", "B", "C"]
+    assert [ws.cell(numbers_row, c).value for c in range(1, 5)] == [None, "A", "B", "C"]
     numbers = [ws.cell(numbers_row, c).value for c in range(5, 20)]
     assert numbers == list(range(1, 16))
     # Printed numbers match the reference column letters.
@@ -229,36 +241,25 @@ def test_staff_heads_follow_column_relations(school_book: Path) -> None:
 
 
 def test_errors_sheet(school_book: Path) -> None:
+    """As the real export: Sheet | Cell | Error | Detail; a record problem says where the record is as
+    the school's software shows it (the 13th pupil, counted from 1), a relation problem its cell."""
     ws = load_workbook(school_book)["Errors"]
-    assert ws["A1"].value.startswith("Trường")
-    assert ws["I1"].value.endswith("(Error, EN)")
-    row = [c.value for c in ws[2]]
-    assert row == [
-        "66000101",
-        "66000101_2024.json",
-        "LstHocSinh[12]",
-        "NgaySinh",
-        "=2030-01-01",
-        "learner.birth_date_range",
-        "Lỗi",
+    assert [c.value for c in ws[1]] == ["Sheet", "Cell", "Error", "Detail"]
+    assert [c.value for c in ws[2]] == [
+        None,
+        None,
         "Ngày sinh ngoài khoảng cho phép",
-        "Birth date out of range",
-        None,
-        None,
+        "Tệp 66000101_2024.json; LstHocSinh số 13; lớp 1A; NgaySinh = =2030-01-01; Lỗi, quy tắc learner.birth_date_range",
     ]
-    assert ws["E2"].data_type == "s"
-    assert [c.value for c in ws[3]][6:] == [
-        "Cảnh báo",
-        "Mã số 38 lớn hơn Mã số 37",
-        "Row 38 exceeds row 37",
-        "III",
-        "E10",
-    ]
+    assert ws["D2"].data_type == "s"  # text, never a formula
+    assert [c.value for c in ws[3]] == ["III", "E7", "Mã số 38 lớn hơn Mã số 37",
+                                        "6 > 5; Cảnh báo, quy tắc 02-TH-DN.r38"]  # fmt: skip
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:D3"
 
 
 def test_cell_ref(form: catalog.Form, school_book: Path) -> None:
     assert cell_ref(form, 38, "T.all") == (RELATION_ERROR.sheet, RELATION_ERROR.cell)
-    wb = load_workbook(school_book)
+    wb = load_workbook(school_book, data_only=True)
     for code, key, expected in [
         (37, "T.all", 10),
         (1, "TT", 1),
@@ -285,7 +286,7 @@ def test_no_errors_and_provisional_note(form: catalog.Form, tmp_path: Path) -> N
     assert wb["I"]["B3"].value == "(có đến 30 tháng 9 năm 2025)"
     assert wb["I"]["B4"].value == PROVISIONAL_NOTE
     assert wb["I"]["B4"].font.color.rgb == "FFC00000"
-    assert wb["III"]["B3"].value == PROVISIONAL_NOTE
+    assert "(tạm thời)" in wb["III"].oddHeader.left.text  # a sheet without the title block says it on paper
 
 
 def test_output_is_deterministic(form: catalog.Form, school_book: Path, tmp_path: Path) -> None:
@@ -379,7 +380,7 @@ def test_phong_and_so_workbooks_list_indicators_with_numerator_and_denominator(
     path = tmp_path / "so.xlsx"
     write_form_workbook(path, form, HEADER, VALUES, [], 2024, lines)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["I", "III", "IV", "V", "Chỉ tiêu", "Errors"]
+    assert wb.sheetnames == ["I", "III", "IV", "V", "Errors", "Chỉ tiêu"]
     rows = list(wb["Chỉ tiêu"].iter_rows(min_row=2, values_only=True))
     assert rows[0][:6] == (
         "2106.2",

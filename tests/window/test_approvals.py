@@ -217,7 +217,7 @@ def test_the_run_writes_the_completeness_table_workbook_csv_and_summary(window):
     s = days[3][0]
     assert (s.out / "completeness.csv").exists() and (s.out / "completeness_schools.csv").exists()
     wb = openpyxl.load_workbook(s.out / "completeness.xlsx", read_only=True)
-    assert wb.sheetnames == ["Phòng, Sở", "Trường"]
+    assert wb.sheetnames == ["Phòng, Sở", "Trường", "Chậm, chưa nộp"]
     assert len(list(wb["Trường"].iter_rows(values_only=True))) == 5  # heading + 4 schools
     summary = (s.out / "summary.md").read_text(encoding="utf-8")
     assert "completeness and timeliness" in summary and "| phong 643 | 3 | 2 |" in summary

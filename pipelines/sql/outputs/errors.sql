@@ -28,3 +28,12 @@ SELECT unit_code, name_vi, parent_level, parent_code FROM units WHERE level = 's
 
 -- name: units
 SELECT level, unit_code, name_vi, parent_level, parent_code FROM units
+
+-- name: school_forms
+-- The forms each school reports in the period ($1 school year, $2 period): those it has cells of.
+SELECT DISTINCT unit_code, form FROM cells WHERE level = 'school' AND school_year = $1 AND period = $2 ORDER BY ALL
+
+-- name: ledger
+-- The input ledger of a run ($1) by input, outcome and reason: how many, and the reason's messages.
+SELECT input, outcome, reason, count(*) AS n, min(message_vi), min(message_en)
+FROM input_ledger WHERE run_id = $1 GROUP BY input, outcome, reason ORDER BY input, outcome, reason NULLS FIRST

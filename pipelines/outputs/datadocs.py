@@ -1,0 +1,134 @@
+"""Great Expectations' Data Docs made to work with no network, and to say each rule in words.
+
+GX writes pages that load Bootstrap, jQuery, bootstrap-table, Vega and Font Awesome from CDNs: with
+no internet the index is blank (its tables are filled by bootstrap-table from data in a script) and
+the pages unstyled. After a run, every page of OUT/data_docs/ is rewritten here:
+
+- the CDN style sheets, scripts and images are removed and a small style sheet is put inline
+  (links to GX's web site stay: they are links, not parts of the page);
+- each table that bootstrap-table would fill is written out as plain HTML rows (links kept);
+- a rule's SQL ("Unexpected rows query: SELECT …") is replaced by the rule in words, Vietnamese and
+  English, with its id, and the SQL folded away under it (<details>).
+
+Idempotent: a page already rewritten is left as it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATA_DOCS = "data_docs"  # under the output folder (pipelines/run.py writes it there)
+MARK = "<!-- edustat: offline -->"
+_EXTERNAL = re.compile(
+    r"""<link\b[^>]*href=["']https?://[^>]*>\s*|<script\b[^>]*src=["']https?://[^>]*>\s*</script>\s*"""
+    r"""|<img\b[^>]*src=["']https?://[^>]*>""",
+    re.I,
+)
+_TABLE_CALL = re.compile(r"\$\('#([\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{")
+_QUERY = re.compile(r'Unexpected rows query: <span class="badge badge-secondary" >(.*?)</span>', re.S)
+STYLE = (
+    "<style>body{font-family:sans-serif;margin:1em 2em;color:#222}table{border-collapse:collapse;margin:.5em 0}"
+    "th,td{border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left}th{background:#eee}"
+    ".collapse{display:block}.d-none{display:none}.text-success{color:#080}.text-danger{color:#c00}"
+    ".badge{font-family:monospace}nav,.navbar,.ge-footer,.btn{display:none}details{margin:.2em 0}"
+    "summary{cursor:pointer;color:#555}.rule-en{color:#555}</style>"
+)
+
+
+def _balanced(text: str, start: int) -> str:
+    """The bracketed literal that starts at text[start] ("[" or "{"), brackets in strings ignored."""
+    pairs = {"[": "]", "{": "}"}
+    depth, quote, i = 0, None, start
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in pairs:
+            depth += 1
+        elif ch in pairs.values():
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+        i += 1
+    raise ValueError("unbalanced literal")
+
+
+def _literal(text: str, key: str, start: int) -> list[dict] | None:
+    """The Python-like list after `key:` from `start` (GX writes them with single quotes)."""
+    m = re.compile(rf"\b{key}\s*:\s*\[").search(text, start)
+    if m is None:
+        return None
+    try:
+        return ast.literal_eval(_balanced(text, m.end() - 1))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _static_tables(page: str) -> str:
+    """Each table bootstrap-table would fill, filled here: a heading row and the data rows."""
+    for m in list(_TABLE_CALL.finditer(page)):
+        table_id = m.group(1)
+        columns, data = _literal(page, "columns", m.end()), _literal(page, "data", m.end())
+        if not columns or data is None:
+            continue
+        head = "".join(f"<th>{html.escape(str(c.get('title', c.get('field', ''))))}</th>" for c in columns)
+        rows = []
+        for row in data:
+            link = row.get("_table_row_link_path")
+            cells = []
+            for c in columns:
+                value = row.get(c.get("field"), "")
+                text = str(value) if "<" in str(value) else html.escape(str(value))  # GX's own HTML
+                cells.append(
+                    f'<td><a href="{html.escape(link)}">{text}</a></td>' if link else f"<td>{text}</td>"
+                )
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        page = re.sub(rf'(<table\s[^>]*id="{re.escape(table_id)}"[^>]*>)\s*(</table>)',
+                      lambda t, body=body: t.group(1) + body + t.group(2), page, count=1)  # fmt: skip
+    return page
+
+
+def _in_words(page: str, rules: Mapping[str, tuple[str, str, str]]) -> str:
+    """A rule's SQL replaced by the rule in words (id, Vietnamese, English), the SQL folded away."""
+
+    def words(m: re.Match[str]) -> str:
+        sql = m.group(1)
+        found = rules.get(" ".join(html.unescape(sql).split()))
+        said = ""
+        if found:
+            rid, vi, en = (html.escape(x) for x in found)
+            said = f'<b>{vi}</b> <span class="rule-en">/ {en}</span> <code>{rid}</code>'
+        return f"{said}<details><summary>SQL</summary><code>{sql}</code></details>"
+
+    return _QUERY.sub(words, page)
+
+
+def make_offline(folder: Path, rules: Mapping[str, tuple[str, str, str]] | None = None) -> int:
+    """Rewrite every page of a Data Docs folder to work offline (see the module); `rules` maps a
+    rule's SQL (whitespace collapsed) to (id, message vi, message en). Returns the pages rewritten."""
+    n = 0
+    for path in sorted(folder.rglob("*.html")):
+        page = path.read_text(encoding="utf-8")
+        if MARK in page:
+            continue
+        page = _EXTERNAL.sub("", page)
+        page = _static_tables(page)
+        page = _in_words(page, rules or {})
+        page = page.replace("</head>", f"{MARK}\n{STYLE}\n</head>", 1)
+        path.write_text(page, encoding="utf-8")
+        n += 1
+    log.info("data docs: %d trang chạy không cần mạng / pages made to work offline", n)
+    return n

@@ -1,0 +1,95 @@
+"""Workbooks as a statistician prints them: LibreOffice (headless) converts them to PDF, and PDF pages
+become PNG previews (docs/img/, `make render`) and the facts the rendering tests check (page size
+and count, the smallest font, what each page says).
+
+LibreOffice (`soffice`) is an optional tool: `soffice()` is None where it is not installed, and the
+tests that need it are skipped then. pdfplumber (a development dependency) reads the PDFs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+TIMEOUT_SECONDS = 300
+
+
+def soffice() -> str | None:
+    """The LibreOffice executable, or None."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(books: Sequence[Path], folder: Path) -> list[Path]:
+    """Each workbook as a PDF in folder (same stem), converted by LibreOffice with its own profile (so
+    conversions running side by side do not clash)."""
+    exe = soffice()
+    if exe is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="edustat-lo-") as profile:
+        subprocess.run(
+            [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--convert-to", "pdf",
+             "--outdir", str(folder), *map(str, books)],
+            check=True, capture_output=True, timeout=TIMEOUT_SECONDS,
+        )  # fmt: skip
+    pdfs = [folder / f"{b.stem}.pdf" for b in books]
+    missing = [p for p in pdfs if not p.exists()]
+    if missing:
+        raise RuntimeError(f"LibreOffice wrote no PDF for {', '.join(p.name for p in missing)}")
+    return pdfs
+
+
+@dataclass(frozen=True)
+class Page:
+    width_pt: float
+    height_pt: float
+    smallest_font: float | None  # pt, as printed (after any scaling); None: no text
+    text: str
+
+    @property
+    def paper(self) -> str:
+        """A4 or A3 (either orientation), else the size in mm."""
+        short, long = sorted((self.width_pt, self.height_pt))
+        for name, (w, h) in {"A4": (595, 842), "A3": (842, 1191)}.items():
+            if abs(short - w) < 3 and abs(long - h) < 3:
+                return name
+        return f"{short / 72 * 25.4:.0f}x{long / 72 * 25.4:.0f}mm"
+
+    @property
+    def landscape(self) -> bool:
+        return self.width_pt > self.height_pt
+
+
+def pages(pdf: Path) -> list[Page]:
+    """Every page of a PDF: size, smallest font and text."""
+    import pdfplumber  # noqa: PLC0415 - a development dependency
+
+    out = []
+    with pdfplumber.open(pdf) as doc:
+        for p in doc.pages:
+            sizes = [c["size"] for c in p.chars if c["text"].strip()]
+            out.append(
+                Page(float(p.width), float(p.height), min(sizes) if sizes else None, p.extract_text() or "")
+            )
+    return out
+
+
+def to_png(pdf: Path, folder: Path, stem: str, first: int = 0, count: int = 1, dpi: int = 110) -> list[Path]:
+    """Pages first … first+count-1 of a PDF as PNG files <stem>-<n>.png (n from 1) in folder."""
+    import pypdfium2 as pdfium  # noqa: PLC0415 - a development dependency (pdfplumber's)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = pdfium.PdfDocument(str(pdf))
+    out = []
+    try:
+        for i in range(first, min(first + count, len(doc))):
+            path = folder / f"{stem}-{i + 1}.png"
+            doc[i].render(scale=dpi / 72).to_pil().save(path, optimize=True)
+            out.append(path)
+    finally:
+        doc.close()
+    return out
