@@ -74,7 +74,7 @@ def prepare(s: Settings) -> StepResult:
     t = time.perf_counter()
     registry = ingest.read_registry(s.registry, s.as_of)
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id)
+        ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id, ingest.crosswalk_beside(s.registry))
     facts = {
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
