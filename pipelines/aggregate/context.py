@@ -19,7 +19,14 @@ CELLS_COLUMNS = (
     "boundaries",  # the boundary version the Phòng and Sở rows are on (settings.BOUNDARIES)
 )
 # Code lists the entity SQL joins to.
-SQL_CODELISTS = ("education_level_group", "class_session", "room_type", "very_small_ethnic_group")
+SQL_CODELISTS = (
+    "education_level_group",
+    "class_session",
+    "room_type",
+    "very_small_ethnic_group",
+    "qualification",
+    "centre_type",
+)
 
 
 @dataclass(frozen=True)
@@ -31,5 +38,3 @@ class RunContext:
     as_of: date
     boundaries: str = "2024"
     approved_only: bool = False  # Phòng and Sở from approved schools only (edustat run --approved-only)
-
-

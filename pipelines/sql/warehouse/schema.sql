@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS cells (school_year VARCHAR, period VARCHAR, regime VA
 CREATE TABLE IF NOT EXISTS relation_violations (run_id VARCHAR, school_year VARCHAR, period VARCHAR,
     form VARCHAR, level VARCHAR, unit_code VARCHAR, relation_id VARCHAR, check_text VARCHAR,
     basis VARCHAR, row_code INTEGER, col_key VARCHAR, lhs BIGINT, rhs BIGINT);
+-- Every school counted once (pipelines/aggregate/schools.py): per unit of a run's tree, the schools the
+-- forms count (the indicators that count institutions) and its distinct schools; ok when equal.
+CREATE TABLE IF NOT EXISTS school_count_check (run_id VARCHAR, school_year VARCHAR, period VARCHAR,
+    boundaries VARCHAR, level VARCHAR, unit_code VARCHAR, counted BIGINT, schools BIGINT, ok BOOLEAN);
 -- Indicators per unit, each with its numerator and denominator (numerator_rate / denominator_rate:
 -- the two rates an index of rates divides), on each boundary version.
 CREATE TABLE IF NOT EXISTS indicators (school_year VARCHAR, period VARCHAR, form VARCHAR,
