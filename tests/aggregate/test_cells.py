@@ -290,7 +290,9 @@ def test_a_multi_level_school_is_counted_once_in_the_form_of_its_highest_level(t
                 "SELECT form, row_code, value FROM cells WHERE level = 'school' AND col_key IN ('T', 'T.all')"
             ).fetchall()
         )
-        checks = con.execute("SELECT level, counted, schools, ok FROM school_count_check ORDER BY ALL").fetchall()
+        checks = con.execute(
+            "SELECT level, counted, schools, ok FROM school_count_check ORDER BY ALL"
+        ).fetchall()
     # 02-TH-ĐN: r1 schools (none: counted in THCS), r135 multi-level schools with primary counted
     # elsewhere, r136 of them TH + THCS, r27 classes, r37 pupils, r78 staff.
     assert [cells.get(("02-TH-DN", r)) for r in (1, 135, 136, 27, 37, 78)] == [None, 1, 1, 1, 1, 1]
