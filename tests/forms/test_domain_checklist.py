@@ -146,3 +146,57 @@ def test_a_community_learning_centre_reports_in_05_gdtx(province):
     cells, _ = province
     gdtx = {row: cells.get(("05-GDTX-DN", "so", "66", row)) for row in (1, 94, 95, 100, 102)}
     assert gdtx == {1: 1, 94: None, 95: 1, 100: 1, 102: 250}
+
+
+# The end of 2024-2025 (CN, as of 31/5/2025): Trường Tiểu học Hòa Bình with three grade-3 pupils,
+# e1 absent 50 days and Học sinh Xuất sắc, e2 absent 4 days and Học sinh Tiêu biểu, e3 absent 0 days
+# with no title; the THPT school with two grade-12 pupils, g1 recognised as a THPT graduate, g2 not.
+@pytest.fixture(scope="module")
+def end_of_year(tmp_path_factory):
+    from tests.forms.test_end_of_year import eoy_payload, result, run_end_of_year
+
+    tmp = tmp_path_factory.mktemp("domain_checklist_cn")
+    registry = write_registry(tmp / "registry.xlsx", [
+        {"MA_TRUONG": TH, "TEN_TRUONG_HOC": "Trường Tiểu học Hòa Bình", "CAP_HOC": "1", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643"},
+        {"MA_TRUONG": THPT, "TEN_TRUONG_HOC": "Trường THPT Năng khiếu Nghệ thuật", "CAP_HOC": "3",
+         "TRANG_THAI": 1, "ID_SO": "66"},
+    ])  # fmt: skip
+    th = eoy_payload(
+        TH,
+        school_info(TH),
+        [klass("3A", 3)],
+        [pupil(p, "3A", 3, 2, "01", "2016-01-01") for p in ("e1", "e2", "e3")],
+        [
+            result("e1", "HTXS", 1, SoNgayNghi=50, MaDanhHieu="HSXS"),
+            result("e2", "HTT", 1, SoNgayNghi=4, MaDanhHieu="HSTB"),
+            result("e3", "HT", 1, SoNgayNghi=0),
+        ],
+    )
+    thpt = eoy_payload(
+        THPT,
+        school_info(THPT, MaNhomCapHoc="08", MaLoaiTruong="05"),
+        [klass("12A", 12)],
+        [pupil(p, "12A", 12, 1, "01", "2007-01-01") for p in ("g1", "g2")],
+        [result("g1", "1", 1, RenLuyen="1", TotNghiep=1), result("g2", "3", 1, RenLuyen="2", TotNghiep=0)],
+    )
+    s = run_end_of_year(tmp, registry, write_inbox(tmp / "inbox", {f"{TH}.json": th, f"{THPT}.json": thpt}))
+    with warehouse.connect(s.warehouse) as con:
+        return {
+            (form, level, row): value
+            for form, level, row, value in con.execute(
+                "SELECT form, level, row_code, value FROM cells WHERE col_key IN ('T', 'T.all')"
+            ).fetchall()
+        }
+
+
+def test_days_absent_and_titles_at_the_end_of_the_year(end_of_year):
+    th = {row: end_of_year.get(("02-TH-CN", "school", row)) for row in (82, 83, 84, 85)}
+    # HSXS: e1; HSTB: e2; days absent 50 + 4 + 0 = 54; absent more than 45 days: e1.
+    assert th == {82: 1, 83: 1, 84: 54, 85: 1}
+
+
+def test_thpt_graduates_at_the_end_of_the_year(end_of_year):
+    # 2 grade-12 pupils assessed (r42), 1 recognised as a THPT graduate (r75).
+    assert end_of_year.get(("04-THPT-CN", "so", 42)) == 2
+    assert end_of_year.get(("04-THPT-CN", "so", 75)) == 1
