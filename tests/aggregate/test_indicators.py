@@ -77,6 +77,8 @@ END_CELLS = {
     ("04-THPT-CN", P, 75, "T.all"): 45,
 }
 EARLIER_CELLS = {("03-THCS-DN", S, 36, "T.all"): 50}
+# The grade-10 pupils of 04-THPT-ĐN two years earlier (2022-2023).
+EARLIER_THPT_CELLS = {("04-THPT-DN", P, 36, "T.all"): 60}
 
 
 def _insert(con, school_year, period, cells):
@@ -96,6 +98,7 @@ def computed(tmp_path_factory):
         _insert(con, "2024-2025", "DN", START_CELLS)
         _insert(con, "2024-2025", "CN", END_CELLS)
         _insert(con, "2021-2022", "DN", EARLIER_CELLS)
+        _insert(con, "2022-2023", "DN", EARLIER_THPT_CELLS)
         for age, n in POPULATION.items():
             con.execute("INSERT INTO population VALUES ('school', ?, 2024, ?, '01', ?)", [M, age, n])
         for period, end in (("DN", date(2024, 9, 30)), ("CN", date(2025, 5, 31))):
@@ -136,6 +139,7 @@ def computed(tmp_path_factory):
         ("THCS.graduation_rate", (38, 40, 95.0)),
         ("THCS.completion_rate", (38, 50, 76.0)),
         ("THPT.graduation_rate", (45, 48, 93.75)),  # 45 of the 48 grade-12 pupils assessed
+        ("THPT.completion_rate", (45, 60, 75.0)),  # 45 of the 60 grade-10 pupils two years earlier
     ],
 )
 def test_indicator_on_a_hand_worked_school(computed, indicator, expected):

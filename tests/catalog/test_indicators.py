@@ -108,7 +108,7 @@ def test_duplicate_ids(schemas):
 
 def test_the_real_indicators_load_against_the_tt24_forms():
     found = catalog.indicators()
-    assert len(found) == len({i.id for i in found}) == 80
+    assert len(found) == len({i.id for i in found}) == 81
     assert {i.kind for i in found} == {"count", "ratio", "population", "gpi", "cohort"}
     assert catalog.POPULATION_AGES == (0, 25) and catalog.POPULATION_SEXES == ("all", "female", "male")
 
