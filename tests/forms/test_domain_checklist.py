@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines import run as pipeline
+from pipelines import settings as settings_mod
 from pipelines import warehouse
 from tests.conftest import (
     klass,
@@ -200,3 +202,66 @@ def test_thpt_graduates_at_the_end_of_the_year(end_of_year):
     # 2 grade-12 pupils assessed (r42), 1 recognised as a THPT graduate (r75).
     assert end_of_year.get(("04-THPT-CN", "so", 42)) == 2
     assert end_of_year.get(("04-THPT-CN", "so", 75)) == 1
+
+
+# Communes on the 2025 map: the start of 2024-2025 re-aggregated on the 2025 boundaries. The registry
+# (of 2024) gives old commune codes of Đắk Lắk: Hòa Bình's old Phường Tân Lập (24118) went whole into
+# the new Phường Tân Lập (24121); Tân Lập PTCS's old Xã Ea D'Rơng (24292) was split between Xã Cuôr
+# Đăng (24301) and Xã Ea Drông (24328); the THPT school (old Phường Tân An, 24124) is not the
+# commune's to manage.
+@pytest.fixture(scope="module")
+def on_2025_map(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("domain_checklist_2025")
+    registry = write_registry(tmp / "registry.xlsx", [
+        {"MA_TRUONG": TH, "TEN_TRUONG_HOC": "Trường Tiểu học Hòa Bình", "CAP_HOC": "1", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24118"},
+        {"MA_TRUONG": PTCS, "TEN_TRUONG_HOC": "Trường PTCS Tân Lập", "CAP_HOC": "12", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24292"},
+        {"MA_TRUONG": THPT, "TEN_TRUONG_HOC": "Trường THPT Năng khiếu Nghệ thuật", "CAP_HOC": "3",
+         "TRANG_THAI": 1, "ID_SO": "66", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24124"},
+    ])  # fmt: skip
+    inbox = write_inbox(tmp / "inbox", {
+        f"{TH}.json": payload(TH, school_info(TH), [klass("1A", 1)], [pupil("p1", "1A", 1, 2, "01", "2018-02-02")]),
+        f"{PTCS}.json": payload(PTCS, school_info(PTCS, MaNhomCapHoc="09"), [klass("6A", 6)],
+                                [pupil("q2", "6A", 6, 1, "01", "2013-01-01")]),
+        f"{THPT}.json": payload(THPT, school_info(THPT, MaNhomCapHoc="08"), [klass("10A", 10)],
+                                [pupil("r1", "10A", 10, 2, "01", "2009-01-01")]),
+    })  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
+        s = settings_mod.resolve("2024-2025", "DN", registry, inbox, tmp / "warehouse.duckdb", tmp / "out",
+                                 run_id="test-run", processes=1, boundaries="2025")  # fmt: skip
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+        step(s)
+    with warehouse.connect(s.warehouse) as con:
+        cells = {
+            (form, level, unit, row): value
+            for form, level, unit, row, value in con.execute(
+                "SELECT form, level, unit_code, row_code, value FROM cells WHERE col_key IN ('T', 'T.all')"
+            ).fetchall()
+        }
+        parents = dict(
+            con.execute(
+                "SELECT unit_code, parent_level || ' ' || parent_code FROM units WHERE level = 'school'"
+            ).fetchall()
+        )
+        review = con.execute("SELECT school_code, outcome FROM registry_problems ORDER BY ALL").fetchall()
+        checks = dict(
+            ((level, unit), ok)
+            for level, unit, ok in con.execute(
+                "SELECT level, unit_code, ok FROM school_count_check"
+            ).fetchall()
+        )
+    return cells, parents, review, checks
+
+
+def test_on_the_2025_map_commune_schools_roll_up_through_their_commune(on_2025_map):
+    cells, parents, review, checks = on_2025_map
+    assert parents == {TH: "commune 24121", PTCS: "so 66", THPT: "so 66"}
+    assert cells.get(("02-TH-DN", "commune", "24121", 1)) == 1
+    assert cells.get(("02-TH-DN", "so", "66", 1)) == 1
+    assert cells.get(("03-THCS-DN", "so", "66", 1)) == 1  # the PTCS school, straight to the Sở meanwhile
+    assert cells.get(("04-THPT-DN", "so", "66", 1)) == 1
+    # The split commune's school is listed for review; the others are not.
+    assert review == [(PTCS, "commune_split")]
+    assert checks[("commune", "24121")] and checks[("so", "66")]
