@@ -231,7 +231,8 @@ def on_2025_map(tmp_path_factory):
         mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
         s = settings_mod.resolve("2024-2025", "DN", registry, inbox, tmp / "warehouse.duckdb", tmp / "out",
                                  run_id="test-run", processes=1, boundaries="2025")  # fmt: skip
-    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step,
+                 pipeline.export_step):  # fmt: skip
         step(s)
     with warehouse.connect(s.warehouse) as con:
         cells = {
@@ -252,11 +253,12 @@ def on_2025_map(tmp_path_factory):
                 "SELECT level, unit_code, ok FROM school_count_check"
             ).fetchall()
         )
-    return cells, parents, review, checks
+    workbooks = sorted(str(p.relative_to(s.out / "forms")) for p in (s.out / "forms").rglob("*.xlsx"))
+    return cells, parents, review, checks, workbooks
 
 
 def test_on_the_2025_map_commune_schools_roll_up_through_their_commune(on_2025_map):
-    cells, parents, review, checks = on_2025_map
+    cells, parents, review, checks, workbooks = on_2025_map
     assert parents == {TH: "commune 24121", PTCS: "so 66", THPT: "so 66"}
     assert cells.get(("02-TH-DN", "commune", "24121", 1)) == 1
     assert cells.get(("02-TH-DN", "so", "66", 1)) == 1
@@ -265,3 +267,5 @@ def test_on_the_2025_map_commune_schools_roll_up_through_their_commune(on_2025_m
     # The split commune's school is listed for review; the others are not.
     assert review == [(PTCS, "commune_split")]
     assert checks[("commune", "24121")] and checks[("so", "66")]
+    # The commune gets its own workbook of the form its schools fill.
+    assert "commune/24121/02-TH-DN.xlsx" in workbooks
