@@ -247,6 +247,9 @@ def on_2025_map(tmp_path_factory):
             ).fetchall()
         )
         review = con.execute("SELECT school_code, outcome FROM registry_problems ORDER BY ALL").fetchall()
+        placement = con.execute(
+            "SELECT school_code, commune_code, so_code FROM schools ORDER BY ALL"
+        ).fetchall()
         checks = dict(
             ((level, unit), ok)
             for level, unit, ok in con.execute(
@@ -254,11 +257,11 @@ def on_2025_map(tmp_path_factory):
             ).fetchall()
         )
     workbooks = sorted(str(p.relative_to(s.out / "forms")) for p in (s.out / "forms").rglob("*.xlsx"))
-    return cells, parents, review, checks, workbooks
+    return cells, parents, review, checks, workbooks, placement
 
 
 def test_on_the_2025_map_commune_schools_roll_up_through_their_commune(on_2025_map):
-    cells, parents, review, checks, workbooks = on_2025_map
+    cells, parents, review, checks, workbooks, placement = on_2025_map
     assert parents == {TH: "commune 24121", PTCS: "so 66", THPT: "so 66"}
     assert cells.get(("02-TH-DN", "commune", "24121", 1)) == 1
     assert cells.get(("02-TH-DN", "so", "66", 1)) == 1
@@ -269,3 +272,5 @@ def test_on_the_2025_map_commune_schools_roll_up_through_their_commune(on_2025_m
     assert checks[("commune", "24121")] and checks[("so", "66")]
     # The commune gets its own workbook of the form its schools fill.
     assert "commune/24121/02-TH-DN.xlsx" in workbooks
+    # The analysts' view of the schools names the commune, and the Sở above it.
+    assert placement == sorted([(TH, "24121", "66"), (PTCS, None, "66"), (THPT, None, "66")])
