@@ -229,11 +229,16 @@ def _previous_school_year(school_year: str) -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from pipelines import catalog
     from pipelines.catalog import json_schemas
     from pipelines.outputs import docs
 
     folder = Path(args.out) if args.out else docs.DOCS_DIR
-    written = [*docs.write_catalogue(folder), docs.write_dictionary(folder)]
+    written = [
+        *docs.write_catalogue(folder),
+        docs.write_dictionary(folder),
+        catalog.write_indicators_doc(folder),
+    ]
     for path in [*written, *json_schemas.write_json_schemas(folder / "schemas")]:
         print(path)
     return 0
@@ -536,7 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_demo)
 
     u = sub.add_parser(
-        "rules", help="write rules.md, rules.html, fields.md, dictionary.md and the JSON Schemas (schemas/)"
+        "rules",
+        help="write rules.md, rules.html, fields.md, dictionary.md, indicators.md and the JSON Schemas (schemas/)",
     )
     u.add_argument("--out", help="folder (default docs/)")
     u.set_defaults(func=cmd_rules)

@@ -85,7 +85,7 @@ def prepare(s: Settings) -> StepResult:
     t = time.perf_counter()
     registry = ingest.read_registry(s.registry, s.as_of)
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id)
+        ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id, ingest.crosswalk_beside(s.registry))
     facts = {
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
@@ -152,7 +152,10 @@ def aggregate_step(s: Settings) -> StepResult:
             t_rel = time.perf_counter()
             facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
-        facts["indicators"] = aggregate.compute_indicators(con, ctx, catalog.forms_for(s.regime, s.period))
+        period_forms = catalog.forms_for(s.regime, s.period)
+        facts["indicators"] = aggregate.compute_indicators(con, ctx, period_forms)
+        # Every school counted once: the forms' school totals against the distinct schools (issue 16).
+        facts["school_count_mismatches"] = aggregate.check_school_counts(con, ctx, period_forms)
         aggregate.record_rebuild_state(con)
         warehouse.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
         t_views = time.perf_counter()

@@ -2,8 +2,8 @@
 every Phòng and Sở as sums of school cells, relations checked, indicators computed.
 
 Modules: `context` (the run as aggregation sees it), `entities` (typed tables, history, re-run
-plan), `compiler` (form → SQL), `cells` (cells and rollup), `relations`, `indicators`, `national`
-(the ministry's roll-up of the provinces).
+plan), `compiler` (form → SQL), `cells` (cells and rollup), `relations`, `indicators`, `schools` (every
+school counted once), `national` (the ministry's roll-up of the provinces).
 """
 
 from pipelines.aggregate.cells import aggregate_form
@@ -18,6 +18,7 @@ from pipelines.aggregate.entities import (
 )
 from pipelines.aggregate.indicators import INDICATOR_COLUMNS, compute_indicators
 from pipelines.aggregate.relations import check_relations, relation_instances
+from pipelines.aggregate.schools import check_school_counts
 
 __all__ = [
     "CELLS_COLUMNS",
@@ -26,6 +27,7 @@ __all__ = [
     "aggregate_form",
     "build_entity_tables",
     "check_relations",
+    "check_school_counts",
     "compile_form",
     "compute_indicators",
     "drop_delta",

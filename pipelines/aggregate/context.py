@@ -19,7 +19,14 @@ CELLS_COLUMNS = (
     "boundaries",  # the boundary version the Phòng and Sở rows are on (settings.BOUNDARIES)
 )
 # Code lists the entity SQL joins to.
-SQL_CODELISTS = ("education_level_group", "class_session", "room_type", "very_small_ethnic_group")
+SQL_CODELISTS = (
+    "education_level_group",
+    "class_session",
+    "room_type",
+    "very_small_ethnic_group",
+    "qualification",
+    "centre_type",
+)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,14 @@ from pipelines.catalog.forms import (
     forms_for,
     parse_relation,
 )
-from pipelines.catalog.indicators import POPULATION_AGES, POPULATION_SEXES, Indicator, indicators
+from pipelines.catalog.indicators import (
+    POPULATION_AGES,
+    POPULATION_SEXES,
+    Indicator,
+    indicators,
+    indicators_markdown,
+    write_indicators_doc,
+)
 from pipelines.catalog.loader import SCHEMAS, CatalogError, load_yaml
 from pipelines.catalog.relations import FormRelation, form_relations, relations_of
 from pipelines.catalog.sources import ENTITIES, FIELD_TYPES, Field, RecordRule, Source, source, sources
@@ -59,6 +66,8 @@ __all__ = [
     "form_relations",
     "forms_for",
     "indicators",
+    "indicators_markdown",
+    "write_indicators_doc",
     "load_yaml",
     "parse_relation",
     "relations_of",

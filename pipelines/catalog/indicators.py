@@ -67,6 +67,14 @@ class Indicator:
     # A cohort rate: the denominator cells are read from an earlier year's form, e.g. grade-1
     # pupils of 02-TH-DN four years before a primary completion: (form, period, years back).
     denominator_earlier: tuple[str, str, int] | None = None
+    # What the numerator and denominator are, in words, and where the definition comes from
+    # (docs/indicators.md renders them with the form rows the cells are on).
+    numerator_doc: str = ""
+    denominator_doc: str = ""
+    source: str = ""
+    # A count of institutions: the school-count check sums these over a unit and compares the sum with
+    # the unit's distinct schools (aggregate/schools.py).
+    counts_institutions: bool = False
 
     @property
     def kind(self) -> str:
@@ -136,6 +144,15 @@ class GpiSpec(Spec):
     male: str
 
 
+class DocSpec(Spec):
+    """An indicator in words: its numerator and denominator (the form rows are listed from the cells) and
+    the source of its definition."""
+
+    numerator: str
+    denominator: str | None = SpecField(None, description="none for a count")
+    source: str = SpecField(description="where the definition comes from; status: inferred says so")
+
+
 class IndicatorSpec(Spec):
     id: str
     form: str = SpecField(description="the form (tt24 id) whose cells the indicator reads")
@@ -149,6 +166,11 @@ class IndicatorSpec(Spec):
     denominator_population: PopulationSpec | None = None
     denominator_earlier: EarlierSpec | None = None
     gpi: GpiSpec | None = None
+    doc: DocSpec | None = SpecField(None, description="the indicator in words (docs/indicators.md)")
+    counts_institutions: bool = SpecField(
+        False,
+        description="a count of institutions: the school-count check sums these (a school counted once)",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> IndicatorSpec:
@@ -239,6 +261,10 @@ def _indicator(s: IndicatorSpec) -> Indicator:
         population_sex=pop.sex if pop else "all",
         gpi=(s.gpi.female, s.gpi.male) if s.gpi else (),
         denominator_earlier=(earlier.form, earlier.period, earlier.years_back) if earlier else None,
+        numerator_doc=s.doc.numerator if s.doc else "",
+        denominator_doc=(s.doc.denominator or "") if s.doc else "",
+        source=s.doc.source if s.doc else "",
+        counts_institutions=s.counts_institutions,
     )
 
 
@@ -250,3 +276,71 @@ def indicators(regime: str = "tt24", root: Path = SCHEMAS) -> tuple[Indicator, .
         spec = read_file(IndicatorsFile, path, root, {"regime": regime, "earlier": dict(out)})
         out.update((s.id, _indicator(s)) for s in spec.indicators)
     return tuple(out.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# The indicators in words (docs/indicators.md)
+
+
+def _cells_text(form_name: str, cells_: tuple[tuple[int, str], ...], regime: str, root: Path) -> str:
+    """The cells as a statistician reads them: "01-MN-ĐN mã số 97 (- Trẻ từ 3 đến 12 tháng), cột T.all"."""
+    f = form(regime, form_name, root)
+    labels = {r.code: r.label_vi for r in f.cell_rows}
+    return "; ".join(
+        f"{f.code_printed} mã số {row} ({labels.get(row, '?').lstrip('-+ ')}), cột {col}"
+        for row, col in cells_
+    )
+
+
+def indicators_markdown(regime: str = "tt24", root: Path = SCHEMAS) -> str:
+    """Every indicator with its numerator and denominator in words and as the form rows they read."""
+    out = [
+        "# Chỉ tiêu / Indicators",
+        "",
+        "Generated from `schemas/indicators/*.yaml` (`pipelines/catalog/indicators.py`, `indicators_markdown`);",
+        "do not edit by hand. Each indicator: its numerator and denominator in words, the form rows (mã số) and",
+        "columns its cells are read from, and the source of its definition. `status: inferred`: edustat's",
+        "reading where the reference (Thông tư 03/2024's annex is not in it) is silent.",
+        "",
+    ]
+    for i in indicators(regime, root):
+        out += [
+            f"## {i.id}: {i.name_vi}",
+            "",
+            f"*{i.name_en}* · biểu / form {i.form} · {i.status} · {i.kind}",
+            "",
+        ]
+        num = _cells_text(i.form, i.numerator, regime, root) if i.numerator else ""
+        if i.minus:
+            num += " − " + _cells_text(i.form, i.minus, regime, root)
+        if i.numerator_doc or num:
+            out.append(f"- Tử số / numerator: {i.numerator_doc}" + (f" — {num}" if num else ""))
+        if i.kind == "ratio":
+            out.append(
+                f"- Mẫu số / denominator: {i.denominator_doc} — {_cells_text(i.form, i.denominator, regime, root)}"
+            )
+        elif i.kind == "cohort" and i.denominator_earlier:
+            earlier_form, period, years = i.denominator_earlier
+            cells_ = _cells_text(earlier_form, i.denominator, regime, root)
+            out.append(
+                f"- Mẫu số / denominator: {i.denominator_doc} — {years} năm trước / years earlier, {period}: {cells_}"
+            )
+        elif i.kind == "population" and i.population_ages:
+            lo, hi = i.population_ages
+            out.append(f"- Mẫu số / denominator: {i.denominator_doc} — population.csv, tuổi / ages {lo}-{hi}, "
+                       f"giới tính / sex {i.population_sex}")  # fmt: skip
+        elif i.kind == "gpi":
+            out.append(f"- Chỉ số / index: {i.gpi[0]} / {i.gpi[1]} (UNESCO adjusted above 1)")
+        if i.scale != 1:
+            out.append(f"- × {i.scale:g}")
+        if i.source:
+            out.append(f"- Nguồn / source: {i.source}")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_indicators_doc(folder: Path, regime: str = "tt24", root: Path = SCHEMAS) -> Path:
+    """Write folder/indicators.md (`edustat rules`; tests/catalog checks docs/indicators.md is current)."""
+    path = folder / "indicators.md"
+    path.write_text(indicators_markdown(regime, root), encoding="utf-8")
+    return path

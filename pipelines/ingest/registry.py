@@ -45,6 +45,9 @@ class RegisteredSchool:
     excel_row: int
     old_so: str | None = None  # the Sở (old province) on the 2024 boundaries; None: unknown
     new_so: str | None = None  # the Sở (new province) on the 2025 boundaries; None: unknown
+    # MA_XA_PHUONG (5 digits): a commune of the boundaries in force on the run's date, like ID_SO
+    # (ingest/places.py places the school in its 2025 commune); None: not given.
+    commune_code: str | None = None
 
     def parent(self, boundaries: str) -> tuple[str, str] | None:
         """(level, code) of the unit the school reports to on a boundary version; None: unknown."""
@@ -211,7 +214,9 @@ def read_registry(path: Path, as_of: date | None = None) -> Registry:
                     "gộp từ nhiều tỉnh cũ; trường không có trên địa giới 2024",
                     f"The school's Sở before 1/7/2025 is unknown (no ID_PHONG, and province {so} merged several "
                     "old ones): it has no place on the 2024 boundaries")  # fmt: skip
-        schools[code] = RegisteredSchool(code, name, levels, so, phong, district, excel_row, old_so, new_so)
+        schools[code] = RegisteredSchool(
+            code, name, levels, so, phong, district, excel_row, old_so, new_so, get("MA_XA_PHUONG", 5)
+        )
     wb.close()
     if not so_codes:
         raise RegistryError(f"Danh sách trường {path} không có trường hợp lệ / registry has no usable school")

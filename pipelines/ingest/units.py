@@ -1,8 +1,9 @@
 """The unit tree School → Phòng GDĐT → Sở GDĐT → Bộ of a run, dated and versioned.
 
 Boundary version "2024" has districts (Phòng GDĐT) and 63 provinces; "2025" (from 1/7/2025) has 34
-provinces and no district level. Every run records where each of its schools stands on both
-versions on its as-of date (`unit_membership`); the view `unit_tree` gives every unit with
+provinces, no district level, and communes: a school the commune manages reports through its
+commune (school → commune → Sở, ingest/places.py), any other straight to the Sở. Every run records
+where each of its schools stands on both versions on its as-of date (`unit_membership`); the view `unit_tree` gives every unit with
 valid_from / valid_to, and a period can be aggregated on either version (the old provinces map to
 the new ones through `province_crosswalk`).
 """
@@ -10,11 +11,13 @@ the new ones through `province_crosswalk`).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 
 from pipelines import settings, warehouse
 from pipelines.catalog import hierarchy
+from pipelines.ingest import places as commune_places
 from pipelines.ingest.registry import Registry, RegistryProblem
 
 
@@ -28,17 +31,19 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def record_membership(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: date, run_id: str) -> int:
+def record_membership(con: duckdb.DuckDBPyConnection, registry: Registry, as_of: date, run_id: str,
+                      places: dict[str, commune_places.CommunePlace] | None = None) -> int:  # fmt: skip
     """Observe every registered school on both versions at as_of (replacing this date's earlier
-    observations of them); a school last seen under one of this registry's Sở but absent now is
-    observed as closed. Returns the number of schools observed closed."""
+    observations of them; on 2025 under its commune when `places` gives one); a school last seen under
+    one of this registry's Sở but absent now is observed as closed. Returns the number of schools
+    observed closed."""
     codes = [s.school_code for s in registry.schools.values()]
     con.execute(warehouse.sql("ingest/units", "delete_memberships"), [as_of, codes])
     # A registry of the 2025 boundaries names no Phòng: a school already placed on the 2024
     # boundaries by an earlier run keeps that place (its history) rather than being put under its
     # old Sở directly.
     known_2024 = {r[0] for r in con.execute(warehouse.sql("ingest/units", "placed_on_2024")).fetchall()}
-    rows = [(v, s.school_code, as_of, s.name, *(s.parent(v) or (None, None)), run_id)
+    rows = [(v, s.school_code, as_of, s.name, *(commune_places.parent_on(s, v, places or {}) or (None, None)), run_id)
             for s in registry.schools.values() for v in settings.BOUNDARIES
             if not (v == "2024" and registry.boundaries == "2025" and s.phong_code is None
                     and s.school_code in known_2024)]  # fmt: skip
@@ -69,25 +74,31 @@ def load_units(
     boundaries: str = "2024",
     as_of: date | None = None,
     run_id: str = "",
+    crosswalk: Path | None = None,
 ) -> None:
     """Write the unit tree this run aggregates on (`units`: school → Phòng → Sở → Bộ on the 2024
-    boundaries, school → Sở → Bộ on the 2025 ones, named as on that version) and record the
-    schools' memberships. A school with no place on the version is left out and reported."""
+    boundaries, school → commune → Sở → Bộ or school → Sở → Bộ on the 2025 ones, named as on that
+    version) and record the schools' memberships. A school with no place on the version is left out
+    and reported. `crosswalk`: the user's old → new commune file (ingest/places.py), else the
+    reference one."""
     load_reference(con)
+    places = commune_places.place_all(registry, crosswalk)
+    commune_places.record_places(con, registry, places)
     if as_of is not None:
-        record_membership(con, registry, as_of, run_id)
+        record_membership(con, registry, as_of, run_id, places)
     names = hierarchy.units(boundaries)
-    placed = {code: s.parent(boundaries) for code, s in registry.schools.items()}
+    placed = {code: commune_places.parent_on(s, boundaries, places) for code, s in registry.schools.items()}
     if as_of is not None:  # the memberships just recorded, or kept from earlier runs
         placed.update(membership_on(con, boundaries, as_of, list(placed)))
-    phongs = sorted({p[1] for p in placed.values() if p and p[0] == "phong"})
+    middle = {lv: sorted({p[1] for p in placed.values() if p and p[0] == lv}) for lv in ("phong", "commune")}
     sos = sorted({p[1] for p in placed.values() if p and p[0] == "so"}
-                 | {names[("phong", p)]["parent_code"] for p in phongs})  # fmt: skip
+                 | {names[(lv, u)]["parent_code"] for lv, us in middle.items() for u in us})  # fmt: skip
     rows = [("bo", "BO", hierarchy.MINISTRY_VI, None, None)]
     rows += [("so", so, hierarchy.unit_name("so", so, boundaries), "bo", "BO") for so in sos]
     rows += [
-        ("phong", p, hierarchy.unit_name("phong", p, boundaries), "so", names[("phong", p)]["parent_code"])
-        for p in phongs
+        (lv, u, hierarchy.unit_name(lv, u, boundaries), "so", names[(lv, u)]["parent_code"])
+        for lv, us in middle.items()
+        for u in us
     ]
     # A school with no place on the version hangs under the ministry: it is loaded and validated,
     # and counted in no Phòng or Sở (reported below).
@@ -96,6 +107,8 @@ def load_units(
         for code, parent in placed.items()
     ]
     problems = list(registry.problems)
+    if boundaries == "2025":  # the schools to review are those of the map the run reports on
+        problems += commune_places.place_problems(registry, places)
     problems += [RegistryProblem(registry.schools[code].excel_row, code, "unplaced",
                                  f"Trường không có vị trí trên địa giới {boundaries}; không được tính vào Phòng, Sở nào",
                                  f"The school has no place on the {boundaries} boundaries; no Phòng or Sở counts it")

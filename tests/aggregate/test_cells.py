@@ -242,23 +242,26 @@ def test_a_broken_row_relation_is_reported_with_both_sides(tmp_path):
             "SELECT relation_id, row_code, col_key, lhs, rhs FROM relation_violations ORDER BY ALL"
         ).fetchall()
     # Absent cells are zero. Broken: r1 = r2 + r5 (3 vs 2), r2 = r3 + r4 (1 vs 0), r5 = r6 + r7
-    # (1 vs 0) in column T, and T = CL + TT on rows 1, 2 and 5; every "<= r1" row holds (0 <= 3).
+    # (1 vs 0), r1 = r133 + r134 (3 vs 0) in column T, and T = CL + TT on rows 1, 2 and 5; every
+    # "<= r1" row holds (0 <= 3).
     assert found == [
         ("02-TH-DN.ownership.1", 1, None, 3, 0),
         ("02-TH-DN.ownership.1", 2, None, 1, 0),
         ("02-TH-DN.ownership.1", 5, None, 1, 0),
         ("02-TH-DN.r1.1", 1, "T", 3, 2),
+        ("02-TH-DN.r1.2", 1, "T", 3, 0),  # r1 = r133 + r134 (by school type, issue 16): 3 vs 0 + 0
         ("02-TH-DN.r2.1", 2, "T", 1, 0),
         ("02-TH-DN.r5.1", 5, "T", 1, 0),
     ]
-    assert n == 6
+    assert n == 7
 
 
 @pytest.mark.slow
-def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
-    """A PTCS school (primary + lower secondary): the school in both forms; each class, pupil and
-    teacher in the form of its own level; the principal (no CapHoc) in the form of the school's
-    highest level (THCS), so no one is counted twice."""
+def test_a_multi_level_school_is_counted_once_in_the_form_of_its_highest_level(tmp_path):
+    """A PTCS school (primary + lower secondary, DM_NHOM_CAP_HOC 09; issue 16): counted as a school once,
+    in 03-THCS-ĐN (its highest level), and shown in 02-TH-ĐN only in the rows of multi-level schools
+    counted elsewhere; each class, pupil and teacher in the form of its own level; the principal (no
+    CapHoc) in the form of the school's highest level (THCS), so no one is counted twice."""
     code = "66643010"
     registry = write_registry(tmp_path / "registry.xlsx", [
         {"MA_TRUONG": code, "TEN_TRUONG_HOC": "Trường PTCS", "CAP_HOC": "12", "TRANG_THAI": 1,
@@ -287,9 +290,17 @@ def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
                 "SELECT form, row_code, value FROM cells WHERE level = 'school' AND col_key IN ('T', 'T.all')"
             ).fetchall()
         )
-    # 02-TH-ĐN: r1 schools, r27 classes, r37 pupils, r78 staff. 03-THCS-ĐN: r1, r24, r33, r71.
-    assert [cells.get(("02-TH-DN", r)) for r in (1, 27, 37, 78)] == [1, 1, 1, 1]
+        checks = con.execute(
+            "SELECT level, counted, schools, ok FROM school_count_check ORDER BY ALL"
+        ).fetchall()
+    # 02-TH-ĐN: r1 schools (none: counted in THCS), r135 multi-level schools with primary counted
+    # elsewhere, r136 of them TH + THCS, r27 classes, r37 pupils, r78 staff.
+    assert [cells.get(("02-TH-DN", r)) for r in (1, 135, 136, 27, 37, 78)] == [None, 1, 1, 1, 1, 1]
+    # 03-THCS-ĐN: r1 schools, r24 classes, r33 pupils, r71 staff (s3 and the principal).
     assert [cells.get(("03-THCS-DN", r)) for r in (1, 24, 33, 71)] == [1, 1, 2, 2]
+    # Every unit's school total across the forms equals its distinct schools: 1 at the Sở, not 2.
+    assert checks and all(ok for *_, ok in checks)
+    assert ("so", 1, 1, True) in checks
 
 
 @pytest.mark.slow
@@ -350,4 +361,5 @@ def test_indicators_keep_numerator_and_denominator(two_school_settings):
     assert got[("so", "66", "2105")] == (7, None, 7)  # a count: no denominator
     assert got[("phong", "643", "2106.2")] == (4, 2, 2.0)
     assert got[("school", B, "2106.1")] == (3, 1, 3.0)
-    assert not [k for k in got if not k[2].startswith("21")]  # no THCS/THPT unit in this run
+    # no THCS/THPT unit in this run: primary indicators only (21xx and the TH. ones)
+    assert not [k for k in got if not k[2].startswith(("21", "TH."))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipelines import catalog
@@ -106,6 +108,13 @@ def test_duplicate_ids(schemas):
 
 def test_the_real_indicators_load_against_the_tt24_forms():
     found = catalog.indicators()
-    assert len(found) == len({i.id for i in found}) == 60
+    assert len(found) == len({i.id for i in found}) == 81
     assert {i.kind for i in found} == {"count", "ratio", "population", "gpi", "cohort"}
     assert catalog.POPULATION_AGES == (0, 25) and catalog.POPULATION_SEXES == ("all", "female", "male")
+
+
+def test_docs_indicators_md_is_up_to_date():
+    committed = (Path(__file__).parents[2] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert committed == catalog.indicators_markdown(), (
+        "docs/indicators.md is out of date: run `edustat rules`"
+    )

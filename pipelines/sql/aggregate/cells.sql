@@ -46,8 +46,9 @@ WHERE school_year = $school_year AND period = $period AND form = $form AND level
   AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope)
 
 -- name: insert_rollup
--- Every Phòng and Sở above each school on the run's boundaries (the ministry is not a form level),
--- as the sum of its school cells. $approved_only (edustat run --approved-only): the rollup counts
+-- Every Phòng, commune and Sở above each school on the run's boundaries (the ministry is not a form
+-- level), as the sum of its school cells: school → Phòng → Sở on 2024, school → commune → Sở on 2025
+-- for the schools a commune manages (ingest/places.py), school → Sở for the others. $approved_only (edustat run --approved-only): the rollup counts
 -- only the schools whose report is approved (or locked) for the period.
 INSERT INTO cells
 WITH tree AS (
@@ -59,7 +60,7 @@ WITH tree AS (
 ancestors AS (
     SELECT s.unit_code AS school_code, p.level, p.unit_code FROM tree s
     JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
-    WHERE s.level = 'school' AND p.level IN ('phong', 'so')
+    WHERE s.level = 'school' AND p.level IN ('phong', 'commune', 'so')
     UNION ALL
     SELECT s.unit_code, g.level, g.unit_code FROM tree s
     JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code

@@ -9,31 +9,70 @@ WITH staged AS (
     SELECT * FROM stg_school
     WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'school')
 ),
-level_group AS (SELECT code, "DS_Cấp" AS levels, "Cấp" AS top_level FROM cl_education_level_group)
+-- The school's DM_NHOM_CAP_HOC group (issue 16): MaNhomCapHoc, else the file's CapHoc (the same code
+-- list in the sync spec), else the group the registry's CAP_HOC digits name (ingest/places.py).
+typed AS (
+    SELECT s.*, coalesce(s.MaNhomCapHoc, s.CapHoc, r.level_group) AS group_code,
+           CASE WHEN s.MaNhomCapHoc IS NOT NULL THEN 'MaNhomCapHoc' WHEN s.CapHoc IS NOT NULL THEN 'CapHoc'
+                WHEN r.level_group IS NOT NULL THEN 'CAP_HOC' END AS group_source
+    FROM staged s LEFT JOIN registry_schools r USING (school_code)
+),
+level_group AS (SELECT code, "DS_Cấp" AS levels, "Cấp" AS top_level FROM cl_education_level_group),
+-- A continuing-education institution's type (05-GDTX-ĐN, status: inferred): MaLoaiTrungTam
+-- (codelists/centre_type.csv), else from its level group: 12/13 a GDTX centre (a GDNN-GDTX centre
+-- when its category is 16), 14 a TTKTTH-HN, 15 (lớp nhô) another institution.
+centre AS (
+    SELECT t.school_code, coalesce(t.MaLoaiTrungTam, CASE t.group_code
+        WHEN '12' THEN CASE WHEN t.MaLoaiTruong = '16' THEN '02' ELSE '01' END
+        WHEN '13' THEN CASE WHEN t.MaLoaiTruong = '16' THEN '02' ELSE '01' END
+        WHEN '14' THEN '03' WHEN '15' THEN '08' END) AS centre_type
+    FROM typed t
+)
 SELECT
     s.school_code,
     s.file,
-    s.MaNhomCapHoc AS level_group,
+    s.group_code AS level_group,
+    s.group_source AS level_group_source,
+    -- The school-type dimension (issue 16): each school is one type, by its level group. Official
+    -- statistics count a school once, by its type; a multi-level school is counted as a school in the
+    -- form of its highest level (DM_NHOM_CAP_HOC `Cấp`, below top_level) and shown there in its own
+    -- row, while its classes, pupils and teachers are counted in the form of their own level.
+    CASE s.group_code
+        WHEN '01' THEN 'preschool' WHEN '02' THEN 'kindergarten' WHEN '03' THEN 'nursery'
+        WHEN '04' THEN 'independent_nursery' WHEN '05' THEN 'independent_kindergarten'
+        WHEN '19' THEN 'independent_mixed'
+        WHEN '06' THEN 'primary' WHEN '07' THEN 'lower_secondary' WHEN '08' THEN 'upper_secondary'
+        WHEN '09' THEN 'primary_lower_secondary' WHEN '10' THEN 'secondary' WHEN '11' THEN 'general'
+        WHEN '16' THEN 'preschool_primary' WHEN '17' THEN 'preschool_general'
+        WHEN '18' THEN 'preschool_primary_lower_secondary'
+        ELSE CASE WHEN c.centre_type IS NOT NULL OR s.group_code IN ('12', '13', '14', '15') THEN 'gdtx' END
+    END AS school_type,
+    coalesce(len(string_split(g.levels, ',')) > 1, FALSE) AS multi_level,
     -- DM_NHOM_CAP_HOC lists the levels of each group (02 Tiểu học, 03 THCS) and the highest one.
-    -- A multi-level school is counted in the school rows of every level it teaches.
     contains(g.levels, '02') AS teaches_primary,
     contains(g.levels, '03') AS teaches_lower_secondary,
     -- 01 Mầm non in DS_Cấp: groups 01-05, 19 and the multi-level 16-18 (01-MN-ĐN scope).
     contains(g.levels, '01') AS teaches_preschool,
-    -- 05 GDTX in DS_Cấp: groups 12 GDTX tỉnh, 13 GDTX huyện, 14 TTKTTH-HN, 15 lớp nhô (05-GDTX-ĐN scope).
-    contains(g.levels, '05') AS teaches_gdtx,
-    g.top_level,
+    -- 05 GDTX in DS_Cấp: groups 12 GDTX tỉnh, 13 GDTX huyện, 14 TTKTTH-HN, 15 lớp nhô; and any
+    -- institution declaring a centre type (MaLoaiTrungTam: community learning, language, IT centres).
+    coalesce(contains(g.levels, '05'), FALSE) OR c.centre_type IS NOT NULL AS teaches_gdtx,
+    -- The highest level: the form a school is counted in as a school (home form), and the form of a
+    -- staff member without CapHoc. A centre known only by its type is a GDTX institution (05).
+    coalesce(g.top_level, CASE WHEN c.centre_type IS NOT NULL THEN '05' END) AS top_level,
+    c.centre_type,
+    ct."group" AS centre_group,
     -- 02-TH-ĐN has Công lập and Tư thục columns only: every non-public type is Tư thục (issue 2).
     CASE WHEN s.LoaiHinhDaoTao = '01' THEN 'CL' ELSE 'TT' END AS ownership,
     -- 01-MN-ĐN adds a Dân lập column: DM_LOAI_HINH 03 Dân lập; 02 and 09 are Tư thục (inferred).
     CASE s.LoaiHinhDaoTao WHEN '01' THEN 'CL' WHEN '03' THEN 'DL' ELSE 'TT' END AS ownership_mn,
     -- Kind of preschool institution (01-MN-ĐN rows 2, 15, 33, 51-53): DM_NHOM_CAP_HOC 03 nhà trẻ,
-    -- 02 mẫu giáo, 01 mầm non, 04/05/19 independent groups ("cơ sở", not schools); a multi-level
-    -- school with preschool classes (16-18) is counted as a trường mầm non (status: inferred).
-    CASE s.MaNhomCapHoc WHEN '03' THEN 'nursery' WHEN '02' THEN 'kindergarten'
+    -- 02 mẫu giáo, 01 mầm non, 04/05/19 independent groups ("cơ sở", not schools). A multi-level
+    -- school with preschool classes (16-18) is a general-education school: it is counted as a school
+    -- in the form of its highest level and shown in 01-MN-ĐN in its own row (issue 16).
+    CASE s.group_code WHEN '03' THEN 'nursery' WHEN '02' THEN 'kindergarten' WHEN '01' THEN 'preschool'
          WHEN '04' THEN 'independent_nursery' WHEN '05' THEN 'independent_kindergarten'
          WHEN '19' THEN 'independent_mixed'
-         ELSE CASE WHEN contains(g.levels, '01') THEN 'preschool' END END AS mn_kind,
+         ELSE CASE WHEN contains(g.levels, '01') THEN 'multi_level' END END AS mn_kind,
     -- Form rows 2 and 5: "Trung du, đồng bằng, thành phố" vs "Miền núi, vùng sâu, hải đảo".
     CASE WHEN s.MaVung IN ('01', '02', '03') THEN 'plain'
          WHEN s.MaVung IN ('04', '05', '06') THEN 'mountain' END AS region_group,
@@ -52,21 +91,35 @@ SELECT
     coalesce(s.CoHaTangTlhtPhuHopHskt = '1', FALSE) AS disability_accessible,
     coalesce(s.CongTacTuVanHocDuong = '1', FALSE) AS school_counselling,
     coalesce(s.KeHoachPhongChongThienTai = '1', FALSE) AS disaster_plan,
-    -- 05-GDTX-ĐN (status: inferred): the centre's management level from its DM_NHOM_CAP_HOC group
+    -- 05-GDTX-ĐN (status: inferred): a GDTX centre's management level from its DM_NHOM_CAP_HOC group
     -- (12 provincial, 13 district; 14 TTKTTH-HN and 15 lớp nhô are 'other'), and the sync spec's
-    -- TtGdtxHuongNghiep flag (centre with career-guidance activities).
-    CASE WHEN contains(g.levels, '05') THEN
-        CASE s.MaNhomCapHoc WHEN '12' THEN 'province' WHEN '13' THEN 'district' ELSE 'other' END
+    -- TtGdtxHuongNghiep flag (centre with career-guidance activities). Community learning, language
+    -- and IT centres have no management-level row.
+    CASE WHEN ct."group" = 'gdtx' THEN
+        CASE s.group_code WHEN '12' THEN 'province' WHEN '13' THEN 'district' ELSE 'other' END
     END AS gdtx_centre_level,
     coalesce(s.TtGdtxHuongNghiep = '1', FALSE) AS gdtx_career_guidance,
+    -- Sync spec 2020 TruongHocInfo: TtHtcdKhNhaVanHoa (community learning centre combined with the
+    -- commune's culture house or post office), TtNnCoVonNuocNgoai (foreign-invested language centre).
+    coalesce(s.TtHtcdKhNhaVanHoa = '1', FALSE) AS community_centre_with_culture_house,
+    coalesce(s.TtNnCoVonNuocNgoai = '1', FALSE) AS foreign_invested_centre,
+    -- Learners in the year of a community learning, language, IT or other centre (SoLuotNguoiHoc,
+    -- edustat; QĐ 4998 IS_HOC_VIEN "số lượt học viên trong năm", IS_NGUOI_HOC).
+    TRY_CAST(s.SoLuotNguoiHoc AS BIGINT) AS learner_visits,
     TRY_CAST(s.TongSoHocSinh AS INTEGER) AS declared_learners,
     TRY_CAST(s.TongSoLopHoc AS INTEGER) AS declared_classes,
     TRY_CAST(s.TongSoCanBo AS INTEGER) AS declared_staff
-FROM staged s
-LEFT JOIN level_group g ON g.code = s.MaNhomCapHoc;
+FROM typed s
+LEFT JOIN level_group g ON g.code = s.group_code
+LEFT JOIN centre c USING (school_code)
+LEFT JOIN cl_centre_type ct ON ct.code = c.centre_type;
 
+-- A school's sites and rooms are counted in the form it is counted in as a school (its highest
+-- level), so a multi-level school's rooms are counted once (issue 16); a room entry marked for
+-- nursery or kindergarten (KhoiHoc 16, 17) in the preschool form.
 CREATE OR REPLACE TABLE site AS
-SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group, sc.ownership_mn
+SELECT st.school_code, st.MaDiemTruong AS site_code, sc.ownership, sc.region_group, sc.ownership_mn,
+       sc.top_level AS school_top_level
 FROM stg_site st
 JOIN school sc USING (school_code)
 WHERE st.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'site');
@@ -143,6 +196,9 @@ SELECT
     coalesce(l.KhuyetTat = '1' OR l.MaLoaiKhuyetTat IS NOT NULL, FALSE) AS disabled,
     l.MaLoaiKhuyetTat AS disability_type,
     coalesce(l.PtdtBanTru = '1', FALSE) AS ethnic_semi_boarding,
+    -- Boarding (nội trú) and semi-boarding (bán trú) pupils: sync spec 2020 LstHocSinh NoiTru, BanTru.
+    coalesce(l.NoiTru = '1', FALSE) AS boarding,
+    coalesce(l.BanTru = '1', FALSE) AS semi_boarding_pupil,
     coalesce(l.IsHoTroChiPhiHocTap = '1', FALSE) AS study_cost_support,
     coalesce(l.MaDanToc IN (SELECT code FROM cl_very_small_ethnic_group), FALSE) AS very_small_ethnic_group,
     coalesce(l.IsHoTroNhaO = '1' OR l.IsCapGao = '1' OR l.IsCapTienHangThang = '1', FALSE)
@@ -187,6 +243,24 @@ SELECT
     CASE s.LoaiHopDong WHEN '07' THEN 'vc_indefinite' WHEN '08' THEN 'vc_fixed_term'
          ELSE 'labour_contract' END AS contract_group,
     s.TrinhDoChuyenMonNvCaoNhat AS qualification,
+    -- The level of the highest qualification, the rows "Trung cấp / Cao đẳng / Đại học sư phạm, Thạc sĩ,
+    -- Tiến sĩ, Khác" count by (codelists/qualification.csv `training_level`): a degree at a level, with or
+    -- without pedagogy or the BDNVSP certificate (DM_TRINH_DO_CHUYEN_MON 03/13/16 đại học, 04/14/17 cao
+    -- đẳng, 05/15/18 and the old secondary pedagogy 09/10 trung cấp) is counted at its level (issue 16:
+    -- 13 and 03 were counted as "Khác").
+    coalesce(q.training_level, 'other') AS qualification_level,
+    -- A teacher's training standard (Luật Giáo dục 2019, Art. 72): preschool teachers need a cao đẳng
+    -- sư phạm (17) or above (đại học sư phạm 16, master 02, doctor 01 are above); primary, lower and
+    -- upper secondary teachers (and GDTX teachers, status: inferred) a bachelor in teacher training
+    -- (16) or a relevant bachelor with the pedagogy certificate (13), above: master 02, doctor 01.
+    -- Everything else is below the standard (a master's or doctorate is taken as above whatever its
+    -- field: the highest-qualification code does not say). The level: CapHoc, else the school's highest.
+    CASE WHEN coalesce(s.CapHoc, sc.top_level) = '01' THEN
+             CASE WHEN s.TrinhDoChuyenMonNvCaoNhat IN ('16', '02', '01') THEN 'above'
+                  WHEN s.TrinhDoChuyenMonNvCaoNhat = '17' THEN 'at' ELSE 'below' END
+         ELSE CASE WHEN s.TrinhDoChuyenMonNvCaoNhat IN ('02', '01') THEN 'above'
+                   WHEN s.TrinhDoChuyenMonNvCaoNhat IN ('16', '13') THEN 'at' ELSE 'below' END
+    END AS training_standard,
     s.GioiTinh = '02' AS female,
     coalesce(s.MaDanToc NOT IN ('01', '55'), FALSE) AS ethnic,
     getvariable('start_year') - CAST(left(s.NgaySinh, 4) AS INTEGER) AS age,
@@ -198,6 +272,9 @@ SELECT
     -- Working staff: DM_TRANG_THAI_CAN_BO 01 đang làm việc, 04 chờ nghỉ hưu, 07 chuyển đến.
     s.TrangThai IN ('01', '04', '07') AS active,
     coalesce(len(string_split(s.LstNhiemVuKiemNhiem, ',')), 0) AS concurrent_duties,
+    -- Youth Union work (Đoàn TNCS Hồ Chí Minh; 04-THPT-ĐN): DM_NHIEM_VU_KIEM_NHIEM 05 Bí thư đoàn
+    -- thanh niên, 09 Tổng phụ trách Đoàn - Đội, 10 Tổng phụ trách Đoàn.
+    coalesce(list_has_any(string_split(s.LstNhiemVuKiemNhiem, ','), ['05', '09', '10']), FALSE) AS youth_union_duty,
     sc.ownership,
     sc.region_group,
     sc.ownership_mn,
@@ -211,6 +288,7 @@ SELECT
          ELSE 'kindergarten' END AS mn_block
 FROM stg_staff s
 JOIN school sc USING (school_code)
+LEFT JOIN cl_qualification q ON q.code = s.TrinhDoChuyenMonNvCaoNhat
 WHERE s.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'staff');
 
 CREATE OR REPLACE TABLE rooms AS
@@ -221,6 +299,7 @@ SELECT
     CASE r.LoaiCongTrinh WHEN '01' THEN 'solid' WHEN '02' THEN 'semi_solid' WHEN '03' THEN 'temporary' END
         AS construction,
     CAST(r.SoLuong AS INTEGER) AS room_count,
+    CASE WHEN r.KhoiHoc IN ('16', '17') THEN '01' ELSE sc.top_level END AS room_level,
     sc.ownership,
     sc.region_group,
     sc.ownership_mn,

@@ -23,6 +23,14 @@ SELECT
     coalesce(r.HoanThanhChuongTrinh = '1', FALSE) AND l.grade = 5 AS completed_primary,
     -- Lower-secondary graduation: grade 9, or the GDTX lớp 9 (DM_KHOI 23, 05-GDTX-CN).
     coalesce(r.TotNghiep = '1', FALSE) AND (l.grade = 9 OR l.grade_code = '23') AS graduated_lower_secondary,
+    -- Upper-secondary graduation (issue 16; 04-THPT-CN): grade 12, or the GDTX lớp 12 (DM_KHOI 15).
+    -- It is recognised after the national exam (late June, after the 31/5 as-of date): the row is
+    -- filled when the school's end-of-year file carries the recognition (status: inferred).
+    coalesce(r.TotNghiep = '1', FALSE) AND (l.grade = 12 OR l.grade_code = '15') AS graduated_upper_secondary,
+    -- Days absent in the school year (SoNgayNghi; QĐ 4998 SO_NGAY_NGHI) and the title awarded
+    -- (MaDanhHieu; QĐ 4998 MA_DANH_HIEU, codelists/result_title.csv): TT 22/2021, TT 27/2020.
+    TRY_CAST(r.SoNgayNghi AS INTEGER) AS days_absent,
+    r.MaDanhHieu AS title,
     l.grade,
     l.female,
     l.ethnic,
@@ -80,6 +88,9 @@ SELECT
     CASE WHEN l.enrolled THEN r.promotion END AS result_promotion,
     coalesce(l.enrolled AND r.completed_primary, FALSE) AS completed_primary,
     coalesce(l.enrolled AND r.graduated_lower_secondary, FALSE) AS graduated_lower_secondary,
+    coalesce(l.enrolled AND r.graduated_upper_secondary, FALSE) AS graduated_upper_secondary,
+    CASE WHEN l.enrolled THEN r.days_absent END AS days_absent,
+    CASE WHEN l.enrolled THEN r.title END AS result_title,
     -- 01-MN-CN (status: inferred): a child completes the kindergarten programme when enrolled on
     -- 31/5 in a kindergarten class (DM_KHOI 17) in the 5-6 band (age = start year - birth year = 5,
     -- the band of 01-MN-DN row 105). No result entry is read for preschool children. False in a

@@ -30,6 +30,12 @@ CREATE TABLE IF NOT EXISTS units (level VARCHAR, unit_code VARCHAR, name_vi VARC
     parent_level VARCHAR, parent_code VARCHAR);
 CREATE TABLE IF NOT EXISTS registry_problems (excel_row INTEGER, school_code VARCHAR,
     outcome VARCHAR, message_vi VARCHAR, message_en VARCHAR);
+-- The run's registry facts the typed tables and the analysts read (pipelines/ingest/places.py): each
+-- school's CAP_HOC and the DM_NHOM_CAP_HOC group it names (the school type when the school's file
+-- names none), and its commune on the 2025 map: the code the registry gave, the commune it places
+-- the school in (NULL: straight to the Sở), the rule that decided and a split commune's candidates.
+CREATE TABLE IF NOT EXISTS registry_schools (school_code VARCHAR, cap_hoc VARCHAR, level_group VARCHAR,
+    commune_given VARCHAR, commune_code VARCHAR, commune_rule VARCHAR, commune_candidates VARCHAR);
 
 -- --- ingest -----------------------------------------------------------------------------------
 -- Every file of every run with its outcome, and the records it holds per list (one column per
@@ -81,6 +87,10 @@ CREATE TABLE IF NOT EXISTS cells (school_year VARCHAR, period VARCHAR, regime VA
 CREATE TABLE IF NOT EXISTS relation_violations (run_id VARCHAR, school_year VARCHAR, period VARCHAR,
     form VARCHAR, level VARCHAR, unit_code VARCHAR, relation_id VARCHAR, check_text VARCHAR,
     basis VARCHAR, row_code INTEGER, col_key VARCHAR, lhs BIGINT, rhs BIGINT);
+-- Every school counted once (pipelines/aggregate/schools.py): per unit of a run's tree, the schools the
+-- forms count (the indicators that count institutions) and its distinct schools; ok when equal.
+CREATE TABLE IF NOT EXISTS school_count_check (run_id VARCHAR, school_year VARCHAR, period VARCHAR,
+    boundaries VARCHAR, level VARCHAR, unit_code VARCHAR, counted BIGINT, schools BIGINT, ok BOOLEAN);
 -- Indicators per unit, each with its numerator and denominator (numerator_rate / denominator_rate:
 -- the two rates an index of rates divides), on each boundary version.
 CREATE TABLE IF NOT EXISTS indicators (school_year VARCHAR, period VARCHAR, form VARCHAR,

@@ -53,8 +53,8 @@ FROM changes WHERE parent_code IS NOT NULL;
 -- each school is placed on a version by its membership on the period's as-of date (the last one on
 -- or before it, else the first after: a school first listed later), its cells are summed once to
 -- its parent, and the parents' sums to the Sở and the ministry.
---   unit_cells_on(boundaries, school_year, period): the Phòng, Sở and Bộ cells of one period on one
---     version (the fast path: it reads the period's school cells once);
+--   unit_cells_on(boundaries, school_year, period): the Phòng (2024) or commune (2025), Sở and Bộ
+--     cells of one period on one version (the fast path: it reads the period's school cells once);
 --   cell_series: every period on every version, school rows included (for time series).
 CREATE OR REPLACE MACRO period_as_of(school_year, period) AS
     CASE period WHEN 'DN' THEN make_date(CAST(left(school_year, 4) AS INTEGER), 9, 30)
@@ -77,9 +77,9 @@ up AS (
     SELECT d.*, CASE WHEN d.parent_level = 'so' THEN d.parent_code ELSE h.parent_code END AS so_code
     FROM direct d LEFT JOIN hierarchy_units h
       ON h.boundaries = version AND h.level = d.parent_level AND h.unit_code = d.parent_code)
-SELECT year AS school_year, per AS period, regime, form, version AS boundaries, 'phong' AS level,
+SELECT year AS school_year, per AS period, regime, form, version AS boundaries, parent_level AS level,
        parent_code AS unit_code, row_code, col_key, value
-FROM direct WHERE parent_level = 'phong'
+FROM direct WHERE parent_level IN ('phong', 'commune')
 UNION ALL
 SELECT year, per, regime, form, version, 'so', so_code, row_code, col_key, sum(value)
 FROM up WHERE so_code IS NOT NULL GROUP BY ALL
