@@ -63,7 +63,9 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
     # The deletes and inserts commit together (inside the aggregate step, with its transaction).
     with warehouse.transaction(con):
         con.execute(warehouse.sql("aggregate/cells", "delete_school_cells"), {**key, "rebuilt": schools})
-        con.execute(warehouse.sql("aggregate/cells", "insert_school_cells"), {**key, "boundaries": ctx.boundaries})
+        con.execute(
+            warehouse.sql("aggregate/cells", "insert_school_cells"), {**key, "boundaries": ctx.boundaries}
+        )
         con.execute(warehouse.sql("aggregate/cells", "delete_rollup"), key)
         con.execute(
             warehouse.sql("aggregate/cells", "insert_rollup"),
