@@ -118,7 +118,9 @@ def validate_warehouse(
                     )  # fmt: skip
                 for rule in checked:
                     rows_sql, expected = failing_rows_sql(rule, results[rule.id], n_rows[rule.table])
-                    if expected:
+                    # A rule counted by its own formula (count_sql) is listed even at 0, so that
+                    # write_problems catches a formula that counts other rows than the listing.
+                    if expected or rule.count_sql:
                         write_problems(con, rule, rows_sql, expected, head)
                 rejected = reject_schools(con, head)
                 n_quarantined = write_quarantine(con, run_id, rejected)

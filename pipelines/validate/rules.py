@@ -376,7 +376,7 @@ def counts_sql(rules: list[Rule]) -> str:
         if predicate is not None:
             cols.append(f"coalesce(count_if({predicate}), 0)")  # count_if of NULLs only is NULL
         elif rule.count_sql:
-            cols.append(f"(SELECT {rule.count_sql} FROM {{batch}})")
+            cols.append(f"(SELECT coalesce({rule.count_sql}, 0) FROM {{batch}})")  # an empty table: 0
         else:
             cols.append(f"(SELECT count(*) FROM ({rule.sql}) AS q{i})")
     return "SELECT " + ",\n       ".join(cols) + " FROM {batch}"
