@@ -53,7 +53,13 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
         for cube in cubes:  # one pass over each entity, for every form
             con.execute(shared_cube_sql(cube))
         t_cubes = time.perf_counter()
-        con.execute(warehouse.sql("aggregate/cells", "compute"), {"compiled": compile_forms(forms, columns)})
+        # Each form's cells cut off the cubes by a statement of its own: DuckDB runs the forms' cuts
+        # one after the other faster than one statement holding them all (about 8 s against 14 s for
+        # the six start-of-year forms of a 1,000-school province, on a loaded machine).
+        con.execute(warehouse.sql("aggregate/cells", "create_computed"))
+        for index, form in enumerate(forms):
+            compiled = compile_forms([form], columns, first_index=index)
+            con.execute(warehouse.sql("aggregate/cells", "compute"), {"compiled": compiled})
     finally:
         con.execute(warehouse.sql("aggregate/rerun", "reset_search_path"))
     for cube in cubes:

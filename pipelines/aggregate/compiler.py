@@ -156,15 +156,16 @@ def _form_ctes(form: catalog.Form, index: int, columns: dict[str, list[str]]) ->
     return ctes, selects
 
 
-def compile_forms(forms: tuple[catalog.Form, ...] | list[catalog.Form], columns: dict[str, list[str]]) -> str:
+def compile_forms(forms: tuple[catalog.Form, ...] | list[catalog.Form], columns: dict[str, list[str]],
+                  first_index: int = 0) -> str:  # fmt: skip
     """One SQL statement yielding (form_index, school_code, row_code, col_key, value) for every form
-    (form_index: its position in `forms`) and every school in its scope, read off the shared cubes
-    (shared_cube_sql, made first). `columns` names the columns of each entity table (and of the
-    school table with its attributes). Every column of a row's column set is yielded; the form's
-    grid (cell_grid) keeps the cells the form prints."""
+    (form_index: first_index + its position in `forms`) and every school in its scope, read off the
+    shared cubes (shared_cube_sql, made first). `columns` names the columns of each entity table (and
+    of the school table with its attributes). Every column of a row's column set is yielded; the
+    form's grid (cell_grid) keeps the cells the form prints."""
     ctes: list[str] = []
     selects: list[str] = []
-    for index, form in enumerate(forms):
+    for index, form in enumerate(forms, start=first_index):
         c, s = _form_ctes(form, index, columns)
         ctes += c
         selects += s

@@ -22,10 +22,15 @@ UNION SELECT level, unit_code FROM parents
 UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h USING (boundaries, level, unit_code)
 WHERE h.parent_level = 'so'
 
+-- name: create_computed
+-- The forms' cells of every school in scope, as the form compiler's statements yield them.
+CREATE OR REPLACE TEMP TABLE _computed (form_index INTEGER, school_code VARCHAR, row_code INTEGER,
+                                        col_key VARCHAR, value HUGEINT)
+
 -- name: compute
--- The forms' cells of every school in scope: the statement the form compiler made from the forms'
+-- One form's cells of every school in scope: the statement the form compiler made from the form's
 -- YAML (compile_forms), given whole as $compiled and run by query().
-CREATE OR REPLACE TEMP TABLE _computed AS FROM query($compiled)
+INSERT INTO _computed BY NAME FROM query($compiled)
 
 -- name: delete_school_cells
 -- The school cells replaced: this run's schools (never another province's in the same warehouse),
