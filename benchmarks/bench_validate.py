@@ -58,7 +58,7 @@ from pipelines.validate import results as validation_results
 ENTITY = "learner"
 SCHOOL_YEAR = "2024-2025"
 START_YEAR = settings.parse_school_year(SCHOOL_YEAR)
-TARGET_RATIO_SQL = 2.0  # GX on DuckDB within 2x the hand-written pass
+TARGET_RATIO_SQL = 1.5  # GX on DuckDB within 1.5x the hand-written pass (issue 17; issue 4 asked 2x)
 TARGET_RATIO_PANDAS = 10.0  # GX on DuckDB at least 10x faster than GX on pandas
 TARGET_PEAK_GIB = 4.0
 
