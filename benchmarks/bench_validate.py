@@ -3,9 +3,10 @@
 Measures, for the full rule catalogue of the `learner` entity (whatever `validate.compile_rules`
 returns today):
 
-- GX on DuckDB: `gx.run_gx` (the product's code path: its DuckDB shim, one suite for
-  stg_learner, result_format COMPLETE) on a warehouse whose stg_learner holds the big table,
-  with the pipeline's own connection open meanwhile, as `validate_warehouse` holds it;
+- GX on DuckDB: `validate.gx.run_gx` (the product's code path: its DuckDB shim, one suite for
+  stg_learner of one expectation counting every rule in one query) on a warehouse whose
+  stg_learner holds the big table, with the pipeline's own
+  connection open meanwhile, as `validate_warehouse` holds it;
 - one hand-written SQL pass: a single SELECT over stg_learner that counts every rule's failing
   rows (count_if, a window for duplicates, a join to stg_class for cross-table rules), generated
   from the same Rule objects (benchmarks/_validate_translate.py);
@@ -51,12 +52,13 @@ import duckdb
 from pipelines import catalog, settings, validate, warehouse
 from pipelines import run as pipeline
 from pipelines.synthetic import province as generate
+from pipelines.validate import gx as validation_gx
 from pipelines.validate import results as validation_results
 
 ENTITY = "learner"
 SCHOOL_YEAR = "2024-2025"
 START_YEAR = settings.parse_school_year(SCHOOL_YEAR)
-TARGET_RATIO_SQL = 2.0  # GX on DuckDB within 2x the hand-written pass
+TARGET_RATIO_SQL = 1.5  # GX on DuckDB within 1.5x the hand-written pass (issue 17; issue 4 asked 2x)
 TARGET_RATIO_PANDAS = 10.0  # GX on DuckDB at least 10x faster than GX on pandas
 TARGET_PEAK_GIB = 4.0
 
@@ -278,7 +280,7 @@ def measure_gx_duckdb(path: Path, args: argparse.Namespace, pandas_rules_only: b
     n_rows = warehouse.scalar(con, f"SELECT count(*) FROM stg_{ENTITY}")
     rss = _status("VmRSS")
     t = time.perf_counter()
-    results = gx.run_gx(path, rules)
+    results = validation_gx.run_gx(path, rules)
     seconds = time.perf_counter() - t
     counts = {r.id: validation_results.failing_rows_sql(r, results[r.id], n_rows)[1] for r in rules}
     con.close()
@@ -346,7 +348,7 @@ def measure_gx_pandas(path: Path, args: argparse.Namespace) -> dict:
     counts = {}
     for res in run.results:
         rule_id = (res.expectation_config.meta or {}).get("rule_id")
-        error = gx.raised(res.exception_info)
+        error = validation_gx.raised(res.exception_info)
         if error:
             raise RuntimeError(f"GX on pandas could not evaluate {rule_id}: {error}")
         counts[rule_id] = int((res.result or {}).get("unexpected_count") or 0)

@@ -6,8 +6,8 @@ plan), `compiler` (form → SQL), `cells` (cells and rollup), `relations`, `indi
 school counted once), `national` (the ministry's roll-up of the provinces).
 """
 
-from pipelines.aggregate.cells import aggregate_form
-from pipelines.aggregate.compiler import compile_form, entity_columns
+from pipelines.aggregate.cells import aggregate_form, aggregate_forms
+from pipelines.aggregate.compiler import compile_form, compile_forms, entity_columns
 from pipelines.aggregate.context import CELLS_COLUMNS, RunContext
 from pipelines.aggregate.entities import (
     build_entity_tables,
@@ -25,10 +25,12 @@ __all__ = [
     "INDICATOR_COLUMNS",
     "RunContext",
     "aggregate_form",
+    "aggregate_forms",
     "build_entity_tables",
     "check_relations",
     "check_school_counts",
     "compile_form",
+    "compile_forms",
     "compute_indicators",
     "drop_delta",
     "entity_columns",

@@ -95,8 +95,13 @@ def validate_warehouse(
         # A table without rows has nothing to fail (the end-of-year results in a start-of-year run, a
         # re-run's delta of an entity the changed schools do not send): GX is not asked about it.
         checked = [r for r in planned if n_rows[r.table]]
+        # GX's Data Docs show a whole validation: rebuilt by a full one (one run's pages, not every
+        # run's), kept by a re-run, whose GX run sees only the changed schools (rendering the pages
+        # costs more than the re-run's checks).
+        if docs_dir is not None and last_run:
+            docs_dir = None
         if docs_dir is not None:
-            shutil.rmtree(docs_dir, ignore_errors=True)  # one run's pages, not every run's
+            shutil.rmtree(docs_dir, ignore_errors=True)
         results = run_gx(path, checked, docs_dir) if checked else {}
         checked_at = wh.scalar(con, wh.sql("validate/state", "now"))
         head = [run_id, school_year, period, checked_at]
@@ -113,7 +118,9 @@ def validate_warehouse(
                     )  # fmt: skip
                 for rule in checked:
                     rows_sql, expected = failing_rows_sql(rule, results[rule.id], n_rows[rule.table])
-                    if expected or rule.check == "rows":
+                    # A rule counted by its own formula (count_sql) is listed even at 0, so that
+                    # write_problems catches a formula that counts other rows than the listing.
+                    if expected or rule.count_sql:
                         write_problems(con, rule, rows_sql, expected, head)
                 rejected = reject_schools(con, head)
                 n_quarantined = write_quarantine(con, run_id, rejected)

@@ -7,13 +7,17 @@ GX 1.24's SQL engine returns empty results on DuckDB unless it keeps one persist
 
 from __future__ import annotations
 
+import functools
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pipelines.validate.rules import Rule
+from pipelines.validate.rules import Rule, counts_sql
 
 DOCS_SITE = "edustat"
+# GX counts; the failing rows themselves are listed by the rules' own SQL (results.py).
+RESULT_FORMAT = {"result_format": "SUMMARY"}
 
 
 def patch_gx_for_duckdb() -> None:
@@ -37,18 +41,63 @@ def patch_gx_for_duckdb() -> None:
     see._PERSISTED_CONNECTION_DIALECTS = (*current, _DuckDBDialect("duckdb"))
 
 
-def expectation(gx: Any, rule: Rule) -> Any:
-    meta = {"rule_id": rule.id}
-    e = gx.expectations
-    if rule.check == "not_null":
-        return e.ExpectColumnValuesToNotBeNull(column=rule.field, meta=meta)
-    if rule.check == "in_set":
-        return e.ExpectColumnValuesToBeInSet(column=rule.field, value_set=list(rule.value_set), meta=meta)
-    if rule.check == "max_length":
-        return e.ExpectColumnValueLengthsToBeBetween(
-            column=rule.field, min_value=None, max_value=rule.max_length, meta=meta
-        )
-    return e.UnexpectedRowsExpectation(unexpected_rows_query=rule.sql, meta=meta)
+@functools.cache
+def rules_expectation() -> type:
+    """The GX expectation of every rule of one table at once (made once per process): its metric
+    `edustat_rules.counts` runs one query over the batch (rules.counts_sql) through GX's execution
+    engine and returns the row count and each rule's failing-row count, so GX's fixed cost is paid
+    per table, not per rule (about 15 ms a rule and run with one expectation per rule, most of it
+    GX rebuilding each expectation's configuration while it plans and resolves metrics)."""
+    from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+    from great_expectations.core.metric_domain_types import MetricDomainTypes
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.expectation import BatchExpectation
+    from great_expectations.expectations.metrics.metric_provider import metric_value
+    from great_expectations.expectations.metrics.query_metric_provider import QueryMetricProvider
+
+    class EdustatRuleCounts(QueryMetricProvider):
+        metric_name = "edustat_rules.counts"
+        value_keys = ("rules_query",)
+        query_param_name = "rules_query"
+
+        @metric_value(engine=SqlAlchemyExecutionEngine)
+        def _sqlalchemy(cls, execution_engine: Any, metric_domain_kwargs: dict, metric_value_kwargs: dict,
+                        metrics: dict, runtime_configuration: dict) -> list[int]:  # fmt: skip
+            selectable, _, _ = execution_engine.get_compute_domain(
+                metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
+            )
+            query = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
+                query=cls._get_query_from_metric_value_kwargs(metric_value_kwargs),
+                batch_selectable=selectable,
+                execution_engine=execution_engine,
+            )
+            row = execution_engine.execute_query(sa.text(query)).fetchone()
+            return [int(v) for v in row]
+
+    class ExpectEdustatRulesToFindNoRows(BatchExpectation):
+        """Every rule of one staging table (rule_ids, in the order of rules_query's columns) finds no
+        failing row; the observed value (as Data Docs show it) is the failing rows of all and of each
+        rule that has any, the details each rule's count."""
+
+        rules_query: str
+        rule_ids: list[str]
+        metric_dependencies: ClassVar[tuple[str, ...]] = ("edustat_rules.counts",)
+        success_keys: ClassVar[tuple[str, ...]] = ("rules_query",)
+        domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+        def _validate(self, metrics: dict, runtime_configuration: dict | None = None,
+                      execution_engine: Any = None) -> dict:  # fmt: skip
+            element_count, *counts = metrics["edustat_rules.counts"]
+            failing = dict(zip(self.rule_ids, counts, strict=True))
+            # What the Data Docs page shows: the failing rows of each rule that has any.
+            shown = "; ".join(f"{rule_id}: {n}" for rule_id, n in failing.items() if n)
+            return {
+                "success": not any(counts),
+                "result": {"observed_value": f"{sum(counts)} ({shown or 'every rule: 0'})",
+                           "element_count": element_count, "details": {"failing_rows": failing}},
+            }  # fmt: skip
+
+    return ExpectEdustatRulesToFindNoRows
 
 
 def raised(exception_info: Any) -> str | None:
@@ -62,22 +111,33 @@ def raised(exception_info: Any) -> str | None:
     return None
 
 
-def run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict[str, dict]:
-    """Run one suite per staging table; return each rule's GX result dict (checked). With
-    docs_dir, GX also builds its Data Docs (static HTML of the suites and their results) there."""
+@dataclass
+class _Session:
+    """GX's context, datasource, table assets and validation definitions of one warehouse, made once
+    per process and reused by every later validation of it (a long-lived `edustat serve`, a
+    re-run after a full run): making them costs GX a YAML dump of its configuration each time."""
+
+    gx: Any
+    context: Any
+    datasource: Any
+    batches: dict[str, Any] = field(default_factory=dict)  # table → its whole-table batch definition
+    definitions: dict[str, tuple[str, Any]] = field(default_factory=dict)  # suite → (query, definition)
+
+
+_SESSIONS: dict[tuple[str, str | None], _Session] = {}
+
+
+def _session(path: Path, docs_dir: Path | None) -> _Session:
+    key = (str(path.resolve()), str(docs_dir) if docs_dir is not None else None)
+    if key in _SESSIONS:
+        return _SESSIONS[key]
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
     patch_gx_for_duckdb()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
-    datasource = context.data_sources.add_sql("warehouse", connection_string=f"duckdb:///{path.resolve()}")
-    # SUMMARY with the index query: GX counts the failing rows and returns the SQL that lists them
-    # all (used below); COMPLETE would also fetch every failing value into Python (slow, and
-    # memory in proportion to the failures).
-    result_format = {"result_format": "SUMMARY", "unexpected_index_column_names": ["row_id"],
-                     "return_unexpected_index_query": True, "partial_unexpected_count": 0}  # fmt: skip
-    results: dict[str, dict] = {}
+    datasource = context.data_sources.add_sql("warehouse", connection_string=f"duckdb:///{key[0]}")
     if docs_dir is not None:
         context.add_data_docs_site(
             DOCS_SITE,
@@ -90,43 +150,74 @@ def run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict[
                 },
             },
         )
+    _SESSIONS[key] = _Session(gx, context, datasource)
+    return _SESSIONS[key]
+
+
+def _definition(session: _Session, name: str, rules: list[Rule]) -> Any:
+    """The validation definition of one suite (one table's rules), reused while its query is the same."""
+    query, ids = counts_sql(rules), [r.id for r in rules]
+    known = session.definitions.get(name)
+    if known and known[0] == query:
+        return known[1]
+    table = rules[0].table
+    if known:  # the same table with other rules (another period): replaced
+        session.context.validation_definitions.delete(name)
+        session.context.suites.delete(name)
+    if table not in session.batches:
+        asset = session.datasource.add_table_asset(table, table_name=table)
+        session.batches[table] = asset.add_batch_definition_whole_table("all")
+    gx, bundle = session.gx, rules_expectation()(rules_query=query, rule_ids=ids, meta={"rules": ids})
+    suite = session.context.suites.add(gx.ExpectationSuite(name=name, expectations=[bundle]))
+    definition = session.context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=session.batches[table], suite=suite)
+    )
+    session.definitions[name] = (query, definition)
+    return definition
+
+
+def _release_connections(datasource: Any) -> None:
+    """Close every DuckDB connection GX opened, so the warehouse file is not held open between runs."""
+    engine = datasource.get_execution_engine()
+    # GX's close() disposes the engine but leaves the persisted connection (our shim) open.
+    if getattr(engine, "_connection", None) is not None:
+        engine._connection.close()
+        engine._connection = None
+    engine.close()
+    # The datasource's own engine (used to inspect tables) and the execution engine's StaticPool
+    # still hold DuckDB connections; without disposing them they live until interpreter exit, where
+    # nanobind reports them as leaked. The next run makes a new execution engine.
+    engine.engine.dispose()
+    datasource.get_engine().dispose()
+    datasource._execution_engine = None
+
+
+def run_gx(path: Path, rules: list[Rule], docs_dir: Path | None = None) -> dict[str, dict]:
+    """Run one suite per staging table, of one expectation checking all its rules in one query;
+    return each rule's result {unexpected_count, element_count}. With docs_dir, GX also builds its
+    Data Docs (static HTML of the suites and this run's results) there."""
+    session = _session(Path(path), docs_dir)
+    results: dict[str, dict] = {}
     try:
         for name in dict.fromkeys(r.suite for r in rules):  # one suite per table, in rule order
             suite_rules = [r for r in rules if r.suite == name]
-            table = suite_rules[0].table
-            batch = datasource.add_table_asset(table, table_name=table).add_batch_definition_whole_table(
-                "all"
-            )
-            # Expectations passed at construction: suite.add_expectation re-serialises the
-            # whole suite on every call (quadratic, seconds for ~140 rules).
-            suite = context.suites.add(
-                gx.ExpectationSuite(name=name, expectations=[expectation(gx, r) for r in suite_rules])
-            )
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=name, data=batch, suite=suite)
-            )
-            run = definition.run(result_format=result_format)
-            for res in run.results:
-                rule_id = (res.expectation_config.meta or {}).get("rule_id")
-                error = raised(res.exception_info)
-                if error:
-                    raise RuntimeError(f"GX could not evaluate {rule_id} on {table}: {error}")
-                results[rule_id] = dict(res.result or {})
+            run = _definition(session, name, suite_rules).run(result_format=RESULT_FORMAT)
+            (res,) = run.results
+            error = raised(res.exception_info)
+            if error:
+                raise RuntimeError(f"GX could not evaluate the rules of {suite_rules[0].table}: {error}")
+            result = dict(res.result or {})
+            failing = (result.get("details") or {}).get("failing_rows") or {}
+            for rule_id, count in failing.items():
+                results[rule_id] = {"unexpected_count": count, "element_count": result.get("element_count")}
         if docs_dir is not None:
-            context.build_data_docs(site_names=[DOCS_SITE])
+            session.context.build_data_docs(site_names=[DOCS_SITE])
     finally:
-        # GX's close() disposes the engine but leaves the persisted connection (our shim) open,
-        # which would keep the DuckDB file open in this process.
-        engine = datasource.get_execution_engine()
-        if getattr(engine, "_connection", None) is not None:
-            engine._connection.close()
-            engine._connection = None
-        engine.close()
-        # The datasource's own engine (used to inspect tables) and the execution engine's
-        # StaticPool still hold DuckDB connections; without disposing them they live until
-        # interpreter exit, where nanobind reports them as leaked.
-        engine.engine.dispose()
-        datasource.get_engine().dispose()
+        _release_connections(session.datasource)
+        if docs_dir is not None:  # the next run's pages show its own results only
+            store = session.context.validation_results_store
+            for key in store.list_keys():
+                store.remove_key(key)
     missing = {r.id for r in rules} - set(results)
     if missing:
         raise RuntimeError(f"GX returned no result for {sorted(missing)}")

@@ -15,8 +15,9 @@ from pipelines.validate.rules import (
     REJECTED_RULE,
     REJECTED_VI,
     Rule,
-    failing_row_ids_sql,
     insert_problems_sql,
+    quoted,
+    rows_sql,
 )
 
 
@@ -26,23 +27,11 @@ def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
     Raises if GX's result is empty or saw another number of rows than the table holds: that is
     how the DuckDB connection problem (see patch_gx_for_duckdb) shows.
     """
-    if rule.check == "rows":
-        if result.get("observed_value") is None:
-            raise RuntimeError(f"GX returned an empty result for {rule.id}: {result}")
-        return rule.sql.format(batch=rule.table), int(result["observed_value"])
-    if result.get("element_count") != n_rows:
+    if result.get("element_count") != n_rows or result.get("unexpected_count") is None:
         raise RuntimeError(
-            f"GX saw {result.get('element_count')} rows for {rule.id}, {rule.table} holds {n_rows}"
+            f"GX saw {result.get('element_count')} rows for {rule.id}, {rule.table} holds {n_rows}: {result}"
         )
-    # GX reports no count (None) on an empty table.
-    count = int(result.get("unexpected_count") or 0)
-    if n_rows and result.get("unexpected_count") is None:
-        raise RuntimeError(f"GX returned an empty result for {rule.id}: {result}")
-    query = result.get("unexpected_index_query")
-    if count and not query:
-        raise RuntimeError(f"GX returned no unexpected_index_query for {rule.id}")
-    # GX returns only a sample of failing rows on SQL sources; its index query lists them all.
-    return (failing_row_ids_sql(query) if query else ""), count
+    return rows_sql(rule).format(batch=quoted(rule.table)), int(result["unexpected_count"])
 
 
 def write_problems(

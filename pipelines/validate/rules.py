@@ -1,6 +1,6 @@
 """The rule compiler: every declared field property (required, code list, type, length, range,
-pattern) and every record rule of schemas/sources/*.yaml becomes one Rule, one expectation on one
-staging table. Declared SQL is checked for unknown $parameters here, not in a run."""
+pattern) and every record rule of schemas/sources/*.yaml becomes one Rule on one staging table; GX
+checks all the rules of a table with one expectation of one query (counts_sql). Declared SQL is checked for unknown $parameters here, not in a run."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ _BAD_TEXT = r"[\x00-\x1f\x7f\x{fffd}]"
 
 @dataclass(frozen=True)
 class Rule:
-    """One compiled rule = one expectation on one staging table."""
+    """One compiled rule on one staging table (a column of its table's counts_sql)."""
 
     id: str
     entity: str
@@ -89,6 +89,9 @@ class Rule:
     source: str = ""  # where the rule comes from: the YAML file and field, and the rule's basis
     scope: str = "school"  # province: another school's records can change a row's result
     batch: str | None = None  # the table GX checks, if not the whole staging table (a re-run's delta)
+    # rows rules reading across rows: an aggregate over {batch} equal to the number of rows `sql`
+    # lists, cheaper than listing them (duplicates: rows less distinct keys); None: count `sql`.
+    count_sql: str | None = None
 
     @property
     def table(self) -> str:
@@ -273,52 +276,110 @@ def substitute(sql: str, values: dict[str, Any], where: str) -> str:
     return sql
 
 
-def _record_rule_sql(src: catalog.Source, r: catalog.RecordRule, run: dict[str, str]) -> tuple[str, str]:
-    """(kind, SQL listing the row_id of each failing row once) of a declared record rule."""
+def _record_rule(
+    src: catalog.Source, r: catalog.RecordRule, run: dict[str, str]
+) -> tuple[str, str, str | None]:
+    """(kind, SQL listing the row_id of each failing row once, an aggregate counting them or None) of
+    a declared record rule."""
     if r.query:
         query = substitute(r.query, {**run, **dict(r.params)}, f"{src.entity} rule {r.id}")
         # The batch as `b`, through a CTE (GX renders {batch} as an aliased subquery).
-        return r.kind or "query", (
-            f"WITH b AS (SELECT * FROM {{batch}}) SELECT DISTINCT row_id FROM ({_braces(query)}) AS failing"
+        return (
+            r.kind or "query",
+            (
+                f"WITH b AS (SELECT * FROM {{batch}}) SELECT DISTINCT row_id FROM ({_braces(query)}) AS failing"
+            ),
+            None,
         )
     if r.where:
-        return "where", _rows_sql(f"({_braces(r.where)})")
+        return "where", _rows_sql(f"({_braces(r.where)})"), None
     if r.duplicate_of:
         keys = ", ".join(quoted(k) for k in r.duplicate_of)
         # A record missing a required key is not compared; an optional key (e.g. the preschool
         # block of a rooms entry) may be empty, and empty counts as one more value.
         required = [k for k in r.duplicate_of if src.field(k).required] or list(r.duplicate_of)
         present = " AND ".join(f"{quoted(k)} IS NOT NULL" for k in required)
-        return "duplicate", (
-            "SELECT row_id FROM (SELECT row_id, row_number() OVER "
-            f"(PARTITION BY school_code, {keys} ORDER BY record_index, row_id) AS occurrence "
-            f"FROM {{batch}} WHERE {present}) AS d WHERE occurrence > 1"
+        # Every row but the first of each group of equal keys: the rows less the distinct keys.
+        count = f"count_if({present}) - count(DISTINCT (school_code, {keys})) FILTER (WHERE {present})"
+        return (
+            "duplicate",
+            (
+                "SELECT row_id FROM (SELECT row_id, row_number() OVER "
+                f"(PARTITION BY school_code, {keys} ORDER BY record_index, row_id) AS occurrence "
+                f"FROM {{batch}} WHERE {present}) AS d WHERE occurrence > 1"
+            ),
+            count,
         )
     # The cross-table rules read the batch through a CTE: GX renders {batch} as an aliased
     # subquery, so it cannot carry an alias of ours.
     if r.missing_in:
         m = r.missing_in
         other = catalog.source(m["entity"]).table
-        return "missing_in", (
-            f"WITH b AS (SELECT * FROM {{batch}}) SELECT b.row_id FROM b "
-            f"WHERE b.{quoted(m['via'])} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {other} AS o "
-            f"WHERE o.school_code = b.school_code AND o.{quoted(m['field'])} = b.{quoted(m['via'])})"
+        return (
+            "missing_in",
+            (
+                f"WITH b AS (SELECT * FROM {{batch}}) SELECT b.row_id FROM b "
+                f"WHERE b.{quoted(m['via'])} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {other} AS o "
+                f"WHERE o.school_code = b.school_code AND o.{quoted(m['field'])} = b.{quoted(m['via'])})"
+            ),
+            None,
         )
     if r.grade_matches:
         g = r.grade_matches
         other = catalog.source(g["entity"]).table
-        return "grade_matches", (
-            f"WITH b AS (SELECT * FROM {{batch}}) SELECT b.row_id FROM b "
-            f"WHERE EXISTS (SELECT 1 FROM {other} AS o WHERE o.school_code = b.school_code "
-            f"AND o.{quoted(g['field'])} = b.{quoted(g['via'])} "
-            f"AND o.{quoted(g['grade'])} <> b.{quoted(g['grade'])})"
+        return (
+            "grade_matches",
+            (
+                f"WITH b AS (SELECT * FROM {{batch}}) SELECT b.row_id FROM b "
+                f"WHERE EXISTS (SELECT 1 FROM {other} AS o WHERE o.school_code = b.school_code "
+                f"AND o.{quoted(g['field'])} = b.{quoted(g['via'])} "
+                f"AND o.{quoted(g['grade'])} <> b.{quoted(g['grade'])})"
+            ),
+            None,
         )
     raise catalog.CatalogError(f"{src.entity} rule {r.id}: no where/duplicate_of/missing_in/grade_matches")
 
 
-def failing_row_ids_sql(index_query: str) -> str:
-    """The row_ids of the rows GX's unexpected_index_query lists (it selects more columns)."""
-    return f"SELECT row_id FROM ({index_query.strip().rstrip(';')}) AS u"
+# --------------------------------------------------------------------------- one query per table
+
+
+def failing_predicate(rule: Rule) -> str | None:
+    """What a failing row of a rule checked row by row meets (braces escaped as GX formats queries);
+    None for a rule reading across rows (duplicates, other tables, declared queries). The field
+    checks keep GX's column-map meaning: a NULL is judged by `required` alone."""
+    col = quoted(rule.field) if rule.field else ""
+    if rule.check == "not_null":
+        return f"{col} IS NULL"
+    if rule.check == "in_set":
+        return f"{col} IS NOT NULL AND {col} NOT IN ({', '.join(_braces(_lit(v)) for v in rule.value_set)})"
+    if rule.check == "max_length":
+        return f"length({col}) > {int(rule.max_length or 0)}"
+    prefix = _rows_sql("")
+    if rule.sql and rule.sql.startswith(prefix):
+        return rule.sql[len(prefix) :]
+    return None
+
+
+def rows_sql(rule: Rule) -> str:
+    """SQL over {batch} listing the row_id of every failing row of the rule, once."""
+    predicate = failing_predicate(rule)
+    return _rows_sql(predicate) if predicate is not None else str(rule.sql)
+
+
+def counts_sql(rules: list[Rule]) -> str:
+    """One query over {batch} (one staging table or a re-run's view of it): its row count, then
+    the failing-row count of each rule in order. Rules checked row by row are count_if columns of
+    the one scan; the others count their listing (or their cheaper count_sql) in a subquery."""
+    cols = ["count(*)"]
+    for i, rule in enumerate(rules):
+        predicate = failing_predicate(rule)
+        if predicate is not None:
+            cols.append(f"coalesce(count_if({predicate}), 0)")  # count_if of NULLs only is NULL
+        elif rule.count_sql:
+            cols.append(f"(SELECT coalesce({rule.count_sql}, 0) FROM {{batch}})")  # an empty table: 0
+        else:
+            cols.append(f"(SELECT count(*) FROM ({rule.sql}) AS q{i})")
+    return "SELECT " + ",\n       ".join(cols) + " FROM {batch}"
 
 
 def insert_problems_sql(rule: Rule, rows_sql: str) -> str:
@@ -338,7 +399,7 @@ def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:
     for src in catalog.sources():
         rules.extend(_field_rules(src, start_year))
         for r in src.rules:
-            kind, sql = _record_rule_sql(src, r, run)
+            kind, sql, count = _record_rule(src, r, run)
             rules.append(
                 Rule(
                     id=r.id,
@@ -353,6 +414,7 @@ def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:
                     source=f"schemas/sources/{src.entity}.yaml, rule {r.id}"
                     + (f": {r.source}" if r.source else ""),
                     scope=r.scope,
+                    count_sql=count,
                 )
             )
     ids = [r.id for r in rules]

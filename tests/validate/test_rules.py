@@ -7,6 +7,7 @@ by hand, as aggregate.record_history would have written them.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,35 @@ def test_rule_parameters_must_be_known():
         validation_rules.substitute(
             "SELECT $start_year, $nowhere", validate.run_parameters(2024, "DN"), "test"
         )
+
+
+@pytest.mark.slow
+def test_one_query_per_table_counts_the_rows_each_rule_lists(tmp_path):
+    """GX counts every rule of a table in one query (rules.counts_sql); problems are listed by each
+    rule's own query (rules.rows_sql). On the hand-made province, plus rooms entered twice with and
+    without the optional preschool block, both give every rule the same number of rows."""
+    con = warehouse.connect(build_dn(tmp_path / "warehouse.duckdb"))
+    try:
+        add(con, "rooms", 401, S1, 0, MaLoaiPhong="01", LoaiCongTrinh="1", SoLuong="2")
+        add(con, "rooms", 402, S1, 1, MaLoaiPhong="01", LoaiCongTrinh="1", SoLuong="3")  # twice, no block
+        add(con, "rooms", 403, S1, 2, MaLoaiPhong="01", LoaiCongTrinh="1", SoLuong="1", KhoiHoc="16")
+        add(con, "rooms", 404, S2, 0, MaLoaiPhong="01", LoaiCongTrinh="1", SoLuong="1", KhoiHoc="16")
+        add(con, "rooms", 405, S2, 1, MaLoaiPhong="01", LoaiCongTrinh="1", SoLuong="1", KhoiHoc="16")  # twice
+        rules = validate.compile_rules(2024)
+        warehouse.load_codelists(con, {n for r in rules for n in re.findall(r"\bcl_(\w+)", r.sql or "")})
+        tables = dict.fromkeys(r.table for r in rules)
+        listed_duplicates = 0
+        for table in tables:
+            of_table = [r for r in rules if r.table == table]
+            batch = validation_rules.quoted(table)
+            counts = con.execute(validation_rules.counts_sql(of_table).format(batch=batch)).fetchone()
+            assert len(counts) == len(of_table) + 1
+            for rule, count in zip(of_table, counts[1:], strict=True):
+                listing = validation_rules.rows_sql(rule).format(batch=batch)
+                listed = con.execute(f"SELECT count(*) FROM ({listing}) AS l").fetchone()[0]
+                assert count == listed, rule.id
+                if rule.id == "rooms.duplicate_entry":
+                    listed_duplicates = listed
+        assert listed_duplicates == 2  # 402 and 405
+    finally:
+        con.close()

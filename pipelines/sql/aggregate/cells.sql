@@ -1,9 +1,14 @@
--- A form's cells per school, then every Phòng and Sở as sums of school cells
--- (pipelines/aggregate/cells.py). Values are bound: $school_year, $period, $form, $regime, $boundaries.
+-- The period's forms' cells per school, then every Phòng and Sở as sums of school cells
+-- (pipelines/aggregate/cells.py). Values are bound: $school_year, $period, $boundaries; the forms
+-- of the step are in _forms.
+
+-- name: create_forms
+-- The forms computed together (form_index: the form's position in the compiled statement).
+CREATE OR REPLACE TEMP TABLE _forms (form_index INTEGER, form VARCHAR, regime VARCHAR)
 
 -- name: create_grid
--- Every (row, column) the form prints a number in (compiler.cell_grid).
-CREATE OR REPLACE TEMP TABLE _grid (row_code INTEGER, col_key VARCHAR)
+-- Every (form, row, column) a form prints a number in (compiler.cell_grid).
+CREATE OR REPLACE TEMP TABLE _grid (form VARCHAR, row_code INTEGER, col_key VARCHAR)
 
 -- name: create_run_scope
 -- The units whose cells this run owns: its unit tree, and the Phòng and Sở its schools belong to on
@@ -17,33 +22,40 @@ UNION SELECT level, unit_code FROM parents
 UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h USING (boundaries, level, unit_code)
 WHERE h.parent_level = 'so'
 
+-- name: create_computed
+-- The forms' cells of every school in scope, as the form compiler's statements yield them.
+CREATE OR REPLACE TEMP TABLE _computed (form_index INTEGER, school_code VARCHAR, row_code INTEGER,
+                                        col_key VARCHAR, value HUGEINT)
+
 -- name: compute
--- The form's cells of every school in scope: the statement the form compiler made from the form's
--- YAML (compile_form), given whole as $compiled and run by query().
-CREATE OR REPLACE TEMP TABLE _computed AS FROM query($compiled)
+-- One form's cells of every school in scope: the statement the form compiler made from the form's
+-- YAML (compile_forms), given whole as $compiled and run by query().
+INSERT INTO _computed BY NAME FROM query($compiled)
 
 -- name: delete_school_cells
 -- The school cells replaced: this run's schools (never another province's in the same warehouse),
 -- on a re-run only the rebuilt ones ($rebuilt; NULL: every school).
 DELETE FROM cells
-WHERE school_year = $school_year AND period = $period AND form = $form AND level = 'school'
-  AND unit_code IN (SELECT unit_code FROM _run_scope WHERE level = 'school')
+WHERE school_year = $school_year AND period = $period AND form IN (SELECT form FROM _forms)
+  AND level = 'school' AND unit_code IN (SELECT unit_code FROM _run_scope WHERE level = 'school')
   AND ($rebuilt::VARCHAR[] IS NULL OR unit_code IN (SELECT unnest($rebuilt::VARCHAR[])))
 
 -- name: insert_school_cells
 -- Cells are stored sparse: a printed cell absent from `cells` is zero; an unprinted one never appears.
 INSERT INTO cells
-SELECT $school_year, $period, $regime, $form, 'school', c.school_code, row_code, col_key, value, $boundaries
+SELECT $school_year, $period, f.regime, f.form, 'school', c.school_code, c.row_code, c.col_key, c.value,
+       $boundaries
 FROM _computed c
-JOIN _grid USING (row_code, col_key)
+JOIN _forms f USING (form_index)
+JOIN _grid g ON g.form = f.form AND g.row_code = c.row_code AND g.col_key = c.col_key
 JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
 WHERE c.value <> 0
 
 -- name: delete_rollup
 -- This run's Phòng and Sở replace their cells, on either boundary version; other provinces' stay.
 DELETE FROM cells
-WHERE school_year = $school_year AND period = $period AND form = $form AND level <> 'school'
-  AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope)
+WHERE school_year = $school_year AND period = $period AND form IN (SELECT form FROM _forms)
+  AND level <> 'school' AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope)
 
 -- name: insert_rollup
 -- Every Phòng, commune and Sở above each school on the run's boundaries (the ministry is not a form
@@ -67,10 +79,19 @@ ancestors AS (
     JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
     WHERE s.level = 'school' AND g.level = 'so'
 )
-SELECT $school_year, $period, $regime, $form, a.level, a.unit_code, row_code, col_key, sum(value), $boundaries
-FROM cells c JOIN ancestors a ON a.school_code = c.unit_code
-WHERE c.school_year = $school_year AND c.period = $period AND c.form = $form AND c.level = 'school'
+SELECT $school_year, $period, f.regime, f.form, a.level, a.unit_code, row_code, col_key, sum(value), $boundaries
+FROM cells c JOIN ancestors a ON a.school_code = c.unit_code JOIN _forms f USING (form)
+WHERE c.school_year = $school_year AND c.period = $period AND c.level = 'school'
 GROUP BY ALL
 
 -- name: count_cells
-SELECT count(*) FROM cells WHERE school_year = $1 AND period = $2 AND form = $3
+-- The cells of each form of the step.
+SELECT form, count(*) FROM cells
+WHERE school_year = $school_year AND period = $period AND form IN (SELECT form FROM _forms) GROUP BY form
+
+-- name: drop_scratch
+DROP TABLE IF EXISTS _computed
+
+-- name: drop_shared
+-- A shared cube (compiler.shared_cube_sql), once every form's cells are cut from it.
+DROP TABLE IF EXISTS {table}
