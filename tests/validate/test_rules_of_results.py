@@ -57,6 +57,14 @@ FAILING: list[tuple[str, str, str | None, dict[str, Any], str, str, str, str | N
      "error", "KetQuaHocTap", "HTT"),
     ("lớp 9 GDTX learner without conduct", G, "23", {**OK6, "RenLuyen": None}, "result.gdtx_conduct_missing",
      "error", "RenLuyen", None),
+    ("primary pupil titled Học sinh Giỏi (a THCS title)", A, "05", {**OK5, "MaDanhHieu": "HSG"},
+     "result.title_scheme_mismatch", "warning", "MaDanhHieu", "HSG"),
+    ("lower-secondary pupil titled Học sinh Tiêu biểu (a primary title)", A, "06", {**OK6, "MaDanhHieu": "HSTB"},
+     "result.title_scheme_mismatch", "warning", "MaDanhHieu", "HSTB"),
+    ("unknown title", A, "06", {**OK6, "MaDanhHieu": "Gioi"}, "result.MaDanhHieu.codelist", "error", "MaDanhHieu",
+     "Gioi"),
+    ("days absent not a number", A, "06", {**OK6, "SoNgayNghi": "ba"}, "result.SoNgayNghi.type", "error",
+     "SoNgayNghi", "ba"),
 ]  # fmt: skip
 
 # (case, school, grade, result fields): each passes every rule (the rule it is the counterpart of
