@@ -100,7 +100,7 @@ def test_unreadable_and_misplaced_files_are_rejected_whole_with_a_reason(bad_inp
     messages = _query(
         bad_inputs_run, "SELECT message_vi, message_en FROM files WHERE file = 'truncated.json'"
     )
-    assert "JSON" in messages[0][0] and "Malformed JSON" in messages[0][1]
+    assert "JSON" in messages[0][0] and "Malformed or truncated JSON" in messages[0][1]
 
 
 @pytest.mark.parametrize(
