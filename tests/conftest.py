@@ -6,6 +6,7 @@ import contextlib
 import csv
 import json
 import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pytest
 from pipelines import run as pipeline
 from pipelines import settings as settings_mod
 from pipelines.ingest.registry import REGISTRY_COLUMNS
+from pipelines.synthetic import province as generate
+from pipelines.validate import check
 
 # Before any Prefect import: no telemetry from test servers, and time for a slow first start.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -182,3 +185,141 @@ def prefect_api(tmp_path_factory):
     tests/test_flows.py and tests/e2e/test_prefect_server.py."""
     with shared_server(tmp_path_factory) as api:
         yield api
+
+
+# --- the quick loop: pytest -m "not slow" ---------------------------------------------------------
+
+# A test that runs the pipeline is marked slow in its module. tests/synthetic/ is being restructured
+# elsewhere: until its module marks them, its tests of the previous year's run (the fixture that
+# runs the pipeline) are marked here.
+SLOW_FIXTURES = {"tests/synthetic/test_end_of_year.py": "previous"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.get(item.nodeid.split("::", 1)[0]) in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+
+
+# --- how pytest-xdist spreads the suite ------------------------------------------------------------
+
+# With --dist loadscope (pyproject.toml) each worker takes whole modules, so a module fixture is built
+# in one worker only. Modules that share a session fixture go to one worker together, so it is built
+# once: the Prefect server (prefect_api) and the generated province (shared_province).
+XDIST_SCOPES = {
+    "tests/test_flows.py": "prefect-server",
+    "tests/e2e/test_prefect_server.py": "prefect-server",
+    "tests/test_run.py": "shared-province",
+    "tests/outputs/test_sdmx.py": "shared-province",
+}
+# These start first, longest first (as measured on 2 cores): a long one handed out last would leave the
+# other worker idle while it runs alone. The others follow, most tests first (xdist's order).
+XDIST_FIRST = (
+    "prefect-server",
+    "tests/e2e/test_notebooks.py",
+    "tests/e2e/test_rerun.py",
+    "tests/e2e/test_boundaries.py",
+    "tests/forms/test_end_of_year.py",
+    "tests/test_cli.py",
+    "tests/analyst/test_releases.py",
+    "tests/window/test_approvals.py",
+    "shared-province",
+    "tests/aggregate/test_cells.py",
+    "tests/synthetic/test_end_of_year.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """What -n auto (pyproject.toml) means here: a worker per core for the whole suite (`pytest`,
+    `make test`), none when tests are picked (paths, -k, -m: the quick loop, one module), where
+    starting workers costs more than it saves; PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    picked = config.args_source != pytest.Config.ArgsSource.TESTPATHS
+    return 0 if picked or config.option.keyword or config.option.markexpr else (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return XDIST_SCOPES.get(module, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            first = next((scope for scope in XDIST_FIRST if scope in self.workqueue), None)
+            if first is not None:
+                self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return ModuleScheduling(config, log)
+
+
+# --- GX Data Docs only where a test looks at them ----------------------------------------------------
+
+_DATA_DOCS = {"on": False}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_docs_only_where_looked_at():
+    """A run's validation step also builds GX's Data Docs (static HTML, a second or more a run); only
+    the shared province's run (tests/test_run.py checks its pages) builds them, inside data_docs().
+    Runs in a child process (`edustat serve`, Prefect workers, a killed run) still build theirs."""
+    real = check.run_gx
+
+    def run_gx(path: Path, rules: list, docs_dir: Path | None = None) -> dict[str, dict]:
+        return real(path, rules, docs_dir if _DATA_DOCS["on"] else None)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(check, "run_gx", run_gx)
+        yield
+
+
+@contextlib.contextmanager
+def data_docs():
+    """Runs inside this build GX's Data Docs, as they do outside the tests."""
+    _DATA_DOCS["on"] = True
+    try:
+        yield
+    finally:
+        _DATA_DOCS["on"] = False
+
+
+# --- one generated province, run end to end once per session --------------------------------------
+
+SHARED_KEY = "pipeline-test-key"
+SHARED_SCHOOLS = 24  # a quarter of them with injected defects (defect_rate below)
+
+
+@pytest.fixture(scope="session")
+def shared_province(
+    tmp_path_factory,
+) -> tuple[generate.GenerateSummary, settings_mod.Settings, pipeline.RunSummary]:
+    """(generated inputs, settings, run summary) of a generated province run end to end (outputs and
+    Data Docs), read by tests/test_run.py and tests/outputs/test_sdmx.py. Read it only: a test that
+    writes (a release, a lock file, another run) works on a copy (copy_warehouse)."""
+    root = tmp_path_factory.mktemp("province")
+    gen = generate.generate_province(
+        "66", "2024-2025", "DN", SHARED_SCHOOLS, 11, root / "gen", defect_rate=0.25
+    )
+    with pytest.MonkeyPatch.context() as mp, data_docs():
+        mp.setenv(settings_mod.KEY_ENV, SHARED_KEY)
+        s = settings_mod.resolve("2024-2025", "DN", gen.registry, gen.inbox, root / "warehouse.duckdb",
+                                 root / "out", run_id="province-run", processes=2)  # fmt: skip
+        summary = pipeline.run_period(s)
+    return gen, s, summary
+
+
+def copy_warehouse(source: Path, folder: Path) -> Path:
+    """A copy of a warehouse file (and its write-ahead log, if any) in folder, under the same name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (source, source.with_name(source.name + ".wal")):
+        if path.exists():
+            shutil.copy2(path, folder / path.name)
+    return folder / source.name

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipelines import cli, settings
 
 # The command-line reference lives in the operators' guide; the README links to it.
 REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "operator.md"
 
 
+@pytest.mark.slow
 def test_generate_then_run_exits_zero_and_prints_where_outputs_are(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(settings.KEY_ENV, "cli-test-key")
     gen = tmp_path / "gen"
@@ -24,6 +27,7 @@ def test_generate_then_run_exits_zero_and_prints_where_outputs_are(tmp_path, mon
     assert (out / "forms" / "so" / "66" / "02-TH-DN.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_a_run_with_no_loadable_school_is_no_report(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.KEY_ENV, "cli-test-key")
     gen = tmp_path / "gen"
@@ -59,6 +63,7 @@ def test_every_command_and_option_is_in_the_reference():
                     assert option in reference, f"{name} {option}"
 
 
+@pytest.mark.slow
 def test_regime_follows_the_as_of_date_unless_given(tmp_path, monkeypatch):
     """2025-2026 start of year (30/9/2025) is reported under TT 25/2024: its forms carry the TT 25
     codes and the TT 24 grids, marked provisional; --regime tt24 gives the TT 24 forms back."""

@@ -44,6 +44,7 @@ def test_window_deployments_run_daily_through_october_and_june(tmp_path):
         assert len(days) == {10: 31, 6: 30}[month] and {d.month for d in days} == {month}
 
 
+@pytest.mark.slow
 def test_report_period_flow_runs_every_stage_and_completes(prefect_api, tmp_path, monkeypatch):
     import flows
 

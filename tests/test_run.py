@@ -10,9 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipelines import catalog, settings, warehouse
+from pipelines import catalog, warehouse
 from pipelines import run as pipeline
-from pipelines.synthetic import province as generate
 
 PERSONAL_FIELDS = {"LstHocSinh": ("ClientId", "MaHocSinh", "HoTen", "NgaySinh"),
                    "LstCanBo": ("ClientId", "MaCanBo", "TenCanBo", "NgaySinh")}  # fmt: skip
@@ -21,17 +20,14 @@ DEFECT_RULES = {"bad_code": ".codelist", "missing_required": ".required", "dupli
                 "wrong_type": ".type", "class_not_found": "learner.class_not_found"}  # fmt: skip
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
-def province(tmp_path_factory):
-    root = tmp_path_factory.mktemp("province")
-    gen = generate.generate_province("66", "2024-2025", "DN", 24, 11, root / "gen", defect_rate=0.25)
-    mp = pytest.MonkeyPatch()
-    mp.setenv(settings.KEY_ENV, "pipeline-test-key")
-    s = settings.resolve("2024-2025", "DN", gen.registry, gen.inbox, root / "warehouse.duckdb", root / "out",
-                         run_id="province-run", processes=2)  # fmt: skip
-    summary = pipeline.run_period(s)
-    mp.undo()
-    return gen, s, summary
+def province(shared_province):
+    """The session's generated province (tests/conftest.py): 24 schools, a quarter of them with
+    injected defects, run end to end with two processes (read only here)."""
+    return shared_province
 
 
 def _query(s, sql, params=None):

@@ -56,10 +56,15 @@ def stop_process(proc: subprocess.Popen, timeout: float = 20.0) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return
+    # The leader may be gone while a child that ignored SIGTERM lives on: end the whole group.
+    try:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout)
     except ProcessLookupError:
         pass
+    proc.wait(timeout)
 
 
 def ensure_process_pool(pool: str) -> None:

@@ -141,12 +141,14 @@ EXPECTED_PUPILS_B = {
 PUPIL_ROWS = [37, *range(40, 57), 61]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", PUPIL_ROWS)
 def test_pupil_rows_of_each_school_match_hand_count(two_school_run, row):
     assert _row(two_school_run, "school", A, row) == EXPECTED_PUPILS_A.get(row, {})
     assert _row(two_school_run, "school", B, row) == EXPECTED_PUPILS_B.get(row, {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", PUPIL_ROWS)
 def test_pupil_rows_roll_up_to_phong_and_so(two_school_run, row):
     a, b = EXPECTED_PUPILS_A.get(row, {}), EXPECTED_PUPILS_B.get(row, {})
@@ -156,6 +158,7 @@ def test_pupil_rows_roll_up_to_phong_and_so(two_school_run, row):
     assert _row(two_school_run, "so", "66", row) == so
 
 
+@pytest.mark.slow
 def test_school_and_class_rows(two_school_run):
     assert _row(two_school_run, "school", A, 1) == {"T": 1, "CL": 1}
     assert _row(two_school_run, "school", B, 1) == {"T": 1, "TT": 1}
@@ -169,6 +172,7 @@ def test_school_and_class_rows(two_school_run):
     assert _row(two_school_run, "phong", "644", 27) == {"T": 1, "TT": 1}
 
 
+@pytest.mark.slow
 def test_staff_total_row_78(two_school_run):
     # A: 4 staff (3 women, 1 Tày woman); 07: principal + Pioneer leader, 08: teacher, 03: accountant.
     assert _row(two_school_run, "school", A, 78) == {
@@ -184,6 +188,7 @@ def test_staff_total_row_78(two_school_run):
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_other_pupil_and_staff_rows(two_school_run):
     so = "66"
     assert _row(two_school_run, "so", so, 57) == pupils(cl=(1, 1, 0, 0))  # a1 new entrant
@@ -206,6 +211,7 @@ def test_other_pupil_and_staff_rows(two_school_run):
     }
 
 
+@pytest.mark.slow
 def test_no_relation_is_broken_on_consistent_schools(two_school_settings):
     with warehouse.connect(two_school_settings.warehouse) as con:
         broken = con.execute(
@@ -248,6 +254,7 @@ def test_a_broken_row_relation_is_reported_with_both_sides(tmp_path):
     assert n == 6
 
 
+@pytest.mark.slow
 def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
     """A PTCS school (primary + lower secondary): the school in both forms; each class, pupil and
     teacher in the form of its own level; the principal (no CapHoc) in the form of the school's
@@ -285,6 +292,7 @@ def test_a_multi_level_school_is_counted_in_the_form_of_each_level(tmp_path):
     assert [cells.get(("03-THCS-DN", r)) for r in (1, 24, 33, 71)] == [1, 1, 2, 2]
 
 
+@pytest.mark.slow
 def test_an_upper_secondary_school_reports_straight_to_the_so(tmp_path):
     """A THPT school (no ID_PHONG) appears in 04-THPT-ĐN for itself and the Sở, in no Phòng."""
     code = "66000001"
@@ -326,6 +334,7 @@ def test_an_upper_secondary_school_reports_straight_to_the_so(tmp_path):
     assert per_teacher == [("2024", 3, 0, None), ("2025", 3, 0, None)]
 
 
+@pytest.mark.slow
 def test_indicators_keep_numerator_and_denominator(two_school_settings):
     """Sở: 7 pupils, 3 classes, 2 teachers (the Pioneer leader apart). Phòng 643: 4, 2, 1."""
     with warehouse.connect(two_school_settings.warehouse) as con:

@@ -75,6 +75,7 @@ def run(tmp_path_factory: pytest.TempPathFactory):
     return s
 
 
+@pytest.mark.slow
 def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides(run):
     rows = error_list(run.out / "errors" / "643" / f"{X}.csv")
     assert error_column(rows, "Mã quy tắc") == ["budget.MaChiTieu.codelist", RULE]  # errors first
@@ -109,6 +110,7 @@ def test_a_broken_relation_is_in_the_schools_error_list_with_cell_and_both_sides
     assert [r[2] for r in values[heads + 2 :] if any(r)] == ["budget.MaChiTieu.codelist", RULE]
 
 
+@pytest.mark.slow
 def test_only_the_schools_own_relations_are_listed(run):
     # Phòng 643 and the Sở break r16 too (400 against 350): not a school's row. problems.csv keeps
     # listing every level. (Its unit_code of a triệu đồng form is not checked here: export.py's
@@ -122,6 +124,7 @@ def test_only_the_schools_own_relations_are_listed(run):
     assert files == [f"{X}.csv"]
 
 
+@pytest.mark.slow
 def test_the_summaries_count_relations_by_rule(run):
     for level, code in (("phong", "643"), ("so", "66")):
         rules = {
@@ -199,6 +202,7 @@ def test_a_rules_source_is_decided_once_in_validate():
     )
 
 
+@pytest.mark.slow
 def test_the_field_dictionary_lists_code_lists_and_pii_treatment(run):
     text = rule_docs.render_fields()
     learner = text[text.index("(`learner`)") :].split("\n## ")[0]

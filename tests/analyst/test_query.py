@@ -17,6 +17,8 @@ import pytest
 from pipelines import cli, settings, warehouse
 from pipelines.analyst import releases as release
 
+pytestmark = pytest.mark.slow
+
 QUERY = ("SELECT unit_code, row_label_vi, col_label_en, value FROM form_cells WHERE form = '02-TH-DN' "
          "AND level = 'so' AND row_code = 37 AND col_key IN ('T.all', 'T.female') ORDER BY col_key")  # fmt: skip
 

@@ -97,6 +97,7 @@ def province(tmp_path_factory):
 # --- the release ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_release_holds_the_period_read_only_with_its_manifest(province):
     r1, wh = province["r1"], province["wh"]
     assert sorted(p.name for p in r1.iterdir()) == ["cells.parquet", "indicators.parquet", "manifest.json",
@@ -158,6 +159,7 @@ def test_a_release_holds_the_period_read_only_with_its_manifest(province):
     }
 
 
+@pytest.mark.slow
 def test_a_release_is_never_overwritten(province, capsys):
     r1 = province["r1"]
     before = {p.name: _sha256(p) for p in r1.iterdir()}
@@ -238,6 +240,7 @@ def killed(province):
     return seen
 
 
+@pytest.mark.slow
 def test_two_runs_started_at_once_one_is_refused(province, killed):
     code, err = killed["loser"]
     assert code == 1
@@ -248,10 +251,12 @@ def test_two_runs_started_at_once_one_is_refused(province, killed):
     assert killed["release_while_writing"] == 1  # freezing waits for the run too
 
 
+@pytest.mark.slow
 def test_analysts_read_a_release_while_a_run_writes(province, killed):
     assert killed["r1_while_writing"] == _cells(province["r1"]) != set()
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_aggregation_leaves_warehouse_and_release_intact(province, killed):
     assert killed["winner_rc"] == -signal.SIGKILL
     # The killed run's lock stays behind (its pid is dead: the next run takes it over).
@@ -283,6 +288,7 @@ def rerun(province, killed):
     return {"code": code, "clean": clean, "r2": root / "releases" / "r2"}
 
 
+@pytest.mark.slow
 def test_the_next_run_completes_and_equals_a_clean_run(province, rerun):
     assert rerun["code"] == 0
     assert not warehouse.lock_path(province["wh"]).exists()
@@ -295,6 +301,7 @@ def test_the_next_run_completes_and_equals_a_clean_run(province, rerun):
         assert rows[0] == rows[1] != [], table
 
 
+@pytest.mark.slow
 def test_diff_between_two_releases_worked_out_by_hand(province, rerun, tmp_path, capsys):
     r1, r2 = province["r1"], rerun["r2"]
     d = release_diff.diff(r1, r2)

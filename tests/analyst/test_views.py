@@ -81,6 +81,7 @@ def db(request, province):
     con.close()
 
 
+@pytest.mark.slow
 def test_every_view_has_exactly_the_dictionarys_columns_and_types(db):
     declared: dict[str, list[tuple[str, str]]] = {}
     for view, column, dtype, *_ in db.execute(
@@ -101,6 +102,7 @@ def test_every_view_has_exactly_the_dictionarys_columns_and_types(db):
     )
 
 
+@pytest.mark.slow
 def test_contract_types_that_analysts_rely_on(db):
     types = dict(((v, c), t) for v, c, t, *_ in db.execute("SELECT * FROM data_dictionary").fetchall())
     assert types[("form_cells", "value")] == "BIGINT"
@@ -110,6 +112,7 @@ def test_contract_types_that_analysts_rely_on(db):
     assert types[("submission_log", "is_current")] == "BOOLEAN"
 
 
+@pytest.mark.slow
 def test_form_cells_are_the_cells_with_their_labels(db):
     key = "school_year, period, regime, form, boundaries, level, unit_code, row_code, col_key, value"
     cells = db.execute(f"SELECT {key} FROM cells").fetchall()
@@ -135,6 +138,7 @@ def test_form_cells_are_the_cells_with_their_labels(db):
     assert ethnic == [("Phòng Giáo dục và Đào tạo Thị Xã Buôn Hồ", "Total / Ethnic minority - Total", 1)]
 
 
+@pytest.mark.slow
 def test_records_views_are_the_runs_pupils_and_schools(db):
     rows = db.execute("SELECT school_code, grade, female, ethnic, birth_year, age, enrolled, school_year, period "
                       "FROM learners ORDER BY ALL").fetchall()  # fmt: skip
@@ -166,6 +170,7 @@ def test_records_views_are_the_runs_pupils_and_schools(db):
     assert log == [(A, 1, True, "received"), (B, 1, True, "received")]
 
 
+@pytest.mark.slow
 def test_no_view_shows_a_personal_field_in_clear(db):
     """Names, pupil codes and birth dates of the inputs appear in no view; keys are keyed hashes."""
     secrets = set()
@@ -194,7 +199,10 @@ def test_every_form_column_header_has_an_english_label():
         for cs in form.column_sets.values():
             for c in cs.columns:
                 assert catalog_views.column_label_en(c.header_vi)
-    assert catalog_views.column_label_en("Công lập / Dân tộc thiểu số - Nữ") == "Public / Ethnic minority - Female"
+    assert (
+        catalog_views.column_label_en("Công lập / Dân tộc thiểu số - Nữ")
+        == "Public / Ethnic minority - Female"
+    )
 
 
 def test_docs_dictionary_md_is_up_to_date():

@@ -15,7 +15,7 @@ import pytest
 from pipelines import run as pipeline
 from pipelines import settings, warehouse
 from pipelines.catalog import hierarchy
-from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
+from tests.conftest import copy_warehouse, klass, payload, pupil, school_info, write_inbox, write_registry
 
 # 02-TH-DN row 37 "Tổng quy mô" (04-THPT-DN row 33), column T.all: a unit's pupils.
 PUPILS = 37
@@ -96,6 +96,7 @@ def test_the_crosswalk_places_every_old_province_once():
     assert hierarchy.new_province("1") == "01" and hierarchy.old_so_unit("01") == "1"
 
 
+@pytest.mark.slow
 def test_old_map_keeps_both_provinces_and_their_phong(merged):
     _, wh = merged
     # 02-TH-DN row 8 "Tổng số học sinh" column T: pupils of each unit.
@@ -105,6 +106,7 @@ def test_old_map_keeps_both_provinces_and_their_phong(merged):
     assert _value(wh, "2023-2024", "2024", "02-TH-DN", "so", "54", PUPILS) == 5
 
 
+@pytest.mark.slow
 def test_new_map_merges_the_old_provinces(merged):
     """The 2023-24 figures of the new Đắk Lắk equal old Đắk Lắk + old Phú Yên (5 + 5 primary
     pupils); no Phòng exists on the new map; the national total is the same on both maps."""
@@ -124,6 +126,7 @@ def test_new_map_merges_the_old_provinces(merged):
                       ("2025", "02-TH-DN", 10), ("2025", "04-THPT-DN", 4)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_indicators_exist_on_both_maps(merged):
     """Pupils per class (02-TH-DN 37 / 27), one class per school: old Đắk Lắk 5 / 2 = 2.5, old Phú
     Yên 5 / 1 = 5.0; the new Đắk Lắk 10 / 3 = 3.33; the ministry 10 / 3 on both maps."""
@@ -137,11 +140,12 @@ def test_indicators_exist_on_both_maps(merged):
                      ("2025", "bo", "BO", 10, 3, 3.33), ("2025", "so", "66", 10, 3, 3.33)]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_run_on_the_new_boundaries_names_the_new_units(merged, tmp_path):
     """Old Đắk Lắk's 2023-24 run aggregated on the 2025 map: its schools sit under the new Sở
     directly, and the unit is named after the new province."""
-    root, wh = merged
-    s = _run(root / "dak-lak-2025", "2023-2024",
+    wh = copy_warehouse(merged[1], tmp_path)  # this run writes: its own copy of the merged warehouse
+    s = _run(tmp_path / "dak-lak-2025", "2023-2024",
              [_row("66643001", "66", "643"), _row("66644001", "66", "644"), _row("66000001", "66", None, "3")],
              {"66643001": _school("66643001", 3, 2023), "66644001": _school("66644001", 2, 2023),
               "66000001": _school("66000001", 4, 2023, grade=10, info=THPT)}, wh, boundaries="2025")  # fmt: skip
@@ -159,6 +163,7 @@ def test_a_run_on_the_new_boundaries_names_the_new_units(merged, tmp_path):
     assert stored == [("2025", "so")]  # the run replaced old Đắk Lắk's cells of the period
 
 
+@pytest.mark.slow
 def test_a_school_moves_phong_and_keeps_its_history(tmp_path):
     """66643001 is under Phòng 643 in 2023-24 and under 644 in 2024-25: each period uses the
     membership valid on its date, and unit_tree shows two dated intervals."""
@@ -188,6 +193,7 @@ def test_a_school_moves_phong_and_keeps_its_history(tmp_path):
     assert tree == [("643", date(2023, 9, 30), date(2024, 9, 29)), ("644", date(2024, 9, 30), None)]
 
 
+@pytest.mark.slow
 def test_a_school_missing_from_a_later_registry_is_closed(tmp_path):
     wh = tmp_path / "w.duckdb"
     two = {"66643001": _school("66643001", 3, 2023), "66643002": _school("66643002", 1, 2023)}
@@ -211,11 +217,12 @@ def test_a_school_missing_from_a_later_registry_is_closed(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_a_2025_registry_keeps_known_phong_and_reports_what_it_cannot_place(merged, tmp_path):
     """2025-26: the registry names the new province only (ID_SO 66, no ID_PHONG). A school seen
     under Phòng 643 before stays there on the old map; a new school of the merged province with
     no Phòng and no old province code cannot be placed on the old map and is reported."""
-    _, wh = merged
+    wh = copy_warehouse(merged[1], tmp_path)  # this run writes: its own copy of the merged warehouse
     s = _run(tmp_path / "y2025", "2025-2026", [_row("66643001", "66", None), _row("66999001", "66", None)],
              {"66643001": _school("66643001", 3, 2025), "66999001": _school("66999001", 2, 2025)}, wh)  # fmt: skip
     assert s.boundaries == "2025"

@@ -137,6 +137,7 @@ def executed(demo, jupyter_path, tmp_path_factory) -> dict[str, nbformat.Noteboo
     return notebooks
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_on_the_demo_and_its_key_figure_is_the_runs(name, demo, executed):
     nb = executed[name]

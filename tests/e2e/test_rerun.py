@@ -20,6 +20,8 @@ from pipelines import settings, warehouse
 from pipelines.outputs import workbook
 from pipelines.synthetic import province as generate
 
+pytestmark = pytest.mark.slow
+
 KEY = "rerun-test-key"
 
 

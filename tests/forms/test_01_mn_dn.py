@@ -51,6 +51,8 @@ from tests.conftest import (
     write_registry,
 )
 
+pytestmark = pytest.mark.slow
+
 M, D = "66643101", "66644101"
 FORM = "01-MN-DN"
 GOLDEN = Path(__file__).parent.parent / "golden" / "01-MN-DN_school.json"

@@ -199,6 +199,7 @@ def test_the_form_is_a_preschool_start_of_year_form_of_both_regimes():
         (69, {"settled_prev_fy": 12_500_000, "estimate_fy": 15_000_000}),
     ],
 )
+@pytest.mark.slow
 def test_school_cells_are_exact_dong(cells, row, expected):
     assert _row(cells, "school", A, row) == expected
 
@@ -245,10 +246,12 @@ def test_school_cells_are_exact_dong(cells, row, expected):
         (64, {"settled_prev_fy": 12_500_000, "estimate_fy": 15_000_000}),
     ],
 )
+@pytest.mark.slow
 def test_phong_sums_two_schools(cells, row, expected):
     assert _row(cells, "phong", "643", row) == expected
 
 
+@pytest.mark.slow
 def test_so_sums_every_school_and_the_school_without_a_block_has_no_cells(cells):
     assert cells[("so", "66", 16, "settled_prev_fy")] == 1_800_500_000
     assert (
@@ -259,6 +262,7 @@ def test_so_sums_every_school_and_the_school_without_a_block_has_no_cells(cells)
     assert {u for (lv, u, _, _) in cells if lv == "school"} == {A, B, C}
 
 
+@pytest.mark.slow
 def test_relation_violations_when_parts_do_not_sum(settings):
     with warehouse.connect(settings.warehouse) as con:
         broken = con.execute(
@@ -273,6 +277,7 @@ def test_relation_violations_when_parts_do_not_sum(settings):
     ]
 
 
+@pytest.mark.slow
 def test_validation_errors_name_the_record(settings):
     with warehouse.connect(settings.warehouse) as con:
         found = con.execute(
@@ -292,6 +297,7 @@ def test_validation_errors_name_the_record(settings):
     assert quarantined == [(5,), (6,), (7,), (8,)]
 
 
+@pytest.mark.slow
 def test_workbooks_print_trieu_dong_for_school_phong_and_so(settings):
     forms = settings.out / "forms"
     for level, unit in (
@@ -319,6 +325,7 @@ def test_workbooks_print_trieu_dong_for_school_phong_and_so(settings):
     assert ws.cell(by_code[15], 1).value == "II"
 
 
+@pytest.mark.slow
 def test_problem_list_gives_broken_relations_in_trieu_dong(settings):
     with (settings.out / "problems.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["rule_id"] == f"{FORM}.r16.1"]
@@ -328,6 +335,7 @@ def test_problem_list_gives_broken_relations_in_trieu_dong(settings):
     assert (so["sheet"], so["cell"]) == ("Ngân sách", "E11")
 
 
+@pytest.mark.slow
 def test_golden_workbook(cells, tmp_path):
     """Phòng 643's budget workbook. Regenerate with EDUSTAT_UPDATE_GOLDEN=1 and review by eye."""
     form = catalog.form("tt24", FORM)

@@ -46,6 +46,8 @@ from tests.conftest import (
     write_registry,
 )
 
+pytestmark = pytest.mark.slow
+
 T, U = "66643201", "66644201"
 FORM = "03-THCS-DN"
 

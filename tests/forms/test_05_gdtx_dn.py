@@ -49,6 +49,8 @@ from tests.conftest import (
     write_registry,
 )
 
+pytestmark = pytest.mark.slow
+
 P, H = "66000001", "66000002"
 FORM = "05-GDTX-DN"
 GOLDEN = Path(__file__).parent.parent / "golden" / "05-GDTX-DN_school.json"

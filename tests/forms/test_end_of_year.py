@@ -219,12 +219,14 @@ EXPECTED_B = {
 ALL_ROWS = [r.code for r in catalog.form("tt24", "02-TH-CN").cell_rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", ALL_ROWS)
 def test_end_of_year_rows_of_each_school_match_hand_count(eoy_cells, row):
     assert _row(eoy_cells, "school", A, row) == EXPECTED_A.get(row, {})
     assert _row(eoy_cells, "school", B, row) == EXPECTED_B.get(row, {})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", ALL_ROWS)
 def test_end_of_year_rows_roll_up_to_phong_and_so(eoy_cells, row):
     a, b = EXPECTED_A.get(row, {}), EXPECTED_B.get(row, {})
@@ -233,6 +235,7 @@ def test_end_of_year_rows_roll_up_to_phong_and_so(eoy_cells, row):
     assert _row(eoy_cells, "so", "66", row) == {k: a.get(k, 0) + b.get(k, 0) for k in {*a, *b}}
 
 
+@pytest.mark.slow
 def test_hand_case_breaks_no_relation_and_quarantines_the_bad_results(eoy_settings):
     with warehouse.connect(eoy_settings.warehouse) as con:
         violations = con.execute(
@@ -254,6 +257,7 @@ def test_hand_case_breaks_no_relation_and_quarantines_the_bad_results(eoy_settin
     assert results == [(7, 7)]  # a1 a2 a5 a6 a9 b1 b3
 
 
+@pytest.mark.slow
 def test_start_of_year_files_are_rejected_in_the_end_of_year_run(tmp_path):
     registry = write_registry(tmp_path / "registry.xlsx", [
         {"MA_TRUONG": A, "TEN_TRUONG_HOC": "Trường TH A", "CAP_HOC": "1", "TRANG_THAI": 1,
@@ -269,6 +273,7 @@ def test_start_of_year_files_are_rejected_in_the_end_of_year_run(tmp_path):
     assert s.as_of.isoformat() == "2025-05-31"
 
 
+@pytest.mark.slow
 def test_export_prints_the_end_of_year_date(eoy_settings):
     import openpyxl
 
@@ -292,6 +297,7 @@ def generated_eoy(tmp_path_factory):
     return tmp_path, summary, s
 
 
+@pytest.mark.slow
 def test_generated_end_of_year_is_deterministic_and_skips_malformed_files(generated_eoy, tmp_path):
     folder, summary, _ = generated_eoy
     assert summary.n_skipped == 1
@@ -304,6 +310,7 @@ def test_generated_end_of_year_is_deterministic_and_skips_malformed_files(genera
         assert json.loads(path.read_text(encoding="utf-8"))["LoaiDongBo"] == 2
 
 
+@pytest.mark.slow
 def test_generated_end_of_year_runs_clean(generated_eoy):
     _, summary, s = generated_eoy
     with warehouse.connect(s.warehouse) as con:
@@ -347,6 +354,7 @@ def test_cli_generates_the_end_of_year(tmp_path, capsys):
     assert "Đã tạo cuối năm" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_rates_are_end_of_year_counts_over_start_of_year_pupils(eoy_settings):
     """Sở: 9 pupils at the start (7 in A, 2 in B); 2 dropouts (a4, b2), 1 repeater (a2),
     5 promoted (a1 a5 a6 b1 b3): 2/9, 1/9 and 5/9 in per cent."""
@@ -362,6 +370,7 @@ def test_rates_are_end_of_year_counts_over_start_of_year_pupils(eoy_settings):
     assert got["TH.promotion_rate"] == (5, 9, 55.56)
 
 
+@pytest.mark.slow
 def test_primary_completion_rate_divides_by_grade_one_four_years_earlier(tmp_path, monkeypatch):
     """School A had 4 pupils in grade 1 in 2020-2021 (DN); in 2024-2025 (CN) 1 of its 2 grade-5 pupils
     completes primary: 1/4 = 25 %. School B has no 2020-2021 data: its rate is not computable."""

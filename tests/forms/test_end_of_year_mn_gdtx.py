@@ -233,6 +233,7 @@ MN_ROWS = [r.code for r in catalog.form("tt24", MN).cell_rows]
 GDTX_ROWS = [r.code for r in catalog.form("tt24", GDTX).cell_rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", MN_ROWS)
 def test_preschool_end_of_year_by_hand(hand_cells, row):
     expected = EXPECTED_M.get(row, {})
@@ -241,6 +242,7 @@ def test_preschool_end_of_year_by_hand(hand_cells, row):
     assert _row(hand_cells, MN, "so", "66", row) == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", GDTX_ROWS)
 def test_gdtx_end_of_year_by_hand(hand_cells, row):
     expected = EXPECTED_G.get(row, {})
@@ -248,6 +250,7 @@ def test_gdtx_end_of_year_by_hand(hand_cells, row):
     assert _row(hand_cells, GDTX, "so", "66", row) == expected
 
 
+@pytest.mark.slow
 def test_hand_case_breaks_no_relation_and_quarantines_the_primary_scale_result(hand_settings, hand_cells):
     with warehouse.connect(hand_settings.warehouse) as con:
         violations = con.execute(
@@ -290,6 +293,7 @@ def _so(con, form):
     )
 
 
+@pytest.mark.slow
 def test_generated_province_runs_clean_across_all_end_of_year_forms(generated):
     _, _, s = generated
     with warehouse.connect(s.warehouse) as con:
@@ -306,6 +310,7 @@ def test_generated_province_runs_clean_across_all_end_of_year_forms(generated):
     assert gdtx[5] > gdtx[4] and gdtx[41] > 0 and gdtx[41] + gdtx.get(42, 0) == gdtx[12]
 
 
+@pytest.mark.slow
 def test_generated_payloads_recheck_nutrition_and_assess_gdtx_learners(generated, tmp_path):
     folder, summary, _ = generated
     changed = kinds = 0
@@ -334,6 +339,7 @@ def test_generated_payloads_recheck_nutrition_and_assess_gdtx_learners(generated
         assert path.read_bytes() == (tmp_path / "CN" / "inbox" / path.name).read_bytes()
 
 
+@pytest.mark.slow
 def test_export_writes_both_end_of_year_workbooks(hand_settings):
     import openpyxl
 

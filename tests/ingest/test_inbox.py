@@ -90,6 +90,7 @@ def _query(s, sql, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
+@pytest.mark.slow
 def test_unreadable_and_misplaced_files_are_rejected_whole_with_a_reason(bad_inputs_run):
     rejected = dict(_query(bad_inputs_run, "SELECT file, reason FROM files WHERE status = 'rejected'"))
     assert rejected == {
@@ -111,6 +112,7 @@ def test_unreadable_and_misplaced_files_are_rejected_whole_with_a_reason(bad_inp
         ("66643004", "learner.duplicate", "ClientId", None, 3),
     ],
 )
+@pytest.mark.slow
 def test_each_bad_record_gets_the_stated_error_and_is_excluded(
     bad_inputs_run, school, rule, field, value, record
 ):
@@ -132,6 +134,7 @@ def test_each_bad_record_gets_the_stated_error_and_is_excluded(
     assert (r37["T.all"], r37["T.female"], r37["T.ethnic"]) == (3, 2, 1)
 
 
+@pytest.mark.slow
 def test_the_good_school_is_untouched_by_the_others(bad_inputs_run):
     r37 = dict(_query(bad_inputs_run, "SELECT col_key, value FROM cells WHERE level = 'school' "
                       "AND unit_code = ? AND row_code = 37", [GOOD]))  # fmt: skip
@@ -143,6 +146,7 @@ def test_the_good_school_is_untouched_by_the_others(bad_inputs_run):
     ) == [(0,)]
 
 
+@pytest.mark.slow
 def test_every_input_record_is_loaded_or_quarantined(bad_inputs_run):
     for entity in ("learner", "class", "school"):
         staged = _query(bad_inputs_run, f"SELECT count(*) FROM stg_{entity}")[0][0]

@@ -120,17 +120,20 @@ def rates(tmp_path_factory):
                       "TH.ger_male": (3, 7, 42.86)}),
     ],
 )  # fmt: skip
+@pytest.mark.slow
 def test_enrolment_rates_over_population(rates, level, unit, expected):
     for ind, (num, den, value) in expected.items():
         assert rates[(level, unit, ind)] == (num, den, value, None, None), ind
 
 
+@pytest.mark.slow
 def test_gender_parity_index_keeps_both_rates_and_is_adjusted_above_one(rates):
     assert rates[("phong", "643", "TH.gpi")] == (None, None, 1.2, 50.0, 40.0)  # 1.25 → 2 − 1/1.25
     assert rates[("phong", "644", "TH.gpi")] == (None, None, 0.5, 25.0, 50.0)
     assert rates[("so", "66", "TH.gpi")] == (None, None, 0.78, 33.33, 42.86)
 
 
+@pytest.mark.slow
 def test_rates_only_for_units_with_population_and_the_form(rates):
     population_ids = {"TH.ger", "TH.ner", "TH.ger_female", "TH.ger_male", "TH.gpi"}
     units = {(lv, u) for (lv, u, ind) in rates if ind in population_ids}
@@ -139,6 +142,7 @@ def test_rates_only_for_units_with_population_and_the_form(rates):
     assert rates[("so", "66", "2105")] == (7, None, 7, None, None)  # the other indicators are unchanged
 
 
+@pytest.mark.slow
 def test_a_run_without_population_has_no_population_rates(tmp_path, monkeypatch):
     monkeypatch.setenv("EDUSTAT_PSEUDONYM_KEY", "test-key-not-secret")
     assert cli.main(_province(tmp_path)) == 0

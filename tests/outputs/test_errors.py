@@ -82,6 +82,7 @@ def _personal(inbox: Path) -> set[str]:
     return values
 
 
+@pytest.mark.slow
 def test_a_school_with_one_error_and_one_warning_gets_exactly_those_rows(run):
     s, _ = run
     folder = s.out / "errors" / "643"
@@ -113,6 +114,7 @@ def test_a_school_with_one_error_and_one_warning_gets_exactly_those_rows(run):
     assert [r[6] for r in body] == [2, 3]
 
 
+@pytest.mark.slow
 def test_no_personal_value_or_pseudonym_reaches_the_reports(run):
     s, _ = run
     personal = _personal(s.inbox)
@@ -144,6 +146,7 @@ def test_no_personal_value_or_pseudonym_reaches_the_reports(run):
         assert not found, (path, found[:3])
 
 
+@pytest.mark.slow
 def test_a_school_without_problems_gets_no_file_but_its_line_in_the_summary(run):
     s, _ = run
     assert not list((s.out / "errors").rglob(f"{B}.*"))
@@ -161,6 +164,7 @@ def test_a_school_without_problems_gets_no_file_but_its_line_in_the_summary(run)
     )
 
 
+@pytest.mark.slow
 def test_the_phong_summary_counts_by_rule_and_by_school(run):
     s, _ = run
     rules = error_list(s.out / "errors" / "summary_phong_643_rules.csv")
@@ -190,6 +194,7 @@ def test_the_phong_summary_counts_by_rule_and_by_school(run):
     assert wb.sheetnames == ["Theo quy tắc", "Theo trường"]
 
 
+@pytest.mark.slow
 def test_records_in_are_loaded_plus_quarantined_for_every_school_of_the_so(run):
     s, _ = run
     schools = error_list(s.out / "errors" / "summary_so_66_schools.csv")
@@ -213,6 +218,7 @@ def test_records_in_are_loaded_plus_quarantined_for_every_school_of_the_so(run):
                      "learner.grade_differs_from_class": "1"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_reports_are_reproducible_and_stale_files_go(run, tmp_path):
     s, _ = run
     first = {p.relative_to(s.out): p.read_bytes() for p in (s.out / "errors").rglob("*.csv")}
@@ -227,13 +233,16 @@ def test_reports_are_reproducible_and_stale_files_go(run, tmp_path):
     assert first[Path("errors") / "643" / f"{A}.csv"].startswith("\ufeff".encode())  # BOM for Excel
 
 
+@pytest.mark.slow
 def test_export_writes_the_reports_and_the_catalogue(tmp_path):
     registry, inbox = _province(tmp_path)
     s = run_through_aggregate(tmp_path, registry, inbox)
     pipeline.export_step(s)
     assert (s.out / "errors" / "643" / f"{A}.xlsx").exists()
     assert (s.out / "errors" / "summary_so_66.xlsx").exists()
-    assert (s.out / "rules.md").read_text(encoding="utf-8") == rule_docs.render_markdown(rule_docs.catalogue())
+    assert (s.out / "rules.md").read_text(encoding="utf-8") == rule_docs.render_markdown(
+        rule_docs.catalogue()
+    )
     assert (s.out / "rules.html").exists()
     assert (s.out / "fields.md").exists()
 
@@ -252,7 +261,9 @@ def test_the_catalogue_lists_every_rule_with_its_source():
 
 
 def test_file_rules_are_those_ingest_writes():
-    text = "".join(p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "pipelines" / "ingest").glob("*.py"))
+    text = "".join(
+        p.read_text(encoding="utf-8") for p in (PROJECT_ROOT / "pipelines" / "ingest").glob("*.py")
+    )
     assert set(re.findall(r'"(file\.[a-z_]+)"', text)) == {rid for rid, _, _ in school_problems.FILE_RULES}
 
 
@@ -274,7 +285,9 @@ def test_docs_rules_md_is_up_to_date():
 
 def test_rules_command_writes_the_catalogue(tmp_path, capsys):
     assert cli.main(["rules", "--out", str(tmp_path)]) == 0
-    assert (tmp_path / "rules.md").read_text(encoding="utf-8") == rule_docs.render_markdown(rule_docs.catalogue())
+    assert (tmp_path / "rules.md").read_text(encoding="utf-8") == rule_docs.render_markdown(
+        rule_docs.catalogue()
+    )
     out = capsys.readouterr().out
     assert str(tmp_path / "rules.html") in out and str(tmp_path / "fields.md") in out
     assert "## Học sinh / Learner (`learner`)" in (tmp_path / "fields.md").read_text(encoding="utf-8")

@@ -10,11 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import catalog, settings, warehouse
-from pipelines import run as pipeline
+from pipelines import catalog, warehouse
 from pipelines.aggregate import INDICATOR_COLUMNS
 from pipelines.outputs import sdmx as sdmx_export
-from pipelines.synthetic import province as generate
+from tests.conftest import SHARED_SCHOOLS
 
 SCHOOL, PHONG, SO = "66643001", "643", "66"
 OTHER_PROVINCE_SCHOOL = "67601001"  # in the warehouse, not among this run's units
@@ -245,17 +244,10 @@ def test_an_unknown_column_term_stops_the_export():
 
 
 @pytest.fixture(scope="module")
-def province(tmp_path_factory):
-    """A small generated province run end to end (the export step writes OUT/sdmx)."""
-    root = tmp_path_factory.mktemp("sdmx_province")
-    gen = generate.generate_province("66", "2024-2025", "DN", 6, 5, root / "gen")
-    mp = pytest.MonkeyPatch()
-    mp.setenv(settings.KEY_ENV, "sdmx-test-key")
-    s = settings.resolve("2024-2025", "DN", gen.registry, gen.inbox, root / "warehouse.duckdb", root / "out",
-                         run_id="sdmx-run", processes=1)  # fmt: skip
-    pipeline.run_period(s)
-    mp.undo()
-    return s
+def province(shared_province):
+    """The session's generated province run end to end (tests/conftest.py; the export step wrote
+    OUT/sdmx), read only here."""
+    return shared_province[1]
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -263,6 +255,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_every_cell_of_cells_csv_is_once_in_cells_sdmx_csv(province):
     out = province.out
     cells = _read_csv(out / "cells.csv")
@@ -280,6 +273,7 @@ def test_every_cell_of_cells_csv_is_once_in_cells_sdmx_csv(province):
     assert {r["TIME_PERIOD"] for r in sdmx_rows} == {"2024-09-30"}
 
 
+@pytest.mark.slow
 def test_the_province_files_read_back_with_sdmx1(province):
     folder = province.out / "sdmx"
     structure = sdmx_export.read_structure(folder / sdmx_export.STRUCTURE_FILE)
@@ -291,4 +285,4 @@ def test_the_province_files_read_back_with_sdmx1(province):
     assert n_ind == len(_read_csv(province.out / "indicators.csv")) > 0
     with warehouse.connect(province.warehouse) as con:
         schools = {c for (c,) in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()}
-    assert len(schools) == 6 and schools <= {c.id for c in structure.codelist["CL_AREA"]}
+    assert len(schools) == SHARED_SCHOOLS and schools <= {c.id for c in structure.codelist["CL_AREA"]}

@@ -343,6 +343,7 @@ def test_write_workbooks(form: catalog.Form, school_book: Path, tmp_path: Path, 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_converts_to_pdf(school_book: Path, tmp_path: Path) -> None:
     profile = (tmp_path / "lo-profile").as_uri()  # own profile: runs in parallel do not clash

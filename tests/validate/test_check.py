@@ -117,6 +117,7 @@ def validated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, validate.
     return path, validate.validate_warehouse(path, run_id="run-1", **RUN)
 
 
+@pytest.mark.slow
 def test_each_rule_reports_exactly_the_failing_pupils(validated):
     path, _ = validated
     rows = query(
@@ -140,6 +141,7 @@ def test_each_rule_reports_exactly_the_failing_pupils(validated):
     ]
 
 
+@pytest.mark.slow
 def test_results_carry_lineage_and_both_languages(validated):
     path, _ = validated
     row = query(
@@ -164,6 +166,7 @@ def test_results_carry_lineage_and_both_languages(validated):
     ]
 
 
+@pytest.mark.slow
 def test_integer_type_and_range_on_rooms(validated):
     path, _ = validated
     rows = query(
@@ -174,6 +177,7 @@ def test_integer_type_and_range_on_rooms(validated):
     assert rows == [("rooms.SoLuong.range", 302, "-3"), ("rooms.SoLuong.type", 303, "bốn")]
 
 
+@pytest.mark.slow
 def test_school_with_invalid_school_type_is_rejected_whole(validated):
     path, summary = validated
     assert summary.schools_rejected == ("79000002",)
@@ -198,6 +202,7 @@ def test_school_with_invalid_school_type_is_rejected_whole(validated):
     ]
 
 
+@pytest.mark.slow
 def test_errors_are_quarantined_and_warnings_kept(validated):
     path, summary = validated
     rows = query(
@@ -249,6 +254,7 @@ def test_rule_catalogue_has_every_rule_once_with_both_messages():
     assert by_id["learner.duplicate"]["kind"] == "duplicate"
 
 
+@pytest.mark.slow
 def test_history_two_runs_append_two_sets(tmp_path):
     path = build_warehouse(tmp_path / "warehouse.duckdb")
     first = validate.validate_warehouse(path, run_id="run-a", **RUN)
@@ -264,6 +270,7 @@ def test_history_two_runs_append_two_sets(tmp_path):
     assert quarantine == [("run-a", first.n_quarantined), ("run-b", second.n_quarantined)]
 
 
+@pytest.mark.slow
 def test_gx_on_duckdb_returns_complete_results(tmp_path):
     """Fails loudly if a GX upgrade breaks the DuckDB shim or the index-query bypass."""
     path = tmp_path / "warehouse.duckdb"
@@ -292,6 +299,7 @@ def test_gx_on_duckdb_returns_complete_results(tmp_path):
     assert summary.n_problems == 300
 
 
+@pytest.mark.slow
 def test_duckdb_shim_is_idempotent():
     from great_expectations.execution_engine import sqlalchemy_execution_engine as see
 

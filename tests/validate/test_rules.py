@@ -150,10 +150,12 @@ def failing(path: Path, rule_id: str) -> list[tuple]:
         ("school.pupils_per_teacher_outlier", [(20, "warning")]),
     ],
 )
+@pytest.mark.slow
 def test_rule_finds_the_failing_case_and_passes_the_others(dn, rule_id, expected):
     assert failing(dn, rule_id) == expected
 
 
+@pytest.mark.slow
 def test_year_balance_on_the_end_of_year(tmp_path):
     """S1's autumn report had 11 pupils; since then 1 arrived and 3 left: 9 expected on 31/5 and
     9 enrolled (passes). S2 reported 20 in the autumn and lists 5 enrolled, no moves (fails)."""
@@ -185,10 +187,13 @@ def test_ingest_judges_pseudonymised_fields_before_hashing():
     values = {"ClientId": "c-1", "MaHocSinh": "1" * 21, "HoTen": "Nguyễn\x07 An"}
     assert normalise.pre_hash_problems(learner, values) == "MaHocSinh:length,HoTen:text"
     assert (
-        normalise.pre_hash_problems(learner, {"ClientId": "c-1", "MaHocSinh": "1" * 20, "HoTen": "An"}) is None
+        normalise.pre_hash_problems(learner, {"ClientId": "c-1", "MaHocSinh": "1" * 20, "HoTen": "An"})
+        is None
     )
 
 
 def test_rule_parameters_must_be_known():
     with pytest.raises(catalog.CatalogError, match=r"\$nowhere"):
-        validation_rules.substitute("SELECT $start_year, $nowhere", validate.run_parameters(2024, "DN"), "test")
+        validation_rules.substitute(
+            "SELECT $start_year, $nowhere", validate.run_parameters(2024, "DN"), "test"
+        )

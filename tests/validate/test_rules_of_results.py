@@ -178,6 +178,7 @@ def _quarantined(validated, entity: str, case: str) -> str | None:
     return next((q[2] for q in validated["quarantine"] if (q[0], q[1]) == (entity, row_id)), None)
 
 
+@pytest.mark.slow
 def test_schools_are_accepted(validated):
     assert validated["summary"].schools_rejected == ()
 
@@ -195,6 +196,7 @@ def test_every_declared_result_rule_has_a_failing_case():
     assert {r for r in generated if r.endswith(kinds)} <= tested
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "school", "grade", "fields", "rule", "severity", "field", "value"), FAILING,
                          ids=[c[0] for c in FAILING])  # fmt: skip
 def test_failing_entry_reports_its_rule_once(
@@ -208,12 +210,14 @@ def test_failing_entry_reports_its_rule_once(
     assert _quarantined(validated, "result", case) == (rule if severity == "error" else None)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "school", "grade", "fields"), PASSING, ids=[c[0] for c in PASSING])
 def test_passing_entry_reports_nothing(validated, case, school, grade, fields):
     assert _problems(validated, "result", case) == []
     assert _quarantined(validated, "result", case) is None
 
 
+@pytest.mark.slow
 def test_second_entry_of_a_pupil_is_the_duplicate(validated):
     _, index = validated["rows"]["second entry"]
     assert _problems(validated, "result", "first entry") == []
@@ -224,6 +228,7 @@ def test_second_entry_of_a_pupil_is_the_duplicate(validated):
     assert _quarantined(validated, "result", "second entry") == DUPLICATE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "fields", "rule", "field", "value"), LEARNERS, ids=[c[0] for c in LEARNERS])
 def test_learner_status_rules(validated, case, fields, rule, field, value):
     _, record_index = validated["rows"][case]
@@ -235,6 +240,7 @@ def test_learner_status_rules(validated, case, fields, rule, field, value):
         assert _quarantined(validated, "learner", case) == rule
 
 
+@pytest.mark.slow
 def test_second_pupil_with_a_national_code_is_reported(validated):
     _, index = validated["rows"]["national code second"]
     assert [p for p in _problems(validated, "learner", "national code first") if p[1] == "error"] == []

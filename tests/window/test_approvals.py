@@ -112,6 +112,7 @@ def window(tmp_path_factory):
 # --- submissions ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_new_version_supersedes_the_old_one_and_both_stay_retrievable(window):
     _, days = window
     s = days[3][0]
@@ -128,6 +129,7 @@ def test_a_new_version_supersedes_the_old_one_and_both_stay_retrievable(window):
     assert (s.warehouse.parent / "submissions" / f"{sha1}.json").read_bytes() == days["raw"]["A1"]
 
 
+@pytest.mark.slow
 def test_the_staging_tables_hold_exactly_the_current_version(window):
     _, days = window
     assert (days["after1"], days["after2"]) == (3, 4)
@@ -137,6 +139,7 @@ def test_the_staging_tables_hold_exactly_the_current_version(window):
     assert _pupils(s, "school", A) == 4
 
 
+@pytest.mark.slow
 def test_an_unchanged_reupload_is_no_new_version_and_an_old_copy_is_ignored(window):
     _, days = window
     s = days[3][0]
@@ -152,6 +155,7 @@ def test_an_unchanged_reupload_is_no_new_version_and_an_old_copy_is_ignored(wind
         f"{A}_2024_1_v2.json": "loaded", f"{A}_2024_1.json": "superseded"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_current_version_that_left_the_inbox_is_staged_from_the_store(window, tmp_path):
     root, days = window
     copy = tmp_path / "copy"
@@ -179,6 +183,7 @@ def test_deadlines_come_from_the_yaml_per_level_and_regime():
     assert deadlines.deadlines(2025, "DN", "tt25")["so"] == date(2025, 10, 31)
 
 
+@pytest.mark.slow
 def test_three_days_on_time_late_missing_and_pending(window):
     _, days = window
     keys = ("expected", "received", "on_time", "late", "missing", "pending", "resubmitted")
@@ -204,6 +209,7 @@ def test_three_days_on_time_late_missing_and_pending(window):
     assert units3[("phong", "643")]["unit_timeliness"] == "pending"
 
 
+@pytest.mark.slow
 def test_the_run_writes_the_completeness_table_workbook_csv_and_summary(window):
     import openpyxl
 
@@ -261,6 +267,7 @@ def approvals(window):
     return s, s4, refused
 
 
+@pytest.mark.slow
 def test_states_follow_the_runs_and_the_users(approvals):
     s, _, _ = approvals
     states = dict(_q(s, "SELECT level || ':' || unit_code, state FROM workflow_state"))
@@ -268,6 +275,7 @@ def test_states_follow_the_runs_and_the_users(approvals):
                       "phong:643": "validated", "phong:644": "validated", "so:66": "validated"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_invalid_transitions_are_refused_with_a_clear_message(approvals):
     _, _, refused = approvals
     assert "Không thể duyệt" in refused["approve_nothing"] and "no report yet" in refused["approve_nothing"]
@@ -279,6 +287,7 @@ def test_invalid_transitions_are_refused_with_a_clear_message(approvals):
     assert refused["cli_exit"] == 2
 
 
+@pytest.mark.slow
 def test_the_audit_trail_records_who_when_what_and_why(approvals):
     s, _, _ = approvals
     trail = _q(s, "SELECT user_name, action, from_state, to_state, reason FROM audit WHERE level = 'school' "
@@ -298,6 +307,7 @@ def test_the_audit_trail_records_who_when_what_and_why(approvals):
     assert _q(s, "SELECT count(*) FROM audit WHERE changed_at IS NULL OR user_name IS NULL") == [(0,)]
 
 
+@pytest.mark.slow
 def test_the_audit_table_is_append_only_and_edits_show(approvals, tmp_path):
     s, _, _ = approvals
     code = Path(reporting_window.__file__).parent.parent  # every module and SQL file of pipelines/
@@ -313,6 +323,7 @@ def test_the_audit_table_is_append_only_and_edits_show(approvals, tmp_path):
         assert reporting_window.verify_audit(con) == [seq]
 
 
+@pytest.mark.slow
 def test_a_locked_school_takes_no_new_version(approvals):
     _, s4, _ = approvals
     files = _q(s4, "SELECT status, reason FROM files WHERE run_id = 'approved-only' AND school_code = ?", [D])
@@ -321,6 +332,7 @@ def test_a_locked_school_takes_no_new_version(approvals):
     assert _pupils(s4, "school", D) == 2
 
 
+@pytest.mark.slow
 def test_approved_only_builds_phong_and_so_from_approved_schools(window, approvals):
     # Approved: A (4 pupils, approved after unlock) and D (2, locked). B (5) is rejected, C sent nothing.
     # Phòng 643 = A = 4; Phòng 644 = D = 2; Sở 66 = 4 + 2 = 6 (all schools: 4 + 5 + 2 = 11).
@@ -331,6 +343,7 @@ def test_approved_only_builds_phong_and_so_from_approved_schools(window, approva
     assert (_pupils(s4, "school", A), _pupils(s4, "school", B), _pupils(s4, "school", D)) == (4, 5, 2)
 
 
+@pytest.mark.slow
 def test_after_unlock_the_waiting_file_becomes_the_next_version(window, approvals, tmp_path):
     root, _ = window
     for name in ("registry.xlsx", "warehouse.duckdb"):
