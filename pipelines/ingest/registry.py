@@ -201,12 +201,20 @@ def _sheet_rows(path: Path, limits: Limits) -> tuple[int, list[str], list[tuple[
                 ]
             data = [(found + 2 + i, r) for i, r in enumerate(head[found + 1 :])]
             for n, row in enumerate(rows, start=len(head) + 1):
-                if len(data) >= limits.max_registry_rows:
-                    vi, en = over("Số dòng của danh sách trường", "The registry's rows", f"> {limits.max_registry_rows:,}",
-                                  limits.max_registry_rows, "max_registry_rows")  # fmt: skip
-                    raise RegistryError(f"{vi} / {en}")
                 data.append((n, list(row)))
+                if len(data) > limits.max_registry_rows:
+                    break
+            if len(data) > limits.max_registry_rows:
+                vi, en = over("Số dòng của danh sách trường", "The registry's rows", f"> {limits.max_registry_rows:,}",
+                              limits.max_registry_rows, "max_registry_rows")  # fmt: skip
+                raise RegistryError(f"{vi} / {en}")
             return found + 1, keys, data
+    except RegistryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a sheet the reader refuses (bad XML, entities) is unreadable
+        raise RegistryError(
+            f"Không đọc được danh sách trường {path}: {exc} / cannot read the registry"
+        ) from exc
     finally:
         wb.close()
     raise RegistryError(
