@@ -93,7 +93,7 @@ def _scheduled_day() -> date:
 def _publish_artifacts(s: settings.Settings, summary: run.RunSummary) -> None:
     """The run's artifacts: its summary (Markdown), key figures and top problems (tables), and the
     completeness of submissions."""
-    text = str(summary.fact("summary_text"))
+    text = run.summary_text(summary)
     label = f"{s.school_year} {s.period}"
     create_markdown_artifact(markdown=text, key="run-summary", description=label)
     create_table_artifact(table=run.key_figures(summary), key="run-figures", description=f"{label}: key figures")
@@ -148,7 +148,7 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
         steps = [prepare_task(s), ingest_task(s), validate_task(s), aggregate_task(s), export_task(s)]
     summary = run.RunSummary(s, tuple(steps))
     _publish_artifacts(s, summary)
-    return str(summary.fact("summary_text"))
+    return run.summary_text(summary)
 
 
 # --- the reporting windows: deployments with schedules ---------------------------------------

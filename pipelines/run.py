@@ -127,7 +127,9 @@ def validate_step(s: Settings) -> StepResult:
     log.info("validate: %d quy tắc / rules, %d vấn đề / problems, %d bản ghi bị loại / records quarantined, "
              "%d trường bị từ chối / schools rejected", summary.n_rules, summary.n_problems,
              summary.n_quarantined, len(summary.schools_rejected))  # fmt: skip
-    return StepResult("validate", time.perf_counter() - t, facts)
+    result = StepResult("validate", time.perf_counter() - t, facts)
+    check_ledger(result)  # the run (and the Prefect flow's task) fails here when the books do not balance
+    return result
 
 
 @_writer
@@ -189,16 +191,21 @@ def run_period(s: Settings) -> RunSummary:
     """The whole run without Prefect (the CLI's `edustat run`), holding the warehouse's writer lock
     throughout (warehouse.WarehouseLocked if another run holds it)."""
     with warehouse.writer_lock(s.warehouse, s.run_id):
-        results = []
-        for step in STEPS:
-            results.append(step(s))
-            if step is validate_step:
-                check_ledger(results[-1])
+        results = [step(s) for step in STEPS]
         summary = RunSummary(s, tuple(results))
-    # The run's summary text ends with the input ledger's lines (`edustat run` prints it).
-    lines = "\n".join(str(x) for x in summary.fact("ledger_lines"))
-    results[-1].facts["summary_text"] = f"{summary.fact('summary_text')}\n\n{lines}\n"
+    results[-1].facts["summary_text"] = summary_text(summary)
     return summary
+
+
+def summary_text(summary: RunSummary) -> str:
+    """The run's summary text ending with the input ledger's lines (`edustat run` prints it; the
+    Prefect flow publishes it as the run-summary artifact)."""
+    text = str(summary.fact("summary_text"))
+    try:
+        lines = "\n".join(str(x) for x in summary.fact("ledger_lines"))  # type: ignore[union-attr]
+    except KeyError:
+        lines = ""
+    return text if not lines or lines in text else f"{text}\n\n{lines}\n"
 
 
 def check_ledger(validated: StepResult) -> None:
