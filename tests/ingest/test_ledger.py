@@ -3,8 +3,12 @@ when an input is lost or counted twice."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines import run as pipeline
 from pipelines import warehouse
@@ -92,3 +96,38 @@ def test_the_run_stops_when_the_ledger_does_not_balance():
     bad = pipeline.StepResult("validate", 0.0, {"ledger_balanced": False, "ledger_problems": ["x: 1 / x: 1"]})
     with pytest.raises(ledger.LedgerUnbalanced, match="does not balance"):
         pipeline.check_ledger(bad)
+
+
+_value = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(), st.text(max_size=12),
+                   st.lists(st.integers(0, 99), max_size=3), st.sampled_from(["01", "1.0", "20/01/2016", " 02 ", ""]))  # fmt: skip
+_record = st.dictionaries(st.sampled_from(["ClientId", "MaHocSinh", "HoTen", "MaDanToc", "GioiTinh", "NgaySinh",
+                                           "KhoiHoc", "MaLopHocDn", "TrangThai", "KhuyetTat", "HtHoTro"]), _value)  # fmt: skip
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    learners=st.lists(_record, max_size=6),
+    info=st.dictionaries(
+        st.sampled_from(["TenTruongHoc", "TongSoHocSinh", "SoDiemTruong", "MaVung", "LoaiHinhDaoTao"]), _value
+    ),
+)
+def test_random_records_never_crash_ingest_and_the_ledger_balances(tmp_path_factory, learners, info):
+    root = tmp_path_factory.mktemp("random")
+    rows = [{"MA_TRUONG": c, "TEN_TRUONG_HOC": f"Trường {c}", "CAP_HOC": "1", "TRANG_THAI": 1, "ID_SO": "66",
+             "ID_PHONG": "643"} for c in (A, B)]  # fmt: skip
+    reg = registry.read_registry(write_registry(root / "registry.xlsx", rows))
+    doc = _school(B, 0)
+    doc["LstHocSinh"], doc["TruongHocInfo"] = learners, {**school_info(B), **info}
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=True)
+    inbox = write_inbox(root / "inbox", {f"{A}.json": _school(A, 2), f"{B}.json": text})
+    with pytest.MonkeyPatch.context() as mp, warehouse.connect(root / "w.duckdb") as con:
+        mp.setenv("EDUSTAT_STORE_KEY", Fernet.generate_key().decode())
+        units.load_units(con, reg, "2024", None, RUN)
+        ledger.record_registry(con, reg, RUN, YEAR, "DN")
+        ingest_inbox(con, inbox, 2024, "DN", units.registered_schools(con), b"k", RUN)
+        ledger.complete_records(con, RUN, YEAR, "DN")
+        summary = ledger.ledger_summary(con, RUN)
+    assert summary.balanced, summary.problems
+    assert (
+        summary.total("inbox_entry") == 2 and summary.total("record", "counted") >= 4
+    )  # A: school, class, 2 pupils
