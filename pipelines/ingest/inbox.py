@@ -212,7 +212,7 @@ def _identify(f: _File, start_year: int, period: str, registered: set[str],
                  f"Sync type (LoaiDongBo) {sync_text} is not valid (1, 2, 3, 4)")  # fmt: skip
         return
     if kind == sync.EARLIER:
-        f.decide("not_expected", "file.earlier_years",
+        f.decide("not_expected", "sync.earlier_years",
                  "Dữ liệu các năm trước (LoaiDongBo 4): không nạp; báo cáo năm đó bằng kỳ của năm đó",
                  "Earlier years' data (LoaiDongBo 4): not loaded; report that year with its own period")  # fmt: skip
         return
@@ -223,16 +223,16 @@ def _identify(f: _File, start_year: int, period: str, registered: set[str],
         )
         if kind == sync.END:
             what = ("cuối năm", "the end of year")
-        f.decide("not_expected", "file.other_period", f"Tệp {what[0]} (LoaiDongBo {kind}): không thuộc kỳ đầu năm",
+        f.decide("not_expected", "sync.other_period", f"Tệp {what[0]} (LoaiDongBo {kind}): không thuộc kỳ đầu năm",
                  f"A file of {what[1]} (LoaiDongBo {kind}): not part of the start of year")  # fmt: skip
         return
     if period == "CN" and kind == sync.START:
-        f.decide("not_expected", "file.other_period", "Tệp đầu năm (LoaiDongBo 1): không thuộc kỳ cuối năm",
+        f.decide("not_expected", "sync.other_period", "Tệp đầu năm (LoaiDongBo 1): không thuộc kỳ cuối năm",
                  "A start-of-year file (LoaiDongBo 1): not part of the end of year")  # fmt: skip
         return
     if code in not_expected:
         reason, vi, en = not_expected[code]
-        f.decide("not_expected", "file.school_not_expected", f"Trường {code}: {vi}", f"School {code}: {en}")
+        f.decide("not_expected", "school.not_expected", f"Trường {code}: {vi}", f"School {code}: {en}")
         return
     if code not in registered:
         f.decide("rejected", "file.not_in_registry", f"Trường {code} không có trong danh sách trường (registry)",
@@ -448,12 +448,12 @@ def _outcomes(files: list[_File], extra: list[_File], plans: dict[str, sync.Plan
             if c.sha256 == by.sha256:
                 f.decide(
                     "superseded",
-                    "file.copy",
+                    "version.copy",
                     f"Bản sao của tệp {newer.name}",
                     f"A copy of the file {newer.name}",
                 )
             else:
-                f.decide("superseded", "file.superseded",
+                f.decide("superseded", "version.superseded",
                          f"Phiên bản cũ hơn; tệp mới hơn của trường là {newer.name} (theo thời điểm của tệp, rồi tên)",
                          f"An older version; the school's newer file is {newer.name} (by the file's time, then name)")  # fmt: skip
     for b in bases.values():
@@ -468,7 +468,7 @@ def _outcomes(files: list[_File], extra: list[_File], plans: dict[str, sync.Plan
     }
     for f in (*files, *extra):
         if f.outcome is None:  # a stored version no state uses (an older version)
-            f.decide("superseded", "file.superseded", "Phiên bản cũ hơn", "An older version")
+            f.decide("superseded", "version.superseded", "Phiên bản cũ hơn", "An older version")
         p = f.parsed
         if f.entry is not None:
             rows.append(("inbox_entry", "inbox", f.name, f.school, f.outcome, f.reason, f.vi, f.en))

@@ -253,33 +253,33 @@ CASES = [
     Case(
         "an end-of-year file in the start-of-year run",
         {B_FILE: js(school(B, LoaiDongBo=3))},
-        {B_FILE: ("not_expected", "file.other_period")},
+        {B_FILE: ("not_expected", "sync.other_period")},
     ),  # fmt: skip
     Case(
         "a change file in the start-of-year run",
         {B_FILE: js(school(B, LoaiDongBo=2))},
-        {B_FILE: ("not_expected", "file.other_period")},
+        {B_FILE: ("not_expected", "sync.other_period")},
     ),  # fmt: skip
     Case(
         "earlier years' data",
         {B_FILE: js(school(B, LoaiDongBo=4))},
-        {B_FILE: ("not_expected", "file.earlier_years")},
+        {B_FILE: ("not_expected", "sync.earlier_years")},
     ),
     Case("an unknown sync type", {B_FILE: js(school(B, LoaiDongBo=9))}, {B_FILE: (REJ, "file.sync_type")}),
     Case(
         "a school no longer active",
         {f"{INACTIVE}.json": js(school(INACTIVE))},
-        {f"{INACTIVE}.json": ("not_expected", "file.school_not_expected")},
+        {f"{INACTIVE}.json": ("not_expected", "school.not_expected")},
     ),  # fmt: skip
     Case(
         "a test school",
         {f"{TESTING}.json": js(school(TESTING))},
-        {f"{TESTING}.json": ("not_expected", "file.school_not_expected")},
+        {f"{TESTING}.json": ("not_expected", "school.not_expected")},
     ),  # fmt: skip
     Case(
         "a school of another province",
         {f"{ELSEWHERE}.json": js(school(ELSEWHERE))},
-        {f"{ELSEWHERE}.json": ("not_expected", "file.school_not_expected")},
+        {f"{ELSEWHERE}.json": ("not_expected", "school.not_expected")},
     ),  # fmt: skip
     # --- two files of one school ----------------------------------------------------------------------
     Case(
@@ -297,18 +297,18 @@ CASES = [
                 )
             ),
         },
-        {f"{C}_old.json": ("superseded", "file.superseded"), f"{C}_new.json": OK},
+        {f"{C}_old.json": ("superseded", "version.superseded"), f"{C}_new.json": OK},
         check=_newest,
     ),  # fmt: skip
     Case(
         "the same file twice (a copy in a sub-folder)",
         {f"{C}_2024_1.json": js(school(C, **STAMPED)), f"copy/{C}_2024_1.json": js(school(C, **STAMPED))},
-        {f"{C}_2024_1.json": ("superseded", "file.copy"), f"copy/{C}_2024_1.json": OK},
+        {f"{C}_2024_1.json": ("superseded", "version.copy"), f"copy/{C}_2024_1.json": OK},
     ),  # fmt: skip
     Case(
         "same time stamp, different content: the later name wins",
         {f"{C}_a.json": js(school(C, **STAMPED)), f"{C}_b.json": js(school(C, [], **STAMPED))},
-        {f"{C}_a.json": ("superseded", "file.superseded"), f"{C}_b.json": OK},
+        {f"{C}_a.json": ("superseded", "version.superseded"), f"{C}_b.json": OK},
     ),  # fmt: skip
     # --- records --------------------------------------------------------------------------------------
     Case(
