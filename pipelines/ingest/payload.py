@@ -11,7 +11,8 @@ from pipelines import catalog
 from pipelines.ingest.normalise import normalise_code, normalise_integer
 
 # LoaiDongBo of the whole state each period reads (pipelines/ingest/sync.py): 1 = start of year (DN),
-# 3 = end of year (CN); 2 (changes during the year) builds the end of year when no 3 came.
+# 3 = end of year (CN; status: inferred, the reference lists 1, 2 and 4 only); 2 (changes during the
+# year) builds the end of year when no 3 came.
 PERIOD_SYNC_TYPE = {"DN": 1, "CN": 3}
 
 

@@ -1,7 +1,12 @@
-"""Sync types (LoaiDongBo) as the national database defines them, and a school's state per period.
+"""Sync types (LoaiDongBo) and a school's state per period.
 
-1 = đầu năm (start of year): a whole state, the period DN. 3 = cuối năm (end of year): a whole
-state, the period CN. 2 = phát sinh (changes during the year): records that changed (arrivals,
+The reference lists three values (shared/reference/qd4998/NOTES.md, "How data flows in practice"):
+1 = start of year, 2 = changes during the year (phát sinh), 4 = historical data. It names no sync
+type of a whole end-of-year state: edustat reads 3 as one (status: inferred), and a type-2 file of a
+school with no state to apply it to as a whole state (below).
+
+1 = đầu năm (start of year): a whole state, the period DN. 3 = cuối năm (end of year, inferred): a
+whole state, the period CN. 2 = phát sinh (changes during the year): records that changed (arrivals,
 transfers, drop-outs, edits), applied in order to the school's latest state of the same school
 year; they build the end of year (CN) when a school sends no type 3, from its start-of-year file;
 a start-of-year run does not apply them (they are listed as not expected there). 4 = earlier
