@@ -124,14 +124,15 @@ def _hostile(root: Path) -> dict:
     return json.loads(lines[-1]) if lines else {"error": out.stderr[-500:]}
 
 
-def _session_processes(sid: int) -> list[int]:
+def _session_processes(sid: int) -> list[tuple[int, str]]:
+    """The live processes of a session: (pid, what it runs)."""
     import psutil
 
     found = []
-    for p in psutil.process_iter(["pid", "status"]):
+    for p in psutil.process_iter(["pid", "status", "cmdline"]):
         try:
             if os.getsid(p.info["pid"]) == sid and p.info["status"] != psutil.STATUS_ZOMBIE:
-                found.append(p.info["pid"])
+                found.append((p.info["pid"], " ".join(p.info["cmdline"] or [])[-80:]))
         except (ProcessLookupError, PermissionError, psutil.Error):
             continue
     return found
@@ -184,13 +185,13 @@ def _kills(root: Path, trials: int, schools: int, seed: int) -> dict:
         time.sleep(2)  # what dies with its parent has had time to
         left = _session_processes(proc.pid)
         orphans += len(left)
-        for pid in left:  # ours: the run's own session
+        for pid, _ in left:  # ours: the run's own session
             os.kill(pid, signal.SIGKILL)
         rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out"), cwd=ROOT, env=env,
                                capture_output=True, check=False)  # fmt: skip
         same = rerun.returncode == 0 and _cells(folder / "w.duckdb") == want
         identical += same
-        points.append({"at_s": round(at, 1), "orphans": len(left), "rerun_identical": same})
+        points.append({"at_s": round(at, 1), "orphans": [what for _, what in left], "rerun_identical": same})
     return {"trials": trials, "full_run_s": round(full, 1), "orphans": orphans, "reruns_identical": identical,
             "points": points}  # fmt: skip
 
