@@ -35,7 +35,7 @@ from pipelines.ingest import extract, ledger, parse, submissions, sync
 from pipelines.ingest.limits import Limits, from_environment
 from pipelines.ingest.normalise import normalise_code, normalise_integer
 from pipelines.ingest.payload import FileOutcome
-from pipelines.ingest.staging import StagedState, staging_fingerprint
+from pipelines.ingest.staging import StagedState, read_file, staging_fingerprint
 from pipelines.ingest.walk import Entry, walk_inbox
 from pipelines.progress import track
 
@@ -258,7 +258,20 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     for f in files:
         if f.entry.kind != "data":
             f.decide(f.entry.kind, f.entry.reason, f.entry.message_vi, f.entry.message_en)
-    ipcs = _parse_all([f for f in files if f.outcome is None], limits, processes)
+    # A file loaded before in the period (by its bytes' hash) is not parsed again when its school
+    # keeps its staged state (the start of year only: there one sync type is loadable).
+    known = _loaded_before(con, start_year, period) if reuse and period == "DN" else {}
+    cached: set[int] = set()
+    for f in files:
+        if known and f.outcome is None and f.entry.member is None and f.entry.path is not None:
+            try:
+                raw = read_file(f.entry.path)
+            except OSError:
+                continue
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest in known and len(raw) <= limits.max_file_bytes:
+                _from_cache(f, digest, known, start_year, cached)
+    ipcs = _parse_all([f for f in files if f.outcome is None and f.parsed is None], limits, processes)
     for f in files:
         if f.outcome is None:
             _identify(f, start_year, period, registered, not_expected)
@@ -284,8 +297,10 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         name = sub.file if sub.file not in names else f"{sub.file}@v{sub.version}"
         extra.append(_File(len(files) + len(extra), name, sub.arrived_at, stored=raw))
         extra[-1].sync = -1 if base else None  # marks the base until identified
+        if not base and sub.sha256 in known:
+            _from_cache(extra[-1], sub.sha256, known, start_year, cached)
     if extra:
-        for entity, data in _parse_all(extra, limits, 1).items():
+        for entity, data in _parse_all([f for f in extra if f.parsed is None], limits, 1).items():
             ipcs.setdefault(entity, []).extend(data)
     bases: dict[str, _File] = {}
     for f in extra:
@@ -296,6 +311,14 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     # The candidates of each school, and its state.
     current = submissions.current_submissions(con, school_year, period)
     locked = submissions.locked_schools(con, school_year, period)
+    if cached:  # files taken from the cache whose school's state may change are parsed after all
+        redo = _redo(files, extra, cached, bases, locked)
+        for entity, data in _parse_all(redo, limits, processes).items():
+            ipcs.setdefault(entity, []).extend(data)
+        for f in redo:
+            _identify(f, start_year, period, registered, not_expected if f.entry is not None else {})
+            if f.entry is not None:
+                f.stamp = _stamp(f.parsed.stamp, f.stamp) if f.parsed and f.parsed.ok else f.stamp
     by_school: dict[str, list[sync.Candidate]] = {}
     by_id = {f.file_id: f for f in (*files, *extra)}
     for f in (*files, *extra):
@@ -320,6 +343,14 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     # Normalise the files of the schools whose state changed; a file over a limit is rejected and its
     # school planned again without it.
     restage = {s for s, p in plans.items() if not _reusable(before, s, p)}
+    # The cached files of a state staged again: parsed now for their records (their identity stays).
+    late = [by_id[c.file_id] for s in sorted(restage) for c in plans[s].chain if c.file_id in cached]
+    if late:
+        cached.difference_update(f.file_id for f in late)
+        for f in late:
+            f.parsed = None
+        for entity, data in _parse_all(late, limits, processes).items():
+            ipcs.setdefault(entity, []).extend(data)
     needed = {c.file_id for s in restage for c in by_school[s]} | {
         bases[s].file_id for s in restage if s in bases
     }
@@ -375,11 +406,52 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     con.execute(warehouse.sql("ingest/ledger", "clear_ingest_records"), [run_id])
     ledger.add(con, run_id, school_year, period, rows)
     _record_files(con, outcomes, run_id, start_year, period)
-    n_parsed = sum(1 for f in (*files, *extra) if f.parsed is not None)
+    n_parsed = sum(1 for f in (*files, *extra) if f.parsed is not None and f.file_id not in cached)
     log.info("ingest: %d mục / entries, %d tệp đọc / files parsed, %d trường nạp lại / schools restaged",
              len(entries), n_parsed, len(restage))  # fmt: skip
     return IngestSummary(files=tuple(outcomes), parsed=n_parsed, changed_schools=tuple(changed),
                          new_versions=tuple(new_versions), recorded_at=now, entries=len(entries))  # fmt: skip
+
+
+def _loaded_before(con: duckdb.DuckDBPyConnection, start_year: int, period: str) -> dict[str, tuple]:
+    """sha256 → (school, {entity: records}) of every file loaded before in the period."""
+    entities = [s.entity for s in catalog.sources()]
+    rows = con.execute(
+        warehouse.sql("ingest/staging", "loaded_before"), {"start_year": start_year, "period": period}
+    )
+    return {digest: (school, {e: int(n or 0) for e, n in zip(entities, ns, strict=True)})
+            for digest, school, *ns in rows.fetchall() if school is not None}  # fmt: skip
+
+
+def _from_cache(f: _File, digest: str, known: dict[str, tuple], start_year: int, cached: set[int]) -> None:
+    """What a file loaded before was, without parsing it: its school, year, sync type and records."""
+    school, records = known[digest]
+    f.parsed = parse.Parsed(f.file_id, digest, school=school, info_school=school, year=start_year,
+                            sync=sync.START, records=dict(records))  # fmt: skip
+    cached.add(f.file_id)
+
+
+def _redo(files: list[_File], extra: list[_File], cached: set[int], bases: dict[str, _File],
+          locked: set[str]) -> list[_File]:  # fmt: skip
+    """The cached inbox files to parse before planning (reset): those of a school with another
+    candidate file, or locked. (Those of a state staged again are parsed after planning.)"""
+    base_ids = {b.file_id for b in bases.values()}
+    candidates = [f for f in (*files, *extra) if f.outcome is None and f.school and f.file_id not in base_ids]
+    count: dict[str, int] = {}
+    for f in candidates:
+        count[f.school] = count.get(f.school, 0) + 1
+    redo = []
+    for f in candidates:
+        if f.file_id not in cached:
+            continue
+        # An inbox file's place among its school's files needs its own time stamp (a stored
+        # version's is its arrival); a locked school's files are judged by it too.
+        if f.entry is not None and (count[f.school] > 1 or f.school in locked):
+            redo.append(f)
+    for f in redo:
+        cached.discard(f.file_id)
+        f.parsed, f.school, f.sync = None, None, None
+    return redo
 
 
 def _limit_text(where: str, kind: str, limits: Limits) -> tuple[str, str]:
