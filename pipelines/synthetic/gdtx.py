@@ -5,19 +5,23 @@ more often; and the centre's own record. Staff and rooms come from staff.py and 
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import random
 from typing import Any
 
 from pipelines import catalog
-from pipelines.synthetic.payload import assemble_payload, draw_sites
+from pipelines.synthetic.payload import (
+    assemble_payload,
+    draw_place,
+    draw_sites,
+    institution_info,
+    september_departure,
+)
 from pipelines.synthetic.plan import KINDS, SchoolPlan
 from pipelines.synthetic.rooms import school_rooms
 from pipelines.synthetic.staff import gdtx_staff
 from pipelines.synthetic.values import (
     client_id,
     code_in_style,
-    date_between,
     draw_styles,
     flag_in_style,
     gender_in_style,
@@ -131,14 +135,10 @@ def gdtx_centre(
             r = rng.random()
             if r < 0.01:  # transferred out in September, before 30/9
                 p["TrangThai"] = 4 if status_int else "04"
-                p["NgayTrangThai"] = date_between(
-                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
-                )
+                p["NgayTrangThai"] = september_departure(rng, start_year)
             elif r < 0.04:  # dropped out in September (GDTX learners leave more often)
                 p["TrangThai"] = 5 if status_int else "05"
-                p["NgayTrangThai"] = date_between(
-                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
-                )
+                p["NgayTrangThai"] = september_departure(rng, start_year)
                 p["MaLyDoThoiHoc"] = rng.choice(("01", "02", "03", "06", "09"))
             else:
                 p["TrangThai"] = 1 if status_int else "01"
@@ -164,23 +164,8 @@ def gdtx_centre(
     rooms = school_rooms(rng, plan, max(1, round(len(classes) * rng.uniform(0.6, 1.0))))
 
     flag_p = 0.8 if mountain else 0.95
-    info: dict[str, Any] = {
-        "MaTruongHoc": code,
-        "TenTruongHoc": name,
-        "NamHoc": start_year,
-        "MaNhomCapHoc": nhom,
-        "LoaiHinhDaoTao": "01",
-        "LoaiHinhTruong": "Công lập",
-        "MaLoaiTruong": plan.category,
-    }
-    if mountain:
-        info["MaVung"] = rng.choices(["04", "06", "01"], [6, 3, 1])[0]
-        info["MaKhuVuc"] = "04"
-    else:
-        info["MaVung"] = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
-        info["MaKhuVuc"] = "02" if info["MaVung"] == "03" else "03"
-    info["MaTinh"] = province
-    info["MaHuyen"] = d.code
+    info = institution_info(code, name, start_year, nhom, "01", plan.category)
+    info.update(draw_place(rng, mountain, province, d.code))
     info["Hoc2BuoiNgay"] = flag_in_style(False, st.flag)
     for f in (
         "SuDungMayTinhDayHoc",

@@ -3,10 +3,13 @@ itself with the totals its software declares and the facts the institution's reg
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
-from pipelines.synthetic.values import distinct_names
+from pipelines.synthetic.values import date_between, distinct_names
+
+OWNERSHIP_NAMES = {"09": "Tư thục", "03": "Dân lập"}  # LoaiHinhDaoTao → LoaiHinhTruong; else Công lập
 
 
 def draw_sites(
@@ -39,3 +42,34 @@ def assemble_payload(code: str, start_year: int, loai_dong_bo: int, info: dict[s
                "LstDiemTruongInfo": sites, "LstLopHocInfo": classes, "LstHocSinh": pupils, "LstCanBo": staff,
                "CoSoVatChat": rooms}  # fmt: skip
     return payload, {**facts, "principal": staff[0]["TenCanBo"]}
+
+
+def institution_info(
+    code: str, name: str, start_year: int, nhom: str, ownership_code: str, category: str
+) -> dict[str, Any]:
+    """The head of TruongHocInfo: the institution, its ownership and its category."""
+    return {
+        "MaTruongHoc": code,
+        "TenTruongHoc": name,
+        "NamHoc": start_year,
+        "MaNhomCapHoc": nhom,
+        "LoaiHinhDaoTao": ownership_code,
+        "LoaiHinhTruong": OWNERSHIP_NAMES.get(ownership_code, "Công lập"),
+        "MaLoaiTruong": category,
+    }
+
+
+def draw_place(rng: random.Random, mountain: bool, province: str, district: str) -> dict[str, Any]:
+    """Region (MaVung) and area (MaKhuVuc) as a mountain or a lowland commune reports them, then
+    the province and district codes."""
+    if mountain:
+        region, area = rng.choices(["04", "06", "01"], [6, 3, 1])[0], "04"
+    else:
+        region = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
+        area = "02" if region == "03" else "03"
+    return {"MaVung": region, "MaKhuVuc": area, "MaTinh": province, "MaHuyen": district}
+
+
+def september_departure(rng: random.Random, start_year: int) -> str:
+    """The date of a learner who left in September, before the 30/9 reference date."""
+    return date_between(rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t")

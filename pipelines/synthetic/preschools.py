@@ -5,18 +5,22 @@ and the institution's own record. Staff and rooms come from staff.py and rooms.p
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import random
 from typing import Any
 
-from pipelines.synthetic.payload import assemble_payload, draw_sites
+from pipelines.synthetic.payload import (
+    assemble_payload,
+    draw_place,
+    draw_sites,
+    institution_info,
+    september_departure,
+)
 from pipelines.synthetic.plan import INDEPENDENT_KINDS, KINDS, MN_BANDS, SchoolPlan
 from pipelines.synthetic.rooms import preschool_rooms
 from pipelines.synthetic.staff import preschool_staff
 from pipelines.synthetic.values import (
     client_id,
     code_in_style,
-    date_between,
     draw_styles,
     flag_in_style,
     gender_in_style,
@@ -146,9 +150,7 @@ def preschool(
             n_pupil += 1
             if rng.random() < 0.01:  # left in September, before the 30/9 reference date
                 p["TrangThai"] = 4 if status_int else "04"
-                p["NgayTrangThai"] = date_between(
-                    rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t"
-                )
+                p["NgayTrangThai"] = september_departure(rng, start_year)
             else:
                 p["TrangThai"] = 1 if status_int else "01"
             disabled = k < n_disabled
@@ -180,26 +182,11 @@ def preschool(
     rooms = preschool_rooms(rng, plan, specs)
 
     flag_p = 0.8 if mountain else 0.95
-    info: dict[str, Any] = {
-        "MaTruongHoc": code,
-        "TenTruongHoc": name,
-        "NamHoc": start_year,
-        "MaNhomCapHoc": nhom,
-        "LoaiHinhDaoTao": plan.ownership_code,
-        "LoaiHinhTruong": {"09": "Tư thục", "03": "Dân lập"}.get(plan.ownership_code, "Công lập"),
-        "MaLoaiTruong": plan.category,
-    }
+    info = institution_info(code, name, start_year, nhom, plan.ownership_code, plan.category)
     standard = None if independent else rng.choices([None, "02", "03"], [5, 4, 1])[0]
     if standard:
         info["ChuanQuocGia"] = standard
-    if mountain:
-        info["MaVung"] = rng.choices(["04", "06", "01"], [6, 3, 1])[0]
-        info["MaKhuVuc"] = "04"
-    else:
-        info["MaVung"] = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
-        info["MaKhuVuc"] = "02" if info["MaVung"] == "03" else "03"
-    info["MaTinh"] = province
-    info["MaHuyen"] = d.code
+    info.update(draw_place(rng, mountain, province, d.code))
     info["Hoc2BuoiNgay"] = flag_in_style(two_sessions, st.flag)
     info["SuDungMayTinhDayHoc"] = flag_in_style(rng.random() < flag_p, st.flag)
     for f in ("KhaiThacInternetDayHoc", "DienLuoi", "NguonNuocSach", "CongTrinhVeSinh", "CtGdvsDoiTay",

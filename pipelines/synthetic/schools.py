@@ -9,7 +9,13 @@ import datetime as dt
 import random
 from typing import Any
 
-from pipelines.synthetic.payload import assemble_payload, draw_sites
+from pipelines.synthetic.payload import (
+    assemble_payload,
+    draw_place,
+    draw_sites,
+    institution_info,
+    september_departure,
+)
 from pipelines.synthetic.plan import KINDS, SchoolPlan
 from pipelines.synthetic.rooms import school_rooms
 from pipelines.synthetic.staff import school_staff
@@ -161,26 +167,11 @@ def general_school(
     rooms = school_rooms(rng, plan, len(specs) - sum(1 for s in specs if s[3]) // 2)
 
     flag_p = 0.8 if mountain else 0.95
-    info: dict[str, Any] = {
-        "MaTruongHoc": code,
-        "TenTruongHoc": name,
-        "NamHoc": start_year,
-        "MaNhomCapHoc": nhom,
-        "LoaiHinhDaoTao": "09" if plan.private else "01",
-        "LoaiHinhTruong": "Tư thục" if plan.private else "Công lập",
-        "MaLoaiTruong": plan.category,
-    }
+    info = institution_info(code, name, start_year, nhom, "09" if plan.private else "01", plan.category)
     standard = rng.choices([None, "02", "03"], [4, 4, 2])[0]
     if standard:
         info["ChuanQuocGia"] = standard
-    if mountain:
-        info["MaVung"] = rng.choices(["04", "06", "01"], [6, 3, 1])[0]
-        info["MaKhuVuc"] = "04"
-    else:
-        info["MaVung"] = rng.choices(["02", "03", "01", "04"], [5, 3, 2, 0.5])[0]
-        info["MaKhuVuc"] = "02" if info["MaVung"] == "03" else "03"
-    info["MaTinh"] = province
-    info["MaHuyen"] = d.code
+    info.update(draw_place(rng, mountain, province, d.code))
     info["Hoc2BuoiNgay"] = flag_in_style(two_sessions, st.flag)
     info["SuDungMayTinhDayHoc"] = flag_in_style(informatics or rng.random() < 0.5, st.flag)
     for f in ("KhaiThacInternetDayHoc", "DienLuoi", "NguonNuocSach", "CongTrinhVeSinh",
@@ -257,7 +248,7 @@ def _pupils(
             reason = None
             if r < 0.01:  # transferred out in September, before the 30/9 reference date
                 status = "04"
-                date = date_between(rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t")
+                date = september_departure(rng, start_year)
             elif r < 0.02:  # transferred in, before or after 30/9
                 status = "02"
                 if rand() < 0.5:
