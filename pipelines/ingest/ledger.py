@@ -142,7 +142,11 @@ def ledger_summary(con: duckdb.DuckDBPyConnection, run_id: str) -> LedgerSummary
     ).fetchall()
     for check, n in checks:
         if n:
-            problems.append(f"{_CHECKS[check][0]}: {n:,} / {_CHECKS[check][1]}: {n:,}")
+            named = ""
+            if check == "files_missing":  # name them
+                rows = con.execute(warehouse.sql("ingest/ledger", "files_missing"), [run_id]).fetchall()
+                named = " (" + ", ".join(r[0] for r in rows) + ")"
+            problems.append(f"{_CHECKS[check][0]}: {n:,}{named} / {_CHECKS[check][1]}: {n:,}{named}")
     lines = []
     for input_ in INPUTS:
         by_outcome = {o: 0 for o in OUTCOMES}

@@ -85,9 +85,11 @@ def plan(candidates: list[Candidate], period: str, base: Candidate | None) -> Pl
     if not files:
         return out
     if period == "DN":
-        head = files[-1]
+        # Identical bytes are one version: the first file that brought them counts, later copies
+        # are superseded by it (an unchanged re-upload is no new version).
+        head = next(c for c in files if c.sha256 == files[-1].sha256)
         out.chain = [head]
-        out.superseded = [(c, head) for c in files[:-1]]
+        out.superseded = [(c, head) for c in files if c is not head]
         return out
     wholes = [i for i, c in enumerate(files) if c.sync == END]
     if wholes:

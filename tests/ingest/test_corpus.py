@@ -303,7 +303,7 @@ CASES = [
     Case(
         "the same file twice (a copy in a sub-folder)",
         {f"{C}_2024_1.json": js(school(C, **STAMPED)), f"copy/{C}_2024_1.json": js(school(C, **STAMPED))},
-        {f"{C}_2024_1.json": ("superseded", "version.copy"), f"copy/{C}_2024_1.json": OK},
+        {f"{C}_2024_1.json": OK, f"copy/{C}_2024_1.json": ("superseded", "version.copy")},  # the first counts
     ),  # fmt: skip
     Case(
         "same time stamp, different content: the later name wins",

@@ -60,7 +60,7 @@ UNION ALL SELECT 'records_extra', coalesce(sum(g.n - e.n), 0) FROM expected e JO
     WHERE g.n > e.n
 UNION ALL SELECT 'files_missing', count(*) FROM (SELECT DISTINCT file FROM files WHERE run_id = $run_id) f
     WHERE f.file NOT IN (SELECT position FROM l WHERE input = 'inbox_entry')
-      AND f.file NOT IN (SELECT file FROM submissions)
+      AND regexp_replace(f.file, '@v[0-9]+$', '') NOT IN (SELECT file FROM submissions)
 UNION ALL SELECT 'placed_missing', count(*) FROM units
     WHERE level = 'school' AND (SELECT count(*) FROM l WHERE input = 'registry_row') > 0
       AND unit_code NOT IN (SELECT school_code FROM l WHERE input = 'registry_row' AND outcome = 'counted')
@@ -82,3 +82,10 @@ DELETE FROM input_ledger WHERE run_id = $1 AND input = 'record' AND outcome NOT 
 SELECT school_code, any_value(reason), any_value(message_vi), any_value(message_en) FROM input_ledger
 WHERE run_id = $1 AND input = 'registry_row' AND outcome = 'not_expected' AND school_code IS NOT NULL
 GROUP BY school_code
+
+-- name: files_missing
+-- The files of a run that the ledger lists neither as an inbox entry nor as a stored version ($1 run;
+-- a stored version whose name an inbox file has is read as "name@vN").
+SELECT DISTINCT file FROM files WHERE run_id = $1
+    AND file NOT IN (SELECT position FROM input_ledger WHERE run_id = $1 AND input = 'inbox_entry')
+    AND regexp_replace(file, '@v[0-9]+$', '') NOT IN (SELECT file FROM submissions) ORDER BY 1 LIMIT 5
