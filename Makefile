@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup demo test lint render serve serve-ui clean
+.PHONY: setup demo test lint render reliability serve serve-ui clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,6 +28,10 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest
+
+# Issue 13's figures: bad-input cases held, hostile files' peak memory, the PII scan, kill trials.
+reliability: setup
+	$(VENV)/bin/python benchmarks/reliability.py
 
 lint: setup
 	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py

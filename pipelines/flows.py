@@ -268,7 +268,7 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
     result = run.outcome(summary)
     _publish_artifacts(summary, result, found)
     _announce_missed_deadline(summary, found)
-    text = str(summary.facts.get("summary_text", ""))
+    text = run.summary_text(summary)  # ends with the input ledger's lines
     if result.failed:
         get_run_logger().error("%s", result.message)
         return Failed(message=result.message, data=text)

@@ -86,9 +86,12 @@ def prepare(s: Settings) -> StepResult:
     registry = ingest.read_registry(s.registry, s.as_of)
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         ingest.load_units(con, registry, s.boundaries, s.as_of, s.run_id, ingest.crosswalk_beside(s.registry))
+        # The input ledger starts with every registry row (the period's earlier runs' rows go).
+        ingest.record_registry(con, registry, s.run_id, s.school_year, s.period)
     facts = {
         "schools_registered": len(registry.schools),
         "registry_problems": len(registry.problems),
+        "registry_rows": len(registry.rows),
         "so_code": registry.so_code,  # the province: the run's name, tags and artifact keys
     }
     log.info("prepare: %d trường trong danh sách / schools registered, %d vấn đề / registry problems",
@@ -102,12 +105,12 @@ def ingest_step(s: Settings) -> StepResult:
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         registered = ingest.registered_schools(con)
         summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,
-                                      s.run_id, reuse=not s.full)  # fmt: skip
+                                      s.run_id, reuse=not s.full, processes=s.processes)  # fmt: skip
         # The schools that sent a new version move to `received` (the reporting window's states).
         window.record_submissions(con, s.school_year, s.period, summary.new_versions, s.run_id,
                                   summary.recorded_at)  # fmt: skip
         records = ingest.staged_learners(con)
-    facts = {"files": len(summary.files), "files_loaded": summary.loaded,
+    facts = {"inbox_entries": summary.entries, "files": len(summary.files), "files_loaded": summary.loaded,
              "files_rejected": len(summary.rejected), "files_parsed": summary.parsed,
              "schools_changed": len(summary.changed_schools), "learner_records": records}  # fmt: skip
     log.info("ingest: %d tệp / files, %d nạp / loaded, %d bị từ chối / rejected (%d đọc lại / parsed); "
@@ -121,13 +124,24 @@ def validate_step(s: Settings) -> StepResult:
     t = time.perf_counter()
     summary = validate.validate_warehouse(s.warehouse, s.run_id, s.school_year, s.period, s.start_year,
                                           docs_dir=s.out / DATA_DOCS, incremental=not s.full)  # fmt: skip
+    # The input ledger's records: every staged record counted, or excluded by this run's quarantine.
+    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
+        ingest.complete_records(con, s.run_id, s.school_year, s.period)
+        ledger = ingest.ledger_summary(con, s.run_id)
     facts = {"rules": summary.n_rules, "problems": summary.n_problems, "schools_checked": summary.schools_checked,
              "records_quarantined": summary.n_quarantined,
-             "schools_rejected": len(summary.schools_rejected)}  # fmt: skip
+             "schools_rejected": len(summary.schools_rejected), "ledger_balanced": ledger.balanced,
+             "ledger_lines": list(ledger.lines), "ledger_problems": list(ledger.problems),
+             "ledger_counts": {i: {f"{o}:{r or ''}": n for (o, r), n in c.items()}
+                               for i, c in ledger.counts.items()}}  # fmt: skip
+    for line in ledger.lines:
+        log.info("ledger: %s", line)
     log.info("validate: %d quy tắc / rules, %d vấn đề / problems, %d bản ghi bị loại / records quarantined, "
              "%d trường bị từ chối / schools rejected", summary.n_rules, summary.n_problems,
              summary.n_quarantined, len(summary.schools_rejected))  # fmt: skip
-    return StepResult("validate", time.perf_counter() - t, facts)
+    result = StepResult("validate", time.perf_counter() - t, facts)
+    check_ledger(result)  # the run (and the Prefect flow's task) fails here when the books do not balance
+    return result
 
 
 @_writer
@@ -211,7 +225,29 @@ def run_period(s: Settings) -> RunSummary:
     """The whole run without Prefect (the CLI's `edustat run`), holding the warehouse's writer lock
     throughout (warehouse.WarehouseLocked if another run holds it)."""
     with warehouse.writer_lock(s.warehouse, s.run_id):
-        return RunSummary(s, tuple(step(s) for step in STEPS))
+        results = [step(s) for step in STEPS]
+        summary = RunSummary(s, tuple(results))
+    results[-1].facts["summary_text"] = summary_text(summary)
+    return summary
+
+
+def summary_text(summary: RunSummary) -> str:
+    """The run's summary text ending with the input ledger's lines (`edustat run` prints it; the
+    Prefect flow publishes it as the run-summary artifact)."""
+    facts = summary.facts  # no summary_text when the ledger stopped the run before export
+    text = str(facts.get("summary_text", ""))
+    lines = "\n".join(str(x) for x in facts.get("ledger_lines", ()))  # type: ignore[attr-defined]
+    return text if not lines or lines in text else f"{text}\n\n{lines}\n"
+
+
+def check_ledger(validated: StepResult) -> None:
+    """Raise ingest.LedgerUnbalanced (bilingual) when the run's ledger does not balance: some input
+    has no outcome or two, or records of a loaded file are missing. Nothing is aggregated then."""
+    if not validated.facts.get("ledger_balanced", True):
+        problems = "; ".join(str(p) for p in validated.facts.get("ledger_problems", []))
+        raise ingest.LedgerUnbalanced(
+            f"Sổ nhập liệu không cân, không lập báo cáo / the input ledger does not balance, no report is made: {problems}"
+        )
 
 
 # --- what a run reports besides its outputs (flows.py publishes these as Prefect artifacts) --------

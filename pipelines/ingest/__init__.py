@@ -3,11 +3,23 @@ staged with its lineage, every version of it kept as a submission.
 
 Modules: `registry` (the school-import template), `units` (the run's dated unit tree), `places` (a
 school's commune on the 2025 map, its registry levels), `normalise`
-(values and keyed hashes), `payload` (one file's checks and outcome), `staging` (the stg_* tables),
-`submissions` (versions and their store), `inbox` (the walk that ties them), `population`.
+(values and keyed hashes), `limits` (what no input may exceed, with their settings), `walk` (every
+entry under the inbox, archives opened safely), `parse` (one file's bytes checked and its records as
+Arrow columns, in worker processes), `extract` (the records normalised in DuckDB, states staged),
+`sync` (sync types, a school's state per period), `payload` (a file's outcome), `staging` (the
+stg_* tables), `submissions` (versions) and `store` (their encrypted store), `ledger` (every input's
+outcome and the balance), `inbox` (the ingest that ties them), `population`.
 """
 
 from pipelines.ingest.inbox import IngestSummary, ingest_inbox
+from pipelines.ingest.ledger import (
+    LedgerSummary,
+    LedgerUnbalanced,
+    complete_records,
+    ledger_summary,
+    record_registry,
+)
+from pipelines.ingest.limits import Limits
 from pipelines.ingest.normalise import normalise_code, normalise_date, pseudonymise
 from pipelines.ingest.payload import PERIOD_SYNC_TYPE, FileOutcome, check_payload
 from pipelines.ingest.places import crosswalk_beside
@@ -21,12 +33,17 @@ __all__ = [
     "REGISTRY_COLUMNS",
     "FileOutcome",
     "IngestSummary",
+    "LedgerSummary",
+    "LedgerUnbalanced",
+    "Limits",
     "PopulationError",
     "Registry",
     "RegistryError",
     "check_payload",
+    "complete_records",
     "crosswalk_beside",
     "ingest_inbox",
+    "ledger_summary",
     "load_population",
     "load_units",
     "normalise_code",
@@ -34,6 +51,7 @@ __all__ = [
     "pseudonymise",
     "read_population",
     "read_registry",
+    "record_registry",
     "registered_schools",
     "staged_learners",
 ]

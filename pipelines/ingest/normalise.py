@@ -14,7 +14,17 @@ from typing import Any
 
 from pipelines import catalog
 
-_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d", "%d/%m/%Y")
+# The date forms schools send: ISO with or without a time, day/month/year with "/", "-" or ".",
+# year/month/day with "/". Anything else stays as given (validation reports it).
+DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+)
 
 
 def pseudonymise(value: str, key: bytes) -> str:
@@ -85,7 +95,7 @@ def normalise_date(value: Any, year_month: bool) -> str | None:
         except ValueError:
             return text
         return f"{parsed:%Y-%m}" if year_month else parsed.isoformat()
-    for fmt in _DATE_FORMATS:
+    for fmt in DATE_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()
         except ValueError:

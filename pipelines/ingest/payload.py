@@ -10,8 +10,10 @@ from typing import Any
 from pipelines import catalog
 from pipelines.ingest.normalise import normalise_code, normalise_integer
 
-# LoaiDongBo (sync spec 2020): 1 = start of year (DN), 2 = changes during the year (CN, end of year).
-PERIOD_SYNC_TYPE = {"DN": 1, "CN": 2}
+# LoaiDongBo of the whole state each period reads (pipelines/ingest/sync.py): 1 = start of year (DN),
+# 3 = end of year (CN; status: inferred, the reference lists 1, 2 and 4 only); 2 (changes during the
+# year) builds the end of year when no 3 came.
+PERIOD_SYNC_TYPE = {"DN": 1, "CN": 3}
 
 
 @dataclass(frozen=True)

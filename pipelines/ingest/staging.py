@@ -100,11 +100,11 @@ def staging_fingerprint(start_year: int, period: str, key: bytes) -> str:
 
 @dataclass
 class StagedState:
-    """The staging tables as the last ingest left them: reusable per (school, file hash) when that
-    ingest had the same fingerprint; and the outcome of every file loaded before in the period."""
+    """The staging tables as the last ingest left them, reusable per school when that ingest had the
+    same fingerprint: the state each school's rows were made from, and the file of its school record."""
 
-    reusable: dict[str, str]  # school → sha256 of the file whose rows are staged
-    loaded: dict[str, tuple[str, dict[str, int]]]  # sha256 → (school, records) of a file loaded before
+    reusable: dict[str, str]  # school → its state's hash (the file's sha256, or its chain's)
+    names: dict[str, str]  # school → the file its school record came from
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, fingerprint: str, start_year: int, period: str, run_id: str,
@@ -119,21 +119,8 @@ class StagedState:
             warehouse.create_staging_tables(con)
             warehouse.save_state(con, STAGE, run_id, fingerprint)
             return cls({}, {})
-        reusable = dict(con.execute(warehouse.sql("ingest/staging", "staged_files")).fetchall())
-        entities = [s.entity for s in catalog.sources()]
-        loaded = {}
-        for digest, school, *n in con.execute(
-            warehouse.sql("ingest/staging", "loaded_before"), {"start_year": start_year, "period": period}
-        ).fetchall():
-            loaded[digest] = (school, {e: v for e, v in zip(entities, n, strict=True) if v is not None})
-        return cls(reusable, loaded)
-
-    def outcome(self, name: str, digest: str, registered: set[str]) -> FileOutcome | None:
-        """The outcome of a file loaded before (its bytes decide it), without parsing it again."""
-        school, records = self.loaded.get(digest, (None, {}))
-        if school is None or school not in registered:
-            return None
-        return FileOutcome(name, digest, school, "loaded", None, None, None, records)
+        rows = con.execute(warehouse.sql("ingest/staging", "staged_files")).fetchall()
+        return cls({s: h for s, h, _ in rows}, {s: f for s, _, f in rows})
 
 
 def staged_learners(con: duckdb.DuckDBPyConnection) -> int:

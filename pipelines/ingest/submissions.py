@@ -4,9 +4,9 @@ A file's arrival time is its modification time (never later than the moment inge
 A file that arrived after the school's current version, and whose bytes differ from it, becomes the
 next version (1, 2, …) and supersedes the previous one; an unchanged re-upload is no new version; a
 file older than the current version (a copy left in the inbox) is ignored. Every version's bytes
-are kept beside the warehouse (`<warehouse dir>/submissions/<sha256>.json`) and listed in
-`submissions`; ingest stages exactly the current version of each school (from the inbox, or from
-the store when the file has left the inbox).
+are kept beside the warehouse (`<warehouse dir>/submissions/<sha256>.fernet`), encrypted (store.py:
+Fernet, with a key kept outside the warehouse folder), and listed in `submissions`; ingest stages
+the current state of each school (from the inbox, or from the store when the file has left it).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
+from pipelines.ingest import store as crypt
 
 STORE = "submissions"  # folder of the content-addressed store, beside the warehouse file
 
@@ -57,18 +58,27 @@ def store_dir(con: duckdb.DuckDBPyConnection) -> Path:
 
 
 def store_put(store: Path, sha256: str, raw: bytes) -> Path:
-    """Keep a file's bytes under their hash (written once, atomically)."""
-    path = store / f"{sha256}.json"
+    """Keep a file's bytes under their hash, encrypted (written once, atomically)."""
+    path = store / f"{sha256}{crypt.SUFFIX}"
     if not path.exists():
         store.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(raw)
+        tmp.write_bytes(crypt.encrypt(raw))
         tmp.replace(path)
+    plain = store / f"{sha256}.json"  # a store written before encryption: its plain copy goes
+    plain.unlink(missing_ok=True)
     return path
 
 
 def store_get(store: Path, sha256: str) -> bytes:
-    return (store / f"{sha256}.json").read_bytes()
+    """A version's bytes as the school sent them (a plain copy of an older store is encrypted now)."""
+    path = store / f"{sha256}{crypt.SUFFIX}"
+    if path.exists():
+        return crypt.decrypt(path.read_bytes())
+    plain = store / f"{sha256}.json"
+    raw = plain.read_bytes()
+    store_put(store, sha256, raw)
+    return raw
 
 
 def arrival_time(path: Path, now: datetime) -> datetime:
@@ -83,6 +93,14 @@ def current_submissions(
         warehouse.sql("ingest/submissions", "current"), {"school_year": school_year, "period": period}
     ).fetchall()
     return {r[0]: Submission(*r) for r in rows}
+
+
+def period_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> list[Submission]:
+    """Every version of every school for a period, oldest first."""
+    rows = con.execute(
+        warehouse.sql("ingest/submissions", "period_versions"), {"school_year": school_year, "period": period}
+    ).fetchall()
+    return [Submission(*r) for r in rows]
 
 
 def submission_versions(con: duckdb.DuckDBPyConnection, school_year: str, period: str,

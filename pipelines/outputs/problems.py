@@ -28,6 +28,16 @@ FILE_ENTITY_VI = "Tệp dữ liệu"
 # tests/test_quality.py checks that this list and ingest.py name the same ids.
 FILE_RULES = (
     ("file.unreadable", "Tệp JSON hỏng, không đọc được", "Malformed JSON file, cannot be read"),
+    ("file.empty", "Tệp rỗng", "The file is empty"),
+    ("file.encoding", "Tệp không phải UTF-8/UTF-16 (có thể là mã cũ TCVN3/VNI)",
+     "The file is not UTF-8/UTF-16 (perhaps the legacy TCVN3/VNI encodings)"),
+    ("file.legacy_text", "Chữ trong tệp là mã cũ TCVN3/VNI đọc sai thành Unicode",
+     "The file's text is legacy TCVN3/VNI read wrongly as Unicode"),
+    ("file.name_mismatch", "Tên tệp ghi một mã trường khác MaTruongHoc trong tệp; không nạp gì của tệp",
+     "The file's name gives another school code than its MaTruongHoc; nothing of it is loaded"),
+    ("file.code_mismatch", "MaTruongHoc của tệp khác MaTruongHoc trong TruongHocInfo",
+     "The file's MaTruongHoc differs from TruongHocInfo's"),
+    ("file.sync_type", "Loại đồng bộ (LoaiDongBo) không hợp lệ", "The sync type (LoaiDongBo) is not valid"),
     ("file.shape", "Tệp không phải đối tượng JSON có TruongHocInfo",
      "The file is not a JSON object with a TruongHocInfo object"),
     ("file.no_school_code", "Tệp không có MaTruongHoc", "The file has no MaTruongHoc"),

@@ -268,7 +268,7 @@ def test_start_of_year_files_are_rejected_in_the_end_of_year_run(tmp_path):
     s = run_end_of_year(tmp_path, registry, inbox)
     with warehouse.connect(s.warehouse) as con:
         assert con.execute("SELECT status, reason FROM files").fetchall() == [
-            ("rejected", "file.wrong_period")
+            ("rejected", "sync.other_period")  # not expected in this period: listed, not loaded
         ]
     assert s.as_of.isoformat() == "2025-05-31"
 

@@ -101,7 +101,7 @@ def test_unreadable_and_misplaced_files_are_rejected_whole_with_a_reason(bad_inp
     messages = _query(
         bad_inputs_run, "SELECT message_vi, message_en FROM files WHERE file = 'truncated.json'"
     )
-    assert "JSON" in messages[0][0] and "Malformed JSON" in messages[0][1]
+    assert "JSON" in messages[0][0] and "Malformed or truncated JSON" in messages[0][1]
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,40 @@ def test_every_input_record_is_loaded_or_quarantined(bad_inputs_run):
         sent = _query(bad_inputs_run, f"SELECT sum(n_{entity}) FROM files WHERE status = 'loaded'")[0][0]
         assert staged == sent
         assert loaded + quarantined == staged
+
+
+_POOL = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pipelines.ingest.inbox import die_with_parent
+with ProcessPoolExecutor(2, mp_context=get_context("fork"), initializer=die_with_parent,
+                         initargs=(os.getpid(),)) as pool:
+    print(" ".join(str(p) for p in {pool.submit(os.getpid).result() for _ in range(4)}), flush=True)
+    time.sleep(60)
+"""
+
+
+def test_ingest_workers_die_with_a_killed_parent(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, "-c", _POOL], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})  # fmt: skip
+    workers = [int(p) for p in proc.stdout.readline().split()]
+    assert workers and all(psutil.pid_exists(p) for p in workers)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [
+            p for p in workers if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
+        time.sleep(0.1)
+    assert not alive

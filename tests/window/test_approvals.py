@@ -24,7 +24,7 @@ from pipelines import cli, settings, warehouse
 from pipelines import run as pipeline
 from pipelines import window as reporting_window
 from pipelines.catalog import deadlines
-from pipelines.ingest import submissions
+from pipelines.ingest import store, submissions
 from tests.conftest import klass, payload, pupil, school_info, write_registry
 
 A, B, C, D = "66643001", "66643002", "66643003", "66644001"
@@ -126,7 +126,9 @@ def test_a_new_version_supersedes_the_old_one_and_both_stay_retrievable(window):
         assert submissions.submission_bytes(con, "2024-2025", "DN", A, 1) == days["raw"]["A1"]
         assert submissions.submission_bytes(con, "2024-2025", "DN", A, 2) == days["raw"]["A2"]
     sha1 = _q(s, "SELECT sha256 FROM submissions WHERE school_code = ? AND version = 1", [A])[0][0]
-    assert (s.warehouse.parent / "submissions" / f"{sha1}.json").read_bytes() == days["raw"]["A1"]
+    # The store keeps the bytes encrypted (pipelines/ingest/store.py): nothing of them in clear.
+    stored = (s.warehouse.parent / "submissions" / f"{sha1}.fernet").read_bytes()
+    assert store.decrypt(stored) == days["raw"]["A1"] and days["raw"]["A1"][:40] not in stored
 
 
 @pytest.mark.slow

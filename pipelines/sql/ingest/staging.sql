@@ -7,7 +7,8 @@ SELECT coalesce(max(row_id) + 1, 0) FROM {table}
 INSERT INTO {table} SELECT * FROM _batch
 
 -- name: staged_files
-SELECT DISTINCT school_code, file_hash FROM stg_school
+-- Each staged school: its state's hash and the file of its school record.
+SELECT school_code, any_value(file_hash), any_value(file) FROM stg_school GROUP BY school_code
 
 -- name: loaded_before
 -- Each file loaded before in the period (by its hash): its school and records per list, as its
@@ -17,13 +18,9 @@ SELECT file_hash, arg_max(school_code, ingested_at), arg_max(n_school, ingested_
        arg_max(n_rooms, ingested_at), arg_max(n_result, ingested_at), arg_max(n_budget, ingested_at)
 FROM files WHERE status = 'loaded' AND start_year = $start_year AND period = $period GROUP BY file_hash
 
--- name: staged_now
-CREATE OR REPLACE TEMP TABLE _staged_now (school_code VARCHAR, file_hash VARCHAR)
-
--- name: keep_staged
--- Staged rows of a school whose file changed or that is no longer staged go (_staged_now: the
--- (school, file) pairs staged now).
-DELETE FROM {table} WHERE (school_code, file_hash) NOT IN (SELECT school_code, file_hash FROM _staged_now)
+-- name: delete_schools
+-- The staged rows of the schools staged again, or no longer staged ($1 their codes).
+DELETE FROM {table} WHERE school_code IN (SELECT unnest($1::VARCHAR[]))
 
 -- name: staged_learners
 SELECT count(*) FROM stg_learner

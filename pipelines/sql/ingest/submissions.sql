@@ -33,3 +33,12 @@ WHERE s.level = 'school' AND ((s.level, s.unit_code) IN (SELECT * FROM locked)
 -- name: database_path
 -- The warehouse's file (NULL in memory): the store of the files lies beside it.
 SELECT path FROM duckdb_databases() WHERE database_name = current_database()
+
+-- name: listed
+-- Every stored version's hash (the store keeps no other file).
+SELECT DISTINCT sha256 FROM submissions
+
+-- name: period_versions
+-- Every version of the period, oldest first.
+SELECT school_code, version, file, sha256, arrived_at FROM submissions
+WHERE school_year = $school_year AND period = $period ORDER BY school_code, version

@@ -1,0 +1,227 @@
+"""`make reliability`: the figures of issue 13 (every input accounted for), printed as one JSON line.
+
+- corpus: the bad-input cases and property tests (tests/ingest/test_corpus.py, test_parse.py,
+  test_registry.py, test_ledger.py): cases tried and held;
+- hostile: peak memory (max RSS) of one process reading the hostile files (JSON nested 100,000
+  levels, a 20 MB zip bomb, a 40,000-character name, 1e308, an .xlsx registry zip bomb, XML entity
+  expansion), each refused with its reason;
+- pii: the scan of every file a run writes for names and identity numbers (tests/e2e/test_pii.py);
+- kills: N trials of `edustat run` on a small generated province killed with SIGKILL at a random
+  moment (uniform over an uninterrupted run's duration, so every step is hit: ingest, validation,
+  aggregation, export), each followed by a check for processes left in the run's session (orphans)
+  and a re-run whose cells must equal the uninterrupted run's.
+
+    .venv/bin/python benchmarks/reliability.py [--kill-trials 20] [--schools 12] [--dir /tmp/edustat-reliability]
+
+The figures depend on the machine's load: the load (`os.getloadavg`) is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ["tests/ingest/test_corpus.py", "tests/ingest/test_parse.py", "tests/ingest/test_registry.py",
+          "tests/ingest/test_ledger.py"]  # fmt: skip
+
+
+def _pytest(paths: list[str], junit: Path, marks: str = "slow or not slow") -> dict[str, int]:
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider", "-m", marks,
+                    f"--junitxml={junit}", *paths], cwd=ROOT, capture_output=True, check=False)  # fmt: skip
+    suite = ET.parse(junit).getroot()
+    suite = suite if suite.tag == "testsuite" else suite[0]
+    tests, failed = int(suite.get("tests", 0)), int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return {
+        "tried": tests - int(suite.get("skipped", 0)),
+        "held": tests - failed - int(suite.get("skipped", 0)),
+    }
+
+
+def _make_hostile(folder: Path) -> None:
+    """The hostile inputs (written here, so their making does not count in the reader's memory)."""
+    import zipfile
+
+    from tests.conftest import klass, payload, pupil, school_info, write_registry
+
+    code = "66643001"
+    rows = [{"MA_TRUONG": code, "TEN_TRUONG_HOC": "A", "CAP_HOC": "1", "TRANG_THAI": 1, "ID_SO": "66",
+             "ID_PHONG": "643"}]  # fmt: skip
+    reg_path = write_registry(folder / "registry.xlsx", rows)
+    inbox = folder / "inbox"
+    inbox.mkdir()
+    text = json.dumps(
+        payload(code, school_info(code), [klass("1A", 1)], [pupil("p", "1A", 1, 2, "01", "2018-01-01")])
+    )
+    (inbox / "nested.json").write_text('{"TruongHocInfo": {}, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with zipfile.ZipFile(inbox / "bomb.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{code}.json", '{"a": "' + "0" * 20_000_000 + '"}')
+    (inbox / "long.json").write_text(text.replace('"TenTruongHoc": "', '"TenTruongHoc": "' + "A" * 40_000))
+    (inbox / "huge.json").write_text(
+        text.replace('"NamHoc": 2024, "MaNhom', '"NamHoc": 2024, "TongSoHocSinh": 1e308, "MaNhom')
+    )
+    with zipfile.ZipFile(reg_path) as zf:
+        parts = {i.filename: zf.read(i.filename) for i in zf.infolist()}
+    laughs = b'<!DOCTYPE worksheet [<!ENTITY a "' + b"ha" * 50 + b'">'
+    laughs += b"".join(b'<!ENTITY %c "%s">' % (98 + i, (b"&%c;" % (97 + i)) * 10) for i in range(8)) + b"]>"
+    changes = {
+        "registry-bomb.xlsx": lambda x: x.replace(
+            b"<sheetData>", b"<!--" + b"0" * 100_000_000 + b"--><sheetData>"
+        ),
+        "registry-entities.xlsx": lambda x: laughs + x.replace(b"<t>A</t>", b"<t>&i;</t>"),
+    }
+    for name, change in changes.items():
+        with zipfile.ZipFile(folder / name, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part, data in parts.items():
+                zf.writestr(part, change(data) if part == "xl/worksheets/sheet1.xml" else data)
+
+
+def hostile_child(folder: Path) -> None:
+    """In a child process: read the hostile inputs, print their outcomes and the peak memory."""
+    from cryptography.fernet import Fernet
+
+    from pipelines import warehouse
+    from pipelines.ingest import ledger, registry, units
+    from pipelines.ingest.inbox import ingest_inbox
+
+    os.environ.setdefault("EDUSTAT_STORE_KEY", Fernet.generate_key().decode())
+    reg = registry.read_registry(folder / "registry.xlsx")
+    outcomes = {}
+    with warehouse.connect(folder / "w.duckdb") as con:
+        units.load_units(con, reg, "2024", None, "hostile")
+        ledger.record_registry(con, reg, "hostile", "2024-2025", "DN")
+        ingest_inbox(con, folder / "inbox", 2024, "DN", units.registered_schools(con), b"k", "hostile")
+        outcomes.update(dict(con.execute("SELECT position, coalesce(reason, outcome) FROM input_ledger "
+                                         "WHERE input = 'inbox_entry'").fetchall()))  # fmt: skip
+    for name in ("registry-bomb.xlsx", "registry-entities.xlsx"):
+        try:
+            registry.read_registry(folder / name)
+            outcomes[name] = "read"
+        except registry.RegistryError as exc:
+            outcomes[name] = "refused: " + str(exc).split(" / ")[-1][:80]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"outcomes": outcomes, "peak_mb": round(peak)}))
+
+
+def _hostile(root: Path) -> dict:
+    folder = root / "hostile"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    _make_hostile(folder)
+    out = subprocess.run([sys.executable, __file__, "--hostile-child", str(folder)], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)  # fmt: skip
+    lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"error": out.stderr[-500:]}
+
+
+def _session_processes(sid: int) -> list[tuple[int, str]]:
+    """The live processes of a session: (pid, what it runs)."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["pid", "status", "cmdline"]):
+        try:
+            if os.getsid(p.info["pid"]) == sid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append((p.info["pid"], " ".join(p.info["cmdline"] or [])[-80:]))
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return found
+
+
+def _cells(wh: Path) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(wh), read_only=True) as con:
+        return con.execute("SELECT * FROM cells ORDER BY ALL").fetchall()
+
+
+def _run_cmd(gen: Path, wh: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "pipelines", "run", "--school-year", "2024-2025", "--period", "DN", "--registry",
+            str(gen / "registry.xlsx"), "--inbox", str(gen / "inbox"), "--warehouse", str(wh), "--out", str(out),
+            "--processes", "2"]  # fmt: skip
+
+
+def _kills(root: Path, trials: int, schools: int, seed: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.setdefault("EDUSTAT_PSEUDONYM_KEY", "reliability-key")
+    env.setdefault("EDUSTAT_STORE_KEY_FILE", str(root / "store.key"))
+    gen = root / "gen"
+    if not (gen / "registry.xlsx").exists():
+        subprocess.run([sys.executable, "-m", "pipelines", "generate", "--province", "66", "--school-year", "2024-2025",
+                        "--schools", str(schools), "--out", str(gen)], cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+    ref = root / "ref"
+    shutil.rmtree(ref, ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run(
+        _run_cmd(gen, ref / "w.duckdb", ref / "out"), cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    full = time.perf_counter() - t
+    want = _cells(ref / "w.duckdb")
+    rng = random.Random(seed)
+    orphans = identical = 0
+    points = []
+    for trial in range(trials):
+        folder = root / f"kill{trial}"
+        shutil.rmtree(folder, ignore_errors=True)
+        at = rng.uniform(0.5, full)
+        proc = subprocess.Popen(_run_cmd(gen, folder / "w.duckdb", folder / "out"), cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        try:
+            proc.wait(timeout=at)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        time.sleep(2)  # what dies with its parent has had time to
+        left = _session_processes(proc.pid)
+        orphans += len(left)
+        for pid, _ in left:  # ours: the run's own session
+            os.kill(pid, signal.SIGKILL)
+        rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out"), cwd=ROOT, env=env,
+                               capture_output=True, check=False)  # fmt: skip
+        same = rerun.returncode == 0 and _cells(folder / "w.duckdb") == want
+        identical += same
+        points.append({"at_s": round(at, 1), "orphans": [what for _, what in left], "rerun_identical": same})
+    return {"trials": trials, "full_run_s": round(full, 1), "orphans": orphans, "reruns_identical": identical,
+            "points": points}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kill-trials", type=int, default=20)
+    parser.add_argument("--schools", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--dir", default="/tmp/edustat-reliability")
+    parser.add_argument(
+        "--skip-tests", action="store_true", help="only the hostile files and the kill trials"
+    )
+    parser.add_argument("--hostile-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hostile_child:
+        hostile_child(Path(args.hostile_child))
+        return
+    root = Path(args.dir)
+    root.mkdir(parents=True, exist_ok=True)
+    result: dict = {"load_1min_start": round(os.getloadavg()[0], 2)}
+    if not args.skip_tests:
+        result["corpus"] = _pytest(CORPUS, root / "corpus.xml", "not slow")
+        result["pii_scan"] = _pytest(["tests/e2e/test_pii.py"], root / "pii.xml")
+    result["hostile"] = _hostile(root)
+    if args.kill_trials:
+        result["kills"] = _kills(root, args.kill_trials, args.schools, args.seed)
+    result["load_1min_end"] = round(os.getloadavg()[0], 2)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Raw record columns (parse.py) → normalised staging text, in DuckDB: the fast path of ingest.
+
+A generator (tests/warehouse/test_sql.py lists it): one SELECT per entity and per combination of
+the raw columns' Arrow types, each field's expression following pipelines/ingest/normalise.py
+exactly (tests/ingest/test_extract.py feeds both the same random values): Unicode NFC, outer white
+space cut, codes with their leading zeros, flags, whole numbers, dates in the accepted forms,
+names and identifiers replaced by the keyed hash (HMAC-SHA256, its first 24 hex digits), and the
+format problems of hashed fields judged before hashing. Each row also says the first limit it
+breaks (a text longer than the limit, a number beyond the bound, not finite): its file is
+rejected whole (inbox.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines import catalog, warehouse
+from pipelines.ingest.limits import Limits
+from pipelines.ingest.normalise import DATE_FORMATS
+from pipelines.ingest.sync import CHANGE_KEYS
+
+# What Python's str.strip() removes (text_of strips before a value is judged).
+_WHITESPACE = (
+    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+_BAD_TEXT = "[\\x00-\\x1f\\x7f\\x{fffd}]"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def layout() -> tuple:
+    """The catalogue's lists for the workers (parse.Layout): list fields carry their code width."""
+    out = []
+    for s in catalog.sources():
+        fields = []
+        for f in s.fields:
+            if f.type in ("subject_list", "code_list"):
+                width = catalog.codelist(f.codelist or "subject").width
+                fields.append((f.name, f"list:{width}"))
+            else:
+                fields.append((f.name, "value"))
+        out.append((s.entity, s.json_path, tuple(fields)))
+    return tuple(out)
+
+
+def _raw_text(col: str, typ: pa.DataType) -> str:
+    """A raw column as text_of gives it."""
+    if typ == pa.string():  # NFC already (parse.py normalises the strings of files that may not be)
+        return f"nullif(trim({col}, {_lit(_WHITESPACE)}), '')"
+    if typ == pa.int64():
+        return f"CAST({col} AS VARCHAR)"
+    if typ == pa.float64():
+        return (f"CASE WHEN isfinite({col}) AND {col} = trunc({col}) AND abs({col}) < 1e18 "
+                f"THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END")  # fmt: skip
+    if typ == pa.bool_():
+        return f"CASE WHEN {col} THEN '1' WHEN NOT {col} THEN '0' END"
+    return "CAST(NULL AS VARCHAR)"
+
+
+def _normalised(f: catalog.Field, x: str) -> str:
+    """A field's normalisation of its text x (normalise.normaliser)."""
+    if f.type == "code":
+        width = catalog.codelist(f.codelist).width if f.codelist else 0
+        return f"edu_code({x}, {width})"
+    if f.type == "flag":
+        return f"edu_flag({x})"
+    if f.type == "integer":
+        return f"edu_integer({x})"
+    if f.type == "date":
+        fmt = "'%Y-%m'" if f.pii == "year_month" else "'%Y-%m-%d'"
+        formats = "[" + ", ".join(_lit(d) for d in DATE_FORMATS) + "]"
+        return f"edu_date({x}, {fmt}, {formats})"
+    if f.pii == "hash":
+        return f"CASE WHEN {x} IS NOT NULL THEN substr(sha256($opad || unhex(sha256($ipad || encode({x})))), 1, 24) END"
+    return x
+
+
+def _pre_hash(source: catalog.Source) -> str:
+    """normalise.pre_hash_problems in SQL: "Field:check,…" of the hashed fields, or NULL."""
+    parts = []
+    for f in source.fields:
+        if f.pii != "hash":
+            continue
+        x = f"t_{f.name}"
+        if f.max_length is not None:
+            parts.append(f"CASE WHEN length({x}) > {f.max_length} THEN '{f.name}:length' END")
+        if f.pattern is not None:
+            parts.append(
+                f"CASE WHEN NOT regexp_full_match({x}, {_lit(f.pattern)}) THEN '{f.name}:pattern' END"
+            )
+        parts.append(f"CASE WHEN regexp_matches({x}, '{_BAD_TEXT}') THEN '{f.name}:text' END")
+    return f"nullif(concat_ws(',', {', '.join(parts)}), '')" if parts else "CAST(NULL AS VARCHAR)"
+
+
+def _limit(source: catalog.Source, limits: Limits) -> str:
+    """The first limit a row breaks ("Field:text" | "Field:number"), or NULL."""
+    cases = []
+    for f in source.fields:
+        x = f"t_{f.name}"
+        cases.append(f"WHEN length({x}) > {limits.max_text_chars} THEN '{f.name}:text'")
+        if f.type in ("integer", "number"):
+            v = f"TRY_CAST({x} AS DOUBLE)"
+            cases.append(
+                f"WHEN {v} IS NOT NULL AND NOT (abs({v}) <= {limits.max_number}) THEN '{f.name}:number'"
+            )
+    return "CASE " + " ".join(cases) + " END"
+
+
+@cache
+def text_sql(entity: str, types: tuple[str, ...]) -> str:
+    """The raw batch `_raw` of an entity as text (text_of), computed once into _t."""
+    source = catalog.source(entity)
+    by_name = dict(zip((f.name for f in source.fields), types, strict=True))
+    texts = ", ".join(f"{_raw_text(warehouse.ident('v_' + f.name), _ARROW[by_name[f.name]])} AS {warehouse.ident('t_' + f.name)}"
+                      for f in source.fields)  # fmt: skip
+    return f"CREATE OR REPLACE TEMP TABLE _t AS SELECT file_id, record_index, {texts} FROM _raw"
+
+
+@cache
+def select_sql(entity: str, limits: Limits) -> str:
+    """The SELECT turning _t into normalised rows, with their pre-hash problems and limits broken."""
+    source = catalog.source(entity)
+    values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name))} AS {warehouse.ident(f.name)}"
+                       for f in source.fields)  # fmt: skip
+    return (f"SELECT file_id, record_index, {values}, {_pre_hash(source)} AS pre_hash_problems, "
+            f"{_limit(source, limits)} AS over_limit FROM _t")  # fmt: skip
+
+
+_ARROW = {str(t): t for t in (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())}
+
+
+def hmac_pads(key: bytes) -> dict[str, bytes]:
+    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104)."""
+    k = hashlib.sha256(key).digest() if len(key) > 64 else key
+    k = k.ljust(64, b"\0")
+    return {"ipad": bytes(b ^ 0x36 for b in k), "opad": bytes(b ^ 0x5C for b in k)}
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The scratch tables _x_<entity> of one ingest (normalised rows by file id)."""
+    for source in catalog.sources():
+        cols = ", ".join(f"{warehouse.ident(f.name)} VARCHAR" for f in source.fields)
+        con.execute(warehouse.sql("ingest/extract", "create_scratch", table=f"_x_{source.entity}").replace(
+            "__FIELDS__", cols))  # fmt: skip
+
+
+def append_all(con: duckdb.DuckDBPyConnection, entity: str, ipcs: list[bytes], key: bytes, limits: Limits,
+               needed: set[int]) -> None:  # fmt: skip
+    """Normalise the workers' batches of an entity into _x_<entity>, the batches of one column-type
+    signature together (one statement each: a statement's fixed cost is paid a few times, not per batch)."""
+    groups: dict[str, list[pa.Table]] = {}
+    for data in ipcs:
+        table = pa.ipc.open_stream(data).read_all()
+        groups.setdefault(str(table.schema), []).append(table)
+    for tables in groups.values():
+        append(con, entity, pa.concat_tables(tables), key, limits, needed)
+
+
+def append(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes, limits: Limits,
+           needed: set[int]) -> None:  # fmt: skip
+    """Normalise a batch of an entity into _x_<entity> (the rows of the files needed)."""
+    mask = pc.is_in(table.column("file_id"), value_set=pa.array(sorted(needed), pa.int32()))
+    table = table.filter(mask)
+    if not table.num_rows:
+        return
+    types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in catalog.source(entity).fields)
+    con.register("_raw", table)
+    try:
+        con.execute(text_sql(entity, types))
+        query = select_sql(entity, limits)
+        params = hmac_pads(key) if any(f.pii == "hash" for f in catalog.source(entity).fields) else {}
+        con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}").replace("__SELECT__", query),
+                    params)  # fmt: skip
+    finally:
+        con.unregister("_raw")
+        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_t"))
+
+
+def over_limit(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, int]]:
+    """file id → (entity, "Field:limit", record index) of the first row over a limit."""
+    found: dict[int, tuple[str, str, int]] = {}
+    for source in catalog.sources():
+        rows = con.execute(
+            warehouse.sql("ingest/extract", "over_limit", table=f"_x_{source.entity}")
+        ).fetchall()
+        for file_id, what, index in rows:
+            found.setdefault(file_id, (source.entity, what, index))
+    return found
+
+
+# --- staging the states: one file, or a start and its changes applied in order (sync.py) ---------
+
+
+def _key(entity: str) -> str:
+    """The key a change file's record replaces a state's record by (NULL: none, the list is whole)."""
+    keys = CHANGE_KEYS.get(entity)
+    if not keys:
+        return "CAST(NULL AS VARCHAR)"
+    first = warehouse.ident(keys[0])
+    rest = ", ".join(f"coalesce({warehouse.ident(k)}, '')" for k in keys)
+    return f"CASE WHEN {first} IS NOT NULL THEN concat_ws(chr(31), {rest}) END"
+
+
+def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+    """_x_<entity> rows of the files in _chain → stg_<entity>; the records a later file of a state
+    replaced → _replaced (for the ledger)."""
+    source = catalog.source(entity)
+    fields = ", ".join(warehouse.ident(f.name) for f in source.fields)
+    whole = entity not in CHANGE_KEYS
+    partition = (
+        "school_code" if whole else "school_code, coalesce(k, 'row:' || file_id || ':' || record_index)"
+    )
+    path = _lit(source.json_path)
+    position = path if entity == "school" else f"{path} || '[' || record_index || ']'"
+    ranked = (f"CREATE OR REPLACE TEMP TABLE _ranked AS SELECT *, max(pos) OVER (PARTITION BY {partition}) AS top, "
+              f"arg_max(file, pos) OVER (PARTITION BY {partition}) AS by_file FROM (SELECT c.school_code, c.file, "
+              f"c.state_hash, c.pos, c.n_files, x.*, {_key(entity)} AS k FROM {warehouse.ident('_x_' + entity)} x "
+              f"JOIN _chain c USING (file_id))")  # fmt: skip
+    table = warehouse.ident(source.table)
+    x = warehouse.ident("_x_" + entity)
+    # A state of one file: all its rows, without the windows.
+    next_id = warehouse.scalar(con, warehouse.sql("ingest/staging", "next_row_id", table=source.table))
+    con.execute(f"INSERT INTO {table} SELECT {int(next_id)} + row_number() OVER (ORDER BY c.school_code, "
+                f"x.record_index) - 1, c.school_code, c.file, c.state_hash, x.record_index, "
+                f"{', '.join('x.' + warehouse.ident(f.name) for f in source.fields)}, x.pre_hash_problems "
+                f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1")  # fmt: skip
+    con.execute(
+        ranked.replace("JOIN _chain c USING (file_id))", "JOIN _chain c USING (file_id) WHERE c.n_files > 1)")
+    )
+    next_id = warehouse.scalar(con, warehouse.sql("ingest/staging", "next_row_id", table=source.table))
+    con.execute(f"INSERT INTO {table} SELECT {int(next_id)} + row_number() OVER (ORDER BY school_code, pos, "
+                f"record_index) - 1, school_code, file, state_hash, record_index, {fields}, pre_hash_problems "
+                f"FROM _ranked WHERE pos = top")  # fmt: skip
+    con.execute(
+        f"INSERT INTO _replaced SELECT school_code, file, {position}, by_file FROM _ranked WHERE pos < top"
+    )
+    con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_ranked"))

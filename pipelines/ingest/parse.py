@@ -1,0 +1,306 @@
+"""One school file's bytes → its identity, its shape checked, and its records as raw Arrow columns.
+
+Runs in worker processes (ingest's process pool), so it imports only the parser, Arrow and numpy
+and takes the catalogue's field lists as plain data. The bytes are read as UTF-8 (a byte-order
+mark dropped) or UTF-16 (with its byte-order mark, or recognised by its zero bytes); anything
+else is refused as a legacy encoding (TCVN3, VNI). orjson parses (C; it refuses documents nested
+deeper than 1,024 levels); the nesting limit is measured before parsing. A record list must be a
+list of objects (a single object is read as a list of one); a declared field must hold a value,
+not an object or a list (lists of codes excepted). Values stay as the file gives them (Arrow
+infers a column's type; a column of mixed types is turned into text here, as
+pipelines/ingest/normalise.py `text_of` does); the SQL of extract.py normalises them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+
+from pipelines.ingest.limits import Limits, over
+
+# (entity, json_path, ((field, kind), …)) with kind "value" or "list" (a list of codes).
+Layout = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
+_BRACKETS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+# Latin-1 letters and signs no Vietnamese text holds, as UTF-8: what TCVN3 or VNI text read as
+# Windows-1252 leaves behind ("Tr\u00adêng", "Tröôøng"). Three or more in a file: legacy text.
+_LEGACY = re.compile(
+    rb"\xc2[\xa1-\xbf]|\xc3[\x84-\x87\x8b\x8e\x8f\x91\x96-\x98\x9b\x9c\x9e\x9f\xa4-\xa7\xab\xae\xaf\xb1\xb6-\xb8\xbb\xbc\xbe\xbf]"
+)
+LEGACY_MIN = 3
+# Combining diacritics (U+0300-U+036F, as UTF-8) or \u escapes: the file's strings may not be NFC and
+# are normalised one by one; other files are NFC already (DuckDB's own NFC is slow).
+_MAYBE_NFD = re.compile(rb"[\xcc\xcd][\x80-\xbf]|\\u")
+
+
+@dataclass
+class Parsed:
+    """What a worker found in one file. ok False: rejected whole (reason, messages)."""
+
+    file_id: int
+    sha256: str
+    ok: bool = True
+    reason: str | None = None
+    message_vi: str | None = None
+    message_en: str | None = None
+    school: Any = None  # MaTruongHoc at the top of the file
+    info_school: Any = None  # MaTruongHoc of TruongHocInfo
+    year: Any = None
+    sync: Any = None
+    stamp: Any = None  # ThoiGianDongBo, when the file has one (status: inferred)
+    records: dict[str, int] = field(default_factory=dict)
+    lists: tuple[str, ...] = ()  # the record lists the file carries (json paths present)
+    nfc: bool = True  # its strings are NFC as they stand
+
+
+def reject(p: Parsed, reason: str, vi: str, en: str) -> Parsed:
+    p.ok, p.reason, p.message_vi, p.message_en = False, reason, vi, en
+    return p
+
+
+def depth_of(raw: bytes, limit: int) -> int:
+    """How deep brackets nest: an upper bound counting every bracket (cheap), exact once strings
+    are cut when the bound is over the limit."""
+
+    def bound(data: bytes) -> int:
+        b = data.translate(None, _NOT_BRACKETS).translate(_BRACKETS)
+        return int(np.frombuffer(b, np.int8).cumsum(dtype=np.int32).max()) if b else 0
+
+    first = bound(raw)
+    return first if first <= limit else bound(_STRINGS.sub(b"", raw))
+
+
+def decode(raw: bytes) -> tuple[bytes | str | None, str | None]:
+    """(text for the parser, None) or (None, the encoding problem)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(raw) > 1 and (raw[1:2] == b"\0" or raw[:1] == b"\0")
+    ):
+        codec = (
+            "utf-16"
+            if raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+            else ("utf-16-le" if raw[1:2] == b"\0" else "utf-16-be")
+        )
+        try:
+            return raw.decode(codec), None
+        except UnicodeDecodeError:
+            return None, "UTF-16"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "legacy"
+    return raw, None
+
+
+def parse_file(
+    file_id: int, raw: bytes, limits: Limits, layout: Layout
+) -> tuple[Parsed, dict[str, Any] | None]:
+    """Check one file; (its findings, the parsed payload when it can be loaded)."""
+    p = Parsed(file_id, hashlib.sha256(raw).hexdigest())
+    if len(raw) > limits.max_file_bytes:
+        vi, en = over(
+            "Dung lượng tệp", "The file's size", f"{len(raw):,} B", limits.max_file_bytes, "max_file_bytes"
+        )
+        return reject(p, "limit.file_bytes", vi, en), None
+    if not raw.strip(b" \t\r\n\xef\xbb\xbf\0"):
+        return reject(p, "file.empty", "Tệp rỗng", "The file is empty"), None
+    text, problem = decode(raw)
+    if text is None:
+        if problem == "legacy":
+            return reject(p, "file.encoding",
+                           "Tệp không phải UTF-8 (có thể là mã cũ TCVN3/VNI): chuyển sang Unicode UTF-8 (vd. bằng Unikey) rồi gửi lại",
+                           "The file is not UTF-8 (perhaps the legacy TCVN3/VNI encodings): convert it to Unicode UTF-8 "
+                           "(e.g. with Unikey) and send it again"), None  # fmt: skip
+        return reject(
+            p, "file.encoding", "Tệp UTF-16 hỏng, không đọc được", "Broken UTF-16 file, cannot be read"
+        ), None
+    utf8 = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    depth = depth_of(utf8, limits.max_depth)
+    if depth > limits.max_depth:
+        vi, en = over(
+            "Độ sâu lồng nhau của JSON", "The JSON's nesting depth", depth, limits.max_depth, "max_depth"
+        )
+        return reject(p, "limit.depth", vi, en), None
+    if len(_LEGACY.findall(utf8, 0, len(utf8))) >= LEGACY_MIN:
+        return reject(p, "file.legacy_text",
+                       "Chữ trong tệp là mã cũ TCVN3/VNI đọc sai thành Unicode (vd. \"Tr­êng\", \"Tröôøng\"): chuyển mã "
+                       "bằng Unikey rồi gửi lại",
+                       "The file's text is legacy TCVN3/VNI read wrongly as Unicode (e.g. \"Tr­êng\", \"Tröôøng\"): "
+                       "convert it with Unikey and send it again"), None  # fmt: skip
+    p.nfc = _MAYBE_NFD.search(utf8) is None
+    try:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):
+            vi, en = over(
+                "Độ sâu lồng nhau của JSON",
+                "The JSON's nesting depth",
+                "> 1,024",
+                limits.max_depth,
+                "max_depth",
+            )
+            return reject(p, "limit.depth", vi, en), None
+        return reject(p, "file.unreadable", f"Tệp JSON hỏng hoặc bị cắt cụt, không đọc được ({exc})",
+                       f"Malformed or truncated JSON file, cannot be read ({exc})"), None  # fmt: skip
+    if not isinstance(payload, dict):
+        kind = "mảng / an array" if isinstance(payload, list) else type(payload).__name__
+        return reject(p, "file.shape", f"Tệp là {kind.split(' / ')[0]}, không phải đối tượng JSON có TruongHocInfo",
+                       f"The file is {kind.split(' / ')[-1]}, not a JSON object with TruongHocInfo"), None  # fmt: skip
+    info = payload.get("TruongHocInfo")
+    if not isinstance(info, dict):
+        return reject(p, "file.shape", "Tệp không có đối tượng TruongHocInfo",
+                       "The file has no TruongHocInfo object"), None  # fmt: skip
+    p.school, p.info_school = payload.get("MaTruongHoc"), info.get("MaTruongHoc")
+    p.year = payload.get("NamHoc") if payload.get("NamHoc") is not None else info.get("NamHoc")
+    p.sync, p.stamp = payload.get("LoaiDongBo"), payload.get("ThoiGianDongBo")
+    lists = []
+    for entity, path, _ in layout:
+        value = payload.get(path)
+        if value is None:
+            p.records[entity] = 0
+            continue
+        lists.append(path)
+        items = value if isinstance(value, list) else [value]
+        bad = next((i for i, r in enumerate(items) if not isinstance(r, dict)), None)
+        if bad is not None:
+            return reject(p, "file.shape", f"{path}[{bad}] không phải đối tượng JSON",
+                           f"{path}[{bad}] is not a JSON object"), None  # fmt: skip
+        if len(items) > limits.max_records:
+            vi, en = over(
+                f"Số bản ghi của {path}",
+                f"Records in {path}",
+                f"{len(items):,}",
+                limits.max_records,
+                "max_records",
+            )
+            return reject(p, "limit.records", vi, en), None
+        p.records[entity] = len(items)
+    p.lists = tuple(lists)
+    return p, payload
+
+
+# --- records as raw columns ---------------------------------------------------------------------
+
+
+def text_of(value: Any) -> str | None:
+    """As pipelines/ingest/normalise.py text_of (kept here so workers import nothing heavy)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFC", str(value)).strip()
+    return text or None
+
+
+def list_text(value: Any, width: int) -> str | None:
+    """A list of codes or of {MaMonHoc: …} objects → "code,code" (normalise.py _normalise_list)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return None if isinstance(value, dict) else text_of(value)
+    items = [v.get("MaMonHoc") if isinstance(v, dict) else v for v in value]
+    codes = []
+    for v in items:
+        text = None if isinstance(v, (dict, list)) else text_of(v)
+        if text is None:
+            continue
+        if "." in text and re.fullmatch(r"\d+\.0+", text):
+            text = text.split(".")[0]
+        if text.isdigit() and width and len(text) < width:
+            text = text.zfill(width)
+        codes.append(text)
+    return ",".join(codes) or None
+
+
+class ShapeError(ValueError):
+    def __init__(self, file_id: int, where: str) -> None:
+        super().__init__(where)
+        self.file_id, self.where = file_id, where
+
+
+def _nfc(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in record.items()}
+
+
+def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: list[tuple[int, dict[str, Any]]],
+            not_nfc: set[int] = frozenset()) -> tuple[pa.Table | None, set[int], list[tuple[int, str]]]:  # fmt: skip
+    """The records of one list across a batch of files as an Arrow table: file_id, record_index,
+    then one raw column per field; and the files with a value of the wrong shape (file_id, where)."""
+    ids, index, rows = [], [], []
+    for file_id, payload in batch:
+        value = payload.get(path)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        if file_id in not_nfc:
+            items = [_nfc(r) for r in items]
+        ids.extend([file_id] * len(items))
+        index.extend(range(len(items)))
+        rows.extend(items)
+    if not rows:
+        return None, set(), []
+    arrays = [pa.array(ids, pa.int32()), pa.array(index, pa.int32())]
+    bad: list[tuple[int, str]] = []
+    for name, kind in fields:
+        col = [r.get(name) for r in rows]
+        if kind.startswith("list:"):
+            width = int(kind.split(":")[1])
+            arrays.append(pa.array([list_text(v, width) for v in col], pa.string()))
+            continue
+        try:
+            arr = pa.array(col)
+            if arr.type not in SIMPLE_TYPES:
+                raise TypeError
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            texts = []
+            for i, v in enumerate(col):
+                if isinstance(v, (dict, list)):
+                    bad.append((ids[i], f"{path}[{index[i]}].{name}"))
+                    texts.append(None)
+                else:
+                    texts.append(text_of(v))
+            arr = pa.array(texts, pa.string())
+        arrays.append(arr)
+    names = ["file_id", "record_index", *(f"v_{n}" for n, _ in fields)]
+    return pa.Table.from_arrays(arrays, names=names), {i for i, _ in bad}, bad
+
+
+def parse_batch(
+    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout
+) -> tuple[list[Parsed], dict[str, bytes]]:
+    """A worker's share: each file checked, the loadable ones' records as Arrow IPC per entity."""
+    found, loaded = [], []
+    for file_id, raw in jobs:
+        p, payload = parse_file(file_id, raw, limits, layout)
+        found.append(p)
+        if payload is not None:
+            loaded.append((file_id, payload))
+    out: dict[str, bytes] = {}
+    by_id = {p.file_id: p for p in found}
+    for entity, path, fields in layout:
+        not_nfc = {p.file_id for p in found if not p.nfc}
+        table, bad_ids, bad = columns(entity, path, fields, loaded, not_nfc)
+        for file_id, where in bad:
+            p = by_id[file_id]
+            if p.ok:
+                reject(p, "file.shape", f"{where} là đối tượng hoặc danh sách, không phải một giá trị",
+                        f"{where} is an object or a list where a value is expected")  # fmt: skip
+        if table is not None:
+            sink = pa.BufferOutputStream()
+            with pa.ipc.new_stream(sink, table.schema) as writer:
+                writer.write_table(table)
+            out[entity] = sink.getvalue().to_pybytes()
+        del bad_ids
+    return found, out
