@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.ingest.limits import Limits, over
 
@@ -287,20 +288,27 @@ def parse_batch(
         found.append(p)
         if payload is not None:
             loaded.append((file_id, payload))
-    out: dict[str, bytes] = {}
     by_id = {p.file_id: p for p in found}
+    tables: dict[str, pa.Table] = {}
     for entity, path, fields in layout:
         not_nfc = {p.file_id for p in found if not p.nfc}
-        table, bad_ids, bad = columns(entity, path, fields, loaded, not_nfc)
+        table, _, bad = columns(entity, path, fields, loaded, not_nfc)
         for file_id, where in bad:
             p = by_id[file_id]
             if p.ok:
                 reject(p, "file.shape", f"{where} là đối tượng hoặc danh sách, không phải một giá trị",
                         f"{where} is an object or a list where a value is expected")  # fmt: skip
         if table is not None:
+            tables[entity] = table
+    # A file rejected by a later entity's shape check has rows in the earlier entities' tables:
+    # nothing of a rejected file goes on.
+    ok_ids = pa.array([p.file_id for p in found if p.ok], pa.int32())
+    out: dict[str, bytes] = {}
+    for entity, table in tables.items():
+        kept = table.filter(pc.is_in(table["file_id"], value_set=ok_ids))
+        if kept.num_rows:
             sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
+            with pa.ipc.new_stream(sink, kept.schema) as writer:
+                writer.write_table(kept)
             out[entity] = sink.getvalue().to_pybytes()
-        del bad_ids
     return found, out
