@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from pipelines import catalog
+from pipelines.ingest.parse import text_of  # one reading of a raw value, shared with the parse workers
 
 # The date forms schools send: ISO with or without a time, day/month/year with "/", "-" or ".",
 # year/month/day with "/". Anything else stays as given (validation reports it).
@@ -37,17 +37,6 @@ def pseudonymise(value: str, key: bytes) -> str:
 @cache
 def _keyed(key: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod=hashlib.sha256)
-
-
-def text_of(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFC", str(value)).strip()
-    return text or None
 
 
 def normalise_code(value: Any, width: int) -> str | None:

@@ -8,7 +8,7 @@ deeper than 1,024 levels); the nesting limit is measured before parsing. A recor
 list of objects (a single object is read as a list of one); a declared field must hold a value,
 not an object or a list (lists of codes excepted). Values stay as the file gives them (Arrow
 infers a column's type; a column of mixed types is turned into text here, as
-pipelines/ingest/normalise.py `text_of` does); the SQL of extract.py normalises them.
+`text_of` does); the SQL of extract.py normalises them.
 """
 
 from __future__ import annotations
@@ -194,7 +194,8 @@ def parse_file(
 
 
 def text_of(value: Any) -> str | None:
-    """As pipelines/ingest/normalise.py text_of (kept here so workers import nothing heavy)."""
+    """A raw value as text: None stays None, booleans 1/0, 2.0 → "2", NFC, stripped; empty → None
+    (here, not in normalise.py, so the parse workers import nothing heavy)."""
     if value is None:
         return None
     if isinstance(value, bool):
