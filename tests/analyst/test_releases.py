@@ -180,6 +180,7 @@ def test_a_release_is_never_overwritten(province, capsys):
         release.create_release(YEAR, "DN", province["wh"], name="../escape")
 
 
+@pytest.mark.slow
 def test_a_releases_folder_with_an_apostrophe_holds_the_same_release(province, tmp_path):
     """The releases folder is never pasted into SQL (ATTACH, the Parquet files, diff's read_parquet)."""
     folder = release.create_release(YEAR, "DN", province["wh"], name="r1", releases=tmp_path / "it's")

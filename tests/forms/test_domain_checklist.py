@@ -34,6 +34,8 @@ from tests.conftest import (
     write_registry,
 )
 
+pytestmark = pytest.mark.slow  # runs the pipeline on three hand-worked provinces
+
 TH, PTCS, THPT, CLC = "66643401", "66643402", "66000403", "66000404"
 
 

@@ -28,6 +28,8 @@ from pipelines.ingest import ledger, limits, registry, units
 from pipelines.ingest.inbox import ingest_inbox
 from tests.conftest import klass, payload, pupil, school_info, write_registry
 
+pytestmark = pytest.mark.slow  # 75 ingests of hand-made inboxes (≈40 s): `make test` runs them
+
 GOOD, B, C = "66643001", "66643002", "66643003"
 LEAD0 = "06643005"  # a code with a leading zero (schools send it as a number)
 INACTIVE, TESTING, ELSEWHERE = "66643006", "66643007", "66643008"

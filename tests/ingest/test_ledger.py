@@ -104,6 +104,7 @@ _record = st.dictionaries(st.sampled_from(["ClientId", "MaHocSinh", "HoTen", "Ma
                                            "KhoiHoc", "MaLopHocDn", "TrangThai", "KhuyetTat", "HtHoTro"]), _value)  # fmt: skip
 
 
+@pytest.mark.slow  # an ingest per example
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     learners=st.lists(_record, max_size=6),

@@ -15,6 +15,8 @@ from pipelines.synthetic import province as generate
 from pipelines.synthetic.previous_year import PreviousYearSummary, generate_previous_year
 from tests.synthetic.conftest import END, SEMESTER_2, START, date_of, kind_of, load, pairs, two_digits
 
+pytestmark = pytest.mark.slow  # generates and runs a province of two school years
+
 
 def test_every_school_gets_last_years_end_file(previous):
     folder, summary, _ = previous
