@@ -14,6 +14,7 @@ from pipelines.synthetic.payload import (
     draw_place,
     draw_sites,
     institution_info,
+    registry_facts,
     september_departure,
 )
 from pipelines.synthetic.plan import KINDS, SchoolPlan
@@ -177,15 +178,7 @@ def gdtx_centre(
         info[f] = flag_in_style(rng.random() < flag_p, st.flag)
     info["CoHaTangTlhtPhuHopHskt"] = flag_in_style(rng.random() < 0.3, st.flag)
     info["TtGdtxHuongNghiep"] = flag_in_style(rng.random() < (0.9 if provincial else 0.6), st.flag)
-    facts = {
-        "name": name,
-        "cap_hoc": cap_hoc,
-        "commune_code": commune_code,
-        "commune_name": commune_name,
-        "standard": None,
-        "private": False,
-        "category": plan.category,
-    }
+    facts = registry_facts(name, cap_hoc, (commune_code, commune_name), None, False, plan.category)
     return assemble_payload(
         code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
     )

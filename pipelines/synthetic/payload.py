@@ -73,3 +73,11 @@ def draw_place(rng: random.Random, mountain: bool, province: str, district: str)
 def september_departure(rng: random.Random, start_year: int) -> str:
     """The date of a learner who left in September, before the 30/9 reference date."""
     return date_between(rng, dt.date(start_year, 9, 5), dt.date(start_year, 9, 29), "iso_t")
+
+
+def registry_facts(
+    name: str, cap_hoc: str, commune: tuple[str, str], standard: str | None, private: bool, category: str
+) -> dict[str, Any]:
+    """What the institution's registry row needs from its file's draw."""
+    return {"name": name, "cap_hoc": cap_hoc, "commune_code": commune[0], "commune_name": commune[1],
+            "standard": standard, "private": private, "category": category}  # fmt: skip

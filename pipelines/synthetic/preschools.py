@@ -13,6 +13,7 @@ from pipelines.synthetic.payload import (
     draw_place,
     draw_sites,
     institution_info,
+    registry_facts,
     september_departure,
 )
 from pipelines.synthetic.plan import INDEPENDENT_KINDS, KINDS, MN_BANDS, SchoolPlan
@@ -192,15 +193,7 @@ def preschool(
     for f in ("KhaiThacInternetDayHoc", "DienLuoi", "NguonNuocSach", "CongTrinhVeSinh", "CtGdvsDoiTay",
               "ChuongTrinhGiaoDucCoBan", "KeHoachPhongChongThienTai"):  # fmt: skip
         info[f] = flag_in_style(rng.random() < flag_p, st.flag)
-    facts = {
-        "name": name,
-        "cap_hoc": cap_hoc,
-        "commune_code": commune_code,
-        "commune_name": commune_name,
-        "standard": standard,
-        "private": plan.private,
-        "category": plan.category,
-    }
+    facts = registry_facts(name, cap_hoc, (commune_code, commune_name), standard, plan.private, plan.category)
     return assemble_payload(
         code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
     )

@@ -14,6 +14,7 @@ from pipelines.synthetic.payload import (
     draw_place,
     draw_sites,
     institution_info,
+    registry_facts,
     september_departure,
 )
 from pipelines.synthetic.plan import KINDS, SchoolPlan
@@ -180,15 +181,7 @@ def general_school(
     info["CoHaTangTlhtPhuHopHskt"] = flag_in_style(plan.category == "18" or rng.random() < 0.5, st.flag)
     info["CongTacTuVanHocDuong"] = flag_in_style(rng.random() < 0.8, st.flag)
     info["KeHoachPhongChongThienTai"] = flag_in_style(rng.random() < 0.85, st.flag)
-    facts = {
-        "name": name,
-        "cap_hoc": cap_hoc,
-        "commune_code": commune_code,
-        "commune_name": commune_name,
-        "standard": standard,
-        "private": plan.private,
-        "category": plan.category,
-    }
+    facts = registry_facts(name, cap_hoc, (commune_code, commune_name), standard, plan.private, plan.category)
     return assemble_payload(
         code, start_year, loai_dong_bo, info, n_sites, sites, classes, pupils, staff, rooms, facts
     )
