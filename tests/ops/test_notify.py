@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -41,10 +42,33 @@ def webhook():
         server.server_close()
 
 
-def test_a_missed_deadline_reaches_the_so_through_its_webhook(prefect_api, webhook):
-    from prefect.blocks.notifications import CustomWebhookNotificationBlock
+def deliver_until_received(payload: dict, received: queue.Queue[str], timeout: float) -> str:
+    """Emit the deadline event until the webhook receives a notification; its text.
+
+    The server loads a new or updated automation asynchronously (a task after the commit, or its
+    reconcile every 5 s), so an event emitted the same instant can be evaluated before the automation
+    is loaded, and is then, rightly, not acted on (it happened before the automation existed). In
+    production the automation exists long before any deadline; here the event is emitted again every
+    20 s, so the test proves delivery, not the server's loading latency."""
     from prefect.events import emit_event
     from prefect.events.worker import EventsWorker
+
+    from pipelines.ops import notify
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        emit_event(notify.DEADLINE_EVENT, resource={"prefect.resource.id": "edustat.so.66", "prefect.resource.name": "Sở 66"},
+                   payload=payload)  # fmt: skip
+        EventsWorker.drain_all()
+        try:
+            return json.loads(received.get(timeout=min(20, max(deadline - time.monotonic(), 0.1))))["text"]
+        except queue.Empty:
+            continue
+    pytest.fail(f"no notification reached the webhook within {timeout:.0f} s")
+
+
+def test_a_missed_deadline_reaches_the_so_through_its_webhook(prefect_api, webhook):
+    from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
     from pipelines.ops import notify
 
@@ -57,15 +81,10 @@ def test_a_missed_deadline_reaches_the_so_through_its_webhook(prefect_api, webho
     # What report_period emits for Sở 66 with one of its two schools missing after 10/10/2024.
     school = {"school_code": "66647004", "school_name": "Trường Tiểu học Ea Nuôl", "phong_code": "647",
               "deadline": "2024-10-10", "status": "missing"}  # fmt: skip
-    emit_event(notify.DEADLINE_EVENT, resource={"prefect.resource.id": "edustat.so.66", "prefect.resource.name": "Sở 66"},
-               payload={"school_year": "2024-2025", "period": "DN", "regime": "tt24", "province": "66",
-                        "deadline": "2024-10-10", "missing": 1, "expected": 2, "schools": [school],
-                        "out": "/srv/edustat/output/2024-2025/DN"})  # fmt: skip
-    EventsWorker.drain_all()
-    try:
-        body = json.loads(received.get(timeout=180))["text"]
-    except queue.Empty:
-        pytest.fail("no notification reached the webhook within 180 s")
+    payload = {"school_year": "2024-2025", "period": "DN", "regime": "tt24", "province": "66",
+               "deadline": "2024-10-10", "missing": 1, "expected": 2, "schools": [school],
+               "out": "/srv/edustat/output/2024-2025/DN"}  # fmt: skip
+    body = deliver_until_received(payload=payload, received=received, timeout=180)
     assert "2024-2025 DN Sở 66: 1 trường chưa nộp / schools missing" in body
     assert "1 of 2 schools sent nothing" in body
     assert "66647004 Trường Tiểu học Ea Nuôl (Phòng 647)" in body
