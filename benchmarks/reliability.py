@@ -6,10 +6,12 @@
   levels, a 20 MB zip bomb, a 40,000-character name, 1e308, an .xlsx registry zip bomb, XML entity
   expansion), each refused with its reason;
 - pii: the scan of every file a run writes for names and identity numbers (tests/e2e/test_pii.py);
-- kills: N trials of `edustat run` on a small generated province killed with SIGKILL at a random
-  moment (uniform over an uninterrupted run's duration, so every step is hit: ingest, validation,
-  aggregation, export), each followed by a check for processes left in the run's session (orphans)
-  and a re-run whose cells must equal the uninterrupted run's.
+- kills: N trials of `edustat run` on a small generated province (every other one through the Prefect
+  flow, `run --prefect`, with its temporary API server) killed with SIGKILL at a random moment
+  (uniform over an uninterrupted run's duration, so every step is hit: ingest, validation,
+  aggregation, export), each followed by a check for processes of the run still alive after a grace
+  period (orphans: found by a marker in their environment, whatever their session or parent), and a
+  re-run whose cells must equal the uninterrupted run's.
 
     .venv/bin/python benchmarks/reliability.py [--kill-trials 20] [--schools 12] [--dir /tmp/edustat-reliability]
 
@@ -32,6 +34,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MARKER = "EDUSTAT_RELIABILITY_TRIAL"  # set in a trial's environment; its every process inherits it
 CORPUS = ["tests/ingest/test_corpus.py", "tests/ingest/test_parse.py", "tests/ingest/test_registry.py",
           "tests/ingest/test_ledger.py"]  # fmt: skip
 
@@ -124,18 +127,27 @@ def _hostile(root: Path) -> dict:
     return json.loads(lines[-1]) if lines else {"error": out.stderr[-500:]}
 
 
-def _session_processes(sid: int) -> list[tuple[int, str]]:
-    """The live processes of a session: (pid, what it runs)."""
+def _marked_processes(marker: str) -> list[tuple[int, str]]:
+    """The live processes whose environment carries `marker` (a trial's run and everything it started,
+    whatever session or parent they have now): (pid, what it runs)."""
     import psutil
 
     found = []
     for p in psutil.process_iter(["pid", "status", "cmdline"]):
         try:
-            if os.getsid(p.info["pid"]) == sid and p.info["status"] != psutil.STATUS_ZOMBIE:
+            if p.info["status"] != psutil.STATUS_ZOMBIE and p.environ().get(MARKER) == marker:
                 found.append((p.info["pid"], " ".join(p.info["cmdline"] or [])[-80:]))
-        except (ProcessLookupError, PermissionError, psutil.Error):
+        except psutil.Error:
             continue
     return found
+
+
+def _left_after(marker: str, grace: float) -> list[tuple[int, str]]:
+    """The trial's processes still alive `grace` seconds after the kill (those that did not die with it)."""
+    deadline = time.monotonic() + grace
+    while (left := _marked_processes(marker)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return left
 
 
 def _cells(wh: Path) -> list[tuple]:
@@ -145,55 +157,65 @@ def _cells(wh: Path) -> list[tuple]:
         return con.execute("SELECT * FROM cells ORDER BY ALL").fetchall()
 
 
-def _run_cmd(gen: Path, wh: Path, out: Path) -> list[str]:
+def _run_cmd(gen: Path, wh: Path, out: Path, prefect: bool) -> list[str]:
     return [sys.executable, "-m", "pipelines", "run", "--school-year", "2024-2025", "--period", "DN", "--registry",
             str(gen / "registry.xlsx"), "--inbox", str(gen / "inbox"), "--warehouse", str(wh), "--out", str(out),
-            "--processes", "2"]  # fmt: skip
+            "--processes", "2", *(["--prefect"] if prefect else [])]  # fmt: skip
 
 
-def _kills(root: Path, trials: int, schools: int, seed: int) -> dict:
+def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> dict:
+    """Odd trials run through the Prefect flow (`run --prefect`, with its temporary API server), even
+    ones without; each is killed at a moment drawn over its own kind's uninterrupted duration."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.setdefault("EDUSTAT_PSEUDONYM_KEY", "reliability-key")
     env.setdefault("EDUSTAT_STORE_KEY_FILE", str(root / "store.key"))
+    env.setdefault("PREFECT_HOME", str(root / "prefect-home"))
     gen = root / "gen"
     if not (gen / "registry.xlsx").exists():
         subprocess.run([sys.executable, "-m", "pipelines", "generate", "--province", "66", "--school-year", "2024-2025",
                         "--schools", str(schools), "--out", str(gen)], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
-    ref = root / "ref"
-    shutil.rmtree(ref, ignore_errors=True)
-    t = time.perf_counter()
-    subprocess.run(
-        _run_cmd(gen, ref / "w.duckdb", ref / "out"), cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    full = time.perf_counter() - t
-    want = _cells(ref / "w.duckdb")
+    full: dict[bool, float] = {}
+    want = None
+    for prefect in (False, True):
+        ref = root / f"ref-{'prefect' if prefect else 'plain'}"
+        shutil.rmtree(ref, ignore_errors=True)
+        t = time.perf_counter()
+        subprocess.run(_run_cmd(gen, ref / "w.duckdb", ref / "out", prefect), cwd=ROOT, env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        full[prefect] = time.perf_counter() - t
+        cells = _cells(ref / "w.duckdb")
+        assert want is None or cells == want, "the Prefect flow and the plain run gave different cells"
+        want = cells
     rng = random.Random(seed)
     orphans = identical = 0
     points = []
     for trial in range(trials):
+        prefect = trial % 2 == 1
         folder = root / f"kill{trial}"
         shutil.rmtree(folder, ignore_errors=True)
-        at = rng.uniform(0.5, full)
-        proc = subprocess.Popen(_run_cmd(gen, folder / "w.duckdb", folder / "out"), cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+        at = rng.uniform(0.5, full[prefect])
+        marker = f"{os.getpid()}-{trial}"
+        proc = subprocess.Popen(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), cwd=ROOT,
+                                env={**env, MARKER: marker}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)  # fmt: skip
         try:
             proc.wait(timeout=at)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        time.sleep(2)  # what dies with its parent has had time to
-        left = _session_processes(proc.pid)
+        left = _left_after(marker, grace)
         orphans += len(left)
-        for pid, _ in left:  # ours: the run's own session
+        for pid, _ in left:  # ours: they carry this trial's marker
             os.kill(pid, signal.SIGKILL)
-        rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out"), cwd=ROOT, env=env,
+        rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), cwd=ROOT, env=env,
                                capture_output=True, check=False)  # fmt: skip
         same = rerun.returncode == 0 and _cells(folder / "w.duckdb") == want
         identical += same
-        points.append({"at_s": round(at, 1), "orphans": [what for _, what in left], "rerun_identical": same})
-    return {"trials": trials, "full_run_s": round(full, 1), "orphans": orphans, "reruns_identical": identical,
-            "points": points}  # fmt: skip
+        points.append({"prefect": prefect, "at_s": round(at, 1), "orphans": [what for _, what in left],
+                       "rerun_identical": same})  # fmt: skip
+    return {"trials": trials, "full_run_s": round(full[False], 1), "full_run_prefect_s": round(full[True], 1),
+            "grace_s": grace, "orphans": orphans, "reruns_identical": identical, "points": points}  # fmt: skip
 
 
 def main() -> None:
@@ -201,6 +223,7 @@ def main() -> None:
     parser.add_argument("--kill-trials", type=int, default=20)
     parser.add_argument("--schools", type=int, default=12)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--grace", type=float, default=10.0, help="seconds a process has to die with the run")
     parser.add_argument("--dir", default="/tmp/edustat-reliability")
     parser.add_argument(
         "--skip-tests", action="store_true", help="only the hostile files and the kill trials"
@@ -218,7 +241,7 @@ def main() -> None:
         result["pii_scan"] = _pytest(["tests/e2e/test_pii.py"], root / "pii.xml")
     result["hostile"] = _hostile(root)
     if args.kill_trials:
-        result["kills"] = _kills(root, args.kill_trials, args.schools, args.seed)
+        result["kills"] = _kills(root, args.kill_trials, args.schools, args.seed, args.grace)
     result["load_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, ensure_ascii=False))
 

@@ -10,11 +10,9 @@ from pathlib import Path
 
 from pipelines import settings as settings_mod
 
-# Before any Prefect import (Prefect reads its settings then): no analytics leave the machine, a
-# temporary server gets time to start on a small machine, the stages' logs reach the runs' logs.
-PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
-                    "PREFECT_LOGGING_EXTRA_LOGGERS": "pipelines"}  # fmt: skip
+# Before any Prefect import (Prefect reads its settings then): no analytics leave the machine, the
+# stages' logs reach the runs' logs.
+PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_EXTRA_LOGGERS": "pipelines"}
 DEMO = {"province": "66", "school_year": "2024-2025", "period": "DN", "schools": 60, "seed": 20241,
         "defect_rate": 0.08}  # fmt: skip
 
@@ -122,14 +120,16 @@ def _run(school_year: str, period: str, registry: Path, inbox: Path, warehouse: 
     try:
         if use_prefect:
             from pipelines import flows
+            from pipelines.ops import server
 
-            state = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
-                                        inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
-                                        processes=processes, regime=s.regime, boundaries=s.boundaries,
-                                        population=str(s.population) if s.population else None,
-                                        approved_only=approved_only, full=full, fail_above=s.fail_above,
-                                        return_state=True)  # fmt: skip
-            text = state.result(raise_on_failure=False)
+            with server.api_for_run():  # a temporary server dies with this process (Prefect's own did not)
+                state = flows.report_period(school_year=school_year, period=period, registry=str(s.registry),
+                                            inbox=str(s.inbox), warehouse=str(s.warehouse), out=str(s.out),
+                                            processes=processes, regime=s.regime, boundaries=s.boundaries,
+                                            population=str(s.population) if s.population else None,
+                                            approved_only=approved_only, full=full, fail_above=s.fail_above,
+                                            return_state=True)  # fmt: skip
+                text = state.result(raise_on_failure=False)
             if isinstance(text, BaseException):  # a step raised: the same handling as without Prefect
                 raise text
             failed, said = state.is_failed(), (state.message or "") if state.is_failed() else state.name

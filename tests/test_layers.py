@@ -15,7 +15,7 @@ PACKAGE = ROOT / "pipelines"
 # Bottom to top. A module may import its own package and any package of a lower layer; packages of
 # one layer are siblings that must not import each other.
 LAYERS = (
-    ("settings", "progress"),
+    ("settings", "progress", "processes"),
     ("catalog",),
     ("warehouse",),
     ("ingest", "validate", "aggregate"),

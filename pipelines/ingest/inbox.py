@@ -16,16 +16,11 @@ its state is made of the same files, under the same staging fingerprint).
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
-import os
 import re
-import signal
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -37,6 +32,7 @@ from pipelines.ingest.normalise import normalise_code, normalise_integer
 from pipelines.ingest.payload import FileOutcome
 from pipelines.ingest.staging import StagedState, read_file, staging_fingerprint
 from pipelines.ingest.walk import Entry, walk_inbox
+from pipelines.processes import worker_pool
 from pipelines.progress import track
 
 log = logging.getLogger(__name__)
@@ -120,17 +116,6 @@ def _parse_jobs(
     return failed + found, ipc
 
 
-def die_with_parent(parent: int) -> None:
-    """A worker's first act: ask Linux to kill it when its parent dies (PR_SET_PDEATHSIG), so a run
-    killed with SIGKILL leaves no worker behind; and exit at once if the parent is already gone."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pool's own broken-pipe exit remains
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _parse_all(files: list[_File], limits: Limits, processes: int) -> dict[str, list[bytes]]:
     """Parse every file (in a pool of processes when there are enough); sets each file's `parsed`."""
     layout = extract.layout()
@@ -148,8 +133,7 @@ def _parse_all(files: list[_File], limits: Limits, processes: int) -> dict[str, 
     with track("ingest: đọc tệp / parsing files", len(batches)) as advance:
         if processes > 1 and len(batches) > 1:
             # fork: the workers inherit the loaded modules; they touch no DuckDB connection.
-            with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("fork"),
-                                     initializer=die_with_parent, initargs=(os.getpid(),)) as pool:  # fmt: skip
+            with worker_pool(processes, "fork") as pool:  # workers die with this process
                 for result in pool.map(
                     _parse_jobs, batches, [limits] * len(batches), [layout] * len(batches)
                 ):

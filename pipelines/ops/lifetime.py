@@ -2,35 +2,18 @@
 
 A Prefect server edustat starts, and every flow run a Prefect runner (`edustat serve`) or worker
 starts as a subprocess, get SIGTERM from the kernel when their parent dies, even by SIGKILL
-(Linux `prctl(PR_SET_PDEATHSIG)`): no orphan keeps serving, or holds the warehouse, after its
-parent is gone. Elsewhere this is a no-op (the process-group stop of `server.stop_process` stays).
+(pipelines.processes): no orphan keeps serving, or holds the warehouse, after its parent is gone.
+Elsewhere this is a no-op (the process-group stop of `server.stop_process` stays).
 """
 
 from __future__ import annotations
 
 import atexit
-import ctypes
 import os
 import signal
 import sys
 
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def die_with_parent(sig: int = signal.SIGTERM) -> bool:
-    """Ask the kernel to send `sig` to this process when its parent (the thread that started it)
-    ends; True when set. If the parent is already gone (adopted by init), the signal is sent now."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
-            return False
-    except (OSError, AttributeError):
-        return False
-    if os.getppid() == 1:  # the parent died before prctl
-        os.kill(os.getpid(), sig)
-    return True
+from pipelines.processes import die_with_parent
 
 
 def in_flow_run_subprocess() -> bool:
@@ -58,6 +41,6 @@ def setup_flow_run_process() -> bool:
     the teardown report. Returns whether this process is one."""
     if not in_flow_run_subprocess():
         return False
-    die_with_parent()
+    die_with_parent(sig=signal.SIGTERM)  # SIGTERM: the run ends as Crashed, its logs sent
     atexit.register(_close_stderr_at_exit)
     return True

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.ops.lifetime import die_with_parent
+from pipelines.processes import die_with_parent
 
 
 class ServerUnavailable(RuntimeError):
@@ -33,30 +36,78 @@ def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] 
     when this process dies: ops/lifetime.py) and wait until its API answers; returns the process
     and the API URL. The database is SQLite under PREFECT_HOME unless
     PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
-    api_url = f"http://{host}:{port}/api"
     child_env = {**os.environ, **(env or {})}
     child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
     child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
+    return _start(command, child_env, f"http://{host}:{port}/api", log, timeout)
+
+
+def start_temporary_api(timeout: float = 120.0) -> tuple[subprocess.Popen, str]:
+    """The API server Prefect starts for a flow run when no server is configured (its "ephemeral"
+    mode: uvicorn serving Prefect's app on a free local port, no UI, no services), started here so
+    that it dies with this process: Prefect's own has no such tie, and a run killed with SIGKILL
+    left it serving for ever. Same command and settings as prefect.server.api.server's
+    SubprocessASGIServer."""
+    import prefect
+    from prefect.settings import get_current_settings
+
+    with socket.socket() as probe:  # a free port (the kernel's choice)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
+           **get_current_settings().to_environment_variables(exclude_unset=True)}  # fmt: skip
+    env.pop("PREFECT_API_URL", None)
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
+               "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", "error", "--lifespan", "on"]  # fmt: skip
+    return _start(command, env, f"http://127.0.0.1:{port}/api", None, timeout)
+
+
+@contextmanager
+def api_for_run() -> Iterator[str]:
+    """The Prefect API an in-process flow run (`edustat run --prefect`) reports to: the configured
+    server, else a temporary one that lives as long as this block and dies with this process."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = configured_api_url()
+    if url:
+        yield url
+        return
+    proc, url = start_temporary_api()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        stop_process(proc)
+
+
+def _die_with_parent() -> None:
+    """In the server's child, before exec: SIGTERM when edustat ends (the server stops cleanly)."""
+    die_with_parent(sig=signal.SIGTERM)
+
+
+def _start(command: list[str], env: dict[str, str], api_url: str, log: Path | None,
+           timeout: float) -> tuple[subprocess.Popen, str]:  # fmt: skip
+    """Start a server process (own process group; SIGTERM from the kernel when this process dies)
+    and wait until its API answers."""
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps its own copy)
     try:
-        proc = subprocess.Popen(command, env=child_env, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=die_with_parent)  # fmt: skip
+        proc = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=_die_with_parent)  # fmt: skip
     finally:
         if log:
             output.close()
     deadline = time.monotonic() + timeout
     while not api_healthy(api_url):
         if proc.poll() is not None:
-            raise RuntimeError(f"prefect server exited with code {proc.returncode} (log: {log})")
+            raise RuntimeError(f"{command[0]} exited with code {proc.returncode} (log: {log})")
         if time.monotonic() > deadline:
             stop_process(proc)
-            raise TimeoutError(
-                f"prefect server did not answer at {api_url} within {timeout:.0f} s (log: {log})"
-            )
-        time.sleep(0.5)
+            raise TimeoutError(f"{api_url} did not answer within {timeout:.0f} s (log: {log})")
+        time.sleep(0.2)
     return proc, api_url
 
 

@@ -14,7 +14,7 @@ satisfy the relation (a formula never changes a printed value).
 Speed: a province run writes about 1,500 workbooks. Everything that is the same for every unit of a
 level (styles, heads, labels, print set-up, which cells may be formulas) is rendered once per form
 and level into a template (XML text with a slot per value cell); a unit's workbook fills in its
-values, names and problems (a few milliseconds) and is written by a process pool (outputs.pool).
+values, names and problems (a few milliseconds) and is written by a process pool (pipelines.processes).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from pipelines.outputs.layout import (
     layouts,
 )
 from pipelines.outputs.lists import Column, list_sheet
-from pipelines.outputs.pool import pool
 from pipelines.outputs.problems import HIDDEN, pii_fields
+from pipelines.processes import worker_pool
 from pipelines.warehouse import Problem
 
 PROVISIONAL_NOTE = (
@@ -535,7 +535,7 @@ def write_changed_workbooks(
 
 
 def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
-    """Write many workbooks, in a process pool whose workers die with this process (outputs.pool).
+    """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes).
     Jobs go in chunks of the same form, so each worker renders a form's template once per level."""
     if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
         for job in jobs:
@@ -544,7 +544,7 @@ def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
     ordered = sorted(jobs, key=lambda j: (j.form.form, j.header.level))
     size = max(1, math.ceil(len(ordered) / (processes * 4)))
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
-    with pool(processes) as executor:
+    with worker_pool(processes) as executor:
         for _ in executor.map(_run_chunk, chunks):
             pass
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from pipelines.ops import server
 
@@ -45,6 +50,29 @@ def test_a_child_that_ignores_sigterm_is_killed_with_its_group():
     time.sleep(0.2)  # let the shell start its background child
     server.stop_process(proc, timeout=5)
     assert wait_until_no_living_member(proc.pid) == []
+
+
+@pytest.mark.slow
+def test_the_temporary_api_of_a_run_dies_with_a_killed_edustat(tmp_path):
+    # `edustat run --prefect` with no server configured: Prefect's own temporary server outlived a
+    # run killed with SIGKILL (seen: a uvicorn serving for ever); edustat's must not.
+    script = """
+import time, psutil
+from pipelines.ops import server
+with server.api_for_run() as url:
+    print(" ".join(str(c.pid) for c in psutil.Process().children()), server.api_healthy(url), flush=True)
+    time.sleep(120)
+"""
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "PREFECT_HOME": str(tmp_path / "home")}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    *children, healthy = proc.stdout.readline().split()
+    assert children and healthy == "True"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    for child in children:  # the server's own process group: itself and anything it started
+        assert wait_until_no_living_member(int(child), seconds=30) == []
 
 
 def test_a_closed_port_is_not_a_healthy_api():
