@@ -24,6 +24,9 @@ from pipelines.validate import check
 # Before any Prefect import: no telemetry from test servers, and time for a slow first start.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# The submission store's key for the tests (a fixed test key, not a secret): without it the first
+# ingest would create ~/.config/edustat/store.key in the tester's home (pipelines/ingest/store.py).
+os.environ.setdefault("EDUSTAT_STORE_KEY", "ZWR1c3RhdC10ZXN0cy1zdG9yZS1rZXktMzItYnl0ZXM=")
 
 
 def write_registry(path: Path, rows: list[dict[str, Any]]) -> Path:

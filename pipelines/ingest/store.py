@@ -51,8 +51,9 @@ def current_key() -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(Fernet.generate_key())
-        tmp.chmod(0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(Fernet.generate_key())
         tmp.replace(path)
     return path.read_bytes().strip()
 
