@@ -168,3 +168,77 @@ def test_communes_with_no_school_of_a_level_they_manage(con):
     df = analysis.communes_without_school(con, YEAR)
     assert [tuple(r) for r in df[["commune_code", "level", "learners"]].itertuples(index=False)] == [
         (TAN_LAP, "lower_secondary", 0), (CUOR_DANG, "preschool", 0)]  # fmt: skip
+
+
+# --- a run on the 2025 map: the analyses agree with the run's own commune cells ------------------
+
+TH, PTCS, THPT = "66643401", "66643402", "66000404"
+
+
+@pytest.fixture(scope="module")
+def run_on_2025_map(tmp_path_factory):
+    """The start of 2024-2025 run from the files on the 2025 boundaries. The registry (of 2024) gives
+    old communes that went whole into a new one: TH's Phường Tân Lập (24118) into Phường Tân Lập
+    (24121), PTCS's Phường Thành Nhất (24130) into Phường Thành Nhất (24154); the THPT school is the
+    Sở's. TH: classes 1A, 1B, three pupils; PTCS (group 09): classes 1A and 6A, one pupil in grade 1
+    and two in grade 6; THPT: one class, one pupil."""
+    from pipelines import run as pipeline
+    from pipelines import settings as settings_mod
+    from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
+
+    tmp = tmp_path_factory.mktemp("communes_2025")
+    registry = write_registry(tmp / "registry.xlsx", [
+        {"MA_TRUONG": TH, "TEN_TRUONG_HOC": "Trường Tiểu học Hòa Bình", "CAP_HOC": "1", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24118"},
+        {"MA_TRUONG": PTCS, "TEN_TRUONG_HOC": "Trường PTCS Thành Nhất", "CAP_HOC": "12", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24130"},
+        {"MA_TRUONG": THPT, "TEN_TRUONG_HOC": "Trường THPT Tân An", "CAP_HOC": "3", "TRANG_THAI": 1,
+         "ID_SO": "66", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24124"},
+    ])  # fmt: skip
+    inbox = write_inbox(tmp / "inbox", {
+        f"{TH}.json": payload(TH, school_info(TH), [klass("1A", 1), klass("1B", 1)], [
+            pupil("a1", "1A", 1, 2, "01", "2018-02-02"), pupil("a2", "1A", 1, 1, "01", "2018-03-03"),
+            pupil("a3", "1B", 1, 2, "01", "2018-04-04")]),
+        f"{PTCS}.json": payload(PTCS, school_info(PTCS, MaNhomCapHoc="09"), [klass("1A", 1), klass("6A", 6)], [
+            pupil("b1", "1A", 1, 1, "01", "2018-01-01"), pupil("b2", "6A", 6, 1, "01", "2013-01-01"),
+            pupil("b3", "6A", 6, 2, "01", "2013-05-05")]),
+        f"{THPT}.json": payload(THPT, school_info(THPT, MaNhomCapHoc="08"), [klass("10A", 10)],
+                                [pupil("c1", "10A", 10, 2, "01", "2009-01-01")]),
+    })  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(settings_mod.KEY_ENV, "test-key-not-secret")
+        s = settings_mod.resolve(YEAR, "DN", registry, inbox, tmp / "warehouse.duckdb", tmp / "out",
+                                 run_id="test-run", processes=1, boundaries="2025")  # fmt: skip
+    for step in (pipeline.prepare, pipeline.ingest_step, pipeline.validate_step, pipeline.aggregate_step):
+        step(s)
+    return s.warehouse
+
+
+@pytest.mark.slow  # runs the pipeline
+def test_on_a_run_on_the_2025_map_the_commune_figures_are_the_runs_commune_cells(run_on_2025_map):
+    from pipelines.catalog.analysis import commune_cells
+
+    con = analysis.connect(run_on_2025_map)
+    try:
+        profile = _profile(con)
+        # (schools, multi-level schools, schools teaching the level, classes, learners, teachers)
+        assert profile[("24121", "primary")][:5] == (1, 0, 1, 2, 3)
+        assert profile[("24154", "primary")][:5] == (0, 1, 1, 1, 1)  # the PTCS school counts as THCS
+        assert profile[("24154", "lower_secondary")][:5] == (1, 0, 1, 1, 2)
+        assert profile[("24121", "lower_secondary")] == (0,) * 6
+        # Every figure equals the sum of the run's own commune and Sở cells of the same rows.
+        figures = analysis.commune_figures(con, YEAR)
+        for lv in commune_cells().levels:
+            for measure in ("schools", "multi_level_schools", "classes", "learners", "teachers"):
+                rows = [(r, c) for m, r, c in lv.cells if m == measure]
+                cells = dict(con.execute(
+                    "SELECT unit_code, sum(value) FROM form_cells WHERE school_year = ? AND period = 'DN' AND form = ?"
+                    " AND boundaries = '2025' AND level IN ('commune', 'so')"
+                    " AND (row_code, col_key) IN (SELECT unnest(?::INTEGER[]), unnest(?::VARCHAR[])) GROUP BY 1",
+                    [YEAR, lv.form, [r for r, _ in rows], [c for _, c in rows]],
+                ).fetchall())  # fmt: skip
+                mine = figures[figures["level"] == lv.level].set_index("unit_code")[measure]
+                assert {u: int(v) for u, v in mine.items() if v} == {u: int(v) for u, v in cells.items() if v}, (
+                    lv.level, measure)  # fmt: skip
+    finally:
+        con.close()
