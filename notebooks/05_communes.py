@@ -112,6 +112,8 @@ display(Image(filename=analysis.save_chart(fig, CHARTS, f"05_communes_{LEVEL}_{I
 without = analysis.communes_without_school(con, school_year, PERIOD)
 display(without.groupby("level", sort=False).size().rename("communes"))
 display(without[without["level"] == LEVEL].head(20))
+unplaced = analysis.communes_unplaced(con, school_year, PERIOD)  # counted in no commune yet
+display(unplaced)
 
 # %% [markdown]
 # ## Số liệu chính / key figure

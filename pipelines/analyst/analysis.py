@@ -8,7 +8,7 @@ figures are those of `cells` / OUT/cells.csv, so a notebook's key figure can be 
 run's outputs.
 
 Communes on the 2025 map (commune_profile, commune_indicators, commune_ranking,
-communes_without_school): the levels a commune manages, read from the forms' school cells summed
+communes_without_school, communes_unplaced): the levels a commune manages, read from the forms' school cells summed
 by each school's commune on the 2025 map (unit_hierarchy), so any period can be read per commune,
 whichever boundaries it was aggregated on; the cells are schemas/analysis.yaml's `communes`.
 """
@@ -201,6 +201,20 @@ def communes_without_school(con: duckdb.DuckDBPyConnection, school_year: str, pe
     df = commune_profile(con, school_year, period, cells)
     cols = ["so_code", "commune_code", "commune_name", "level", "learners"]
     return df[df["schools_teaching"] == 0][cols].reset_index(drop=True)
+
+
+def communes_unplaced(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                      cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """The schools a commune should manage (every form they fill is a commune level's) that report
+    straight to the Sở on the 2025 map because their commune is not known yet (a split commune
+    awaiting review, a missing or unknown code: the run's registry.commune_* problems): so_code,
+    school_code, school_name, forms. They count in the Sở's figures and in no commune's."""
+    cells = cells or commune_cells()
+    return con.execute(
+        _sql("commune_unplaced"),
+        {"year": school_year, "period": period, "boundaries": boundaries_of(con, school_year, period),
+         "map": COMMUNE_MAP, "as_of": as_of(school_year, period), "forms": [lv.form for lv in cells.levels]},
+    ).df()  # fmt: skip
 
 
 def as_of(school_year: str, period: str) -> dt.date:

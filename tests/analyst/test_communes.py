@@ -10,15 +10,18 @@ stored on '2024'), read on the 2025 map, where Sở 66 has two communes:
   THCS school; primary 5 classes, 140 pupils, 8 teachers; lower secondary 4 classes, 150 pupils, 10
   teachers). No preschool.
 - Straight to the Sở: Trường Phổ thông nhiều cấp Ea Tam (PT123, up to upper secondary, so the Sở's:
-  primary 2 classes, 60 pupils, 4 teachers; lower secondary 3 classes, 100 pupils, 6 teachers).
+  primary 2 classes, 60 pupils, 4 teachers; lower secondary 3 classes, 100 pupils, 6 teachers), and
+  Trường Tiểu học Ea Drông (TH9: a primary school of a split commune awaiting review, so straight to
+  the Sở for now; 3 classes, 100 pupils, 5 teachers).
 
 The placement on 30/9/2024: MN1 stood in Cuôr Đăng until 15/9/2024 and in Tân Lập since (Tân Lập);
 TH1 is first listed on 5/10/2024 (its first interval counts: Tân Lập).
 
 Worked by hand (primary): Tân Lập 300 pupils / 10 classes = 30.0, Cuôr Đăng 140 / 5 = 28.0, the Sở
-(300 + 140 + 60) / (10 + 5 + 2) = 500 / 17 = 29.41; pupils per teacher 300 / 15 = 20.0, 140 / 8 =
-17.5, 500 / 27 = 18.52; share of the Sở's pupils 300 / 500 = 60 %, 140 / 500 = 28 % (the other
-12 % in PT123). Lower secondary: Cuôr Đăng 150 / 250 = 60 % of the Sở's pupils.
+(300 + 140 + 60 + 100) / (10 + 5 + 2 + 3) = 600 / 20 = 30.0; pupils per teacher 300 / 15 = 20.0,
+140 / 8 = 17.5, the Sở 600 / (15 + 8 + 4 + 5) = 600 / 32 = 18.75; share of the Sở's pupils
+300 / 600 = 50 %, 140 / 600 = 23.33 % (the rest in PT123 and TH9). Lower secondary: Cuôr Đăng
+150 / 250 = 60 % of the Sở's pupils.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def _school_cells(boundaries: str) -> list[tuple]:
                   ("02-TH-DN", 96, "T.all", 4), ("03-THCS-DN", 132, "T", 1), ("03-THCS-DN", 24, "T", 3),
                   ("03-THCS-DN", 33, "T.all", 100), ("03-THCS-DN", 89, "T.all", 6), ("04-THPT-DN", 1, "T", 1),
                   ("04-THPT-DN", 33, "T.all", 400)],
+        "TH9": [("02-TH-DN", 1, "T", 1), ("02-TH-DN", 27, "T", 3), ("02-TH-DN", 37, "T.all", 100),
+                ("02-TH-DN", 96, "T.all", 5)],
     }  # fmt: skip
     return [(YEAR, "DN", form, boundaries, "school", school, row, col, value)
             for school, cells in rows.items() for form, row, col, value in cells]  # fmt: skip
@@ -73,6 +78,7 @@ def warehouse(tmp_path_factory):
             ('2025', 'school', 'TH1', 'Trường Tiểu học Hòa Bình', 'commune', '24121', DATE '2024-10-05', NULL),
             ('2025', 'school', 'PTCS', 'Trường PTCS Cuôr Đăng', 'commune', '24301', DATE '2024-09-01', NULL),
             ('2025', 'school', 'PT123', 'Trường Phổ thông nhiều cấp Ea Tam', 'so', '66', DATE '2024-09-01', NULL),
+            ('2025', 'school', 'TH9', 'Trường Tiểu học Ea Drông', 'so', '66', DATE '2024-09-01', NULL),
             -- the 2024 boundaries: Phòng, no communes (not read by the commune analyses)
             ('2024', 'school', 'TH1', 'Trường Tiểu học Hòa Bình', 'phong', '643', DATE '2024-10-05', NULL);
     """)  # fmt: skip
@@ -123,10 +129,10 @@ def test_the_so_holds_every_school_and_its_communes_all_but_those_reporting_stra
     df = analysis.commune_figures(con, YEAR)
     so = df[df["unit_level"] == "so"].set_index("level")
     assert so.loc["primary", ["schools", "multi_level_schools", "classes", "learners", "teachers"]].tolist() == [
-        1, 2, 17, 500, 27]  # fmt: skip
+        2, 2, 20, 600, 32]  # fmt: skip
     assert so.loc["lower_secondary", ["schools", "multi_level_schools", "learners"]].tolist() == [1, 1, 250]
     communes = df[df["unit_level"] == "commune"].groupby("level")["learners"].sum()
-    assert so.loc["primary", "learners"] - communes["primary"] == 60  # PT123, straight to the Sở
+    assert so.loc["primary", "learners"] - communes["primary"] == 160  # PT123 and TH9, straight to the Sở
     assert so.loc["preschool", "learners"] == communes["preschool"] == 140
 
 
@@ -139,11 +145,12 @@ def test_commune_indicators_carry_their_numerator_and_denominator(con):
 
     assert got(TAN_LAP, "primary", "pupils_per_class") == (300, 10, 30.0)
     assert got(CUOR_DANG, "primary", "pupils_per_class") == (140, 5, 28.0)
-    assert got("66", "primary", "pupils_per_class")[:2] == (500, 17)
-    assert got("66", "primary", "pupils_per_class")[2] == pytest.approx(500 / 17)
+    assert got("66", "primary", "pupils_per_class") == (600, 20, 30.0)
+    assert got("66", "primary", "pupils_per_teacher") == (600, 32, 18.75)
     assert got(CUOR_DANG, "primary", "pupils_per_teacher") == (140, 8, 17.5)
-    assert got(TAN_LAP, "primary", "learner_share") == (300, 500, 60.0)
-    assert got(CUOR_DANG, "primary", "learner_share") == (140, 500, 28.0)
+    assert got(TAN_LAP, "primary", "learner_share") == (300, 600, 50.0)
+    assert got(CUOR_DANG, "primary", "learner_share")[:2] == (140, 600)
+    assert got(CUOR_DANG, "primary", "learner_share")[2] == pytest.approx(23.33, abs=0.005)
     assert got(CUOR_DANG, "lower_secondary", "learner_share") == (150, 250, 60.0)
     assert got(TAN_LAP, "preschool", "pupils_per_class") == (140, 6, pytest.approx(140 / 6))
     numerator, denominator, value = got(TAN_LAP, "lower_secondary", "pupils_per_class")
@@ -154,9 +161,9 @@ def test_communes_ranked_against_the_so(con):
     df = analysis.commune_ranking(con, "pupils_per_class", YEAR, "primary")
     cols = ["rank", "commune_code", "value", "numerator", "denominator", "vs_so"]
     rows = [tuple(r) for r in df[cols].itertuples(index=False)]
-    assert rows == [(1, TAN_LAP, 30.0, 300, 10, 0.59), (2, CUOR_DANG, 28.0, 140, 5, -1.41)]  # Sở 29.41
+    assert rows == [(1, TAN_LAP, 30.0, 300, 10, 0.0), (2, CUOR_DANG, 28.0, 140, 5, -2.0)]  # the Sở: 30.0
     teachers = analysis.commune_ranking(con, "pupils_per_teacher", YEAR, "primary")
-    assert list(teachers["commune_code"]) == [TAN_LAP, CUOR_DANG] and list(teachers["vs_so"]) == [1.48, -1.02]
+    assert list(teachers["commune_code"]) == [TAN_LAP, CUOR_DANG] and list(teachers["vs_so"]) == [1.25, -1.25]
     # Lower secondary: Tân Lập has no class, so it is not ranked (rather than ranked last at 0).
     assert list(analysis.commune_ranking(con, "pupils_per_class", YEAR, "lower_secondary")["commune_code"]) == [
         CUOR_DANG]  # fmt: skip
@@ -170,18 +177,26 @@ def test_communes_with_no_school_of_a_level_they_manage(con):
         (TAN_LAP, "lower_secondary", 0), (CUOR_DANG, "preschool", 0)]  # fmt: skip
 
 
+def test_a_school_the_commune_should_manage_but_reporting_straight_to_the_so_is_listed(con):
+    df = analysis.communes_unplaced(con, YEAR)
+    # TH9 fills only a commune level's form; PT123 fills 04-THPT-DN too, so it is the Sở's own.
+    assert [tuple(r) for r in df[["so_code", "school_code", "school_name", "forms"]].itertuples(index=False)] == [
+        ("66", "TH9", "Trường Tiểu học Ea Drông", "02-TH-DN")]  # fmt: skip
+
+
 # --- a run on the 2025 map: the analyses agree with the run's own commune cells ------------------
 
-TH, PTCS, THPT = "66643401", "66643402", "66000404"
+TH, PTCS, THPT, SPLIT = "66643401", "66643402", "66000404", "66643405"
 
 
 @pytest.fixture(scope="module")
 def run_on_2025_map(tmp_path_factory):
     """The start of 2024-2025 run from the files on the 2025 boundaries. The registry (of 2024) gives
     old communes that went whole into a new one: TH's Phường Tân Lập (24118) into Phường Tân Lập
-    (24121), PTCS's Phường Thành Nhất (24130) into Phường Thành Nhất (24154); the THPT school is the
-    Sở's. TH: classes 1A, 1B, three pupils; PTCS (group 09): classes 1A and 6A, one pupil in grade 1
-    and two in grade 6; THPT: one class, one pupil."""
+    (24121), PTCS's Phường Thành Nhất (24130) into Phường Thành Nhất (24154); SPLIT's Xã Ea D'Rơng
+    (24292) was split between two communes, so SPLIT reports straight to the Sở; the THPT school is
+    the Sở's. TH: classes 1A, 1B, three pupils; PTCS (group 09): classes 1A and 6A, one pupil in
+    grade 1 and two in grade 6; SPLIT: one class, one pupil; THPT: one class, one pupil."""
     from pipelines import run as pipeline
     from pipelines import settings as settings_mod
     from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
@@ -194,6 +209,8 @@ def run_on_2025_map(tmp_path_factory):
          "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24130"},
         {"MA_TRUONG": THPT, "TEN_TRUONG_HOC": "Trường THPT Tân An", "CAP_HOC": "3", "TRANG_THAI": 1,
          "ID_SO": "66", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24124"},
+        {"MA_TRUONG": SPLIT, "TEN_TRUONG_HOC": "Trường Tiểu học Ea Drông", "CAP_HOC": "1", "TRANG_THAI": 1,
+         "ID_SO": "66", "ID_PHONG": "643", "MA_TINH_THANH": "66", "MA_XA_PHUONG": "24292"},
     ])  # fmt: skip
     inbox = write_inbox(tmp / "inbox", {
         f"{TH}.json": payload(TH, school_info(TH), [klass("1A", 1), klass("1B", 1)], [
@@ -202,6 +219,8 @@ def run_on_2025_map(tmp_path_factory):
         f"{PTCS}.json": payload(PTCS, school_info(PTCS, MaNhomCapHoc="09"), [klass("1A", 1), klass("6A", 6)], [
             pupil("b1", "1A", 1, 1, "01", "2018-01-01"), pupil("b2", "6A", 6, 1, "01", "2013-01-01"),
             pupil("b3", "6A", 6, 2, "01", "2013-05-05")]),
+        f"{SPLIT}.json": payload(SPLIT, school_info(SPLIT), [klass("1A", 1)],
+                                 [pupil("d1", "1A", 1, 1, "01", "2018-06-06")]),
         f"{THPT}.json": payload(THPT, school_info(THPT, MaNhomCapHoc="08"), [klass("10A", 10)],
                                 [pupil("c1", "10A", 10, 2, "01", "2009-01-01")]),
     })  # fmt: skip
@@ -226,6 +245,10 @@ def test_on_a_run_on_the_2025_map_the_commune_figures_are_the_runs_commune_cells
         assert profile[("24154", "primary")][:5] == (0, 1, 1, 1, 1)  # the PTCS school counts as THCS
         assert profile[("24154", "lower_secondary")][:5] == (1, 0, 1, 1, 2)
         assert profile[("24121", "lower_secondary")] == (0,) * 6
+        # SPLIT is the Sở's until its commune is settled: in the Sở's primary pupils, listed as unplaced.
+        so = analysis.commune_figures(con, YEAR).query("unit_level == 'so' and level == 'primary'")
+        assert so["learners"].tolist() == [3 + 1 + 1]
+        assert analysis.communes_unplaced(con, YEAR)["school_code"].tolist() == [SPLIT]
         # Every figure equals the sum of the run's own commune and Sở cells of the same rows.
         figures = analysis.commune_figures(con, YEAR)
         for lv in commune_cells().levels:

@@ -177,3 +177,29 @@ SELECT f.unit_level, f.so_code, f.unit_code, f.unit_name, f.level, f.schools, f.
 FROM figures f
 JOIN figures s ON s.unit_level = 'so' AND s.so_code = f.so_code AND s.level = f.level
 ORDER BY f.so_code, f.unit_level DESC, f.unit_code, f.n
+
+-- name: commune_unplaced
+-- Schools on the 2025 map ($map) reporting straight to the Sở although every form they fill in the
+-- period is one of the commune levels' ($forms): the commune should manage them, but their commune
+-- is not known yet (a split commune awaiting review, a missing or unknown commune code). Placed as in
+-- commune_figures.
+WITH forms AS (SELECT unnest($forms::VARCHAR[]) AS form),
+placed AS (
+    SELECT unit_code AS school_code, arg_max(name_vi, valid_from) AS school_name,
+           coalesce(arg_max(parent_level, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_level, valid_from)) AS parent_level,
+           coalesce(arg_max(parent_code, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_code, valid_from)) AS parent_code
+    FROM unit_hierarchy WHERE boundaries = $map AND level = 'school' GROUP BY unit_code
+),
+school_forms AS (
+    SELECT unit_code AS school_code, bool_and(form IN (SELECT form FROM forms)) AS commune_forms_only,
+           string_agg(DISTINCT form, ', ' ORDER BY form) AS forms
+    FROM form_cells
+    WHERE school_year = $year AND period = $period AND boundaries = $boundaries AND level = 'school'
+    GROUP BY unit_code
+)
+SELECT p.parent_code AS so_code, s.school_code, p.school_name, s.forms
+FROM school_forms s JOIN placed p USING (school_code)
+WHERE s.commune_forms_only AND p.parent_level = 'so'
+ORDER BY so_code, s.school_code
