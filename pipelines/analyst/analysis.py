@@ -3,8 +3,14 @@ pandas DataFrame from a DuckDB connection, and a helper that saves a chart as a 
 
 Every query reads the contract views (schemas/views.yaml: form_cells, indicator_values,
 unit_hierarchy, submission_log, validation_problems, file_log), which a warehouse and a release
-both hold, so the notebooks keep working when internal tables change. Nothing here writes. The figures are those of `cells` / OUT/cells.csv, so a notebook's key
-figure can be checked against the run's outputs.
+both hold, so the notebooks keep working when internal tables change. Nothing here writes. The
+figures are those of `cells` / OUT/cells.csv, so a notebook's key figure can be checked against the
+run's outputs.
+
+Communes on the 2025 map (commune_profile, commune_indicators, commune_ranking,
+communes_without_school, communes_unplaced): the levels a commune manages, read from the forms' school cells summed
+by each school's commune on the 2025 map (unit_hierarchy), so any period can be read per commune,
+whichever boundaries it was aggregated on; the cells are schemas/analysis.yaml's `communes`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.catalog.analysis import EnrolmentCells, enrolment_cells
+from pipelines.catalog.analysis import CommuneCells, EnrolmentCells, commune_cells, enrolment_cells
 from pipelines.settings import PERIODS, parse_school_year
 from pipelines.warehouse import sql
 
@@ -102,6 +108,113 @@ def indicator_change(con: duckdb.DuckDBPyConnection, school_year: str, previous_
             "boundaries": boundaries_of(con, school_year, period),
         },  # fmt: skip
     ).df()
+
+
+COMMUNE_MAP = "2025"  # the boundary version with communes (1/7/2025, Nghị định 142/2025; settings.BOUNDARIES)
+# The indicators read per commune and level: id → (name_vi, name_en, numerator, denominator, scale),
+# the numerator and denominator being measures of schemas/analysis.yaml `communes` (so_learners: the
+# Sở's learners of the level). edustat's own (status: inferred), after TT 19/2017 2106 (pupils per
+# teacher, per class, teachers per class); the share says how much of the Sở's level a commune holds.
+COMMUNE_INDICATORS = {
+    "pupils_per_class": ("Học sinh bình quân một lớp", "Pupils per class", "learners", "classes", 1),
+    "pupils_per_teacher": ("Học sinh bình quân một giáo viên", "Pupils per teacher", "learners", "teachers", 1),
+    "teachers_per_class": ("Giáo viên bình quân một lớp", "Teachers per class", "teachers", "classes", 1),
+    "learner_share": ("Tỷ trọng học sinh của xã trong tỉnh (%)", "Share of the Sở's learners (%)", "learners",
+                      "so_learners", 100),
+}  # fmt: skip
+
+
+def commune_figures(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                    cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """The figures of every commune (and of its Sở) on the 2025 map, per level the commune manages:
+    unit_level (commune, so), so_code, unit_code, unit_name, level (preschool, primary,
+    lower_secondary), schools (counted once, in the form of their highest level),
+    multi_level_schools (counted in a higher form), schools_teaching (both), classes, learners,
+    teachers, so_learners (the Sở's learners of the level). Every commune of the Sở is listed with
+    every level, 0 where it has nothing; a school is placed as on the map on the period's as-of date.
+    A school of a split commune awaiting review reports straight to the Sở: it counts in the Sở's
+    row, in no commune's."""
+    cells = cells or commune_cells()
+    spec = [(lv.level, lv.form, *c) for lv in cells.levels for c in lv.cells]
+    return con.execute(
+        _sql("commune_figures"),
+        {"year": school_year, "period": period, "boundaries": boundaries_of(con, school_year, period),
+         "map": COMMUNE_MAP, "as_of": as_of(school_year, period), "levels": [s[0] for s in spec],
+         "forms": [s[1] for s in spec], "measures": [s[2] for s in spec], "rows": [s[3] for s in spec],
+         "cols": [s[4] for s in spec], "order": [lv.level for lv in cells.levels]},
+    ).df()  # fmt: skip
+
+
+def commune_profile(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                    cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """Schools, classes, learners and teachers per commune and level (commune_figures' commune rows):
+    so_code, commune_code, commune_name, level, schools, multi_level_schools, schools_teaching,
+    classes, learners, teachers."""
+    df = commune_figures(con, school_year, period, cells)
+    df = df[df["unit_level"] == "commune"].drop(columns=["unit_level", "so_learners"])
+    df = df.rename(columns={"unit_code": "commune_code", "unit_name": "commune_name"})
+    return df.reset_index(drop=True)
+
+
+def commune_indicators(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                       cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """COMMUNE_INDICATORS of every commune and of its Sở, per level, each with its numerator and
+    denominator: unit_level, so_code, unit_code, unit_name, level, indicator, name_vi, name_en,
+    numerator, denominator, value (None when the denominator is 0: not computable)."""
+    import pandas as pd
+
+    df = commune_figures(con, school_year, period, cells)
+    keys = ["unit_level", "so_code", "unit_code", "unit_name", "level"]
+    parts = []
+    for indicator, (name_vi, name_en, num, den, scale) in COMMUNE_INDICATORS.items():
+        part = df[keys].assign(indicator=indicator, name_vi=name_vi, name_en=name_en,
+                               numerator=df[num], denominator=df[den])  # fmt: skip
+        part["value"] = (scale * part["numerator"] / part["denominator"]).where(part["denominator"] > 0)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def commune_ranking(con: duckdb.DuckDBPyConnection, indicator: str, school_year: str, level: str = "primary",
+                    period: str = "DN", cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """The communes ranked on one of COMMUNE_INDICATORS for one level, highest first (ties share a
+    rank; communes where it cannot be computed are left out): rank, so_code, commune_code,
+    commune_name, value, numerator, denominator, vs_so (value − the Sở's value)."""
+    if indicator not in COMMUNE_INDICATORS:
+        known = ", ".join(COMMUNE_INDICATORS)
+        raise ValueError(f"không có chỉ tiêu cấp xã / no commune indicator {indicator!r} ({known})")
+    df = commune_indicators(con, school_year, period, cells)
+    df = df[(df["indicator"] == indicator) & (df["level"] == level)]
+    so = df[df["unit_level"] == "so"].set_index("so_code")["value"]
+    out = df[(df["unit_level"] == "commune") & df["value"].notna()].copy()
+    out["vs_so"] = (out["value"] - out["so_code"].map(so)).round(2)
+    out["rank"] = out["value"].rank(method="min", ascending=False).astype(int)
+    out = out.rename(columns={"unit_code": "commune_code", "unit_name": "commune_name"})
+    cols = ["rank", "so_code", "commune_code", "commune_name", "value", "numerator", "denominator", "vs_so"]
+    return out.sort_values(["rank", "commune_code"])[cols].reset_index(drop=True)
+
+
+def communes_without_school(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                            cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """The communes with no school teaching a level they manage (no school of the level, and no
+    multi-level school with classes of it): so_code, commune_code, commune_name, level, learners
+    (the level's learners in the commune's schools: 0 unless a school's cells disagree)."""
+    df = commune_profile(con, school_year, period, cells)
+    cols = ["so_code", "commune_code", "commune_name", "level", "learners"]
+    return df[df["schools_teaching"] == 0][cols].reset_index(drop=True)
+
+
+def communes_unplaced(con: duckdb.DuckDBPyConnection, school_year: str, period: str = "DN",
+                      cells: CommuneCells | None = None) -> pd.DataFrame:  # fmt: skip
+    """The schools a commune should manage (every form they fill is a commune level's) that report
+    straight to the Sở on the 2025 map because their commune is not known yet (a split commune
+    awaiting review, a missing or unknown code: the run's registry.commune_* problems): so_code,
+    school_code, school_name, forms. They count in the Sở's figures and in no commune's."""
+    cells = cells or commune_cells()
+    return con.execute(
+        _sql("commune_unplaced"),
+        {"year": school_year, "period": period, "boundaries": boundaries_of(con, school_year, period),
+         "map": COMMUNE_MAP, "as_of": as_of(school_year, period), "forms": [lv.form for lv in cells.levels]},
+    ).df()  # fmt: skip
 
 
 def as_of(school_year: str, period: str) -> dt.date:

@@ -89,3 +89,57 @@ def enrolment_cells(path: Path = ANALYSIS_FILE) -> EnrolmentCells:
     return EnrolmentCells(regime=f.regime, form=f.form, total_row=total_row, total_column=total_column,
                           all_column=spec["all_column"], female_column=spec["female_column"],
                           grade_rows=tuple(sorted(rows, key=lambda r: r[1])))  # fmt: skip
+
+
+COMMUNE_KEYS = {"regime", "levels"}
+COMMUNE_MEASURES = ("schools", "multi_level_schools", "classes", "learners", "teachers")
+
+
+@dataclass(frozen=True)
+class CommuneLevel:
+    """One level a commune manages: its form and, per measure (COMMUNE_MEASURES), the cells summed."""
+
+    level: str  # preschool, primary, lower_secondary
+    form: str
+    cells: tuple[tuple[str, int, str], ...]  # (measure, row code, column key)
+
+
+@dataclass(frozen=True)
+class CommuneCells:
+    """The cells the commune analyses read (schemas/analysis.yaml `communes`), level by level."""
+
+    regime: str
+    levels: tuple[CommuneLevel, ...]
+
+
+@cache
+def commune_cells(path: Path = ANALYSIS_FILE) -> CommuneCells:
+    """The `communes` section of schemas/analysis.yaml, every row and column checked against its form."""
+    name = path.name
+    data = load_yaml(path)
+    if not isinstance(data, dict) or "communes" not in data:
+        raise CatalogError(f"{name}: expected a mapping with the section 'communes'")
+    spec = _mapping(data["communes"], f"{name} communes", COMMUNE_KEYS)
+    regime = str(spec["regime"])
+    if not isinstance(spec["levels"], dict) or not spec["levels"]:
+        raise CatalogError(f"{name} communes.levels: expected a mapping of level to its form and cells")
+    levels = []
+    for level, entry in spec["levels"].items():
+        where = f"{name} communes.levels.{level}"
+        entry = _mapping(entry, where, {"form", *COMMUNE_MEASURES})
+        try:
+            f = form(regime, str(entry["form"]))
+        except (CatalogError, OSError) as exc:
+            raise CatalogError(f"{where}: no form {entry['form']!r} in regime {regime!r}: {exc}") from exc
+        cells = []
+        for measure in COMMUNE_MEASURES:
+            pairs = entry[measure]
+            if not isinstance(pairs, list) or not pairs:
+                raise CatalogError(f"{where}.{measure}: expected a list of [row, column]")
+            for pair in pairs:
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise CatalogError(f"{where}.{measure}: expected [row, column], got {pair!r}")
+                row = _code(pair[0], f"{where}.{measure}")
+                cells.append((measure, row, _column(f, row, pair[1], f"{where}.{measure}")))
+        levels.append(CommuneLevel(level=str(level), form=f.form, cells=tuple(cells)))
+    return CommuneCells(regime=regime, levels=tuple(levels))

@@ -119,7 +119,7 @@ def test_every_real_file_under_schemas_loads():
     loaded |= set((root / "indicators").glob("*.yaml"))
     assert views.views() and views.column_terms() and views.support_tables()
     assert deadlines.deadline_config().levels and sdmx.spec().structures
-    assert analysis.enrolment_cells().grade_rows
+    assert analysis.enrolment_cells().grade_rows and analysis.commune_cells().levels
     loaded |= {root / "views.yaml", root / "deadlines.yaml", root / "sdmx.yaml", root / "analysis.yaml"}
     assert loaded == set(root.rglob("*.yaml")), "a YAML file no loader reads"
     for path in sorted(root.rglob("*.csv")):

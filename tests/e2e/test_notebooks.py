@@ -10,7 +10,12 @@ against the same figure worked out here from the run's CSV outputs with the csv 
 - 03: schools whose first file arrived by the school deadline = completeness.csv, Sở row, on_time
   (a timeliness figure: the forms hold none);
 - 04: the highest pupils per primary class among the Phòng = max over Phòng of row 37 T.all / row 27 T
-  (classes), to two decimals.
+  (classes), to two decimals;
+- 05: the communes of province 66 on the 2025 map (communes_2025.csv) with no school teaching primary:
+  a school's own cells of 02-TH-DN rows 1 (primary schools) and 135 (multi-level schools with
+  primary classes), column T, summed by the commune each school goes to, worked out here from the
+  registry (CAP_HOC of preschool, primary or THCS only; MA_XA_PHUONG, an old commune, through the
+  reference crosswalk when it went whole into one new commune of the province).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import openpyxl
 import pytest
 from nbclient import NotebookClient
 from PIL import Image
@@ -34,12 +40,13 @@ from pipelines import settings as settings_mod
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ("01_enrolment", "02_indicators", "03_data_quality", "04_ranking")
+NAMES = ("01_enrolment", "02_indicators", "03_data_quality", "04_ranking", "05_communes")
 CHARTS = {  # the PNGs each notebook saves, with their fixed size in pixels (inches × 100 dpi)
     "01_enrolment": {"01_enrolment_by_phong": (900, 500), "01_enrolment_by_grade_sex": (700, 400)},
     "02_indicators": {"02_indicator_change": (900, 800), "02_enrolment_rates": (800, 400)},
     "03_data_quality": {"03_submissions_per_day": (900, 450), "03_problems_by_rule": None},
     "04_ranking": {"04_ranking_2106.2": None},
+    "05_communes": {"05_communes_primary_pupils_per_class": None},
 }
 KEY = re.compile(r"^Số liệu chính / key figure: .* = (-?[\d,.]+)$", re.MULTILINE)
 
@@ -97,8 +104,49 @@ def _expected(name: str, demo: Path) -> str:
         with (demo / "output" / "completeness.csv").open(encoding="utf-8-sig", newline="") as fh:
             so = next(r for r in csv.DictReader(fh) if r["level"] == "so")
         return f"{int(so['on_time']):,}"
+    if name == "05_communes":
+        schools = _cell(now, "02-TH-DN", "school", 1, "T")  # primary schools, counted here
+        for code, n in _cell(now, "02-TH-DN", "school", 135, "T").items():  # multi-level, counted higher
+            schools[code] = schools.get(code, 0) + n
+        with_primary = {c for c, n in _by_commune(demo, schools).items() if n}
+        with (ROOT / "schemas" / "hierarchy" / "communes_2025.csv").open(encoding="utf-8", newline="") as fh:
+            communes = {r["code"] for r in csv.DictReader(fh) if r["province_code"] == "66"}
+        return f"{len(communes - with_primary):,}"
     pupils, classes = _cell(now, "02-TH-DN", "phong", 37, "T.all"), _cell(now, "02-TH-DN", "phong", 27, "T")
     return f"{max(round(pupils[u] / classes[u], 2) for u in classes if classes[u]):,.2f}"
+
+
+def _by_commune(demo: Path, by_school: dict[str, int]) -> dict[str, int]:
+    """School figures summed by the school's commune on the 2025 map, from the demo's registry and the
+    reference crosswalk (old communes that went whole into one new commune of province 66)."""
+    with (ROOT / "schemas" / "hierarchy" / "commune_crosswalk_2025.csv").open(
+        encoding="utf-8", newline=""
+    ) as fh:
+        news: dict[str, set[tuple[str, str]]] = {}
+        for r in csv.DictReader(fh):
+            news.setdefault(r["code"], set()).add((r["new_commune_code"], r["new_province_code"]))
+    ws = openpyxl.load_workbook(demo / "registry.xlsx", read_only=True).worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    header = [str(h or "").replace("*", "").strip() for h in rows[3]]
+    out: dict[str, int] = {}
+    for row in rows[4:]:
+        r = dict(zip(header, row, strict=False))
+        code, levels, old = (
+            str(r["MA_TRUONG"] or ""),
+            set(str(r["CAP_HOC"] or "")),
+            str(r["MA_XA_PHUONG"] or ""),
+        )
+        new = news.get(old, set())
+        if (
+            code in by_school
+            and levels
+            and levels <= set("1245")
+            and len(new) == 1
+            and next(iter(new))[1] == "66"
+        ):
+            commune = next(iter(new))[0]
+            out[commune] = out.get(commune, 0) + by_school[code]
+    return out
 
 
 def _stdout(nb: nbformat.NotebookNode) -> str:

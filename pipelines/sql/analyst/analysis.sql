@@ -105,3 +105,101 @@ ORDER BY rank, unit_code
 
 -- name: indicator_name
 SELECT any_value(name_vi), any_value(name_en) FROM indicator_values WHERE indicator_id = $1
+
+-- name: commune_figures
+-- Communes on the 2025 map ($map): the period's school cells ($year, $period, stored on $boundaries)
+-- summed per commune and per Sở, for each level a commune manages and each measure of it
+-- (schemas/analysis.yaml `communes`: $levels, $forms, $measures, $rows, $cols zipped; $order the
+-- levels' order). Each school is placed as on the map on the period's as-of date ($as_of: its last
+-- interval starting on or before it, else its first), as unit_cells_on places it, so a period stored
+-- on the 2024 boundaries is read on the 2025 map as well. Every commune of a Sở that has cells is
+-- listed with every level (0 where it has none), and the Sở itself (all its schools, those reporting
+-- straight to it included); so_learners is the Sở's learners of the level (a share's denominator).
+WITH spec AS (
+    SELECT unnest($levels::VARCHAR[]) AS edu_level, unnest($forms::VARCHAR[]) AS form,
+           unnest($measures::VARCHAR[]) AS measure, unnest($rows::INTEGER[]) AS row_code,
+           unnest($cols::VARCHAR[]) AS col_key
+),
+level_order AS (SELECT unnest($order::VARCHAR[]) AS edu_level, generate_subscripts($order::VARCHAR[], 1) AS n),
+placed AS (
+    SELECT unit_code AS school_code,
+           coalesce(arg_max(parent_level, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_level, valid_from)) AS parent_level,
+           coalesce(arg_max(parent_code, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_code, valid_from)) AS parent_code
+    FROM unit_hierarchy WHERE boundaries = $map AND level = 'school' GROUP BY unit_code
+),
+commune AS (
+    SELECT unit_code AS commune_code, arg_max(name_vi, valid_from) AS commune_name,
+           arg_max(parent_code, valid_from) AS so_code
+    FROM unit_hierarchy WHERE boundaries = $map AND level = 'commune' GROUP BY unit_code
+),
+so AS (
+    SELECT unit_code AS so_code, arg_max(name_vi, valid_from) AS so_name
+    FROM unit_hierarchy WHERE boundaries = $map AND level = 'so' GROUP BY unit_code
+),
+school_unit AS (
+    SELECT p.school_code, CASE WHEN p.parent_level = 'commune' THEN p.parent_code END AS commune_code,
+           CASE WHEN p.parent_level = 'so' THEN p.parent_code ELSE m.so_code END AS so_code
+    FROM placed p LEFT JOIN commune m ON p.parent_level = 'commune' AND m.commune_code = p.parent_code
+),
+school_values AS (
+    SELECT u.so_code, u.commune_code, k.edu_level, k.measure, sum(c.value) AS value
+    FROM form_cells c
+    JOIN spec k ON k.form = c.form AND k.row_code = c.row_code AND k.col_key = c.col_key
+    JOIN school_unit u ON u.school_code = c.unit_code
+    WHERE c.school_year = $year AND c.period = $period AND c.boundaries = $boundaries AND c.level = 'school'
+      AND u.so_code IS NOT NULL
+    GROUP BY ALL
+),
+units AS (
+    SELECT 'so' AS unit_level, s.so_code, s.so_code AS unit_code, s.so_name AS unit_name
+    FROM so s WHERE s.so_code IN (SELECT so_code FROM school_values)
+    UNION ALL
+    SELECT 'commune', m.so_code, m.commune_code, m.commune_name
+    FROM commune m WHERE m.so_code IN (SELECT so_code FROM school_values)
+),
+figures AS (
+    SELECT u.unit_level, u.so_code, u.unit_code, u.unit_name, o.edu_level AS level, o.n,
+           coalesce(sum(v.value) FILTER (v.measure = 'schools'), 0)::BIGINT AS schools,
+           coalesce(sum(v.value) FILTER (v.measure = 'multi_level_schools'), 0)::BIGINT AS multi_level_schools,
+           coalesce(sum(v.value) FILTER (v.measure = 'classes'), 0)::BIGINT AS classes,
+           coalesce(sum(v.value) FILTER (v.measure = 'learners'), 0)::BIGINT AS learners,
+           coalesce(sum(v.value) FILTER (v.measure = 'teachers'), 0)::BIGINT AS teachers
+    FROM units u CROSS JOIN level_order o
+    LEFT JOIN school_values v ON v.so_code = u.so_code AND v.edu_level = o.edu_level
+        AND (u.unit_level = 'so' OR v.commune_code = u.unit_code)
+    GROUP BY ALL
+)
+SELECT f.unit_level, f.so_code, f.unit_code, f.unit_name, f.level, f.schools, f.multi_level_schools,
+       f.schools + f.multi_level_schools AS schools_teaching, f.classes, f.learners, f.teachers,
+       s.learners AS so_learners
+FROM figures f
+JOIN figures s ON s.unit_level = 'so' AND s.so_code = f.so_code AND s.level = f.level
+ORDER BY f.so_code, f.unit_level DESC, f.unit_code, f.n
+
+-- name: commune_unplaced
+-- Schools on the 2025 map ($map) reporting straight to the Sở although every form they fill in the
+-- period is one of the commune levels' ($forms): the commune should manage them, but their commune
+-- is not known yet (a split commune awaiting review, a missing or unknown commune code). Placed as in
+-- commune_figures.
+WITH forms AS (SELECT unnest($forms::VARCHAR[]) AS form),
+placed AS (
+    SELECT unit_code AS school_code, arg_max(name_vi, valid_from) AS school_name,
+           coalesce(arg_max(parent_level, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_level, valid_from)) AS parent_level,
+           coalesce(arg_max(parent_code, valid_from) FILTER (WHERE valid_from <= $as_of),
+                    arg_min(parent_code, valid_from)) AS parent_code
+    FROM unit_hierarchy WHERE boundaries = $map AND level = 'school' GROUP BY unit_code
+),
+school_forms AS (
+    SELECT unit_code AS school_code, bool_and(form IN (SELECT form FROM forms)) AS commune_forms_only,
+           string_agg(DISTINCT form, ', ' ORDER BY form) AS forms
+    FROM form_cells
+    WHERE school_year = $year AND period = $period AND boundaries = $boundaries AND level = 'school'
+    GROUP BY unit_code
+)
+SELECT p.parent_code AS so_code, s.school_code, p.school_name, s.forms
+FROM school_forms s JOIN placed p USING (school_code)
+WHERE s.commune_forms_only AND p.parent_level = 'so'
+ORDER BY so_code, s.school_code
