@@ -30,6 +30,7 @@ from tests.conftest import klass, payload, pupil, school_info, write_inbox, writ
 pytestmark = pytest.mark.slow
 
 SCHOOL_A, SCHOOL_B, SCHOOL_MISSING, SCHOOL_CLOSED = "66643001", "66643002", "66643003", "66643004"
+SCHOOL_LATE = "66643005"  # active, no file either
 # Each injected text is distinct, so a text found in an output says which input it came from.
 INJECTED = {
     "payload school name": '=HYPERLINK("http://x","y")',
@@ -37,7 +38,8 @@ INJECTED = {
     "class name": "-2+3",
     "site name": "@SUM(A1)",
     "registry name, tab first": "\t=2+5",
-    "payload name, carriage return first": "\r=3+4",
+    "payload name, carriage return first": "\r@SUM(C9)",
+    "registry name, carriage return first": "\r=3+4",
     "missing school's registry name": "@SUM(B2)",
     "closed school's registry name": "-7+8",
     "registry address": '=HYPERLINK("http://addr","z")',
@@ -74,6 +76,7 @@ def _inputs(folder: Path) -> tuple[Path, Path]:
                 "TEN_HIEU_TRUONG": t["registry headmaster"]},
         base | {"MA_TRUONG": SCHOOL_B, "TEN_TRUONG_HOC": t["registry name, tab first"]},
         base | {"MA_TRUONG": SCHOOL_MISSING, "TEN_TRUONG_HOC": t["missing school's registry name"]},
+        base | {"MA_TRUONG": SCHOOL_LATE, "TEN_TRUONG_HOC": t["registry name, carriage return first"]},
         base | {"MA_TRUONG": SCHOOL_CLOSED, "TEN_TRUONG_HOC": t["closed school's registry name"], "TRANG_THAI": 0},
     ]  # fmt: skip
     folder.mkdir(parents=True)
@@ -179,6 +182,7 @@ def test_no_workbook_runs_an_input_and_every_csv_field_is_neutralised(province):
     # rejected file's name.
     t = INJECTED
     assert found >= {t["registry school name"], t["registry name, tab first"], t["missing school's registry name"],
+                     t["registry name, carriage return first"],
                      t["ethnicity code (fails validation)"], FILE_NAME}, found  # fmt: skip
 
 
