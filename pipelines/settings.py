@@ -71,6 +71,24 @@ DATA_DIR = paths().data
 DEFAULT_WAREHOUSE = paths().warehouse
 
 
+# Text safe to open in a spreadsheet (OWASP, "CSV Injection"): a field that begins with one of these
+# (a tab or carriage return before one too) is taken for a formula. One definition for every writer
+# (outputs/csvsafe.py, analyst/query.py), here because both layers import settings.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PATTERN = r"^[=+\-@\t\r]"  # the same, for DuckDB's regexp_matches
+NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # "-5", "+1.5e3": numbers, not formulas
+_NUMBER = re.compile(NUMBER_PATTERN)
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet would run as a formula, prefixed with a single quote ("'=1+2"), which
+    spreadsheets show as text and a reader still recognises; a number written as text is left alone
+    (a negative number is a number, not a formula). Any other text is returned as it is."""
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
 class NotWritable(ValueError):
     """A folder the command must write is not writable; the message is in Vietnamese and English."""
 

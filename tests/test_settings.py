@@ -95,3 +95,29 @@ def test_a_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path):
         settings.check_writable(tmp_path, "tệp", "the file", is_file=True)
     assert settings.check_writable(tmp_path / "new" / "deep", "x", "x") == tmp_path / "new" / "deep"
     assert not (tmp_path / "new").exists()  # nothing created
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+    ("+1+1", "'+1+1"),
+    ("-2+3", "'-2+3"),  # starts like a number but is a sum: a formula
+    ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=1+1", "'\t=1+1"),  # OWASP: a tab or carriage return before the formula
+    ("\r=1+1", "'\r=1+1"),
+    ("-5", "-5"),  # a negative number is a number
+    ("+1.5e3", "+1.5e3"),
+    ("Trường A = B", "Trường A = B"),  # a formula character later in the text is harmless
+    ("", ""),
+])  # fmt: skip
+def test_text_a_spreadsheet_would_run_is_quoted_and_numbers_are_not(text, written):
+    assert settings.neutralise(text) == written
+
+
+def test_duckdbs_pattern_of_a_formula_is_the_same_set_of_first_characters():
+    import duckdb
+
+    con = duckdb.connect()
+    firsts = [chr(c) for c in range(1, 128)]
+    matched = {c for c in firsts if con.execute("SELECT regexp_matches(?, ?)", [c + "x", settings.FORMULA_PATTERN])
+               .fetchone()[0]}  # fmt: skip
+    assert matched == set(settings.FORMULA_START)

@@ -33,7 +33,6 @@ MAX_WIDTH = 40  # printed characters of a column at most (files keep whole value
 # No file but the database: no read_csv, ATTACH, COPY TO, INSTALL or LOAD; no SET or PRAGMA to undo it.
 SANDBOX = {"enable_external_access": False, "lock_configuration": True}
 EXCEL_MAX_CHARS = 32_767  # characters in an Excel cell
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: what makes a cell a formula
 
 
 class QueryError(ValueError):
@@ -209,16 +208,11 @@ def write(columns: list[str], stream: Iterator[pa.RecordBatch], out: Path) -> in
     return n
 
 
-def neutralise(text: str) -> str:
-    """A CSV field that a spreadsheet would run as a formula, prefixed with ' (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def _csv_field(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):  # text (from inputs, the registry or the query) is the only risk
-        return neutralise(value)
+        return settings.neutralise(value)
     return _text(value)
 
 
@@ -226,7 +220,7 @@ def _write_csv(columns: list[str], stream: Iterator[pa.RecordBatch], path: Path)
     n = 0
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([neutralise(c) for c in columns])
+        writer.writerow([settings.neutralise(c) for c in columns])
         for batch in stream:
             writer.writerows(tuple(_csv_field(v) for v in row) for row in _rows(batch))
             n += batch.num_rows

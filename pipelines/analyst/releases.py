@@ -141,6 +141,7 @@ VIEW_TABLES = (
     "validation_results",
     "submissions",
     "workflow_state",
+    "input_ledger",  # the period's last run's ledger (the view `ledger`)
 )
 
 
@@ -149,7 +150,7 @@ def _copy_view_tables(con: duckdb.DuckDBPyConnection, tables: set[str], school_y
     """The tables the contract views read, for the period: its last run's typed records (school,
     learner, staff: the warehouse holds the last aggregated run's only, so they are copied when that
     run is this period's, else left empty), that run's validation problems, the period's
-    submissions and approval states."""
+    submissions, approval states and input ledger."""
     latest = None
     if "aggregate_runs" in tables:
         rows = con.execute(_sql("latest_aggregate_run")).fetchall()

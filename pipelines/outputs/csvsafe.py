@@ -5,29 +5,25 @@ before one) for a formula. Text that reaches an output from an input (a school's
 registry, a query) could so run in the reader's spreadsheet. Every CSV edustat writes under the
 output folder therefore prefixes such a text field with a single quote ("'=1+2"), which
 spreadsheets show as text and a reader can still recognise; numbers are left alone (a negative
-number is a number, not a formula).
+number is a number, not a formula). What counts as a formula and the quoting are defined once, in
+settings (FORMULA_START, neutralise), for these files and `edustat query --out` alike.
 """
 
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PATTERN = r"^[=+\-@\t\r]"  # the same, for DuckDB's regexp_matches
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+from pipelines.settings import FORMULA_PATTERN, NUMBER_PATTERN, neutralise
 
 
 def safe(value: Any) -> Any:
     """A field as written: text that a spreadsheet would read as a formula gets a leading "'"."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
-        return "'" + value
-    return value
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def safe_row(row: Iterable[Any]) -> list[Any]:
@@ -53,7 +49,7 @@ def safe_relation(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 
     def starts(c: str) -> duckdb.Expression:
         return duckdb.FunctionExpression("regexp_matches", duckdb.ColumnExpression(c),
-                                         duckdb.ConstantExpression(PATTERN))  # fmt: skip
+                                         duckdb.ConstantExpression(FORMULA_PATTERN))  # fmt: skip
 
     hit = starts(text[0])
     for c in text[1:]:
@@ -66,7 +62,7 @@ def safe_relation(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
         if str(t) == "VARCHAR":
             quoted = duckdb.FunctionExpression("concat", duckdb.ConstantExpression("'"), col)
             numeric = duckdb.FunctionExpression(
-                "regexp_matches", col, duckdb.ConstantExpression(_NUMBER.pattern)
+                "regexp_matches", col, duckdb.ConstantExpression(NUMBER_PATTERN)
             )
             col = duckdb.CaseExpression(starts(c) & ~numeric, quoted).otherwise(col).alias(c)
         exprs.append(col)

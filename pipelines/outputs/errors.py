@@ -36,7 +36,7 @@ from pipelines import catalog, validate, warehouse
 from pipelines.outputs import printing, xlsx
 from pipelines.outputs.csvsafe import write_csv
 from pipelines.outputs.docs import write_catalogue
-from pipelines.outputs.ledger import ledger_rows, ledger_sheet
+from pipelines.outputs.ledger import ledger_rows, ledger_sheet, not_counted_rows, not_counted_sheet
 from pipelines.outputs.lists import Column, list_sheet, sheet_name
 from pipelines.outputs.problems import (
     FILE_RULES,
@@ -337,9 +337,11 @@ def _school_row(st: SchoolStats) -> tuple:
 
 def write_unit_summary(folder: Path, level: str, code: str, unit_name: str, s: Settings,
                        rule_rows: Sequence[tuple], schools: Sequence[SchoolStats],
-                       ledger: Sequence[tuple] | None = None) -> list[Path]:  # fmt: skip
+                       ledger: Sequence[tuple] | None = None,
+                       not_counted: tuple[Sequence[tuple], bool] | None = None) -> list[Path]:  # fmt: skip
     """summary_<level>_<code>.xlsx and its two CSV files: the rules by number of problems (errors
-    first), the schools by number of problems, and (`ledger`, the Sở's) the input ledger."""
+    first), the schools by number of problems, and (`ledger`, the Sở's) the input ledger and
+    (`not_counted`: its rows, whether cut short) every input not counted, one line each."""
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"summary_{level}_{code}"
     ranked = sorted(
@@ -364,6 +366,8 @@ def write_unit_summary(folder: Path, level: str, code: str, unit_name: str, s: S
     ]  # fmt: skip
     if ledger is not None:
         sheets.append(ledger_sheet(book, unit_name, s, ledger))
+    if not_counted is not None:
+        sheets.append(not_counted_sheet(book, unit_name, s, *not_counted))
     xlsx.write_workbook(paths[0], sheets, book, f"Tổng hợp lỗi dữ liệu {unit_name}")
     return paths
 
@@ -414,7 +418,8 @@ def write_reports(
             continue
         rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists)
         ledger = ledger_rows(con, s.run_id, _rule_meanings()) if lv == "so" else None
-        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members, ledger)
+        not_counted = not_counted_rows(con, s.run_id) if lv == "so" else None
+        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members, ledger, not_counted)
         n_units += 1
     (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
     paths += write_catalogue(s.out)
@@ -431,8 +436,11 @@ _ERRORS_README = """# Lỗi dữ liệu / data problems
   only schools with problems get a file (every school is in the summaries).
 - `summary_phong_<mã>.xlsx`, `summary_so_<mã>.xlsx`: tổng hợp theo quy tắc và theo trường (trường
   nhiều lỗi nhất trước), cùng nội dung trong `summary_<cấp>_<mã>_rules.csv` và `_schools.csv`; của
-  Sở thêm trang "Sổ đầu vào" (mọi đầu vào của lượt chạy theo kết quả và lý do). / Summary by rule
-  and by school (most problems first); the Sở's also the input ledger by outcome and reason.
+  Sở thêm trang "Sổ đầu vào" (mọi đầu vào của lượt chạy theo kết quả và lý do) và trang "Đầu vào
+  không được tính" (mỗi đầu vào bị loại, bị từ chối, bị thay thế, không thuộc diện báo cáo hoặc
+  không đọc, một dòng, kèm mã lý do). / Summary by rule and by school (most problems first); the
+  Sở's also the input ledger by outcome and reason, and every input not counted, one line each,
+  with its reason.
 - Quan hệ biểu mẫu / form relations: dòng có Đối tượng "Biểu …" là các ô của biểu của trường
   (tổng hợp từ dữ liệu của trường) không cộng khớp; chỉ là cảnh báo. / Rows of record type
   "Biểu …" are cells of the school's own compiled form that do not add up; warnings only.

@@ -1,6 +1,8 @@
 """The input ledger in the Sở's summary workbook: every input of the run (registry rows, inbox entries,
 records) by outcome and reason, with the reasons' messages, in Vietnamese (the warehouse's
-`input_ledger`, filled by ingest: each input has exactly one outcome)."""
+`input_ledger`, filled by ingest: each input has exactly one outcome); and beside it every input
+that was not counted, one line each, with where it is, its reason code and the reason in Vietnamese
+and English."""
 
 from __future__ import annotations
 
@@ -69,3 +71,50 @@ def ledger_sheet(book: xlsx.StyleSheet, unit_name: str, s: Settings, rows: Seque
     return list_sheet(book, LEDGER_SHEET, lines, COLUMNS, rows, header=header,
                       empty="Sổ đầu vào trống: lượt chạy chưa ghi sổ / the run wrote no ledger",
                       fill=lambda r: "D9E1F2" if r[1] == "Tổng" else None)  # fmt: skip
+
+
+NOT_COUNTED_SHEET = "Đầu vào không được tính"
+# Excel's rows less the heading: a province whose not-counted inputs pass it (a hostile inbox) gets
+# the first ones and a note; the view `ledger` holds them all.
+NOT_COUNTED_MAX = 1_000_000
+NOT_COUNTED_COLUMNS = (
+    Column("Đầu vào", "Input", 20),
+    Column("Kết quả", "Outcome", 22),
+    Column("Mã trường", "School code", 12),
+    Column("Nguồn", "Source", 28),
+    Column("Vị trí", "Position", 22),
+    Column("Mã lý do", "Reason", 26),
+    Column("Lý do", "Reason (Vietnamese)", 50),
+    Column("Lý do (tiếng Anh)", "Reason (English)", 44),
+)
+NOT_COUNTED_NOTE = (
+    "Mỗi dòng một đầu vào không được tính: dòng danh sách trường (vị trí = số dòng), mục trong thư mục "
+    "nộp (vị trí = đường dẫn), bản ghi của tệp (vị trí = danh sách[thứ tự, tính từ 0]). / One line per "
+    "input not counted: registry row (position = row number), inbox entry (path), record of a file "
+    "(list[index, from 0])."
+)
+
+
+def not_counted_rows(con: duckdb.DuckDBPyConnection, run_id: str,
+                     limit: int = NOT_COUNTED_MAX) -> tuple[list[tuple], bool]:  # fmt: skip
+    """(the run's inputs that were not counted: (input, outcome in Vietnamese, school, source,
+    position, reason code, reason vi, reason en), whether more than `limit` were left out)."""
+    found = con.execute(warehouse.sql("outputs/errors", "ledger_not_counted"), [run_id, limit + 1]).fetchall()
+    rows = [
+        (INPUT_VI.get(inp, inp), OUTCOME_VI.get(outcome, outcome), *rest) for inp, outcome, *rest in found
+    ]
+    return rows[:limit], len(rows) > limit
+
+
+def not_counted_sheet(book: xlsx.StyleSheet, unit_name: str, s: Settings, rows: Sequence[tuple],
+                      cut: bool = False) -> xlsx.Sheet:  # fmt: skip
+    lines = [
+        f"Đầu vào không được tính — {unit_name}",
+        f"Năm học {s.school_year}, kỳ {s.period}: {len(rows):,} đầu vào",
+    ]
+    if cut:
+        lines.append(f"Chỉ in {len(rows):,} dòng đầu; đủ cả trong khung nhìn `ledger` (edustat query) / only the first "
+                     f"{len(rows):,} lines: all of them are in the view `ledger` (edustat query)")  # fmt: skip
+    header = printing.header(NOT_COUNTED_SHEET, unit_name, f"{s.school_year} {s.period}")
+    return list_sheet(book, NOT_COUNTED_SHEET, [*lines, NOT_COUNTED_NOTE], NOT_COUNTED_COLUMNS, rows, header=header,
+                      empty="Mọi đầu vào đều được tính / every input was counted")  # fmt: skip

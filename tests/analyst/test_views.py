@@ -51,6 +51,7 @@ CONTRACT = {
     "submission_log": "school_year period school_code version sha256 arrived_at superseded_at is_current state",
     "learner_counts": "school_year period school_code phong_code so_code grade female ethnic age enrolled learners",
     "file_log": "run_id school_year period file sha256 school_code status reason message_vi message_en",
+    "ledger": "run_id school_year period input source position school_code outcome reason message_vi message_en",
 }
 
 
@@ -168,6 +169,73 @@ def test_records_views_are_the_runs_pupils_and_schools(db):
     ).fetchall()
     # Received: the run records each submission at ingest and moves the schools on at export (not run here).
     assert log == [(A, 1, True, "received"), (B, 1, True, "received")]
+
+
+@pytest.mark.slow
+def test_the_ledger_view_holds_every_input_of_the_run(db):
+    """Two registry rows, two files, and in A's file the school, one class and three pupils, in B's
+    the school, one class and two pupils: 9 records, all counted (no defect in this province)."""
+    counts = db.execute(
+        "SELECT input, outcome, reason, count(*) FROM ledger GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert counts == [("inbox_entry", "counted", None, 2), ("record", "counted", None, 9),
+                      ("registry_row", "counted", None, 2)]  # fmt: skip
+    pupils = db.execute(
+        "SELECT school_code, position FROM ledger WHERE position LIKE 'LstHocSinh%' ORDER BY ALL"
+    )
+    assert pupils.fetchall() == [(A, "LstHocSinh[0]"), (A, "LstHocSinh[1]"), (A, "LstHocSinh[2]"),
+                                 (B, "LstHocSinh[0]"), (B, "LstHocSinh[1]")]  # fmt: skip
+
+
+def test_the_ledger_view_on_a_hand_made_ledger(tmp_path):
+    """A hand-made ledger of two periods: the view shows each input with its one outcome and reason,
+    typed as the dictionary declares, and what was not counted is one query away."""
+    from pipelines.analyst import views as analyst_views
+    from pipelines.ingest import ledger as ingest_ledger
+
+    missing = ("Không có trong danh sách trường", "Not in the registry")
+    dn = [
+        ("registry_row", "registry.xlsx", "5", A, "counted", None, None, None),
+        ("registry_row", "registry.xlsx", "6", B, "not_expected", "registry.inactive", "Trường không hoạt động",
+         "School not active"),
+        ("inbox_entry", "inbox", f"643/{A}_2024_1.json", A, "counted", None, None, None),
+        ("inbox_entry", "inbox", "643/ghi-chu.txt", None, "not_read", "entry.not_data", "Không phải tệp dữ liệu",
+         "Not a data file"),
+        ("inbox_entry", "inbox", "66643999_2024_1.json", "66643999", "rejected", "school.unknown", *missing),
+        ("record", f"643/{A}_2024_1.json", "TruongHocInfo", A, "counted", None, None, None),
+        ("record", f"643/{A}_2024_1.json", "LstHocSinh[0]", A, "counted", None, None, None),
+        ("record", f"643/{A}_2024_1.json", "LstHocSinh[1]", A, "excluded", "learner.MaDanToc.codelist",
+         "Giá trị của MaDanToc không có trong danh mục", "Value of MaDanToc not in code list"),
+    ]  # fmt: skip
+    cn = [("registry_row", "registry.xlsx", "5", A, "counted", None, None, None)]
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        ingest_ledger.add(con, "run-dn", "2024-2025", "DN", dn)
+        ingest_ledger.add(con, "run-cn", "2024-2025", "CN", cn)
+        # The view as create_views makes it (the others need a run's typed tables: not made here).
+        view = next(v for v in catalog_views.views() if v.name == "ledger")
+        con.execute(f"CREATE VIEW ledger AS {analyst_views.view_sql(view)}")
+        columns = [(c, t) for c, t, *_ in con.execute("DESCRIBE ledger").fetchall()]
+        assert columns == [(c, "VARCHAR") for c in CONTRACT["ledger"].split()]
+        by_outcome = con.execute(
+            "SELECT period, input, outcome, count(*) FROM ledger GROUP BY ALL ORDER BY ALL"
+        )
+        assert by_outcome.fetchall() == [
+            ("CN", "registry_row", "counted", 1),
+            ("DN", "inbox_entry", "counted", 1), ("DN", "inbox_entry", "not_read", 1),
+            ("DN", "inbox_entry", "rejected", 1), ("DN", "record", "counted", 2), ("DN", "record", "excluded", 1),
+            ("DN", "registry_row", "counted", 1), ("DN", "registry_row", "not_expected", 1),
+        ]  # fmt: skip
+        not_counted = con.execute("SELECT position, outcome, reason, message_en FROM ledger "
+                                  "WHERE period = 'DN' AND outcome <> 'counted' ORDER BY position").fetchall()  # fmt: skip
+        assert not_counted == [
+            ("6", "not_expected", "registry.inactive", "School not active"),
+            ("643/ghi-chu.txt", "not_read", "entry.not_data", "Not a data file"),
+            ("66643999_2024_1.json", "rejected", "school.unknown", "Not in the registry"),
+            ("LstHocSinh[1]", "excluded", "learner.MaDanToc.codelist", "Value of MaDanToc not in code list"),
+        ]
+        assert con.execute("SELECT DISTINCT run_id FROM ledger WHERE period = 'DN'").fetchall() == [
+            ("run-dn",)
+        ]
 
 
 @pytest.mark.slow

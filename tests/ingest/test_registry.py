@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -11,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines import ingest, warehouse
+from pipelines.ingest import ledger as ingest_ledger
 from tests.conftest import write_registry
 
 SO = "66"  # Sở GDĐT Đắk Lắk; Phòng 643 (Buôn Ma Thuột) and 644 (Buôn Hồ) are under it.
@@ -271,3 +275,60 @@ def test_random_registry_rows_each_get_one_outcome(tmp_path, rows):
     assert {r.outcome for r in reg.rows} <= {"counted", "rejected", "not_expected", "not_read"}
     assert all(r.reason and r.message_vi and r.message_en for r in reg.rows if r.outcome != "counted")
     assert {r.school_code for r in reg.rows if r.outcome == "counted"} == set(reg.schools)
+
+
+def _as_xls(xlsx: Path, folder: Path) -> Path:
+    """The workbook saved as real BIFF8 .xls by LibreOffice (its own profile: no clash with another
+    soffice running on the machine)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the .xls registry is made with it at test time")
+    profile = (folder / "lo-profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "xls",
+                    "--outdir", str(folder), str(xlsx)], check=True, capture_output=True, timeout=180)  # fmt: skip
+    return folder / f"{xlsx.stem}.xls"
+
+
+@pytest.mark.slow
+def test_a_registry_saved_as_xls_is_read_like_the_xlsx(tmp_path):
+    """The national database's older exports are .xls (BIFF). Codes there are numbers (66 not "66",
+    lost leading zeros) as in any spreadsheet; every row keeps its one outcome."""
+    rows = [
+        _row("66643001", ID_SO=66, ID_PHONG=643, CAP_HOC=1),  # row 5: counted, numbers as codes
+        _row("66643002", TEN_TRUONG_HOC="Trường Tiểu học Hòa Thắng"),  # row 6: counted, Vietnamese name
+        _row("66643002", TEN_TRUONG_HOC="Bản sao"),  # row 7: the second row of a code
+        _row("66643003", TRANG_THAI=0),  # row 8: not active
+        _row("66000001", CAP_HOC="3", ID_PHONG=None),  # row 9: upper secondary, straight to the Sở
+        _row("79760001", ID_SO="79", ID_PHONG="760"),  # row 10: another province
+    ]  # fmt: skip
+    xlsx = write_registry(tmp_path / "registry.xlsx", rows)
+    xls = _as_xls(xlsx, tmp_path / "xls")
+    assert xls.read_bytes()[:8] == bytes.fromhex("D0CF11E0A1B11AE1")  # an OLE2 compound file: BIFF, not a zip
+    reg = ingest.read_registry(xls)
+    assert _outcomes(reg) == {
+        5: ("66643001", "counted", None),
+        6: ("66643002", "counted", None),
+        7: ("66643002", "rejected", "registry.duplicate"),
+        8: ("66643003", "not_expected", "registry.inactive"),
+        9: ("66000001", "counted", None),
+        10: ("79760001", "not_expected", "registry.other_province"),
+    }
+    placed = {c: (s.name, s.levels, s.so_code, s.phong_code) for c, s in reg.schools.items()}
+    assert placed == {
+        "66643001": ("Trường 66643001", "1", SO, "643"),
+        "66643002": ("Trường Tiểu học Hòa Thắng", "1", SO, "643"),
+        "66000001": ("Trường 66000001", "3", SO, None),
+    }
+    # The ledger names the .xls as the rows' source, each row once.
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        ingest_ledger.record_registry(con, reg, "xls-run", "2024-2025", "DN")
+        ledger = con.execute(
+            "SELECT source, position, outcome FROM input_ledger ORDER BY position::INTEGER"
+        ).fetchall()
+    assert ledger == [
+        ("registry.xls", str(row), outcome) for row, (_, outcome, _) in sorted(_outcomes(reg).items())
+    ]
+    # The same workbook as .xlsx gives the same outcomes and places.
+    same = ingest.read_registry(xlsx)
+    assert _outcomes(same) == _outcomes(reg)
+    assert {c: (s.name, s.levels, s.so_code, s.phong_code) for c, s in same.schools.items()} == placed

@@ -37,3 +37,14 @@ SELECT DISTINCT unit_code, form FROM cells WHERE level = 'school' AND school_yea
 -- The input ledger of a run ($1) by input, outcome and reason: how many, and the reason's messages.
 SELECT input, outcome, reason, count(*) AS n, min(message_vi), min(message_en)
 FROM input_ledger WHERE run_id = $1 GROUP BY input, outcome, reason ORDER BY input, outcome, reason NULLS FIRST
+
+-- name: ledger_not_counted
+-- Every input of a run ($1) that was not counted, one row each, at most $2 rows: registry rows,
+-- then inbox entries, then records; by outcome, then where it is (file, then position in number
+-- order: row 9 before row 10, LstHocSinh[2] before LstHocSinh[10]).
+SELECT input, outcome, school_code, source, position, reason, message_vi, message_en
+FROM input_ledger WHERE run_id = $1 AND outcome <> 'counted'
+ORDER BY CASE input WHEN 'registry_row' THEN 1 WHEN 'inbox_entry' THEN 2 ELSE 3 END, input, outcome, source,
+         regexp_replace(position, '[0-9]+\]?$', ''), TRY_CAST(regexp_extract(position, '([0-9]+)\]?$', 1) AS BIGINT),
+         position
+LIMIT $2
