@@ -4,13 +4,15 @@ personal leaves ingest, and every school is accounted for."""
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from pipelines import catalog, settings, warehouse
+from pipelines import catalog, settings, validate, warehouse
 from pipelines import run as pipeline
 
 PERSONAL_FIELDS = {"LstHocSinh": ("ClientId", "MaHocSinh", "HoTen", "NgaySinh"),
@@ -79,6 +81,23 @@ def test_data_docs_are_built_under_the_output_folder(province):
     assert index.is_file()
     pages = {p.name for p in (s.out / pipeline.DATA_DOCS / "validations").rglob("*.html")}
     assert {f"warehouse-stg_{e}.html" for e in ("school", "learner", "staff")} <= pages
+    # As GX wrote them and made to work offline: each table's validation page gives every rule of
+    # the table in words (its id, Vietnamese and English), and the SQL only folded away.
+    rules = validate.compile_rules(s.start_year, s.period)
+    words = {r.id: r.message_vi for r in rules}
+    for page in (s.out / pipeline.DATA_DOCS).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(
+            r"""<(script|link|img)\b[^>]*(src|href)=["']https?://|url\(\s*['"]?https?://""", text
+        )
+        assert "count_if(" not in re.sub(
+            r"<details><summary>SQL</summary>.*?</details>", "", text, flags=re.S
+        )
+        listed = re.findall(r'<li><code>([^<]+)</code> <b>([^<]*)</b> <span class="rule-en">', text)
+        assert all(html.unescape(vi) == words[rid] for rid, vi in listed), page.name
+        if page.parts[-5] == "validations":
+            table = page.stem.removeprefix("warehouse-")
+            assert {rid for rid, _ in listed} == {r.id for r in rules if r.table == table}, page.name
 
 
 @pytest.mark.slow  # the session's generated province, run end to end

@@ -81,6 +81,9 @@ class Row:
     relations: tuple[Relation, ...] = ()
     not_applicable: tuple[str, ...] = ()
     style: str | None = None  # how the row prints (ROW_STYLES); None: from its TT and label
+    # The cells the real export prints without a figure (column key → "" empty, or a marker such as
+    # "?"); the warehouse and the tidy tables keep the figures (presentation only).
+    printed_as: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,19 @@ class SchoolAttributeSpec(Spec):
     filter: str = "TRUE"
 
 
+class PrintedAsSpec(Spec):
+    """Cells the real export prints without a figure (empty, or a marker such as "?"): the workbook
+    prints them the same, never 0; the warehouse and the tidy tables keep the figures."""
+
+    text: Annotated[str, SpecField(max_length=3)] = SpecField(
+        "", description='what the cells print: "" (empty) or a marker such as "?" (not computed)'
+    )
+    columns: list[str] = SpecField(
+        default_factory=list, description="column keys printed so; none: every column of the row"
+    )
+    source: str = SpecField(min_length=1, description="where the real export prints the cells so")
+
+
 class RowSpec(Spec):
     """A printed row: with a code, a row of cells measure(entity WHERE scope AND filter AND column
     filter); without one, a label."""
@@ -242,13 +258,16 @@ class RowSpec(Spec):
     style: RowStyle | None = SpecField(
         None, description="how the row prints; by default from its TT and label (presentation)"
     )
+    printed_as: PrintedAsSpec | None = SpecField(
+        None, description="cells printed without a figure, as the real export (presentation)"
+    )
 
     @model_validator(mode="after")
     def _cells_or_label(self) -> RowSpec:
         if self.code is not None and self.entity is None:
             raise ValueError(f"row {self.code} needs an entity (one of {', '.join(FORM_ENTITIES)})")
         if self.code is None:
-            cell_keys = {"entity", "unit", "measure", "filter", "relations", "not_applicable"}
+            cell_keys = {"entity", "unit", "measure", "filter", "relations", "not_applicable", "printed_as"}
             given = sorted(cell_keys & self.model_fields_set)
             if given:
                 raise ValueError(f"a row without a code is a label: it has no {', '.join(given)}")
@@ -390,6 +409,11 @@ def form_problems(spec: FormFile) -> list[tuple[Loc, str]]:
         for k, key in enumerate(r.not_applicable if printed is not None else ()):  # else reported above
             if key not in printed:
                 out.append((("rows", i, "not_applicable", k), f"{key} is not a column of the row's sheet"))
+        for k, key in enumerate(r.printed_as.columns if r.printed_as and printed is not None else ()):
+            if key not in printed:
+                out.append((("rows", i, "printed_as", "columns", k), f"{key} is not a column of the row's sheet"))  # fmt: skip
+            elif key in r.not_applicable:
+                out.append((("rows", i, "printed_as", "columns", k), f"{key} is not applicable (#) already"))  # fmt: skip
     return out
 
 
@@ -479,6 +503,7 @@ def _form(spec: FormFile) -> Form:
                 relations=tuple(parse_relation(rel.check, rel.basis) for rel in r.relations),
                 not_applicable=tuple(r.not_applicable),
                 style=r.style,
+                printed_as=_printed_as(spec, r),
             )
             for r in spec.rows
         ),
@@ -487,6 +512,19 @@ def _form(spec: FormFile) -> Form:
         printed_in=spec.printed_in,
         formulas=tuple(spec.formulas),
     )
+
+
+def _printed_as(spec: FormFile, row: RowSpec) -> tuple[tuple[str, str], ...]:
+    """(column key, text) of the row's cells printed without a figure (every column of its sheet but
+    the not applicable ones, where printed_as names none)."""
+    if row.printed_as is None:
+        return ()
+    keys = row.printed_as.columns or [
+        c.key
+        for c in spec.column_sets[next(s.column_set for s in spec.sheets if s.name == row.sheet)].columns
+        if c.key not in row.not_applicable
+    ]
+    return tuple((k, row.printed_as.text) for k in keys)
 
 
 def forms_for(regime: str, period: str, root: Path = SCHEMAS) -> tuple[Form, ...]:

@@ -7,8 +7,10 @@ the pages unstyled. After a run, every page of OUT/data_docs/ is rewritten here:
 - the CDN style sheets, scripts and images are removed and a small style sheet is put inline
   (links to GX's web site stay: they are links, not parts of the page);
 - each table that bootstrap-table would fill is written out as plain HTML rows (links kept);
-- a rule's SQL ("Unexpected rows query: SELECT …") is replaced by the rule in words, Vietnamese and
-  English, with its id, and the SQL folded away under it (<details>).
+- a CSS background image from the web (GX's dark-mode logo) is dropped;
+- the table's one expectation (validate.gx: every rule of a staging table in one query), which GX
+  prints as its raw arguments (the rule ids and the whole counting SQL), is replaced by its rules in
+  words, each with its id, Vietnamese and English, and the SQL folded away under them (<details>).
 
 Idempotent: a page already rewritten is left as it is.
 """
@@ -32,13 +34,15 @@ _EXTERNAL = re.compile(
     re.I,
 )
 _TABLE_CALL = re.compile(r"\$\('#([\w-]+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{")
-_QUERY = re.compile(r'Unexpected rows query: <span class="badge badge-secondary" >(.*?)</span>', re.S)
+_CSS_URL = re.compile(r"""url\(\s*['"]?https?://[^)]*\)""", re.I)
+# GX's rendering of an expectation it has no renderer for: its type, then "(**{kwargs})".
+_RULES_CALL = re.compile(r'<span class="badge[^"]*" >expect_edustat_rules_to_find_no_rows</span>\(\*\*(?=\{)')
 STYLE = (
     "<style>body{font-family:sans-serif;margin:1em 2em;color:#222}table{border-collapse:collapse;margin:.5em 0}"
     "th,td{border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left}th{background:#eee}"
     ".collapse{display:block}.d-none{display:none}.text-success{color:#080}.text-danger{color:#c00}"
     ".badge{font-family:monospace}nav,.navbar,.ge-footer,.btn{display:none}details{margin:.2em 0}"
-    "summary{cursor:pointer;color:#555}.rule-en{color:#555}</style>"
+    "summary{cursor:pointer;color:#555}.rule-en{color:#555}ol.rules{margin:.2em 0}pre{white-space:pre-wrap}</style>"
 )
 
 
@@ -101,30 +105,45 @@ def _static_tables(page: str) -> str:
     return page
 
 
-def _in_words(page: str, rules: Mapping[str, tuple[str, str, str]]) -> str:
-    """A rule's SQL replaced by the rule in words (id, Vietnamese, English), the SQL folded away."""
+def _in_words(page: str, rules: Mapping[str, tuple[str, str]]) -> str:
+    """The table expectation's raw arguments replaced by its rules in words (id, Vietnamese,
+    English; a rule not in `rules` by its id alone), the counting SQL folded away under them."""
+    out, pos = [], 0
+    for m in _RULES_CALL.finditer(page):
+        if m.start() < pos:
+            continue
+        try:
+            literal = _balanced(page, m.end())
+            kwargs = ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            continue
+        end = m.end() + len(literal)
+        if not (isinstance(kwargs, dict) and page.startswith(")", end)):
+            continue
+        ids = kwargs.get("rule_ids") or []
+        items = []
+        for rid in ids:
+            vi, en = rules.get(rid, ("", ""))
+            said = f' <b>{html.escape(vi)}</b> <span class="rule-en">/ {html.escape(en)}</span>' if vi else ""
+            items.append(f"<li><code>{html.escape(rid)}</code>{said}</li>")
+        sql = html.escape(str(kwargs.get("rules_query", "")))
+        out += [page[pos : m.start()],
+                f"<b>{len(ids)} quy tắc / rules</b> <code>expect_edustat_rules_to_find_no_rows</code>",
+                f'<ol class="rules">{"".join(items)}</ol><details><summary>SQL</summary><pre>{sql}</pre></details>']  # fmt: skip
+        pos = end + 1
+    return "".join(out) + page[pos:]
 
-    def words(m: re.Match[str]) -> str:
-        sql = m.group(1)
-        found = rules.get(" ".join(html.unescape(sql).split()))
-        said = ""
-        if found:
-            rid, vi, en = (html.escape(x) for x in found)
-            said = f'<b>{vi}</b> <span class="rule-en">/ {en}</span> <code>{rid}</code>'
-        return f"{said}<details><summary>SQL</summary><code>{sql}</code></details>"
 
-    return _QUERY.sub(words, page)
-
-
-def make_offline(folder: Path, rules: Mapping[str, tuple[str, str, str]] | None = None) -> int:
+def make_offline(folder: Path, rules: Mapping[str, tuple[str, str]] | None = None) -> int:
     """Rewrite every page of a Data Docs folder to work offline (see the module); `rules` maps a
-    rule's SQL (whitespace collapsed) to (id, message vi, message en). Returns the pages rewritten."""
+    rule's id to its message (Vietnamese, English). Returns the pages rewritten."""
     n = 0
     for path in sorted(folder.rglob("*.html")):
         page = path.read_text(encoding="utf-8")
         if MARK in page:
             continue
         page = _EXTERNAL.sub("", page)
+        page = _CSS_URL.sub("none", page)
         page = _static_tables(page)
         page = _in_words(page, rules or {})
         page = page.replace("</head>", f"{MARK}\n{STYLE}\n</head>", 1)

@@ -145,8 +145,7 @@ def export_period(
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
     write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
     if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
-        rules = {" ".join(r.sql.split()): (r.id, r.message_vi, r.message_en)
-                 for r in validate.compile_rules(s.start_year, s.period) if r.sql}  # fmt: skip
+        rules = {r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)}
         datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)
     return ExportResult(len(jobs), text, written)
 

@@ -53,6 +53,7 @@ class DataRow:
     not_applicable: frozenset[str]
     height: float | None
     style: str  # catalog.ROW_STYLES
+    printed_as: Mapping[str, str] = field(default_factory=dict, hash=False)  # key → "" or "?" (no figure)
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,8 @@ def sheet_layout(form: Form, sheet: Sheet, rows: list[Row]) -> SheetLayout:
         lines = text_lines(row.label_vi, FIXED_WIDTHS[1] - 1 - INDENTS.get(style, 0))
         data_rows.append(DataRow(tt=row.tt, label=row.label_vi, unit=row.unit, code=row.code,
                                  not_applicable=frozenset(row.not_applicable),
-                                 height=lines * LINE_HEIGHT + 2 if lines > 1 else None, style=style))  # fmt: skip
+                                 height=lines * LINE_HEIGHT + 2 if lines > 1 else None, style=style,
+                                 printed_as=dict(row.printed_as)))  # fmt: skip
 
     number_row = last_head + 1
     data_start = number_row + 1

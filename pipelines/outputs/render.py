@@ -64,8 +64,13 @@ class Page:
         return self.width_pt > self.height_pt
 
 
-def pages(pdf: Path) -> list[Page]:
-    """Every page of a PDF: size, smallest font and text."""
+def pages(pdf: Path, layout: bool = True) -> list[Page]:
+    """Every page of a PDF: size, smallest font and text. layout=False reads them with pdfium
+    (pdfplumber's own dependency), about 25 times faster: the same sizes and fonts, the text in
+    the order the PDF draws it (each printed line whole, lines not in reading order): for checks
+    that look for words anywhere on a page."""
+    if not layout:
+        return _pages_pdfium(pdf)
     import pdfplumber  # noqa: PLC0415 - a development dependency
 
     out = []
@@ -75,6 +80,26 @@ def pages(pdf: Path) -> list[Page]:
             out.append(
                 Page(float(p.width), float(p.height), min(sizes) if sizes else None, p.extract_text() or "")
             )
+    return out
+
+
+def _pages_pdfium(pdf: Path) -> list[Page]:
+    import pypdfium2 as pdfium  # noqa: PLC0415 - a development dependency (pdfplumber's)
+    import pypdfium2.raw as pdfium_c  # noqa: PLC0415
+
+    out = []
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        for page in doc:
+            text_page = page.get_textpage()
+            text = text_page.get_text_range()
+            # The size each character prints at (the text matrix and any scaling of the page applied).
+            sizes = [pdfium_c.FPDFText_GetFontSize(text_page.raw, i) for i in range(text_page.count_chars())
+                     if chr(pdfium_c.FPDFText_GetUnicode(text_page.raw, i)).strip()]  # fmt: skip
+            width, height = page.get_size()
+            out.append(Page(width, height, min(sizes) if sizes else None, text.replace("\r\n", "\n")))
+    finally:
+        doc.close()
     return out
 
 

@@ -24,6 +24,19 @@ from pipelines.warehouse import Problem
 SCHOOL = UnitHeader("school", "66000101", "Trường Tiểu học Số 1", "Phòng GDĐT Huyện Ea Súp")
 SO = UnitHeader("so", "66", "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk", "Bộ Giáo dục và Đào tạo")
 BIG = 123_456  # a Sở's numbers are the widest a form prints: six digits and a separator
+# The widest count a unit of each level prints (a large school's pupils, a city Phòng's or commune's, a
+# Sở's), and a unit of each level (a commune on the 2025 boundaries: school → commune → Sở).
+WIDEST = {"school": 1_234, "phong": 12_345, "commune": 12_345, "so": BIG}
+UNITS = {
+    "school": SCHOOL,
+    "phong": UnitHeader(
+        "phong", "643", "Phòng GDĐT Thành phố Buôn Ma Thuột", "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk"
+    ),
+    "commune": UnitHeader(
+        "commune", "24133", "Ủy ban nhân dân Phường Buôn Ma Thuột", "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk"
+    ),
+    "so": SO,
+}
 # The pages previewed of each kind (from 0): the first sheet, and a wide one where there is one.
 PREVIEW_PAGES = {"th": (0, 2), "mn": (0, 7), "errors": (1,), "summary": (0,), "completeness": (0, 2)}
 
@@ -31,6 +44,14 @@ PREVIEW_PAGES = {"th": (0, 2), "mn": (0, 7), "errors": (1,), "summary": (0,), "c
 def big_values(form: catalog.Form) -> dict[tuple[int, str], int]:
     """Every cell of a form at BIG: the widest a Sở prints."""
     return {(r.code, c.key): BIG for r in form.cell_rows for c in form.columns_for(r)}
+
+
+def level_values(form: catalog.Form, level: str) -> dict[tuple[int, str], int]:
+    """Every cell of a form at the widest a unit of the level prints; a money form (kept in đồng,
+    printed in a larger unit) as that many of its printed units and a half (12,345.5 triệu đồng)."""
+    n = WIDEST[level]
+    value = n * form.display_scale + form.display_scale // 2 if form.display_scale != 1 else n
+    return {(r.code, c.key): value for r in form.cell_rows for c in form.columns_for(r)}
 
 
 def _settings(out: Path) -> Settings:

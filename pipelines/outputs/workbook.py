@@ -224,6 +224,8 @@ def _formulas(form: Form, lay: SheetLayout) -> dict[tuple[int, str], tuple[str, 
     the sheet. Cells on a cycle (never expected) stay plain numbers."""
     cols = {key: col for col, key, _ in lay.value_cols}
     rows = {r.code: r for r in form.rows if r.code in lay.code_rows}
+    # Cells printed without a figure ("#", or empty/"?" as the real export): never a formula's part.
+    figureless = {code: {*r.not_applicable, *dict(r.printed_as)} for code, r in rows.items()}
     by_key: dict[str, tuple[str, ...]] = {}  # column key → the parts of its first column relation
     for rel in form.column_relations.get(form.sheet_of(lay.name).column_set, ()):
         if rel.op == "=" and rel.basis in form.formulas and len(rel.lhs) == 1 and rel.lhs[0] in cols:
@@ -231,7 +233,7 @@ def _formulas(form: Form, lay: SheetLayout) -> dict[tuple[int, str], tuple[str, 
                 by_key.setdefault(rel.lhs[0], rel.rhs)
     out: dict[tuple[int, str], tuple[str, tuple[tuple[int, str], ...]]] = {}
     for code, row in rows.items():
-        na = set(row.not_applicable)
+        na = figureless[code]
         row_parts = [[int(t[1:]) for t in r.rhs] for r in row.relations
                      if r.op == "=" and r.basis in form.formulas and r.lhs == (f"r{code}",)]  # fmt: skip
         row_parts = [codes for codes in row_parts if all(c in rows for c in codes)]
@@ -244,7 +246,7 @@ def _formulas(form: Form, lay: SheetLayout) -> dict[tuple[int, str], tuple[str, 
                 parts = tuple((code, k) for k in rhs)
             else:
                 for codes in row_parts:
-                    if all(key not in rows[c].not_applicable for c in codes):
+                    if all(key not in figureless[c] for c in codes):
                         parts = tuple((c, key) for c in codes)
                         break
             if parts:
@@ -320,6 +322,9 @@ def _sheet_template(
                 cell = blank(r, c, ids["CELL"])
             elif key in row.not_applicable:
                 cell = txt(r, c, ids["CENTER"], "#")
+            elif key in row.printed_as:  # as the real export: no figure (the warehouse keeps it)
+                text = row.printed_as[key]
+                cell = txt(r, c, ids["CENTER"], text) if text else blank(r, c, ids["CELL"])
             else:
                 f = formulas.get((row.code, key))
                 a1 = f"{xlsx.col_letter(c)}{r}"
@@ -456,7 +461,7 @@ def write_form_workbook(path: Path, form: Form, header: UnitHeader, values: Mapp
     indicators (if any, on a "Chỉ tiêu" sheet).
 
     `values` maps (row code, column key) to a number; a missing key prints 0, and a column in a
-    row's `not_applicable` prints "#".
+    row's `not_applicable` prints "#", one in its `printed_as` what that says (empty or "?").
     """
     forms = (form, *(f for f, _ in printed))
     t = _template(forms, header.level, start_year)

@@ -112,6 +112,40 @@ def test_not_applicable_names_a_column_of_the_row(schemas):
     assert_problem(err, FILE, "rows[3].not_applicable[0]", schemas.line(FILE, "not_applicable"), "T.male is not a column")  # fmt: skip
 
 
+PRINTED_EMPTY = "  filter: grade = 1\n  printed_as: {text: '', source: the export leaves row 2 blank}\n"
+
+
+def test_printed_as_names_the_cells_printed_without_a_figure(schemas):
+    """No columns: every column of the row's sheet but the not applicable ones ("#" already)."""
+    marker = "  entity: learner\n  printed_as: {text: '?', columns: [T.female], source: export}\n  relations"
+    f = load(
+        schemas,
+        FORM.replace("  filter: grade = 1\n", PRINTED_EMPTY).replace(
+            "  entity: learner\n  relations", marker
+        ),
+    )
+    assert f.cell_rows[2].printed_as == (("T.all", ""),)
+    assert f.cell_rows[1].printed_as == (("T.female", "?"),) and f.cell_rows[0].printed_as == ()
+
+
+def test_printed_as_names_columns_of_the_row_that_apply_and_cites_the_export(schemas):
+    bad = "  printed_as: {text: '?', columns: [T.male], source: export}\n"
+    err = fails(schemas, FORM.replace("  filter: grade = 1\n", "  filter: grade = 1\n" + bad))
+    assert_problem(err, FILE, "rows[3].printed_as.columns[0]", schemas.line(FILE, "printed_as"), "T.male is not a column")  # fmt: skip
+    both = "  printed_as: {text: '?', columns: [T.female], source: export}\n"
+    err = fails(schemas, FORM.replace("  filter: grade = 1\n", "  filter: grade = 1\n" + both))
+    assert_problem(err, FILE, "rows[3].printed_as.columns[0]", schemas.line(FILE, "printed_as"), "not applicable")  # fmt: skip
+    err = fails(
+        schemas, FORM.replace("  filter: grade = 1\n", "  filter: grade = 1\n  printed_as: {text: ''}\n")
+    )
+    assert_problem(err, FILE, "rows[3].printed_as.source", schemas.line(FILE, "printed_as"), "missing key 'source'")  # fmt: skip
+    label = "  label_en: Schools (section)\n  printed_as: {source: export}\n"
+    err = fails(schemas, FORM.replace("  label_en: Schools (section)\n", label))
+    assert_problem(
+        err, FILE, "rows[0]", schemas.line(FILE, "- sheet: Trường"), "a label: it has no printed_as"
+    )
+
+
 def test_a_wrong_type_an_unknown_key_a_missing_key(schemas):
     err = fails(schemas, FORM.replace("code: 3", "code: '3'"))
     assert_problem(err, FILE, "rows[3].code", schemas.line(FILE, "code: '3'"), "valid integer")

@@ -268,6 +268,25 @@ def test_golden_workbook(cells, tmp_path):
     assert dump == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
+def test_row_100_counted_but_printed_blank_as_the_export(cells, tmp_path):
+    """m3 (37 months) is in row 100 of the cells, but the real export leaves row 100 blank: the
+    workbook prints its cells empty, never 0 or 1. Row 96 (m1, m2, m3: 3) = r97 + … + r100 prints 3
+    as a number, not as a formula: its printed parts add up to 2."""
+    from openpyxl import load_workbook
+
+    assert cells[("school", M, 100, "CL.all")] == 1 and cells[("school", M, 96, "CL.all")] == 3
+    values = {(row, col): v for (level, unit, row, col), v in cells.items() if (level, unit) == ("school", M)}
+    header = UnitHeader("school", M, "Trường Mầm non Hoa Sen", "Phòng GDĐT Thành phố Buôn Ma Thuột")
+    path = tmp_path / "school.xlsx"
+    write_form_workbook(path, catalog.form("tt24", FORM), header, values, [], 2024)
+    ws = load_workbook(path)["Học sinh"]
+    row = {ws.cell(r, 4).value: r for r in range(1, ws.max_row + 1)}
+    assert all(ws.cell(row[100], c).value is None for c in range(5, 21))
+    cl_all = 9  # I: Công lập - Tổng số
+    assert ws.cell(row[96], cl_all).value == 3
+    assert [ws.cell(row[r], cl_all).value for r in (97, 98, 99)] == [1, 1, 0]
+
+
 def test_preschool_indicators_sum_their_rows(settings, cells):
     """1104 (nursery managers, teachers and staff) = r124 + r157 + r168; 1201 = r15 + r33."""
     from pipelines import warehouse

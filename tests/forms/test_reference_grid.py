@@ -140,3 +140,42 @@ def test_every_column_head_number_and_merged_range(book) -> None:
                 k = end + 1
         heads = {m for m in merged if head_top <= int(re.sub(r"[A-Z]+", "", m.split(":")[0])) < number_row}
         assert heads == expected, sheet
+
+
+def _printed_as_in_the_export(row: dict[str, str], key: str) -> str | None:
+    """What the real export prints in a value cell instead of a figure, as the reference notes it
+    (README "Warnings", NOTES.md §2.1 markers): None where it prints the figure."""
+    note = row["relation"]
+    if "leaves row blank" in note:
+        return ""
+    if "shows '?'" in note:
+        return "?"
+    if "ethnic columns not applicable ('#')" in note and "ethnic" in key:
+        return "#"
+    return None
+
+
+@pytest.mark.parametrize("code", sorted(FORMS))
+def test_empty_and_marked_cells_as_the_export_prints_them(code: str, tmp_path: Path) -> None:
+    """Every cell at 7: the rows the export leaves blank print nothing (not 0, not 7), 02-TH-ĐN's
+    row 25 "?", row 76's ethnic-minority columns "#"; every other cell of the reference's rows 7."""
+    rows = _reference_rows(code)
+    form = catalog.form("tt24", FORMS[code])
+    values = {(r.code, c.key): 7 for r in form.cell_rows for c in form.columns_for(r)}
+    path = tmp_path / "seven.xlsx"
+    write_form_workbook(path, form, HEADER, values, [], 2020)
+    wb = load_workbook(path, data_only=True)
+    special = 0
+    for r in rows:
+        if not r["row_code"] or r["row_code"].startswith("NS."):
+            continue
+        sheet, n = _source_row(r)
+        columns = {c["excel_col"]: c["column_key"] for c in _reference_columns(code) if c["sheet"] == sheet}
+        for col, key in columns.items():
+            shown = _printed_as_in_the_export(r, key)
+            special += shown is not None
+            cell = wb[sheet][f"{col}{n}"].value
+            assert cell == (7 if shown is None else shown or None), (sheet, n, col, r["row_code"])
+    # 02-TH-ĐN: row 25 (3 cells) and row 76's six ethnic cells; 01-MN-ĐN: rows 32, 50 (4 cells each),
+    # 100 and 120 (16 each).
+    assert special == {"02-TH-ĐN": 3 + 6, "01-MN-ĐN": 4 + 4 + 16 + 16}[code]

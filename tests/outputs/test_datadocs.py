@@ -28,13 +28,16 @@ INDEX = """<html><head>
                {'expectation_suite_name': 'class [1]', '_table_row_link_path': 'expectations/class.html'}],
       }, {}))
 </script></body></html>"""
-PAGE = """<html><head><script src="https://cdn.jsdelivr.net/npm/vega@5"></script></head><body>
-<span >
-    Unexpected rows query: <span class="badge badge-secondary" >SELECT row_id FROM {batch} WHERE "KhoiHoc"
-      NOT IN ('01', '02')</span>
-</span></body></html>"""
-RULES = {"SELECT row_id FROM {batch} WHERE \"KhoiHoc\" NOT IN ('01', '02')": (
-    "learner.KhoiHoc.codelist", "Khối học không có trong danh mục", "Grade not in the code list")}  # fmt: skip
+# A validation page as GX 1.24 writes it for a staging table's one expectation (validate.gx): its raw
+# arguments, the rule ids and the counting SQL (a "<" in it unescaped, as GX leaves it).
+PAGE = """<html><head><script src="https://cdn.jsdelivr.net/npm/vega@5"></script>
+<style>.navbar-brand a { background: url('https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/full_logo_dark.png') 0 0 no-repeat; }</style>
+</head><body><li class="alert alert-warning" ><span >
+    <span class="badge badge-warning" >expect_edustat_rules_to_find_no_rows</span>(**{'batch_id': 'warehouse-stg_learner', \
+'rule_ids': ['learner.KhoiHoc.codelist', 'learner.HtHoTro.range'], 'rules_query': 'SELECT count(*),\\n       \\
+coalesce(count_if("KhoiHoc" NOT IN (\\'01\\', \\'02\\')), 0),\\n       coalesce(count_if("HtHoTro" < 0), 0) FROM {batch}'})
+</span></li><td>2 (learner.KhoiHoc.codelist: 2)</td></body></html>"""
+RULES = {"learner.KhoiHoc.codelist": ("Khối học không có trong danh mục", "Grade not in the code list")}
 
 
 def test_pages_lose_the_cdn_and_the_index_table_is_written_out(tmp_path: Path) -> None:
@@ -52,11 +55,17 @@ def test_pages_lose_the_cdn_and_the_index_table_is_written_out(tmp_path: Path) -
     assert "<th>Expectation Suites</th>" in table
     assert re.findall(r'<td><a href="([^"]+)">([^<]+)</a></td>', table) == [
         ("expectations/learner.html", "learner"), ("expectations/class.html", "class [1]")]  # fmt: skip
-    # The rule in words, Vietnamese then English, its id; the SQL folded under it.
-    assert "<b>Khối học không có trong danh mục</b>" in page and "Grade not in the code list" in page
-    assert "<code>learner.KhoiHoc.codelist</code>" in page
-    assert re.search(r"<details><summary>SQL</summary><code>SELECT row_id FROM \{batch\}", page)
-    assert "Unexpected rows query" not in page
+    # The table's rules in words, each with its id (Vietnamese then English where the catalogue has
+    # it); the counting SQL only folded away under them, escaped.
+    assert "<b>2 quy tắc / rules</b>" in page
+    assert "<li><code>learner.KhoiHoc.codelist</code> <b>Khối học không có trong danh mục</b>" in page
+    assert "Grade not in the code list" in page and "<li><code>learner.HtHoTro.range</code></li>" in page
+    folded = re.search(r"<details><summary>SQL</summary><pre>(.*?)</pre></details>", page, re.S)
+    assert folded and "count_if(&quot;HtHoTro&quot; &lt; 0)" in folded.group(1)
+    outside = page.replace(folded.group(0), "")
+    assert "count_if" not in outside and "rule_ids" not in outside and "(**{" not in outside
+    assert "2 (learner.KhoiHoc.codelist: 2)" in page  # GX's observed value stays
+    assert "url(" not in page  # no background image from the web either
     # A second pass changes nothing.
     assert make_offline(tmp_path, RULES) == 0
     assert (tmp_path / "index.html").read_text(encoding="utf-8") == index

@@ -20,13 +20,15 @@ pytestmark = [
 SIGNATURE = ("Người lập biểu", "Thủ trưởng đơn vị")
 
 
-def _page_facts(pdf: Path) -> list[render.Page]:
-    pages = render.pages(pdf)
+def _page_facts(pdf: Path, layout: bool = True) -> list[render.Page]:
+    pages = render.pages(pdf, layout)
     assert pages, pdf
     for i, p in enumerate(pages, 1):
         assert p.paper in ("A4", "A3"), (pdf.name, i, p.paper)
         assert p.smallest_font is not None and p.smallest_font >= 8.0 - 0.05, (pdf.name, i, p.smallest_font)
         assert re.search(rf"Trang {i} / {len(pages)}", p.text), (pdf.name, i)
+        # A number too wide for its column prints as ### (and the printed form loses it).
+        assert "###" not in p.text, (pdf.name, i)
     return pages
 
 
@@ -133,6 +135,41 @@ def test_every_form_of_a_so_prints_at_8pt_or_more_with_signatures(tmp_path: Path
     for (path, n_sheets), pdf in zip(
         books, render.to_pdf([b for b, _ in books], tmp_path / "pdf"), strict=True
     ):
-        pages = _page_facts(pdf)
+        pages = _page_facts(pdf, layout=False)  # words anywhere on a page: pdfium, fast
         assert len(pages) <= 12 * n_sheets, path.name
         assert sum("Thủ trưởng đơn vị" in p.text for p in pages) == n_sheets, path.name
+
+
+def test_every_form_of_every_level_prints_at_8pt_or_more_with_signatures(tmp_path: Path) -> None:
+    """Every form of every regime and period for a school, a Phòng and, where the commune runs the
+    form's schools on the 2025 boundaries (preschool, primary, lower secondary), a commune; each
+    with the widest figures a unit of its level prints (a school's columns are the narrowest) and
+    the forms printed in it, a Phòng's with its "Chỉ tiêu" sheet. All converted by one LibreOffice
+    call: A4/A3, ≥ 8 pt, no ### (a number wider than its column), page numbers, one signature per
+    form sheet, the form's code on every page."""
+    from pipelines import catalog
+    from pipelines.catalog.hierarchy import COMMUNE_LEVELS
+    from pipelines.outputs.workbook import IndicatorLine, write_form_workbook
+
+    indicator = IndicatorLine(
+        "0201", "Số học sinh bình quân một lớp", "Pupils per class", 12_345, 345, 35.8, "official"
+    )
+    books = []
+    for f in _all_forms():
+        levels = ["school", "phong", *(["commune"] if f.education_level in COMMUNE_LEVELS else [])]
+        printed_in = [p for p in catalog.forms_for(f.regime, f.period) if p.printed_in == f.form]
+        for level in levels:
+            printed = [(p, samples.level_values(p, level)) for p in printed_in]
+            path = tmp_path / f"{f.regime}_{f.form}_{level}.xlsx"
+            write_form_workbook(path, f, samples.UNITS[level], samples.level_values(f, level), [], 2024,
+                                (indicator,) if level == "phong" else (), printed)  # fmt: skip
+            books.append((path, f, len(f.sheets) + sum(len(p.sheets) for p, _ in printed)))
+    levels_seen = {p.stem.rsplit("_", 1)[1] for p, _, _ in books}
+    assert levels_seen == {"school", "phong", "commune"} and len(books) >= 30
+    for (path, f, n_sheets), pdf in zip(
+        books, render.to_pdf([b for b, _, _ in books], tmp_path / "pdf"), strict=True
+    ):
+        pages = _page_facts(pdf, layout=False)
+        assert len(pages) <= 12 * n_sheets, path.name
+        assert sum("Thủ trưởng đơn vị" in p.text for p in pages) == n_sheets, path.name
+        assert all(f.code_printed in p.text for p in pages), path.name
