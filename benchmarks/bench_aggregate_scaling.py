@@ -48,7 +48,7 @@ def main() -> None:
                     f"INSERT INTO {table} SELECT t.* REPLACE (t.school_code || '-' || k AS school_code) "
                     f"FROM {table} AS t, (SELECT range AS k FROM range(1, {factor})) AS copies"
                 )
-            sql = f"SELECT count(*), sum(value) FROM ({aggregate.compile_form(form, aggregate.entity_columns(con, form))})"
+            sql = f"SELECT count(*), sum(value) FROM ({aggregate.compile_form(form)})"
             learners = warehouse.scalar(con, "SELECT count(*) FROM learner")
             form_s = _median_seconds(con, sql, args.runs)
             scan_s = _median_seconds(con, SCAN_SQL, args.runs)
