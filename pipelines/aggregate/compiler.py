@@ -27,10 +27,10 @@ SCHOOL = "school"  # the entity whose records are the schools (with each form's 
 
 
 def _measure(row: catalog.Row) -> str:
-    """The row's measure over the records meeting its filter: NULL where no record meets it (as
-    a count over no records is left out, so only cells with records travel further)."""
+    """The row's measure over the records meeting its filter: NULL where no record meets it, so
+    that only cells with records travel further (count of a CASE: faster than its sum)."""
     if row.measure == "count":
-        return f"sum(CASE WHEN {row.filter} THEN 1 END)"
+        return f"nullif(count(CASE WHEN {row.filter} THEN 1 END), 0)"
     m = re.fullmatch(r"sum\((\w+)\)", row.measure)
     if not m:
         raise catalog.CatalogError(f"row {row.code}: unknown measure {row.measure!r}")
