@@ -18,6 +18,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import aggregate, catalog, settings, warehouse
 from pipelines import run as pipeline
 from pipelines.aggregate import compiler
@@ -124,6 +126,8 @@ def main() -> None:
     print(f"\nmedian of {args.runs} runs ({args.schools} schools, {gen.n_learners} learners):")
     for name, values in results.items():
         print(f"  {name:24s} {statistics.median(values):10.3f}")
+    emit({"schools": args.schools, "learners": gen.n_learners, "runs": args.runs,
+          **{name.strip(): round(statistics.median(v), 4) for name, v in results.items()}})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from _figures import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ["tests/ingest/test_corpus.py", "tests/ingest/test_parse.py", "tests/ingest/test_registry.py",
           "tests/ingest/test_ledger.py"]  # fmt: skip
@@ -221,6 +223,7 @@ def main() -> None:
         result["kills"] = _kills(root, args.kill_trials, args.schools, args.seed)
     result["load_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, ensure_ascii=False))
+    emit(result)
 
 
 if __name__ == "__main__":
