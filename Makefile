@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup demo test lint render reliability serve serve-ui clean
+.PHONY: setup demo test lint render reliability bench serve serve-ui clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -32,6 +32,12 @@ test: setup
 # Issue 13's figures: bad-input cases held, hostile files' peak memory, the PII scan, kill trials.
 reliability: setup
 	$(VENV)/bin/python benchmarks/reliability.py
+
+# Every benchmark under benchmarks/ (benchmarks/run_all.py), at quick sizes (minutes); FULL=1 for the
+# issues' full sizes (hours). Writes benchmarks/results/latest.json (figures, machine, load, commit)
+# and prints each figure against the previous run's (now/prev).
+bench: setup
+	$(VENV)/bin/python benchmarks/run_all.py $(if $(FULL),--full)
 
 lint: setup
 	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py

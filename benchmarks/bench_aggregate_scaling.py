@@ -15,6 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
+from _figures import emit
 from bench_province import SCAN_SQL
 
 from pipelines import aggregate, catalog, warehouse
@@ -40,6 +41,7 @@ def main() -> None:
     form = catalog.form("tt24", "02-TH-DN")
     work = Path(args.warehouse).with_name("scaling.duckdb")
     print(f"{'factor':>6} {'learners':>10} {'form_s':>8} {'scan_s':>8} {'ratio':>6}")
+    figures: dict = {}
     for factor in (int(f) for f in args.factors.split(",")):
         shutil.copy(args.warehouse, work)
         with warehouse.connect(work) as con:
@@ -48,12 +50,15 @@ def main() -> None:
                     f"INSERT INTO {table} SELECT t.* REPLACE (t.school_code || '-' || k AS school_code) "
                     f"FROM {table} AS t, (SELECT range AS k FROM range(1, {factor})) AS copies"
                 )
-            sql = f"SELECT count(*), sum(value) FROM ({aggregate.compile_form(form, aggregate.entity_columns(con, form))})"
+            sql = f"SELECT count(*), sum(value) FROM ({aggregate.compile_form(form)})"
             learners = warehouse.scalar(con, "SELECT count(*) FROM learner")
             form_s = _median_seconds(con, sql, args.runs)
             scan_s = _median_seconds(con, SCAN_SQL, args.runs)
         print(f"{factor:>6} {learners:>10} {form_s:>8.3f} {scan_s:>8.3f} {form_s / scan_s:>6.1f}")
+        figures[f"x{factor}"] = {"learners": learners, "form_s": round(form_s, 4), "scan_s": round(scan_s, 4),
+                                 "form_over_scan": round(form_s / scan_s, 2)}  # fmt: skip
     work.unlink(missing_ok=True)
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import run as pipeline
 from pipelines import settings, warehouse
 from pipelines.ingest import units
@@ -401,6 +403,8 @@ def main() -> None:
         seconds = timings[f"{label}, other version ({OTHER})"][0]
         print(f"  {label:10s} {seconds:6.2f} s  {'met' if seconds < TARGET_SECONDS else 'NOT met'}")
     print(f"checks {'passed' if ok else 'FAILED'}")
+    emit({"schools": args.schools, "runs": args.runs, "checks_passed": int(ok),
+          **{label: round(seconds[0], 4) for label, seconds in timings.items()}})  # fmt: skip
     con.close()
 
 

@@ -1,17 +1,20 @@
-"""Benchmark: every form's cells in one pass per entity, against one pass per form and the forms' own scans.
+"""Benchmark: every form's cells of a period, against one pass per form and the forms' own scans.
 
 On a copy of a warehouse a province run has aggregated (bench_province.py keeps
 /tmp/edustat-bench/warehouse-0.duckdb), one process times, alternately, --runs times each:
 
-- one pass: `aggregate.aggregate_forms` of the period's forms (each entity grouped once into a
-  shared cube, each form's cells cut from it, one delete/insert/rollup), as the aggregate step runs;
-- per form: `aggregate.aggregate_form` of each form in turn (each form groups its entities itself:
-  the aggregation as it was before issue 17);
+- one pass: `aggregate.aggregate_forms` of the period's forms (each form's cells read off its scoped
+  records, one delete/insert/rollup for all forms), as the aggregate step runs;
+- cut: the same forms' school cells computed (aggregate.compile_forms, one statement per form) into
+  temporary tables, not stored: one pass without its delete/insert/rollup;
+- per form: `aggregate.aggregate_form` of each form in turn (a delete/insert/rollup per form);
 - own scans: for each form, a plain scan of exactly the columns it reads, summed over the forms
   (bench_province.form_scan_sql: the floor the issue compares the cells with).
 
-and prints the medians and the ratios, with the machine's load, as JSON last. The cells both ways
-are compared (they must be equal).
+and prints the medians (wall time, and the process's CPU time, which a loaded machine moves less)
+and the ratios, with the machine's load, as JSON last. The cells both ways are compared (they must be
+equal), and their checksum printed (md5 of every cell of the period, ordered): the same before and
+after a change to the compiler means the same cells.
 
     .venv/bin/python benchmarks/bench_cells.py --warehouse /tmp/edustat-bench/warehouse-0.duckdb
         [--runs 5] [--school-year 2024-2025] [--period DN]
@@ -20,6 +23,7 @@ are compared (they must be equal).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -28,6 +32,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from _figures import emit
 from bench_province import form_scan_sql
 
 from pipelines import aggregate, catalog, settings, warehouse
@@ -47,6 +52,11 @@ def _cells(con, ctx: aggregate.RunContext) -> list[tuple]:
     ).fetchall()
 
 
+def checksum(cells: list[tuple]) -> str:
+    """md5 of the cells in order (form, level, unit, row, column, value)."""
+    return hashlib.md5(repr(cells).encode()).hexdigest()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", default="/tmp/edustat-bench/warehouse-0.duckdb")
@@ -58,49 +68,69 @@ def main() -> None:
     forms = list(catalog.forms_for(regime, ctx.period))
     work = Path(args.warehouse).with_name("bench-cells.duckdb")
     shutil.copy(args.warehouse, work)
-    times: dict[str, list[float]] = {"one_pass_s": [], "per_form_s": [], "own_scans_s": []}
+    names = ("one_pass", "cut", "per_form", "own_scans")
+    wall: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
+
+    def timed(name: str, job) -> None:
+        t, c = time.perf_counter(), time.process_time()
+        job()
+        wall[name].append(time.perf_counter() - t)
+        cpu[name].append(time.process_time() - c)
+
     try:
         with warehouse.connect(work) as con:
+            stored = _cells(con, ctx)
             scans = [sql for form in forms for sql in form_scan_sql(con, form)]
+            # The cut as the aggregate step runs it: each form's cells into a temporary table.
+            cuts = [
+                f"CREATE OR REPLACE TEMP TABLE _bench_cut{i} AS {aggregate.compile_forms([form], first_index=i)}"
+                for i, form in enumerate(forms)
+            ]
             for _ in range(args.runs):
-                t = time.perf_counter()
-                aggregate.aggregate_forms(con, forms, ctx)
-                times["one_pass_s"].append(time.perf_counter() - t)
+                timed("one_pass", lambda: aggregate.aggregate_forms(con, forms, ctx))
                 one_pass = _cells(con, ctx)
-                t = time.perf_counter()
-                for form in forms:
-                    aggregate.aggregate_form(con, form, ctx)
-                times["per_form_s"].append(time.perf_counter() - t)
+                timed("cut", lambda: [con.execute(sql) for sql in cuts])
+                timed("per_form", lambda: [aggregate.aggregate_form(con, form, ctx) for form in forms])
                 if _cells(con, ctx) != one_pass:
                     raise SystemExit("the cells of one pass differ from the cells of one pass per form")
-                t = time.perf_counter()
-                for sql in scans:
-                    con.execute(sql).fetchall()
-                times["own_scans_s"].append(time.perf_counter() - t)
+                timed("own_scans", lambda: [con.execute(sql).fetchall() for sql in scans])
             learners = warehouse.scalar(con, "SELECT count(*) FROM learner")
     finally:
         work.unlink(missing_ok=True)
         Path(str(work) + ".wal").unlink(missing_ok=True)
-    med = {k: statistics.median(v) for k, v in times.items()}
+    med = {f"{n}_s": statistics.median(wall[n]) for n in names}
+    med_cpu = {f"{n}_cpu_s": statistics.median(cpu[n]) for n in names}
     figures = {
         "forms": len(forms),
         "learners": learners,
+        "school_cells": sum(1 for c in one_pass if c[1] == "school"),
         "runs": args.runs,
-        **{k: round(v, 4) for k, v in med.items()},
+        **{k: round(v, 4) for k, v in {**med, **med_cpu}.items()},
         "one_pass_over_own_scans": round(med["one_pass_s"] / med["own_scans_s"], 2),
+        "cut_over_own_scans": round(med["cut_s"] / med["own_scans_s"], 2),
         "per_form_over_own_scans": round(med["per_form_s"] / med["own_scans_s"], 2),
         "one_pass_over_per_form": round(med["one_pass_s"] / med["per_form_s"], 2),
+        "one_pass_over_own_scans_cpu": round(med_cpu["one_pass_cpu_s"] / med_cpu["own_scans_cpu_s"], 2),
+        "cut_over_own_scans_cpu": round(med_cpu["cut_cpu_s"] / med_cpu["own_scans_cpu_s"], 2),
         "load_1min": round(os.getloadavg()[0], 2),
         "date": date.today().isoformat(),
+        "cells_checksum": checksum(one_pass),
+        "cells_as_stored_before": checksum(one_pass) == checksum(stored),
     }
     print(
         f"{len(forms)} forms, {learners} learners, median of {args.runs} runs (load {figures['load_1min']}):"
     )
-    for name in ("one_pass_s", "per_form_s", "own_scans_s"):
-        print(f"  {name:28s} {med[name]:8.3f}")
-    for name in ("one_pass_over_own_scans", "per_form_over_own_scans", "one_pass_over_per_form"):
+    print(f"  {'':28s} {'wall s':>8s} {'CPU s':>8s}")
+    for n in names:
+        print(f"  {n:28s} {med[n + '_s']:8.3f} {med_cpu[n + '_cpu_s']:8.3f}")
+    for name in ("one_pass_over_own_scans", "cut_over_own_scans", "per_form_over_own_scans",
+                 "one_pass_over_per_form", "one_pass_over_own_scans_cpu", "cut_over_own_scans_cpu"):  # fmt: skip
         print(f"  {name:28s} {figures[name]:8.2f}")
+    print(f"  cells checksum {figures['cells_checksum']} (equal to the cells the warehouse held before: "
+          f"{figures['cells_as_stored_before']})")  # fmt: skip
     print(json.dumps(figures))
+    emit(figures)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import run as pipeline
 from pipelines import settings
 from pipelines.outputs import workbook
@@ -108,6 +110,7 @@ def main() -> None:
         "rerun_load": round(load, 2),
     }
     print(json.dumps(figures, indent=1))
+    emit(figures)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
 

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import run as pipeline
 from pipelines import settings, warehouse
 
@@ -64,6 +66,7 @@ def main() -> None:
               "learners_per_s_median": round(statistics.median(rates)),
               "load_1min": [round(x, 2) for x in loads]}  # fmt: skip
     print(json.dumps(result))
+    emit(result)
 
 
 if __name__ == "__main__":

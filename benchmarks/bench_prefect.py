@@ -22,6 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import run as pipeline
 from pipelines.ops.server import start_server, stop_process
 from pipelines.synthetic import province as generate
@@ -125,6 +127,9 @@ def main() -> None:
     print(
         f"  orchestration within a flow run (wall − task run time): {outside:.2f} s, {outside / n:.2f} s per task"
     )
+    emit({"schools": args.schools, "runs": args.runs, "direct_s": round(d, 3), "prefect_s": round(p, 3),
+          "tasks": n, "overhead_s": round(p - d, 3), "overhead_ratio": round((p - d) / d, 4),
+          "orchestration_s": round(outside, 3), "orchestration_s_per_task": round(outside / n, 3)})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import statistics
 import time
 from pathlib import Path
 
+from _figures import emit
+
 from pipelines import run as pipeline
 from pipelines import settings, warehouse
 from pipelines.synthetic import province as generate
@@ -99,6 +101,8 @@ def main() -> None:
     print(f"\nmedian of {args.runs} runs ({args.schools} schools, {gen.n_learners} learners):")
     for name, values in times.items():
         print(f"  {name:22s} {statistics.median(values):9.3f}")
+    emit({"schools": args.schools, "learners": gen.n_learners, "runs": args.runs,
+          **{name: round(statistics.median(v), 4) for name, v in times.items()}})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ import time
 from pathlib import Path
 
 import duckdb
+from _figures import emit
 
 from pipelines import catalog, settings, validate, warehouse
 from pipelines import run as pipeline
@@ -523,11 +524,14 @@ def main() -> None:
         )
         summaries.append((label, meta, runs))
 
+    figures: dict = {}
     for label, meta, runs in summaries:
         summary = report(label, meta, runs)
+        figures[label.replace(" ", "_")] = {"learners": meta["learners"], **summary}
         peak_ok = all(v / 1024 < TARGET_PEAK_GIB for v in summary["peak_mib"].values())
         print(f"  peak memory under {TARGET_PEAK_GIB:g} GiB for every method: {'yes' if peak_ok else 'no'}")
 
+    emit(figures)
     first = summaries[0][2]
     sql_run = first["sql"][0]
     print("\nSQL pass, how each rule is computed:")

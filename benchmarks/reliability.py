@@ -33,6 +33,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from _figures import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "EDUSTAT_RELIABILITY_TRIAL"  # set in a trial's environment; its every process inherits it
 CORPUS = ["tests/ingest/test_corpus.py", "tests/ingest/test_parse.py", "tests/ingest/test_registry.py",
@@ -244,6 +246,7 @@ def main() -> None:
         result["kills"] = _kills(root, args.kill_trials, args.schools, args.seed, args.grace)
     result["load_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(result, ensure_ascii=False))
+    emit(result)
 
 
 if __name__ == "__main__":

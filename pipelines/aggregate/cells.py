@@ -1,6 +1,5 @@
-"""Cells: every form of the period at once — each entity read once into its shared cube, each form's
-cells per school cut from the cubes (compiler.py), then every Phòng and Sở as sums of school cells
-(cells are additive); the statements are in pipelines/sql/aggregate/cells.sql. Any period on any
+"""Cells: every form of the period at once — each form's cells per school read off its scoped records
+(compiler.py), then every Phòng and Sở as sums of school cells (cells are additive); the statements are in pipelines/sql/aggregate/cells.sql. Any period on any
 boundary version: the macro unit_cells_on and the view cell_series (sql/warehouse/views.sql)."""
 
 from __future__ import annotations
@@ -11,14 +10,7 @@ import time
 import duckdb
 
 from pipelines import catalog, warehouse
-from pipelines.aggregate.compiler import (
-    cell_grid,
-    compile_forms,
-    entity_columns,
-    shared_cube_sql,
-    shared_cubes,
-    shared_table,
-)
+from pipelines.aggregate.compiler import cell_grid, compile_forms
 from pipelines.aggregate.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -44,26 +36,18 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
     warehouse.insert_rows(con, "_grid", [(f.form, r, c) for f in forms for r, c in cell_grid(f)])
     con.execute(warehouse.sql("aggregate/cells", "create_run_scope"))
     # The school cells computed here: every school's, or on a re-run the rebuilt schools' (their typed
-    # rows are in the schema `delta`, which the shared cubes then read first).
+    # rows are in the schema `delta`, which the forms' statements then read first).
     if schools is not None:
         con.execute(warehouse.sql("aggregate/rerun", "search_delta"))
     try:
-        columns = entity_columns(con, forms)
-        cubes = shared_cubes(forms, columns)
-        for cube in cubes:  # one pass over each entity, for every form
-            con.execute(shared_cube_sql(cube))
-        t_cubes = time.perf_counter()
-        # Each form's cells cut off the cubes by a statement of its own: DuckDB runs the forms' cuts
-        # one after the other faster than one statement holding them all (about 8 s against 14 s for
-        # the six start-of-year forms of a 1,000-school province, on a loaded machine).
+        # Each form's cells by a statement of its own: DuckDB runs the forms one after the other about
+        # as fast as one statement holding them all, and plans each smaller statement faster.
         con.execute(warehouse.sql("aggregate/cells", "create_computed"))
         for index, form in enumerate(forms):
-            compiled = compile_forms([form], columns, first_index=index)
+            compiled = compile_forms([form], first_index=index)
             con.execute(warehouse.sql("aggregate/cells", "compute"), {"compiled": compiled})
     finally:
         con.execute(warehouse.sql("aggregate/rerun", "reset_search_path"))
-    for cube in cubes:
-        con.execute(warehouse.sql("aggregate/cells", "drop_shared", table=shared_table(cube.entity)))
     t_cut = time.perf_counter()
     key = {"school_year": ctx.school_year, "period": ctx.period}
     # The deletes and inserts commit together (inside the aggregate step, with its transaction).
@@ -79,8 +63,7 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
         )
     counts = dict(con.execute(warehouse.sql("aggregate/cells", "count_cells"), key).fetchall())
     con.execute(warehouse.sql("aggregate/cells", "drop_scratch"))
-    log.debug("cells: shared cubes %.3f s, cut %.3f s, stored %.3f s", t_cubes - t, t_cut - t_cubes,
-              time.perf_counter() - t_cut)  # fmt: skip
+    log.debug("cells: cut %.3f s, stored %.3f s", t_cut - t, time.perf_counter() - t_cut)
     return {f.form: counts.get(f.form, 0) for f in forms}
 
 

@@ -1,57 +1,46 @@
 """The form compiler: one generic piece of code that turns the forms of a period into SQL.
 
-A cell is measure(entity WHERE scope AND row.filter AND column.filter). The compiler reads each
-entity once for every form of the period (`shared_cube_sql`): it groups the records by school and
-the union of every column every form reads of that entity (column dimensions, the attributes row
-filters, scopes and school attributes test) and keeps the measures (record count, sums) of each
-group. Each form's cells are then cut from those shared cubes (`compile_forms`): per (form, entity,
-column set) the scope and row filters run on the shared cube's groups, not on the records, into a
-small cube per school and column dimensions; the columns are read off it. Counts and sums are
-additive, so a cell read off the shared cube equals the cell counted over the records.
+A cell is measure(entity WHERE scope AND row.filter AND column.filter). Per (form, entity, column
+set) one aggregation reads the entity's records in the form's scope (the scope is pushed into the
+scan, so each record is read by the forms that count it) into a small cube per school and column
+dimensions, one sum per row (`sum(CASE WHEN row.filter THEN measure END)`); the columns are then read
+off that cube. Counts and sums are additive, so a cell read off the cube equals the cell counted over
+the records.
+
+Issue 17 first grouped each entity once for every form of the period (a shared cube by school and
+the union of every column any form reads) and cut each form from it: for the learners that cube had
+221,048 groups for 406,668 records, so building it cost more than the forms' cuts saved (the cut reads
+the scoped records directly in about the same time as the cube's groups). The forms' cells are now
+written in one statement (cells.py), not one per form.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 
 import duckdb
 
 from pipelines import catalog, warehouse
 
 SCHOOL = "school"  # the entity whose records are the schools (with each form's school attributes)
-COUNT = "m_count"
 
 
-def _measure(row: catalog.Row) -> tuple[str, str]:
-    """(name, aggregate over records) of a row's measure: count(*) or sum(field)."""
+def _measure(row: catalog.Row) -> str:
+    """The row's measure over the records meeting its filter: NULL where no record meets it, so
+    that only cells with records travel further (count of a CASE: faster than its sum)."""
     if row.measure == "count":
-        return COUNT, "count(*)"
+        return f"nullif(count(CASE WHEN {row.filter} THEN 1 END), 0)"
     m = re.fullmatch(r"sum\((\w+)\)", row.measure)
     if not m:
         raise catalog.CatalogError(f"row {row.code}: unknown measure {row.measure!r}")
-    return f"m_{m.group(1)}", f"sum(coalesce({m.group(1)}, 0))"
+    return f"sum(CASE WHEN {row.filter} THEN coalesce({m.group(1)}, 0) END)"
 
 
 def referenced(columns: list[str], predicates: list[str]) -> list[str]:
     """The columns (of an entity table) that some predicate names."""
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(predicates)))
     return [c for c in columns if c in words]
-
-
-def shared_table(entity: str) -> str:
-    """The temporary table holding an entity's shared cube."""
-    return f"_shared_{entity}"
-
-
-@dataclass(frozen=True)
-class SharedCube:
-    """What the period's forms read of one entity: the columns grouped by, the measures kept."""
-
-    entity: str
-    keys: tuple[str, ...]  # school_code first
-    measures: tuple[tuple[str, str], ...]  # (name, aggregate over records)
 
 
 def _groups(form: catalog.Form) -> dict[tuple[str, str], list[catalog.Row]]:
@@ -62,55 +51,25 @@ def _groups(form: catalog.Form) -> dict[tuple[str, str], list[catalog.Row]]:
     return groups
 
 
-def shared_cubes(forms: tuple[catalog.Form, ...] | list[catalog.Form],
-                 columns: dict[str, list[str]]) -> list[SharedCube]:  # fmt: skip
-    """The shared cube of every entity (but the school) that some form of the period reads."""
-    texts: dict[str, list[str]] = defaultdict(list)
-    measures: dict[str, dict[str, str]] = defaultdict(dict)
-    for form in forms:
-        for (entity, set_name), rows in _groups(form).items():
-            if entity == SCHOOL:
-                continue
-            cset = form.column_sets[set_name]
-            texts[entity] += [form.scope.get(entity, "TRUE"), *cset.dims, *(c.filter for c in cset.columns)]
-            texts[entity] += [r.filter for r in rows]
-            measures[entity].update(_measure(r) for r in rows)
-        for attr in form.school_attributes:
-            texts[attr.entity] += [form.scope.get(attr.entity, "TRUE"), attr.filter]
-            measures[attr.entity][COUNT] = "count(*)"
-    cubes = []
-    for entity in sorted(texts):
-        keys = [c for c in referenced(columns[entity], texts[entity]) if c != "school_code"]
-        cubes.append(SharedCube(entity, ("school_code", *keys), tuple(sorted(measures[entity].items()))))
-    return cubes
-
-
-def shared_cube_sql(cube: SharedCube) -> str:
-    """One pass over the entity's records: the measures of each group of equal keys."""
-    aggs = ", ".join(f"{agg} AS {name}" for name, agg in cube.measures)
-    return (
-        f"CREATE OR REPLACE TEMP TABLE {shared_table(cube.entity)} AS\n"
-        f"SELECT {', '.join(cube.keys)}, {aggs} FROM {cube.entity} GROUP BY ALL"
-    )
-
-
 def _school_source(form: catalog.Form) -> str:
-    """The school table with the per-school attributes the form needs (class counts …), the
-    attributes summed off the shared cubes."""
+    """The school table with the per-school attributes the form needs (class counts …): one
+    aggregation per entity the attributes count, over its records in the form's scope."""
+    by_entity: dict[str, list[catalog.SchoolAttribute]] = defaultdict(list)
+    for attr in form.school_attributes:
+        by_entity[attr.entity].append(attr)
     joins, cols = [], []
-    for i, attr in enumerate(form.school_attributes):
-        scope = form.scope.get(attr.entity, "TRUE")
+    for i, (entity, attrs) in enumerate(by_entity.items()):
+        counts = ", ".join(f"count(*) FILTER (WHERE {a.filter}) AS {a.name}" for a in attrs)
         joins.append(
-            f"LEFT JOIN (SELECT school_code, sum({COUNT}) AS n FROM {shared_table(attr.entity)} "
-            f"WHERE ({scope}) AND ({attr.filter}) GROUP BY school_code) a{i} USING (school_code)"
+            f"LEFT JOIN (SELECT school_code, {counts} FROM {entity} WHERE ({form.scope.get(entity, 'TRUE')}) "
+            f"GROUP BY school_code) a{i} USING (school_code)"
         )
-        cols.append(f"coalesce(a{i}.n, 0) AS {attr.name}")
-    select = ", ".join(["s.*", *cols])
-    return f"SELECT {select} FROM school s {' '.join(joins)}"
+        cols += [f"coalesce(a{i}.{a.name}, 0) AS {a.name}" for a in attrs]
+    return f"SELECT {', '.join(['s.*', *cols])} FROM school s {' '.join(joins)}"
 
 
-def _form_ctes(form: catalog.Form, index: int, columns: dict[str, list[str]]) -> tuple[list[str], list[str]]:
-    """(CTEs, final selects) of one form's cells, read off the shared cubes."""
+def _form_ctes(form: catalog.Form, index: int) -> tuple[list[str], list[str]]:
+    """(CTEs, final selects) of one form's cells, read off its records."""
     p = f"f{index}_"
     ctes = [
         f"{p}schools AS MATERIALIZED ({_school_source(form)})",
@@ -119,29 +78,14 @@ def _form_ctes(form: catalog.Form, index: int, columns: dict[str, list[str]]) ->
     selects = []
     for n, ((entity, set_name), rows) in enumerate(_groups(form).items()):
         cset = form.column_sets[set_name]
-        dims = list(cset.dims)
-        scope = form.scope.get(entity, "TRUE")
-        measures = dict(_measure(r) for r in rows)
-        if entity == SCHOOL:  # one record per school: its own small base, as any entity had
-            attrs = [c for c in referenced(columns[entity], [r.filter for r in rows]) if c not in dims]
-            keys = ", ".join(["school_code", *dims, *attrs])
-            aggs = ", ".join(f"{agg} AS {name}" for name, agg in measures.items())
-            source = f"{p}base{n}"
-            ctes.append(
-                f"{source} AS (SELECT {keys}, {aggs} FROM {p}schools\n"
-                f"  WHERE school_code IN (SELECT school_code FROM {p}scoped) AND ({scope}) GROUP BY ALL)"
-            )
-            where = "TRUE"
-        else:
-            source, where = shared_table(entity), f"({scope})"
+        source = f"{p}schools" if entity == SCHOOL else entity  # the school: with its attributes
         # No ELSE: a row no record meets sums to NULL, and UNPIVOT drops NULLs, so only
         # cells with records travel further (the work then scales with non-zero cells).
-        sums = ",\n    ".join(
-            f'sum(CASE WHEN {r.filter} THEN {_measure(r)[0]} END) AS "{r.code}"' for r in rows
-        )
+        sums = ",\n    ".join(f'{_measure(r)} AS "{r.code}"' for r in rows)
         ctes.append(
-            f"{p}cube{n} AS (\n  SELECT school_code, {', '.join(dims)},\n    {sums}\n  FROM {source}\n"
-            f"  WHERE school_code IN (SELECT school_code FROM {p}scoped) AND {where} GROUP BY ALL)"
+            f"{p}cube{n} AS (\n  SELECT school_code, {', '.join(cset.dims)},\n    {sums}\n  FROM {source}\n"
+            f"  WHERE school_code IN (SELECT school_code FROM {p}scoped) AND ({form.scope.get(entity, 'TRUE')})"
+            "\n  GROUP BY ALL)"
         )
         codes = ", ".join(f'"{r.code}"' for r in rows)
         ctes.append(f"{p}long{n} AS (UNPIVOT {p}cube{n} ON {codes} INTO NAME row_code VALUE value)")
@@ -156,25 +100,23 @@ def _form_ctes(form: catalog.Form, index: int, columns: dict[str, list[str]]) ->
     return ctes, selects
 
 
-def compile_forms(forms: tuple[catalog.Form, ...] | list[catalog.Form], columns: dict[str, list[str]],
-                  first_index: int = 0) -> str:  # fmt: skip
+def compile_forms(forms: tuple[catalog.Form, ...] | list[catalog.Form], first_index: int = 0) -> str:
     """One SQL statement yielding (form_index, school_code, row_code, col_key, value) for every form
     (form_index: first_index + its position in `forms`) and every school in its scope, read off the
-    shared cubes (shared_cube_sql, made first). `columns` names the columns of each entity table (and
-    of the school table with its attributes). Every column of a row's column set is yielded; the
-    form's grid (cell_grid) keeps the cells the form prints."""
+    typed entity tables. Every column of a row's column set is yielded; the form's grid (cell_grid)
+    keeps the cells the form prints."""
     ctes: list[str] = []
     selects: list[str] = []
     for index, form in enumerate(forms, start=first_index):
-        c, s = _form_ctes(form, index, columns)
+        c, s = _form_ctes(form, index)
         ctes += c
         selects += s
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
 
 
-def compile_form(form: catalog.Form, columns: dict[str, list[str]]) -> str:
-    """One form alone (its shared cubes made first): (school_code, row_code, col_key, value)."""
-    return f"SELECT school_code, row_code, col_key, value FROM ({compile_forms([form], columns)})"
+def compile_form(form: catalog.Form) -> str:
+    """One form alone: (school_code, row_code, col_key, value)."""
+    return f"SELECT school_code, row_code, col_key, value FROM ({compile_forms([form])})"
 
 
 def entity_columns(con: duckdb.DuckDBPyConnection,

@@ -91,7 +91,3 @@ WHERE school_year = $school_year AND period = $period AND form IN (SELECT form F
 
 -- name: drop_scratch
 DROP TABLE IF EXISTS _computed
-
--- name: drop_shared
--- A shared cube (compiler.shared_cube_sql), once every form's cells are cut from it.
-DROP TABLE IF EXISTS {table}
