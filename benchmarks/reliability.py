@@ -36,6 +36,7 @@ from pathlib import Path
 from _figures import emit
 
 ROOT = Path(__file__).resolve().parent.parent
+RERUN_TIMEOUT = 600  # seconds
 MARKER = "EDUSTAT_RELIABILITY_TRIAL"  # set in a trial's environment; its every process inherits it
 CORPUS = ["tests/ingest/test_corpus.py", "tests/ingest/test_parse.py", "tests/ingest/test_registry.py",
           "tests/ingest/test_ledger.py"]  # fmt: skip
@@ -210,9 +211,12 @@ def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> di
         orphans += len(left)
         for pid, _ in left:  # ours: they carry this trial's marker
             os.kill(pid, signal.SIGKILL)
-        rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), cwd=ROOT, env=env,
-                               capture_output=True, check=False)  # fmt: skip
-        same = rerun.returncode == 0 and _cells(folder / "w.duckdb") == want
+        try:  # a re-run that waits for ever (a slot or lock the killed run left taken) is a failure
+            rerun = subprocess.run(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), cwd=ROOT, env=env,
+                                   capture_output=True, check=False, timeout=RERUN_TIMEOUT)  # fmt: skip
+            same = rerun.returncode == 0 and _cells(folder / "w.duckdb") == want
+        except subprocess.TimeoutExpired:
+            same = False
         identical += same
         points.append({"prefect": prefect, "at_s": round(at, 1), "orphans": [what for _, what in left],
                        "rerun_identical": same})  # fmt: skip

@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -77,6 +78,7 @@ TIMEZONE = "Asia/Ho_Chi_Minh"
 AUTO = "auto"  # school_year of a scheduled run: the school year in progress on its scheduled date
 # The reporting windows: period → (deployment name prefix, cron: every day of the window at 06:00).
 WINDOWS = {"DN": ("start-of-year", "0 6 * 10 *"), "CN": ("end-of-year", "0 6 * 6 *")}
+WAREHOUSE_LEASE_SECONDS = 60  # the warehouse slot's lease, renewed while the run runs (the server's least)
 MISSING_LISTED = 50  # missing schools named in the deadline event (the rest: completeness_schools.csv)
 
 
@@ -209,6 +211,31 @@ def warehouse_limit(path: str | Path) -> str:
     return name
 
 
+@contextmanager
+def warehouse_slot(path: str | Path) -> Iterator[None]:
+    """Hold the warehouse's slot (warehouse_limit) for the block, saying so when the run has to wait
+    for it. The lease is short: a run killed with SIGKILL stops renewing it, and the server frees
+    the slot within about WAREHOUSE_LEASE_SECONDS (ops/server.py: leases on disk, the repossessor)."""
+    name, held = warehouse_limit(path), False
+    try:
+        with concurrency(
+            name, occupy=1, strict=True, lease_duration=WAREHOUSE_LEASE_SECONDS, timeout_seconds=2
+        ):
+            held = True
+            yield
+            return
+    except TimeoutError:
+        if held:  # raised by the block itself
+            raise
+    logging.getLogger(__name__).warning(
+        "Kho dữ liệu đang được một lượt chạy khác dùng (hoặc một lượt bị dừng đột ngột giữ chỗ, được giải phóng "
+        "trong khoảng %d giây): chờ / the warehouse is held by another run (or by a run that was killed, whose "
+        "slot is freed within about %d s): waiting", WAREHOUSE_LEASE_SECONDS, WAREHOUSE_LEASE_SECONDS,
+    )  # fmt: skip
+    with concurrency(name, occupy=1, strict=True, lease_duration=WAREHOUSE_LEASE_SECONDS):
+        yield
+
+
 def initial_run_name() -> str:
     """The run's name from its parameters as it starts (label_run sets the full one once the settings
     and the registry's Sở are known), so its first log lines already say what it is."""
@@ -254,7 +281,7 @@ def report_period(school_year: str, period: str, registry: str, inbox: str, ware
                          population=population, boundaries=boundaries, approved_only=approved_only,
                          full=full, out_root=out_root, fail_above=fail_above)  # fmt: skip
     label_run(s, province)
-    with concurrency(warehouse_limit(s.warehouse), occupy=1, strict=True):
+    with warehouse_slot(s.warehouse):
         prepared = prepare_task(s)
         found = str(prepared.facts.get("so_code") or "") or province
         if found != province:

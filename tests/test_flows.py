@@ -169,3 +169,42 @@ def test_a_ledger_that_does_not_balance_stops_before_aggregation_and_fails(
     )  # fmt: skip
     assert state.is_failed() and "the input ledger does not balance" in state.message
     assert not (tmp_path / "out" / "forms").exists()
+
+
+HOLD_THE_SLOT = """
+import sys, time
+from pipelines import flows
+with flows.warehouse_slot(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_holding_the_warehouse_does_not_block_the_next_one_for_ever(prefect_api, tmp_path):
+    # Seen in the kill trials: a `run --prefect` killed with SIGKILL left the warehouse's slot taken
+    # (its lease in the server's memory, no repossessor), and every later run waited for ever.
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from prefect.concurrency.sync import concurrency
+
+    from pipelines import flows
+
+    warehouse = str(tmp_path / "w.duckdb")
+    env = {**os.environ, **prefect_api[1], "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_THE_SLOT, warehouse], stdout=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+    assert proc.stdout.readline().strip() == "held"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    name = flows.warehouse_limit(warehouse)
+    with pytest.raises(TimeoutError):  # the killed run's slot is still taken: the case is real
+        with concurrency(name, occupy=1, strict=True, timeout_seconds=1):
+            pass
+    # Freed once its lease (60 s, the server's least) has expired and the repossessor (every 15 s) has seen it.
+    with concurrency(name, occupy=1, strict=True, timeout_seconds=120):
+        pass

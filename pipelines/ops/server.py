@@ -17,6 +17,12 @@ from pathlib import Path
 
 from pipelines.processes import die_with_parent
 
+# Concurrency leases (the warehouse's slot, flows.warehouse_limit) kept on disk under PREFECT_HOME
+# rather than in the server's memory: a lease outlives a restart of the server, so its repossessor
+# can free the slot of a run that was killed; in memory, the slot stayed taken for ever.
+LEASE_STORAGE_ENV = "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"
+LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
+
 
 class ServerUnavailable(RuntimeError):
     """The configured Prefect server does not answer, or none could be started (bilingual)."""
@@ -40,26 +46,30 @@ def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] 
     child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
     child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
+    child_env.setdefault(LEASE_STORAGE_ENV, LEASE_STORAGE)
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
     return _start(command, child_env, f"http://{host}:{port}/api", log, timeout)
 
 
 def start_temporary_api(timeout: float = 120.0) -> tuple[subprocess.Popen, str]:
-    """The API server Prefect starts for a flow run when no server is configured (its "ephemeral"
-    mode: uvicorn serving Prefect's app on a free local port, no UI, no services), started here so
-    that it dies with this process: Prefect's own has no such tie, and a run killed with SIGKILL
-    left it serving for ever. Same command and settings as prefect.server.api.server's
-    SubprocessASGIServer."""
+    """The API server a flow run reports to when no server is configured: uvicorn serving Prefect's
+    app on a free local port, no UI, as Prefect's own temporary server (SubprocessASGIServer), but
+    started here so that it dies with this process (Prefect's outlived a run killed with SIGKILL,
+    serving for ever), and with the server's services (Prefect's "ephemeral" mode runs none): the
+    repossessor among them frees the warehouse's concurrency slot that a killed run left taken
+    (its lease expired; leases kept on disk, LEASE_STORAGE), which otherwise blocked every later
+    run for ever."""
     import prefect
     from prefect.settings import get_current_settings
 
     with socket.socket() as probe:  # a free port (the kernel's choice)
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1",
-           **get_current_settings().to_environment_variables(exclude_unset=True)}  # fmt: skip
+    env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True),
+           "PREFECT_UI_ENABLED": "0", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
+    env.setdefault(LEASE_STORAGE_ENV, LEASE_STORAGE)
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
                "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
                "--log-level", "error", "--lifespan", "on"]  # fmt: skip
