@@ -180,12 +180,11 @@ def test_ingest_workers_die_with_a_killed_parent(tmp_path):
 
     import psutil
 
-    proc = subprocess.Popen([sys.executable, "-c", _POOL], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})  # fmt: skip
-    workers = [int(p) for p in proc.stdout.readline().split()]
-    assert workers and all(psutil.pid_exists(p) for p in workers)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    with subprocess.Popen([sys.executable, "-c", _POOL], stdout=subprocess.PIPE, text=True, env=env) as proc:
+        workers = [int(p) for p in proc.stdout.readline().split()]
+        assert workers and all(psutil.pid_exists(p) for p in workers)
+        proc.send_signal(signal.SIGKILL)
     deadline = time.monotonic() + 10
     alive = workers
     while alive and time.monotonic() < deadline:
