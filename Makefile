@@ -34,8 +34,8 @@ reliability: setup
 	$(VENV)/bin/python benchmarks/reliability.py
 
 lint: setup
-	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py
-	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks notebooks/*.py
+	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py docs/screenshots.py
+	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks notebooks/*.py docs/screenshots.py
 
 # PNG previews of one workbook of each kind as LibreOffice prints it (docs/img/, shown in
 # docs/statistician.md); needs LibreOffice (soffice).
