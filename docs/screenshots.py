@@ -92,10 +92,8 @@ def main(out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="edustat-screenshots-"))
-    port = free_port()
-    # The UI asks the API at PREFECT_UI_API_URL, which defaults to port 4200 whatever --port says.
-    home = {"PREFECT_HOME": str(work / "prefect"), "PREFECT_UI_API_URL": f"http://127.0.0.1:{port}/api"}
-    proc, api_url = server.start_server(port=port, env=home, log=work / "server.log")
+    home = {"PREFECT_HOME": str(work / "prefect")}  # start_server points the UI at the port it serves
+    proc, api_url = server.start_server(port=free_port(), env=home, log=work / "server.log")
     try:
         env = {
             **os.environ,

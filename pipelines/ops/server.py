@@ -38,6 +38,11 @@ def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] 
     child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
     child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
+    # The UI in the browser asks the API at PREFECT_UI_API_URL, which Prefect derives from its
+    # settings (port 4200), not from --port: a server on another port would show an empty UI. Not
+    # for a wildcard host (0.0.0.0): no browser elsewhere reaches that; set PREFECT_UI_API_URL then.
+    if host not in ("0.0.0.0", "::"):
+        child_env.setdefault("PREFECT_UI_API_URL", api_url)
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps its own copy)
