@@ -11,7 +11,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: setup demo test lint render reliability bench serve serve-ui clean
+.PHONY: setup demo test lint render screenshots reliability bench serve serve-ui clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,13 +40,18 @@ bench: setup
 	$(VENV)/bin/python benchmarks/run_all.py $(if $(FULL),--full)
 
 lint: setup
-	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py
-	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks notebooks/*.py
+	$(VENV)/bin/ruff check pipelines tests flows.py benchmarks notebooks/*.py docs/screenshots.py
+	$(VENV)/bin/ruff format --check pipelines tests flows.py benchmarks notebooks/*.py docs/screenshots.py
 
 # PNG previews of one workbook of each kind as LibreOffice prints it (docs/img/, shown in
 # docs/statistician.md); needs LibreOffice (soffice).
 render: setup
 	$(VENV)/bin/python -m pipelines.outputs.samples docs/img
+
+# Screenshots of the Prefect UI for docs/your-province.md (docs/img/prefect-*.png): a real Prefect
+# server, the demo run through it, headless Chromium (apt-get install -y chromium; a docs tool only).
+screenshots: setup
+	PYTHONPATH=. $(VENV)/bin/python docs/screenshots.py docs/img
 
 # A Prefect server (SQLite) and the reporting windows of the demo province, served until Ctrl-C or
 # SIGTERM; UI at http://127.0.0.1:4200. The demo province is generated and run first if missing.

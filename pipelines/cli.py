@@ -287,13 +287,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.registry is None and args.warehouse is None:  # the demo province: its own warehouse
         args.warehouse = str(paths.demo / "warehouse.duckdb")
     out_root = Path(args.out).resolve() if args.out else None
-    checkout = _checkout_flows() if args.pool else None
-    if args.pool and checkout is None:
-        return 2
 
     def on_pool(deployments: list) -> None:  # inside the chosen server's settings
-        checkout.deploy_province(args.pool)
-        deployments.append(checkout.national_deployment())
+        from pipelines import flows
+
+        flows.deploy_province(args.pool)
+        deployments.append(flows.national_deployment())
 
     try:
         settings_mod.check_writable(out_root or paths.outputs, "thư mục đầu ra", "the output folder")
@@ -313,22 +312,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _checkout_flows():  # noqa: ANN202 (the checkout's flows module)
-    """The checkout's flows.py (the national run, process work pools): not part of an installed package."""
-    try:
-        import flows
-    except ImportError:
-        _say("Lỗi / error: lượt chạy toàn quốc cần flows.py của bản mã nguồn / national runs and work pools need "
-             "the checkout's flows.py (run from the checkout)")  # fmt: skip
-        return None
-    return flows
-
-
 def cmd_national(args: argparse.Namespace) -> int:
-    """Every province under --inputs into its own partition, then the national rollup."""
-    flows = _checkout_flows()
-    if flows is None:
-        return 2
+    """Every province under --inputs into its own partition, then the national rollup (the package's
+    flows: an installed edustat needs no checkout)."""
+    from pipelines import flows
 
     try:
         facts = flows.national_report(school_year=args.school_year, period=args.period, inputs=args.inputs,

@@ -1,5 +1,6 @@
-"""Children that end with their parent (pipelines/processes.py): pool workers and exec'd children
-of a process killed with SIGKILL, and a child whose parent was gone before it asked."""
+"""Children that end with their parent (pipelines/processes.py): pool workers of a process killed
+with SIGKILL, and a child whose parent was gone before it asked (exec'd children and the signal
+asked for: tests/ops/test_lifetime.py)."""
 
 from __future__ import annotations
 
@@ -51,20 +52,6 @@ from pipelines.processes import worker_pool
 with worker_pool(2, {start_method!r}) as pool:
     print(" ".join(str(p) for p in {{pool.submit(os.getpid).result() for _ in range(6)}}), flush=True)
     time.sleep(60)
-"""
-    assert alive(started_then_killed(script)) == []
-
-
-def test_a_server_child_started_with_exec_gets_sigterm_when_edustat_is_killed():
-    # What ops.server does for the Prefect server: the request is made before exec and survives it.
-    script = """
-import signal, subprocess, sys, time
-from functools import partial
-from pipelines.processes import die_with_parent
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True,
-                         preexec_fn=partial(die_with_parent, sig=signal.SIGTERM))
-print(child.pid, flush=True)
-time.sleep(60)
 """
     assert alive(started_then_killed(script)) == []
 

@@ -42,14 +42,20 @@ def start_server(host: str = "127.0.0.1", port: int = 4200, env: dict[str, str] 
     when this process dies: ops/lifetime.py) and wait until its API answers; returns the process
     and the API URL. The database is SQLite under PREFECT_HOME unless
     PREFECT_API_DATABASE_CONNECTION_URL says otherwise (PostgreSQL in production)."""
+    api_url = f"http://{host}:{port}/api"
     child_env = {**os.environ, **(env or {})}
     child_env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     child_env["PREFECT_UI_ENABLED"] = "true" if ui else "false"
     child_env.pop("PREFECT_API_URL", None)  # the server is not a client of another server
     child_env.setdefault(LEASE_STORAGE_ENV, LEASE_STORAGE)
+    # The UI in the browser asks the API at PREFECT_UI_API_URL, which Prefect derives from its
+    # settings (port 4200), not from --port: a server on another port would show an empty UI. Not
+    # for a wildcard host (0.0.0.0): no browser elsewhere reaches that; set PREFECT_UI_API_URL then.
+    if host not in ("0.0.0.0", "::"):
+        child_env.setdefault("PREFECT_UI_API_URL", api_url)
     prefect_bin = Path(sys.executable).with_name("prefect")
     command = [str(prefect_bin), "server", "start", "--host", host, "--port", str(port)]
-    return _start(command, child_env, f"http://{host}:{port}/api", log, timeout)
+    return _start(command, child_env, api_url, log, timeout)
 
 
 def start_temporary_api(timeout: float = 120.0) -> tuple[subprocess.Popen, str]:

@@ -324,17 +324,21 @@ def export_sdmx(
 
 
 def read_structure(path: Path) -> Any:
-    """The structure message back through sdmx1's reader."""
+    """The structure message back through sdmx1's reader (given an open file: it opens a path itself
+    and never closes it, a ResourceWarning)."""
     import sdmx
 
-    return sdmx.read_sdmx(path)
+    with path.open("rb") as fh:
+        return sdmx.read_sdmx(fh, format="XML")
 
 
 def read_data(path: Path, structure: Any, dataflow: str) -> Any:
-    """An SDMX-CSV file back through sdmx1's reader, against a dataflow of the structure message."""
+    """An SDMX-CSV file back through sdmx1's reader, against a dataflow of the structure message (an
+    open file, as read_structure)."""
     import sdmx
 
-    return sdmx.read_sdmx(path, structure=structure.dataflow[dataflow])
+    with path.open("rb") as fh:
+        return sdmx.read_sdmx(fh, format="CSV", structure=structure.dataflow[dataflow])
 
 
 def dimension_codes(structure: Any) -> Mapping[str, set[str]]:

@@ -70,7 +70,8 @@ def previous_population(path: Path, out: Path) -> Path:
     synthetic population is drawn band by band (write_population, above), so moving cohorts one
     age down would carry the jumps between bands into the enrolment rates; a stable population keeps
     last year's rates driven by last year's pupils."""
-    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
+    with path.open(encoding="utf-8", newline="") as fh:  # closed here, not by the garbage collector
+        rows = list(csv.DictReader(fh))
     with out.open("w", encoding="utf-8", newline="") as fh:
         fh.write("level,unit_code,year,age,sex,population\n")
         for r in rows:

@@ -141,6 +141,7 @@ def test_a_step_writing_the_file_right_now_is_said_with_exit_code_1(run, capsys)
     finally:
         holder.kill()
         holder.wait()
+        holder.stdout.close()
 
 
 # --- the sandbox: nothing read or written but the database and --out -------------------------

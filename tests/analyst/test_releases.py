@@ -204,7 +204,8 @@ def _start_run(province: dict, log: Path) -> subprocess.Popen:
         "pipelines",
         *_run_args(province["inbox2"], province["wh"], province["root"] / "out2"),
     ]
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
+    with log.open("w") as err:  # the child has its own copy of the file
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
 
 @pytest.fixture(scope="module")

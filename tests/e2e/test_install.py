@@ -1,4 +1,4 @@
-"""The wheel installs into a clean venv and `edustat demo` runs outside the checkout.
+"""The wheel installs into a clean venv and `edustat demo` and `edustat national` run outside the checkout.
 
 A user's path: build the wheel (`uv build`), install it into a fresh venv with the locked versions
 (`uv export` as constraints), then run `edustat paths` and `edustat demo` from a folder that is
@@ -89,3 +89,20 @@ def test_the_wheel_installs_in_a_clean_venv_and_runs_the_demo_outside_the_checko
     assert (elsewhere / "data" / "demo" / "output" / "forms" / "so" / "66" / "02-TH-DN.xlsx").is_file()
     # A run outside the checkout imports nothing from it.
     assert str(PROJECT_ROOT) not in demo.stderr + demo.stdout
+
+    # The national run needs only the package's flows (pipelines.flows), not the checkout's flows.py:
+    # a three-school province through Prefect (a temporary server under its own PREFECT_HOME; its new
+    # database's migrations took over Prefect's 90 s start-up limit on a loaded two-core machine).
+    generated = subprocess.run([edustat, "generate", "--province", "68", "--school-year", "2024-2025", "--schools",
+                                "3", "--out", str(elsewhere / "inputs" / "68")], cwd=elsewhere, env=env,
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    national = subprocess.run([edustat, "national", "--school-year", "2024-2025", "--inputs", "inputs", "--root",
+                               "national"], cwd=elsewhere, env={**env, "PREFECT_HOME": str(tmp_path / "prefect"),
+                                                                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"},
+                              capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert national.returncode == 0, national.stderr[-3000:]
+    assert "schools_68: 3" in national.stdout.splitlines()
+    assert (elsewhere / "national" / "national.duckdb").is_file()
+    assert (elsewhere / "national" / "partitions" / "68.duckdb").is_file()
+    assert str(PROJECT_ROOT) not in national.stderr + national.stdout

@@ -147,3 +147,33 @@ def test_without_configuration_the_server_already_at_host_and_port_is_used(monke
         chosen = server.use_server("127.0.0.1", port)
     assert (chosen.api_url, chosen.proc) == (f"http://127.0.0.1:{port}/api", None)
     assert "already running" in chosen.said
+
+
+class _Started:
+    """A stand-in for subprocess.Popen in start_server: keeps the command and environment."""
+
+    seen: dict = {}
+
+    def __init__(self, command, env, **kwargs):
+        _Started.seen = {"command": command, "env": env}
+        self.pid = 0
+
+    def poll(self):
+        return None
+
+
+@pytest.mark.parametrize(("host", "given", "expected"), [
+    ("127.0.0.1", None, "http://127.0.0.1:4321/api"),  # the UI asks the server's own port, not 4200
+    ("127.0.0.1", "https://stats.example/prefect/api", "https://stats.example/prefect/api"),  # a proxy's: kept
+    ("0.0.0.0", None, None),  # no browser reaches 0.0.0.0: Prefect's default, the user's to set
+])  # fmt: skip
+def test_the_ui_of_a_started_server_asks_the_port_it_serves(monkeypatch, host, given, expected):
+    monkeypatch.setattr(server.subprocess, "Popen", _Started)
+    monkeypatch.setattr(server, "api_healthy", lambda url, timeout=2.0: True)
+    monkeypatch.delenv("PREFECT_UI_API_URL", raising=False)
+    if given:
+        monkeypatch.setenv("PREFECT_UI_API_URL", given)
+    _, api_url = server.start_server(host, 4321)
+    assert api_url == f"http://{host}:4321/api"
+    assert _Started.seen["command"][-4:] == ["--host", host, "--port", "4321"]
+    assert _Started.seen["env"].get("PREFECT_UI_API_URL") == expected
