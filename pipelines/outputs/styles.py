@@ -20,7 +20,9 @@ SMALLEST_FONT = 10.0  # the smallest font any sheet uses (printing.plan keeps it
 TITLE = Style(size=13, bold=True)
 TEXT = Style()
 TEXT_ITALIC = Style(italic=True)
-TEXT_BOLD = Style(bold=True, v="top")  # unit names, top-aligned beside a two-line provisional note
+# Unit names, top-aligned beside a two-line provisional note; wrapped in their merged cells (D to the
+# last column): text running past the table would print on a page of its own.
+TEXT_BOLD = Style(bold=True, v="top", wrap=True)
 TEXT_WRAP = Style(v="top", wrap=True)
 TEXT_ITALIC_WRAP = Style(
     italic=True, v="top", wrap=True

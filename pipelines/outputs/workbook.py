@@ -287,8 +287,10 @@ def _sheet_template(
             cells = [txt(r, 1, ids["CODE"], f"Biểu số\n{form.code_printed}")] if r == 1 else []
             cells += [txt(r, 2, ids[b_style], b)] if b is not None else []
             cells.append(txt(r, 4, ids[d_style], d))
-            rows.append(R(r, cells, 2 * LINE_HEIGHT + 2 if b_style == "NOTE" and b else None))
+            two_lines = (b_style == "NOTE" and b) or d_style == "TEXT_BOLD"  # a unit's name may wrap
+            rows.append(R(r, cells, 2 * LINE_HEIGHT + 2 if two_lines else None))
         merges.append(xlsx.rng(1, 1, 4, 1))
+        merges += [xlsx.rng(r, 4, r, lay.last_col) for r in (2, 4) if lay.last_col > 4]  # the unit names
         rows.append(R(lay.heading_row, [txt(lay.heading_row, 2, ids["HEADING"], lay.heading_vi)]))
     for level_i, texts in enumerate(lay.head_grid):
         r = lay.head_start + level_i

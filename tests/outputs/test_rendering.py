@@ -146,7 +146,7 @@ def test_every_form_of_every_level_prints_at_8pt_or_more_with_signatures(tmp_pat
     with the widest figures a unit of its level prints (a school's columns are the narrowest) and
     the forms printed in it, a Phòng's with its "Chỉ tiêu" sheet. All converted by one LibreOffice
     call: A4/A3, ≥ 8 pt, no ### (a number wider than its column), page numbers, one signature per
-    form sheet, the form's code on every page."""
+    form sheet, the form's code on every page, the column heads on every page of a form sheet."""
     from pipelines import catalog
     from pipelines.catalog.hierarchy import COMMUNE_LEVELS
     from pipelines.outputs.workbook import IndicatorLine, write_form_workbook
@@ -173,3 +173,9 @@ def test_every_form_of_every_level_prints_at_8pt_or_more_with_signatures(tmp_pat
         assert len(pages) <= 12 * n_sheets, path.name
         assert sum("Thủ trưởng đơn vị" in p.text for p in pages) == n_sheets, path.name
         assert all(f.code_printed in p.text for p in pages), path.name
+        # Heads repeated: every page of a form sheet (not the Errors or Chỉ tiêu list) shows the column
+        # heads, however many pages the sheet runs to.
+        form_pages = [
+            p for p in pages if "Sheet Cell Error" not in p.text and "Chỉ tiêu Indicator" not in p.text
+        ]
+        assert form_pages and all("Mã số" in p.text for p in form_pages), path.name
