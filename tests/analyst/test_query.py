@@ -102,8 +102,9 @@ def test_out_writes_every_row(run, tmp_path, capsys, suffix):
         assert str(table.schema.field("value").type) == "int64"
         rows = list(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
     else:
-        sheet = openpyxl.load_workbook(out, read_only=True).active
-        data = list(sheet.iter_rows(values_only=True))
+        book = openpyxl.load_workbook(out, read_only=True)  # read-only: open until closed
+        data = list(book.active.iter_rows(values_only=True))
+        book.close()
         assert data[0] == ("form", "level", "unit_code", "row_code", "col_key", "value")
         rows = [tuple(r) for r in data[1:]]
     assert {(f, lv, u, r, c): v for f, lv, u, r, c, v in rows} == run["cells"]

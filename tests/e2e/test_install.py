@@ -52,7 +52,8 @@ def test_the_wheel_installs_in_a_clean_venv_and_runs_the_demo_outside_the_checko
     subprocess.run([uv, "build", "--wheel", "--out-dir", str(wheels)], cwd=PROJECT_ROOT, check=True,
                    capture_output=True)  # fmt: skip
     (wheel,) = wheels.glob("edustat-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as built:
+        names = set(built.namelist())
     # The catalogue and the SQL ship with the package; the flows are importable from it.
     assert {
         "pipelines/schemas/deadlines.yaml",

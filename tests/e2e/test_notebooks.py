@@ -125,8 +125,9 @@ def _by_commune(demo: Path, by_school: dict[str, int]) -> dict[str, int]:
         news: dict[str, set[tuple[str, str]]] = {}
         for r in csv.DictReader(fh):
             news.setdefault(r["code"], set()).add((r["new_commune_code"], r["new_province_code"]))
-    ws = openpyxl.load_workbook(demo / "registry.xlsx", read_only=True).worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
+    wb = openpyxl.load_workbook(demo / "registry.xlsx", read_only=True)  # read-only: open until closed
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
     header = [str(h or "").replace("*", "").strip() for h in rows[3]]
     out: dict[str, int] = {}
     for row in rows[4:]:

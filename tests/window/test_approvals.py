@@ -218,9 +218,11 @@ def test_the_run_writes_the_completeness_table_workbook_csv_and_summary(window):
     _, days = window
     s = days[3][0]
     assert (s.out / "completeness.csv").exists() and (s.out / "completeness_schools.csv").exists()
-    wb = openpyxl.load_workbook(s.out / "completeness.xlsx", read_only=True)
-    assert wb.sheetnames == ["Phòng, Sở", "Trường", "Chậm, chưa nộp"]
-    assert len(list(wb["Trường"].iter_rows(values_only=True))) == 5  # heading + 4 schools
+    wb = openpyxl.load_workbook(s.out / "completeness.xlsx", read_only=True)  # read-only: open until closed
+    names, school_rows = wb.sheetnames, list(wb["Trường"].iter_rows(values_only=True))
+    wb.close()
+    assert names == ["Phòng, Sở", "Trường", "Chậm, chưa nộp"]
+    assert len(school_rows) == 5  # heading + 4 schools
     summary = (s.out / "summary.md").read_text(encoding="utf-8")
     assert "completeness and timeliness" in summary and "| phong 643 | 3 | 2 |" in summary
     with warehouse.connect(s.warehouse) as con:
