@@ -8,8 +8,8 @@
 - pii: the scan of every file a run writes for names and identity numbers (tests/e2e/test_pii.py);
 - kills: N trials of `edustat run` on a small generated province (every other one through the Prefect
   flow, `run --prefect`, with its temporary API server) killed with SIGKILL at a random moment
-  (uniform over an uninterrupted run's duration, so every step is hit: ingest, validation,
-  aggregation, export), each followed by a check for processes of the run still alive after a grace
+  (each step in turn: ingest, validation, aggregation, export, prepare; the moment drawn from that
+  step's window in an uninterrupted run, timed from its log; the step it was really in is read back), each followed by a check for processes of the run still alive after a grace
   period (orphans: found by a marker in their environment, whatever their session or parent), and a
   re-run whose cells must equal the uninterrupted run's.
 
@@ -39,6 +39,7 @@ from _figures import emit
 ROOT = Path(__file__).resolve().parent.parent
 RERUN_TIMEOUT = 600  # seconds
 # Each step's closing line in a run's log (pipelines/run.py), in the order the steps run.
+KILL_ORDER = ("ingest", "validate", "aggregate", "export", "prepare")
 STEPS = {"prepare": r"prepare: \d+ trường", "ingest": r"ingest: \d+ tệp / files", "validate": r"validate: \d+ quy tắc",
          "aggregate": r"aggregate: \d+ ô", "export": r"export: \d+ sổ tính / workbooks \("}  # fmt: skip
 MARKER = "EDUSTAT_RELIABILITY_TRIAL"  # set in a trial's environment; its every process inherits it
@@ -164,6 +165,47 @@ def _cells(wh: Path) -> list[tuple]:
         return con.execute("SELECT * FROM cells ORDER BY ALL").fetchall()
 
 
+def _step_windows(cmd: list[str], env: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Run `cmd` to the end, timing each step's closing line as it is printed: {step: (start, end)}
+    in seconds from the start (a step starts when the one before it closes)."""
+    t0 = time.perf_counter()
+    closed: dict[str, float] = {}
+    with subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace") as proc:  # fmt: skip
+        for line in proc.stdout or ():
+            for step, pattern in STEPS.items():
+                if step not in closed and re.search(pattern, line):
+                    closed[step] = time.perf_counter() - t0
+    if proc.returncode != 0 or set(closed) != set(STEPS):
+        raise RuntimeError(f"the uninterrupted run failed or did not log every step: {sorted(closed)}")
+    ends = [closed[s] for s in STEPS]
+    return {s: (start, end) for s, start, end in zip(STEPS, [0.5, *ends[:-1]], ends, strict=True)}
+
+
+def _kill_in_step(cmd: list[str], env: dict[str, str], target: str, delay: float, log: Path) -> float:
+    """Run `cmd` (its output into `log`) and SIGKILL it `delay` seconds after `target` began: the
+    closing line of the step before it appears in the log (the start, for the first step). Returns
+    when, in seconds from the start. The log is a file, not a pipe: a child that survives its parent
+    (what the trial looks for) cannot keep the reader waiting."""
+    steps = list(STEPS)
+    before = steps[steps.index(target) - 1] if steps.index(target) > 0 else None
+    t0 = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    began = t0 if before is None else None
+    while proc.poll() is None:
+        if began is None and re.search(STEPS[before], log.read_text(encoding="utf-8", errors="replace")):
+            began = time.perf_counter()
+        if began is not None and time.perf_counter() - began >= delay:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    return time.perf_counter() - t0
+
+
 def _step_at_kill(log: Path) -> str:
     """The step a killed run was in: the first whose closing line (pipelines.run's log) is missing
     from the run's output; "finished" if every step closed."""
@@ -179,7 +221,8 @@ def _run_cmd(gen: Path, wh: Path, out: Path, prefect: bool) -> list[str]:
 
 def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> dict:
     """Odd trials run through the Prefect flow (`run --prefect`, with its temporary API server), even
-    ones without; each is killed at a moment drawn over its own kind's uninterrupted duration."""
+    ones without; each is killed in a step (KILL_ORDER, in turn) at a moment drawn from that step's
+    window in an uninterrupted run of its kind."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.setdefault("EDUSTAT_PSEUDONYM_KEY", "reliability-key")
     env.setdefault("EDUSTAT_STORE_KEY_FILE", str(root / "store.key"))
@@ -189,15 +232,12 @@ def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> di
         subprocess.run([sys.executable, "-m", "pipelines", "generate", "--province", "66", "--school-year", "2024-2025",
                         "--schools", str(schools), "--out", str(gen)], cwd=ROOT, env=env, check=True,
                        capture_output=True)  # fmt: skip
-    full: dict[bool, float] = {}
+    windows: dict[bool, dict[str, tuple[float, float]]] = {}
     want = None
     for prefect in (False, True):
         ref = root / f"ref-{'prefect' if prefect else 'plain'}"
         shutil.rmtree(ref, ignore_errors=True)
-        t = time.perf_counter()
-        subprocess.run(_run_cmd(gen, ref / "w.duckdb", ref / "out", prefect), cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
-        full[prefect] = time.perf_counter() - t
+        windows[prefect] = _step_windows(_run_cmd(gen, ref / "w.duckdb", ref / "out", prefect), env)
         cells = _cells(ref / "w.duckdb")
         assert want is None or cells == want, "the Prefect flow and the plain run gave different cells"
         want = cells
@@ -208,18 +248,16 @@ def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> di
         prefect = trial % 2 == 1
         folder = root / f"kill{trial}"
         shutil.rmtree(folder, ignore_errors=True)
-        at = rng.uniform(0.5, full[prefect])
+        # Each step in turn (ingest, validate, aggregate, export, prepare, …): killed when the step before
+        # it has closed (its line in the trial's own log) plus a random part of the step's length in an
+        # uninterrupted run; the step it was really in is read back from the log.
+        target = KILL_ORDER[(trial // 2) % len(KILL_ORDER)]
+        start, end = windows[prefect][target]
+        delay = rng.uniform(0, end - start)
         marker = f"{os.getpid()}-{trial}"
         folder.mkdir(parents=True)
-        with (folder / "killed-run.log").open("wb") as log:
-            proc = subprocess.Popen(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), cwd=ROOT,
-                                    env={**env, MARKER: marker}, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)  # fmt: skip
-            try:
-                proc.wait(timeout=at)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait()
+        at = _kill_in_step(_run_cmd(gen, folder / "w.duckdb", folder / "out", prefect), {**env, MARKER: marker},
+                           target, delay, folder / "killed-run.log")  # fmt: skip
         left = _left_after(marker, grace)
         orphans += len(left)
         for pid, _ in left:  # ours: they carry this trial's marker
@@ -231,10 +269,12 @@ def _kills(root: Path, trials: int, schools: int, seed: int, grace: float) -> di
         except subprocess.TimeoutExpired:
             same = False
         identical += same
-        points.append({"prefect": prefect, "at_s": round(at, 1), "in_step": _step_at_kill(folder / "killed-run.log"),
+        points.append({"prefect": prefect, "target": target, "at_s": round(at, 1), "in_step": _step_at_kill(folder / "killed-run.log"),
                        "orphans": [what for _, what in left], "rerun_identical": same})  # fmt: skip
-    return {"trials": trials, "full_run_s": round(full[False], 1), "full_run_prefect_s": round(full[True], 1),
-            "grace_s": grace, "orphans": orphans, "reruns_identical": identical, "points": points}  # fmt: skip
+    steps_hit = sorted({p["in_step"] for p in points})
+    return {"trials": trials, "step_windows_s": {("prefect" if k else "plain"): {s: [round(a, 1), round(b, 1)]
+            for s, (a, b) in v.items()} for k, v in windows.items()}, "steps_hit": steps_hit, "grace_s": grace,
+            "orphans": orphans, "reruns_identical": identical, "points": points}  # fmt: skip
 
 
 def main() -> None:
