@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines import settings, warehouse
 from pipelines.settings import Settings
-from pipelines.window.audit import append_audit, period_states, state_of
+from pipelines.window.audit import AuditBatch, append_audit, audit_batch, period_states, state_of
 
 SYSTEM_USER = "edustat"  # the user of the state changes a run makes
 LEVELS = ("school", "phong", "so")
@@ -52,9 +52,11 @@ def _unit_text(level: str, code: str) -> str:
 
 def transition(con: duckdb.DuckDBPyConnection, action: str, school_year: str, period: str, level: str, code: str,
                user: str, reason: str | None = None, run_id: str | None = None,
-               at: datetime | None = None, states: dict | None = None) -> tuple[str | None, str]:  # fmt: skip
-    """Move a unit's state by an action, or raise TransitionError; return (from, to). `states`: the
-    period's states by (level, code), read once by a caller making many moves, and kept up to date."""
+               at: datetime | None = None, states: dict | None = None,
+               batch: AuditBatch | None = None) -> tuple[str | None, str]:  # fmt: skip
+    """Move a unit's state by an action, or raise TransitionError; return (from, to). A caller making
+    many moves passes `states` (the period's states by (level, code), read once and kept up to date)
+    and an audit `batch` (the rows written together when it closes)."""
     if action not in ACTIONS:
         raise TransitionError(f"thao tác không có / unknown action: {action}")
     if level not in LEVELS:
@@ -79,8 +81,12 @@ def transition(con: duckdb.DuckDBPyConnection, action: str, school_year: str, pe
             f"là «{STATE_VI[state]}», cần «{needs_vi}» / cannot {action} {level}:{code} for {school_year} {period}: "
             f"its state is '{STATE_EN[state]}', {action} needs '{needs_en}'"
         )
-    append_audit(con, (at or datetime.now(), user.strip(), action, school_year, period, level, code, state,
-                        to_state, reason, run_id))  # fmt: skip
+    row = (at or datetime.now(), user.strip(), action, school_year, period, level, code, state, to_state, reason,
+           run_id)  # fmt: skip
+    if batch is not None:
+        batch.append(row)
+    else:
+        append_audit(con, row)
     if states is not None:
         states[(level, code)] = to_state
     return state, to_state
@@ -126,46 +132,43 @@ def record_run_states(con: duckdb.DuckDBPyConnection, s: Settings, at: datetime 
     version in this run). Return the number of audit rows written."""
     at = at or datetime.now()
     sy, period, run = s.school_year, s.period, s.run_id
-    n = 0
 
     def move(action: str, level: str, code: str, reason: str) -> None:
-        nonlocal n
-        transition(
-            con, action, sy, period, level, code, SYSTEM_USER, reason, run_id=run, at=at, states=states
-        )
-        n += 1
+        transition(con, action, sy, period, level, code, SYSTEM_USER, reason, run_id=run, at=at, states=states,
+                   batch=batch)  # fmt: skip
 
     rejected = {
         r[0] for r in con.execute(warehouse.sql("window/approvals", "rejected_schools"), [run]).fetchall()
     }
     staged = [r[0] for r in con.execute(warehouse.sql("window/approvals", "staged_schools")).fetchall()]
     states = period_states(con, sy, period)
-    for code in staged:
-        state = states.get(("school", code))
-        if state is None:  # loaded before submissions were recorded
-            move("submit", "school", code, f"lượt chạy / run {run}")
-            state = "received"
-        if state == "received" and code not in rejected:
-            move("validate", "school", code, f"hợp lệ ở lượt chạy / valid in run {run}")
-    changed: dict[tuple[str, str], list[str]] = {}
-    for code, plv, pcode, glv, gcode in con.execute(
-        warehouse.sql("window/approvals", "parents_of_new_versions"), [run, sy, period]
-    ).fetchall():
-        for key in ((plv, pcode), (glv, gcode)):
-            if key[0] in ("phong", "so"):
-                changed.setdefault(key, []).append(code)
-    for level, code in con.execute(warehouse.sql("window/approvals", "reporting_units")).fetchall():
-        state = states.get((level, code))
-        if state is None or ((level, code) in changed and state != "locked"):
-            schools = changed.get((level, code))
-            why = (f"số liệu mới của trường / new data from schools {', '.join(sorted(schools))}" if schools
-                   else f"báo cáo tổng hợp ở lượt chạy / report compiled in run {run}")  # fmt: skip
-            if state != "received":
-                move("submit", level, code, why)
-            state = "received"
-        if state == "received":
-            move("validate", level, code, f"báo cáo tổng hợp ở lượt chạy / report compiled in run {run}")
-    return n
+    with audit_batch(con) as batch:
+        for code in staged:
+            state = states.get(("school", code))
+            if state is None:  # loaded before submissions were recorded
+                move("submit", "school", code, f"lượt chạy / run {run}")
+                state = "received"
+            if state == "received" and code not in rejected:
+                move("validate", "school", code, f"hợp lệ ở lượt chạy / valid in run {run}")
+        changed: dict[tuple[str, str], list[str]] = {}
+        for code, plv, pcode, glv, gcode in con.execute(
+            warehouse.sql("window/approvals", "parents_of_new_versions"), [run, sy, period]
+        ).fetchall():
+            for key in ((plv, pcode), (glv, gcode)):
+                if key[0] in ("phong", "so"):
+                    changed.setdefault(key, []).append(code)
+        for level, code in con.execute(warehouse.sql("window/approvals", "reporting_units")).fetchall():
+            state = states.get((level, code))
+            if state is None or ((level, code) in changed and state != "locked"):
+                schools = changed.get((level, code))
+                why = (f"số liệu mới của trường / new data from schools {', '.join(sorted(schools))}" if schools
+                       else f"báo cáo tổng hợp ở lượt chạy / report compiled in run {run}")  # fmt: skip
+                if state != "received":
+                    move("submit", level, code, why)
+                state = "received"
+            if state == "received":
+                move("validate", level, code, f"báo cáo tổng hợp ở lượt chạy / report compiled in run {run}")
+    return batch.written
 
 
 def record_submissions(con: duckdb.DuckDBPyConnection, school_year: str, period: str, versions: Iterable,
@@ -173,9 +176,9 @@ def record_submissions(con: duckdb.DuckDBPyConnection, school_year: str, period:
     """Move each school that sent a new version (ingest's submissions, in order of arrival) to
     `received`; return the number of audit rows written."""
     states = period_states(con, school_year, period)
-    n = 0
-    for sub in versions:
-        transition(con, "submit", school_year, period, "school", sub.school_code, SYSTEM_USER,
-                   f"phiên bản / version {sub.version}: {sub.file}", run_id=run_id, at=at, states=states)  # fmt: skip
-        n += 1
-    return n
+    with audit_batch(con) as batch:
+        for sub in versions:
+            transition(con, "submit", school_year, period, "school", sub.school_code, SYSTEM_USER,
+                       f"phiên bản / version {sub.version}: {sub.file}", run_id=run_id, at=at, states=states,
+                       batch=batch)  # fmt: skip
+    return batch.written

@@ -12,10 +12,9 @@ SELECT level, unit_code, state FROM workflow_state WHERE school_year = $1 AND pe
 -- name: last_row
 SELECT seq, row_hash FROM audit ORDER BY seq DESC LIMIT 1
 
--- name: append
--- One row: seq, changed_at, user_name, action, school_year, period, level, unit_code, from_state,
--- to_state, reason, run_id, prev_hash, row_hash.
-INSERT INTO audit VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+-- name: append_rows
+-- The rows of an AuditBatch (pipelines/window/audit.py), registered as _audit_rows, columns in order.
+INSERT INTO audit SELECT * FROM _audit_rows
 
 -- name: all_rows
 SELECT * FROM audit ORDER BY seq
