@@ -217,6 +217,7 @@ XDIST_SCOPES = {
     "tests/ops/test_notify.py": "prefect-server",
     "tests/test_run.py": "shared-province",
     "tests/outputs/test_sdmx.py": "shared-province",
+    "tests/e2e/test_checksums.py": "shared-province",
 }
 # These start first, longest first (as measured on 2 cores): a long one handed out last would leave the
 # other worker idle while it runs alone. The others follow, most tests first (xdist's order).
