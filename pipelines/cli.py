@@ -367,7 +367,7 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
     n.add_argument(
         "--root", required=True, help="ROOT/partitions/<province>.duckdb, ROOT/national.duckdb, ROOT/output/"
     )
-    n.add_argument("--provinces", nargs="*", help="province codes (default: every folder under --inputs)")
+    n.add_argument("--provinces", nargs="*", help="run only these now (default all; the rollup expects all)")
     n.add_argument("--deployment", help="run provinces on a work pool, e.g. national_province/province")
     n.add_argument("--processes", type=int, default=1)
     n.add_argument("--bucket", help="where provinces hand their tables to the rollup: s3://BUCKET/PREFIX (AWS_* "

@@ -422,7 +422,7 @@ def province_inputs(inputs: Path, provinces: list[str] | None) -> dict[str, Path
     return found
 
 
-def _province_parameters(school_year: str, period: str, folder: Path, root: Path, province: str,
+def province_parameters(school_year: str, period: str, folder: Path, root: Path, province: str,
                          processes: int) -> dict[str, object]:  # fmt: skip
     """report_period's parameters for one province: its warehouse and outputs under ROOT on the
     machine that runs it (a worker's own disk; only the bucket is shared)."""
@@ -512,7 +512,8 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
     end, its tables to the BUCKET (s3://… or file://…; default ROOT/bucket); then the national
     roll-up from the bucket into ROOT/national.duckdb and ROOT/output/national/. With a deployment
     (e.g. "national_province/province" on a process work pool) the provinces run on the pool's
-    workers, at once; without one they run here, one after the other. rollup_only: no province is
+    workers, at once; without one they run here, one after the other. PROVINCES: run only these (a
+    late province); the roll-up always expects every province of INPUTS. rollup_only: no province is
     run; the roll-up reads what the bucket holds (a late province taken in).
 
     A province whose run fails, or whose manifest is not in the bucket, is left out and reported;
@@ -522,7 +523,8 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
     and the table national_rollup say which provinces are missing and why)."""
     if school_year == AUTO:
         school_year = school_year_on(scheduled_day())
-    folders = province_inputs(Path(inputs), provinces)
+    expected = sorted(province_inputs(Path(inputs), None))  # the roll-up expects every province of INPUTS
+    folders = province_inputs(Path(inputs), provinces)  # the ones run now
     root_path = Path(root).resolve()
     bucket = objects.bucket_url(bucket or root_path / "bucket")
     failed: dict[str, str] = {}
@@ -532,7 +534,7 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
         # One pseudonymisation key for every partition (unless the environment gives one: workers on
         # several machines need EDUSTAT_PSEUDONYM_KEY): created before the provinces start.
         settings.pseudonym_key(partitions_dir / "any.duckdb")
-        parameters = {p: _province_parameters(school_year, period, f.resolve(), root_path, p, processes)
+        parameters = {p: province_parameters(school_year, period, f.resolve(), root_path, p, processes)
                       for p, f in folders.items()}  # fmt: skip
         if deployment:
             futures = {
@@ -547,7 +549,7 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
         failed = {p: reason for p, reason in why.items() if reason}
         for p, reason in failed.items():
             get_run_logger().error("tỉnh %s không thành công / province %s failed: %s", p, p, reason)
-    facts = national_rollup_task(bucket, sorted(folders), str(root_path / "national.duckdb"), school_year, period,
+    facts = national_rollup_task(bucket, expected, str(root_path / "national.duckdb"), school_year, period,
                                  str(root_path / "output" / "national"), failed)  # fmt: skip
     _publish_national(facts, school_year, period, bucket)
     vi, en = national.rollup_note(int(facts["expected"]), int(facts["rolled_up"]), facts["missing"])  # type: ignore[call-overload, arg-type]
