@@ -158,6 +158,39 @@ def _load(con: duckdb.DuckDBPyConnection, province: str, files: dict[str, Path],
     return int(warehouse.scalar(con, _sql("parquet_rows"), [str(files["learner"])]) or 0)
 
 
+def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: str | None, folder: Path,
+          school_year: str, period: str) -> dict[str, object]:  # fmt: skip
+    """One expected province into the national database, or why not: its books' entry (status,
+    why, run id, time, learners). A province is loaded whole or not at all (one transaction)."""
+    entry: dict[str, object] = {
+        "province": province,
+        "run_id": None,
+        "written_at": None,
+        "learners": 0,
+        "why": "",
+    }
+    if failed is not None:
+        return {**entry, "status": "failed", "why": failed}
+    manifest = objects.get_json(store, f"{province_prefix(school_year, period, province)}/{MANIFEST}")
+    if manifest is None or (manifest.get("school_year"), manifest.get("period")) != (school_year, period):
+        return {**entry, "status": "missing"}
+    entry.update(run_id=manifest.get("run_id"), written_at=manifest.get("written_at"))
+    files, wrong = _fetch(store, manifest, folder)
+    try:
+        if wrong:
+            return {**entry, "status": "damaged", "why": wrong}
+        try:
+            with warehouse.transaction(con):
+                learners = _load(con, province, files, school_year, period)
+        except duckdb.Error as exc:  # e.g. a province on another edustat version: columns that do not match
+            log.warning("tỉnh %s không nạp được / province %s not loaded: %s", province, province, exc)
+            return {**entry, "status": "damaged", "why": str(exc).splitlines()[0][:200]}
+        return {**entry, "status": "rolled_up", "learners": learners}
+    finally:
+        for path in files.values():
+            path.unlink(missing_ok=True)
+
+
 def national_rollup(bucket: str, provinces: list[str], target: Path, school_year: str, period: str,
                     out: Path | None = None, failed: Mapping[str, str] | None = None,
                     finish: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> dict[str, object]:  # fmt: skip
@@ -177,36 +210,9 @@ def national_rollup(bucket: str, provinces: list[str], target: Path, school_year
         con.execute(_sql("create_books"))
         con.execute(_sql("create_rollup"))
         for province in sorted(set(provinces)):
-            entry: dict[str, object] = {
-                "province": province,
-                "run_id": None,
-                "written_at": None,
-                "learners": 0,
-            }
-            manifest = (
-                None
-                if province in failed
-                else objects.get_json(store, f"{province_prefix(school_year, period, province)}/{MANIFEST}")
+            books.append(
+                _take(con, store, province, failed.get(province), Path(tmp) / province, school_year, period)
             )
-            if province in failed:
-                entry.update(status="failed", why=failed[province])
-            elif manifest is None or (manifest.get("school_year"), manifest.get("period")) != (
-                school_year,
-                period,
-            ):
-                entry.update(status="missing", why="")
-            else:
-                files, wrong = _fetch(store, manifest, Path(tmp) / province)
-                entry.update(run_id=manifest.get("run_id"), written_at=manifest.get("written_at"))
-                if wrong:
-                    entry.update(status="damaged", why=wrong)
-                else:
-                    entry.update(
-                        status="rolled_up", why="", learners=_load(con, province, files, school_year, period)
-                    )
-                for path in files.values():
-                    path.unlink(missing_ok=True)
-            books.append(entry)
         con.execute(_sql("add_ministry"))
         con.execute(_sql("store_cells"))
         counted = {p: (s, c) for p, s, c in con.execute(_sql("per_province")).fetchall()}

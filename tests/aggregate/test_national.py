@@ -69,3 +69,30 @@ def test_national_rollup_through_a_folder_bucket_binds_paths(tmp_path):
             ("66", "rolled_up"),
             ("68", "rolled_up"),
         ]
+
+
+def test_a_province_whose_tables_do_not_fit_is_left_out_whole(tmp_path):
+    """68's learner table has a column the national one (made from 66's) does not: 68 is reported
+    damaged and none of its rows stay, its cells included (one transaction per province)."""
+    bucket = str(tmp_path / "bucket")
+    for province, school, value, column in (
+        ("66", "66643001", 5, "learner_key"),
+        ("68", "68601001", 7, "other"),
+    ):
+        path = tmp_path / f"{province}.duckdb"
+        _partition(path, province, school, value)
+        with warehouse.connect(path) as con:
+            con.execute(f"CREATE TABLE learner (school_code VARCHAR, {column} VARCHAR)")
+            warehouse.insert_rows(con, "learner", [(school, "x")])
+        national.publish_province(path, bucket, "2024-2025", "DN", province)
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(bucket, ["66", "68"], target, "2024-2025", "DN")
+
+    assert list(facts["missing"]) == ["68"] and facts["missing"]["68"].startswith("damaged: ")
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT level, unit_code, value FROM cells ORDER BY ALL").fetchall() == [
+            ("bo", "BO", 5), ("school", "66643001", 5), ("so", "66", 5)]  # fmt: skip
+        assert con.execute("SELECT count(*) FROM learner").fetchone() == (1,)
+        assert con.execute("SELECT status FROM national_provinces ORDER BY province").fetchall() == [
+            ("rolled_up",), ("damaged",)]  # fmt: skip
