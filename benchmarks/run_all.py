@@ -51,6 +51,10 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "boundaries": ("bench_boundaries.py", ["--schools", "500", "--profile-schools", "0", "--runs", "3", "--seed", "1"],
                    ["--schools", "45000", "--runs", "5", "--seed", "1"]),
     "prefect": ("bench_prefect.py", ["--schools", "20", "--runs", "1"], ["--schools", "1000", "--runs", "2"]),
+    # A generated country through the bucket (moto's local S3 server): issue 17's national run; the full
+    # size is 13 provinces of 1,000 schools (5.3 M learners), extrapolated per learner to 24 M.
+    "national": ("bench_national.py", ["--provinces", "3", "--schools", "5", "--workers", "2"],
+                 ["--provinces", "13", "--schools", "1000", "--workers", "2"]),
     "reliability": ("reliability.py", ["--kill-trials", "2", "--skip-tests", "--seed", "13"],
                     ["--kill-trials", "20", "--seed", "13"]),
 }  # fmt: skip

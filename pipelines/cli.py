@@ -313,21 +313,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_national(args: argparse.Namespace) -> int:
-    """Every province under --inputs into its own partition, then the national rollup (the package's
-    flows: an installed edustat needs no checkout)."""
+    """Every province under --inputs into its own warehouse and, at its end, its tables to the bucket;
+    then the national rollup from the bucket (the package's flows: an installed edustat needs no
+    checkout). --rollup-only: the rollup alone, on what the bucket holds (a late province taken in).
+    Exit 0 when every province is in, 3 when the rollup is incomplete (which and why printed)."""
     from pipelines import flows
 
     try:
         facts = flows.national_report(school_year=args.school_year, period=args.period, inputs=args.inputs,
                                       root=args.root, provinces=args.provinces or None,
-                                      deployment=args.deployment, processes=args.processes)  # fmt: skip
+                                      deployment=args.deployment, processes=args.processes,
+                                      bucket=args.bucket, rollup_only=args.rollup_only)  # fmt: skip
     except ValueError as exc:
         _say(f"Lỗi / error: {exc}")
         return 2
     for name, value in facts.items():
-        print(f"{name}: {value}")
+        if name != "missing":
+            print(f"{name}: {value}")
+    for province, why in sorted(facts["missing"].items()):
+        print(f"missing_{province}: {why}")
     print(f"→ {Path(args.root).resolve() / 'national.duckdb'}")
-    return 0
+    return 0 if facts["complete"] else 3
 
 
 def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
@@ -346,13 +352,13 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=4200)
     v.add_argument(
-        "--pool", help="process work pool: deploy report_period/province to it, serve the national run"
+        "--pool", help="process work pool: deploy national_province/province to it, serve the national run"
     )
     v.add_argument("--notify", metavar="BLOCK", help="notification block TYPE/NAME (e.g. custom-webhook/so-66): "
                    "told when a deadline passes with schools missing")  # fmt: skip
     v.set_defaults(func=cmd_serve)
 
-    n = sub.add_parser("national", help="every province into its partition, then the national rollup")
+    n = sub.add_parser("national", help="every province to the bucket, then the national rollup")
     n.add_argument("--school-year", required=True)
     n.add_argument("--period", default="DN", choices=["DN", "CN"])
     n.add_argument(
@@ -361,9 +367,13 @@ def _add_prefect_commands(sub: argparse._SubParsersAction) -> None:
     n.add_argument(
         "--root", required=True, help="ROOT/partitions/<province>.duckdb, ROOT/national.duckdb, ROOT/output/"
     )
-    n.add_argument("--provinces", nargs="*", help="province codes (default: every folder under --inputs)")
-    n.add_argument("--deployment", help="run provinces on a work pool, e.g. report_period/province")
+    n.add_argument("--provinces", nargs="*", help="run only these now (default all; the rollup expects all)")
+    n.add_argument("--deployment", help="run provinces on a work pool, e.g. national_province/province")
     n.add_argument("--processes", type=int, default=1)
+    n.add_argument("--bucket", help="where provinces hand their tables to the rollup: s3://BUCKET/PREFIX (AWS_* "
+                   "environment: credentials, AWS_ENDPOINT_URL) or a folder / file:// URL (default ROOT/bucket)")  # fmt: skip
+    n.add_argument("--rollup-only", action="store_true",
+                   help="run no province: roll up what the bucket holds (a late province taken in)")  # fmt: skip
     n.set_defaults(func=cmd_national)
 
 

@@ -11,11 +11,12 @@ re-exports these; an installed edustat imports them from here (`pipelines.flows`
   schools are missing or rejected, else "Completed: 58/60 schools, 2 rejected".
 - `window_deployments`: the start-of-year and end-of-year windows as deployments with schedules;
   each writes its own folder (OUT_ROOT/<school-year>/<period>).
-- `national_report`: one subflow per province (through a deployment on a process work pool when
-  one is given, so workers on several machines share the work), each province writing its own
-  partition `ROOT/partitions/<province>.duckdb`; then `national_rollup` reads every partition
-  read-only and sums the Sở rows to the ministry. An installed edustat runs it (`edustat national`)
-  without the checkout.
+- `national_report`: one `national_province` subflow per province (through a deployment on a
+  process work pool when one is given, so workers on several machines share the work): report_period
+  into the province's own warehouse, then its tables as Parquet to a bucket (S3-compatible or
+  file://); then the national roll-up reads the bucket, sums the Sở rows to the ministry and adds the
+  analysts' views; a failed or late province is reported and the roll-up marked incomplete. An
+  installed edustat runs it (`edustat national`) without the checkout.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ from prefect.logging.handlers import APILogHandler  # noqa: E402
 from prefect.states import Completed, Failed, State  # noqa: E402
 
 from pipelines import run, settings  # noqa: E402
-from pipelines.aggregate.national import national_rollup  # noqa: E402
+from pipelines.aggregate import national  # noqa: E402
 from pipelines.ops import lifetime  # noqa: E402
 from pipelines.ops.notify import DEADLINE_EVENT  # noqa: E402
 from pipelines.ops.server import ensure_process_pool  # noqa: E402
+from pipelines.warehouse import objects  # noqa: E402
 
 # A flow run started by a runner (`edustat serve`) or a worker ends with it, and without DuckDB's
 # teardown report in its log.
@@ -390,16 +392,18 @@ def serve_province(province: str, registry: Path, inbox: Path, warehouse: Path |
 
 
 def deploy_province(pool: str, name: str = PROVINCE_DEPLOYMENT):
-    """Deploy report_period to a process work pool as `report_period/<name>`; returns its id.
+    """Deploy national_province (report_period, then the province's tables to the bucket) to a
+    process work pool as `national_province/<name>`; returns its id.
 
     The code is the folder holding the `pipelines` package (a checkout, or an installed edustat's
-    site-packages), entry point pipelines/flows.py: every worker machine must see it at the same path
-    (a shared filesystem) or have the same edustat there; `.from_source` with a git URL is the
-    alternative when machines do not share a filesystem.
+    site-packages), entry point pipelines/flows.py: every worker machine must have the same edustat
+    at the same path; `.from_source` with a git URL is the alternative. The data do not need a
+    shared filesystem: each province's warehouse stays on its worker, and its tables reach the
+    national roll-up through the bucket.
     """
     ensure_process_pool(pool)
-    source = report_period.from_source(
-        source=str(PACKAGE_HOME), entrypoint="pipelines/flows.py:report_period"
+    source = national_province.from_source(
+        source=str(PACKAGE_HOME), entrypoint="pipelines/flows.py:national_province"
     )
     return source.deploy(name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False,
                          ignore_warnings=True, tags=["edustat", "province"])  # fmt: skip
@@ -418,8 +422,10 @@ def province_inputs(inputs: Path, provinces: list[str] | None) -> dict[str, Path
     return found
 
 
-def _province_parameters(school_year: str, period: str, folder: Path, root: Path, province: str,
+def province_parameters(school_year: str, period: str, folder: Path, root: Path, province: str,
                          processes: int) -> dict[str, object]:  # fmt: skip
+    """report_period's parameters for one province: its warehouse and outputs under ROOT on the
+    machine that runs it (a worker's own disk; only the bucket is shared)."""
     population = folder / "population.csv"
     return {"school_year": school_year, "period": period, "registry": str(folder / "registry.xlsx"),
             "inbox": str(folder / "inbox"), "warehouse": str(root / "partitions" / f"{province}.duckdb"),
@@ -428,68 +434,134 @@ def _province_parameters(school_year: str, period: str, folder: Path, root: Path
             "province": province}  # fmt: skip
 
 
+@task(name="publish: the province's tables to the bucket", retries=2, retry_delay_seconds=[2, 10],
+      cache_policy=NO_CACHE)  # fmt: skip
+def publish_task(parameters: dict[str, object], bucket: str) -> dict[str, object]:
+    from prefect.runtime import flow_run
+
+    return national.publish_province(Path(str(parameters["warehouse"])), bucket, str(parameters["school_year"]),
+                                     str(parameters["period"]), str(parameters["province"]),
+                                     str(flow_run.id) if flow_run.id else None)  # fmt: skip
+
+
+@flow(name="national_province", log_prints=True)
+def national_province(parameters: dict[str, object], bucket: str) -> State:
+    """One province of a national run: report_period (a subflow) with PARAMETERS, then, when it
+    completed, the province's tables as Parquet and its manifest to the bucket (publish_task).
+    Failed when the province's run failed (nothing published: the roll-up reports the province)."""
+    province = str(parameters["province"])
+    national.withdraw_province(bucket, str(parameters["school_year"]), str(parameters["period"]), province)
+    state = report_period(**parameters, return_state=True)
+    if not state.is_completed():
+        return Failed(message=state.message or state.name)
+    manifest = publish_task(parameters, bucket)
+    tables = manifest["tables"]
+    rows = sum(int(t["rows"]) for t in tables.values())  # type: ignore[union-attr]
+    return Completed(message=f"tỉnh / province {province}: {state.message or state.name}; {len(tables)} "  # type: ignore[arg-type]
+                             f"bảng / tables, {rows} dòng / rows → {bucket}", data=manifest)  # fmt: skip
+
+
 @task(name="province: run on the work pool", cache_policy=NO_CACHE)
-def run_province_task(deployment: str, parameters: dict[str, object], province: str) -> str:
-    """Start the province's run on the work pool and wait for it (a subflow of the national run)."""
+def run_province_task(deployment: str, parameters: dict[str, object], province: str, bucket: str) -> str:
+    """Start the province's run on the work pool and wait for it (a subflow of the national run);
+    returns why it failed ("" when it completed): a failed province is reported, not raised."""
     from prefect.deployments import run_deployment
 
-    # report_period renames and tags the run for what it is (run.run_name, run.run_tags) once it starts.
-    run = run_deployment(deployment, parameters=parameters, timeout=None, flow_run_name=f"province-{province}",
-                         tags=["edustat", f"province:{province}"])  # fmt: skip
-    if not run.state or not run.state.is_completed():  # a province whose data failed fails the national run
-        raise RuntimeError(
-            f"province {province}: run {run.name} ended {run.state.name if run.state else '?'}"
-        )
-    return str(run.id)
+    run = run_deployment(deployment, parameters={"parameters": parameters, "bucket": bucket}, timeout=None,
+                         flow_run_name=f"national-province-{province}", tags=["edustat", f"province:{province}"])  # fmt: skip
+    if run.state and run.state.is_completed():
+        return ""
+    return f"{run.name}: {(run.state.message or run.state.name) if run.state else '?'}"
 
 
-@task(name="national rollup: partitions → ministry", cache_policy=NO_CACHE)
-def national_rollup_task(partitions: dict[str, str], target: str, school_year: str, period: str,
-                         out: str) -> dict[str, object]:  # fmt: skip
-    return national_rollup(
-        {k: Path(v) for k, v in partitions.items()}, Path(target), school_year, period, Path(out)
+@task(name="national rollup: bucket → national database", cache_policy=NO_CACHE)
+def national_rollup_task(bucket: str, provinces: list[str], target: str, school_year: str, period: str,
+                         out: str, failed: dict[str, str]) -> dict[str, object]:  # fmt: skip
+    from pipelines.analyst import views
+
+    return national.national_rollup(bucket, provinces, Path(target), school_year, period, Path(out), failed,
+                                    finish=views.create_views)  # fmt: skip
+
+
+def _publish_national(facts: dict[str, object], school_year: str, period: str, bucket: str) -> None:
+    """The national run's artifacts: the books of provinces (expected, rolled up, missing and why)
+    and the summary in words."""
+    missing = facts["missing"]
+    assert isinstance(missing, dict)
+    provinces = sorted(
+        {str(k).split("_", 1)[1] for k in facts if str(k).startswith("schools_")} | set(missing)
     )
+    rows = [{"province": p, "status": missing.get(p, "rolled_up"), "schools": facts.get(f"schools_{p}", 0),
+             "cells": facts.get(f"cells_{p}", 0), "learners": facts.get(f"learners_{p}", 0)}
+            for p in provinces]  # fmt: skip
+    key = f"national-{school_year}-{period.lower()}"
+    create_table_artifact(table=rows, key=f"{key}-provinces",
+                          description=f"{school_year} {period}: provinces in the national rollup")  # fmt: skip
+    vi, en = national.rollup_note(int(facts["expected"]), int(facts["rolled_up"]), missing)  # type: ignore[call-overload]
+    create_markdown_artifact(markdown=f"# {school_year} {period} — toàn quốc / national\n\n{vi}\n\n{en}\n\n"
+                                      f"Bucket: `{bucket}`\n", key=f"{key}-summary",
+                             description=f"{school_year} {period}: national rollup")  # fmt: skip
 
 
 @flow(name="national_report", log_prints=True)
 def national_report(school_year: str, period: str, inputs: str, root: str, provinces: list[str] | None = None,
-                    deployment: str | None = None, processes: int = 1) -> dict[str, object]:  # fmt: skip
-    """Every province of INPUTS (INPUTS/<province>/registry.xlsx and inbox/) into its own partition
-    ROOT/partitions/<province>.duckdb (outputs ROOT/output/<province>/), then the national rollup
-    into ROOT/national.duckdb and ROOT/output/national/. With a deployment (e.g.
-    "report_period/province" on a process work pool) the provinces run on the pool's workers, at
-    once; without one they run here, one after the other."""
+                    deployment: str | None = None, processes: int = 1, bucket: str | None = None,
+                    rollup_only: bool = False) -> State:  # fmt: skip
+    """Every province of INPUTS (INPUTS/<province>/registry.xlsx and inbox/) through national_province:
+    its own warehouse ROOT/partitions/<province>.duckdb (outputs ROOT/output/<province>/) and, at its
+    end, its tables to the BUCKET (s3://… or file://…; default ROOT/bucket); then the national
+    roll-up from the bucket into ROOT/national.duckdb and ROOT/output/national/. With a deployment
+    (e.g. "national_province/province" on a process work pool) the provinces run on the pool's
+    workers, at once; without one they run here, one after the other. PROVINCES: run only these (a
+    late province); the roll-up always expects every province of INPUTS. rollup_only: no province is
+    run; the roll-up reads what the bucket holds (a late province taken in).
+
+    A province whose run fails, or whose manifest is not in the bucket, is left out and reported;
+    the roll-up of the rest is made and marked incomplete. Final state: Completed when every
+    province is in; else "Incomplete" (a Completed-type state: the roll-up of the others is made
+    and usable, so nothing is retried or alerted as a crash; its name, its message, the artifacts
+    and the table national_rollup say which provinces are missing and why)."""
     if school_year == AUTO:
         school_year = school_year_on(scheduled_day())
-    folders = province_inputs(Path(inputs), provinces)
+    expected = sorted(province_inputs(Path(inputs), None))  # the roll-up expects every province of INPUTS
+    folders = province_inputs(Path(inputs), provinces)  # the ones run now
     root_path = Path(root).resolve()
-    partitions_dir = root_path / "partitions"
-    partitions_dir.mkdir(parents=True, exist_ok=True)
-    # One pseudonymisation key for every partition (unless the environment gives one): create it
-    # before the provinces start, so concurrent runs do not each write their own.
-    settings.pseudonym_key(partitions_dir / "any.duckdb")
-    parameters = {p: _province_parameters(school_year, period, f.resolve(), root_path, p, processes)
-                  for p, f in folders.items()}  # fmt: skip
-    if deployment:
-        futures = [run_province_task.submit(deployment, params, p) for p, params in parameters.items()]
-        for future in futures:
-            future.result()
-    else:
-        for params in parameters.values():
-            report_period(**params)
-    partitions = {p: str(params["warehouse"]) for p, params in parameters.items()}
-    facts = national_rollup_task(partitions, str(root_path / "national.duckdb"), school_year, period,
-                                 str(root_path / "output" / "national"))  # fmt: skip
-    create_table_artifact(
-        table=[{"province": p, "schools": facts.get(f"schools_{p}", 0), "cells": facts.get(f"cells_{p}", 0)}
-               for p in sorted(folders)],
-        key=f"national-provinces-{school_year}-{period.lower()}", description=f"{school_year} {period}: provinces in the national rollup",
-    )  # fmt: skip
-    print(f"national rollup of {len(folders)} provinces → {root_path / 'national.duckdb'}")
-    return facts
+    bucket = objects.bucket_url(bucket or root_path / "bucket")
+    failed: dict[str, str] = {}
+    if not rollup_only:
+        partitions_dir = root_path / "partitions"
+        partitions_dir.mkdir(parents=True, exist_ok=True)
+        # One pseudonymisation key for every partition (unless the environment gives one: workers on
+        # several machines need EDUSTAT_PSEUDONYM_KEY): created before the provinces start.
+        settings.pseudonym_key(partitions_dir / "any.duckdb")
+        parameters = {p: province_parameters(school_year, period, f.resolve(), root_path, p, processes)
+                      for p, f in folders.items()}  # fmt: skip
+        if deployment:
+            futures = {
+                p: run_province_task.submit(deployment, params, p, bucket) for p, params in parameters.items()
+            }
+            why = {p: future.result() for p, future in futures.items()}
+        else:
+            why = {}
+            for p, params in parameters.items():
+                state = national_province(params, bucket, return_state=True)
+                why[p] = "" if state.is_completed() else (state.message or state.name or "?")
+        failed = {p: reason for p, reason in why.items() if reason}
+        for p, reason in failed.items():
+            get_run_logger().error("tỉnh %s không thành công / province %s failed: %s", p, p, reason)
+    facts = national_rollup_task(bucket, expected, str(root_path / "national.duckdb"), school_year, period,
+                                 str(root_path / "output" / "national"), failed)  # fmt: skip
+    _publish_national(facts, school_year, period, bucket)
+    vi, en = national.rollup_note(int(facts["expected"]), int(facts["rolled_up"]), facts["missing"])  # type: ignore[call-overload, arg-type]
+    print(f"{vi}\n{en}\n→ {root_path / 'national.duckdb'}")
+    if facts["complete"]:
+        return Completed(message=en, data=facts)
+    get_run_logger().warning("%s / %s", vi, en)
+    return Completed(name="Incomplete", message=f"{vi} / {en}", data=facts)
 
 
 def national_deployment():
     """The national run, on demand (`edustat serve --pool`): parameters given at run time."""
     return national_report.to_deployment(name="national", tags=["edustat", "national"],
-                                         description="national run: one province run per province on the work pool")  # fmt: skip
+                                         description="national run: one province run per province on the work pool, "
+                                                     "exchanged through the bucket")  # fmt: skip

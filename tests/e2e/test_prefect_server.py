@@ -148,9 +148,11 @@ def test_edustat_serve_runs_a_window_deployment_through_the_server_and_stops_on_
             os.killpg(serve.pid, signal.SIGKILL)
 
 
-def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_their_partitions(prefect_api, tmp_path):
+def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_through_the_bucket(
+    prefect_api, tmp_path
+):
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterName
 
     import flows
 
@@ -173,23 +175,31 @@ def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_their_parti
         generate.generate_province("68", "2024-2025", "DN", 3, 4, inputs / "68")
         root = tmp_path / "national"
         state = flows.national_report(school_year="2024-2025", period="DN", inputs=str(inputs), root=str(root),
-                                      deployment="report_period/province", return_state=True)  # fmt: skip
-        assert state.is_completed(), [log.read_text()[-3000:] for _, log in workers]
+                                      deployment="national_province/province", return_state=True)  # fmt: skip
+        assert state.is_completed() and state.name == "Completed", [
+            log.read_text()[-3000:] for _, log in workers
+        ]
         facts = state.result()
+        assert facts["complete"] is True and facts["missing"] == {}
         assert facts["schools_66"] == 4 and facts["schools_68"] == 3
-        # Each province ran on the pool, in its own worker process, into its own partition.
+        # Each province ran on the pool, in its own worker process, into its own warehouse, and published
+        # its tables to the bucket (ROOT/bucket by default: no shared partitions folder is read).
         with get_client(sync_client=True) as client:
             runs = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id]))
             )
-        # Each named and tagged for what it is (not "province-66"): the provinces' runs told apart in the UI.
-        assert sorted(r.name for r in runs) == [
-            f"2024-2025 ĐN · Sở {p} · tt24 · ranh giới 2024" for p in ("66", "68")
-        ]
-        assert [sorted(t for t in r.tags if t.startswith("province:")) for r in sorted(runs, key=lambda r: r.name)] == [
+            # Its report_period subflow named and tagged for what it is: the provinces told apart in the UI.
+            names = [f"2024-2025 ĐN · Sở {p} · tt24 · ranh giới 2024" for p in ("66", "68")]
+            reports = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=names)))
+        assert sorted(r.name for r in runs) == ["national-province-66", "national-province-68"]
+        assert sorted(r.name for r in reports) == names
+        assert [sorted(t for t in r.tags if t.startswith("province:")) for r in sorted(reports, key=lambda r: r.name)] == [
             ["province:66"], ["province:68"]]  # fmt: skip
         assert all(r.work_pool_name == pool and r.state.is_completed() for r in runs)
         assert len({r.infrastructure_pid for r in runs}) == 2
+        assert all(
+            (root / "bucket" / "2024-2025" / "DN" / p / "manifest.json").is_file() for p in ("66", "68")
+        )
         partitions = {p: root / "partitions" / f"{p}.duckdb" for p in ("66", "68")}
         assert all(path.exists() for path in partitions.values())
 
@@ -218,6 +228,8 @@ def test_national_run_fans_out_provinces_to_two_workers_and_rolls_up_their_parti
         assert national and national == province_sums == school_sums
         assert so_units == {"66", "68"}
         assert (root / "output" / "national" / "cells.parquet").exists()
+        with duckdb.connect(str(root / "national.duckdb"), read_only=True) as con:  # the analysts' views
+            assert con.execute("SELECT count(*) FROM form_cells WHERE level = 'bo'").fetchone()[0] > 0
     finally:
         for proc, _ in workers:
             stop_process(proc)

@@ -1,24 +1,76 @@
--- The national roll-up (pipelines/aggregate/national.py): every province partition attached
--- read-only in turn, its cells of the period collected with the province, the ministry (bo/BO) rows
--- added as the sum of the Sở rows. The national database is a warehouse like any other (its `cells`
--- table from schema.sql); the province of each row is kept in the scratch table _national and the
--- files written from it.
+-- The national run (pipelines/aggregate/national.py). Each province, at the end of its run, writes
+-- its period's tables as Parquet to the bucket (export_*); the national roll-up downloads them,
+-- loads each province's files, adds the ministry (bo/BO) cells as the sum of the Sở cells and
+-- records which provinces it holds (national_provinces, national_rollup: rebuilt whole at every
+-- roll-up, like the database itself). The national database is a warehouse like any other: its
+-- `cells`, `indicators`, typed and log tables from schema.sql, and the analysts' views on them.
+
+-- --- the province side: its period's tables as Parquet ------------------------------------------
+
+-- name: table_columns
+-- The columns of each table of the warehouse.
+SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database()
+
+-- name: export_of_period
+-- {table}: a table with school_year and period columns; $path: the Parquet file.
+COPY (SELECT * FROM {table} WHERE school_year = $school_year AND period = $period) TO $path (FORMAT parquet)
+
+-- name: export_of_start_year
+-- {table}: a table with start_year and period columns (the files of ingest).
+COPY (SELECT * FROM {table} WHERE start_year = $start_year AND period = $period) TO $path (FORMAT parquet)
+
+-- name: export_whole
+-- {table}: a table of the last run (typed records) or of every period (the unit tree).
+COPY (SELECT * FROM {table}) TO $path (FORMAT parquet)
+
+-- --- the national side ------------------------------------------------------------------------
 
 -- name: create_national
 CREATE OR REPLACE TEMP TABLE _national (province VARCHAR, school_year VARCHAR, period VARCHAR,
     regime VARCHAR, form VARCHAR, level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR,
     value BIGINT, boundaries VARCHAR)
 
--- name: attach_partition
--- $1: the partition's file.
-ATTACH $1 AS national_partition (READ_ONLY)
+-- name: create_books
+-- Every province expected, and what the roll-up found of it: rolled_up | failed | missing.
+CREATE OR REPLACE TABLE national_provinces (school_year VARCHAR, period VARCHAR, province VARCHAR,
+    status VARCHAR, reason_vi VARCHAR, reason_en VARCHAR, run_id VARCHAR, written_at VARCHAR,
+    schools BIGINT, cells BIGINT, learners BIGINT)
 
--- name: collect_partition
+-- name: create_rollup
+-- The roll-up itself: when, the books (expected = rolled up + missing) and whether it is complete.
+CREATE OR REPLACE TABLE national_rollup (school_year VARCHAR, period VARCHAR, rolled_up_at TIMESTAMP,
+    bucket VARCHAR, expected INTEGER, rolled_up INTEGER, missing INTEGER, complete BOOLEAN,
+    note_vi VARCHAR, note_en VARCHAR)
+
+-- name: insert_rollup
+INSERT INTO national_rollup VALUES ($school_year, $period, current_localtimestamp(), $bucket, $expected,
+    $rolled_up, $missing, $missing = 0, $note_vi, $note_en)
+
+-- name: collect_cells
+-- $path: a province's cells.parquet, $province its code; only the period's rows.
 INSERT INTO _national BY NAME
-SELECT $province AS province, * FROM national_partition.cells WHERE school_year = $year AND period = $period
+SELECT $province AS province, * FROM read_parquet($path) WHERE school_year = $year AND period = $period
 
--- name: detach_partition
-DETACH national_partition
+-- name: load_table
+-- {table}: a province's rows of the table.
+INSERT INTO {table} BY NAME SELECT * FROM read_parquet($1)
+
+-- name: create_like
+-- {table}: a table a stage rebuilds whole in a province (the typed records: aggregate/entities.sql),
+-- created here with the columns of the first province's file.
+CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM read_parquet($1) WHERE false
+
+-- name: load_indicators
+-- The province's indicators without its own `bo` rows (they describe that province only).
+INSERT INTO indicators BY NAME SELECT * FROM read_parquet($1) WHERE level <> 'bo'
+
+-- name: load_distinct
+-- {table}: rows every province holds alike (the reference unit tree): each row once.
+INSERT INTO {table} BY NAME
+SELECT * FROM (SELECT * FROM read_parquet($1) EXCEPT SELECT * FROM {table})
+
+-- name: parquet_rows
+SELECT count(*) FROM read_parquet($1)
 
 -- name: add_ministry
 INSERT INTO _national BY NAME
@@ -37,9 +89,17 @@ FROM _national WHERE province IS NOT NULL GROUP BY province ORDER BY province
 -- name: count_ministry
 SELECT count(*) FROM _national WHERE level = 'bo'
 
+-- name: insert_province
+INSERT INTO national_provinces VALUES ($school_year, $period, $province, $status, $reason_vi, $reason_en,
+    $run_id, $written_at, $schools, $cells, $learners)
+
 -- name: write_parquet
 -- $1: the file.
 COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (FORMAT parquet)
 
 -- name: write_csv
 COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (HEADER)
+
+-- name: write_books
+-- $1: the file: the provinces expected and what the roll-up found of each.
+COPY (SELECT * FROM national_provinces ORDER BY province) TO $1 (HEADER)

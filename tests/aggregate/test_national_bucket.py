@@ -1,0 +1,159 @@
+"""National runs through an S3 bucket served by a local S3 server (moto's ThreadedMotoServer): three
+hand-made provinces, one late then arriving, one whose run failed, one whose file was damaged in the
+bucket. The totals are worked by hand: a national cell is the sum of the three Sở cells."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines import warehouse
+from pipelines.aggregate import national
+from pipelines.warehouse import objects
+
+moto_server = pytest.importorskip("moto.server")
+boto3 = pytest.importorskip("boto3")
+
+YEAR, PERIOD = "2024-2025", "DN"
+BUCKET = "s3://edustat-exchange/national"
+FORM = ("DN", "tt24", "02-TH-DN")
+# Per province: its one school's learners in row 1 (total) and row 2 (girls); the Sở cells equal them.
+PROVINCES = {"66": ("66643001", 40, 19), "68": ("68601001", 25, 12), "01": ("01001001", 35, 18)}
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A local S3 server with the bucket, and the AWS_* environment pointing at it."""
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                            "AWS_ENDPOINT_URL": endpoint}.items():  # fmt: skip
+            mp.setenv(name, value)
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
+            Bucket="edustat-exchange"
+        )
+        yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory):
+    """Each province's warehouse: its school's and Sở's cells of the period, two learners, and the
+    ministry's reference unit (the same row in every province)."""
+    folder = tmp_path_factory.mktemp("provinces")
+    paths = {}
+    for province, (school, total, girls) in PROVINCES.items():
+        path = paths[province] = folder / f"{province}.duckdb"
+        with warehouse.connect(path) as con:
+            warehouse.insert_rows(con, "cells", [
+                (YEAR, *FORM, level, code, row, "T", value, "2024")
+                for level, code in (("school", school), ("so", province))
+                for row, value in ((1, total), (2, girls))])  # fmt: skip
+            warehouse.insert_rows(
+                con, "hierarchy_units", [("2024", "bo", "BO", "Bộ GDĐT", None, None, None, None)]
+            )
+            con.execute("CREATE TABLE learner (school_code VARCHAR, learner_key VARCHAR)")
+            warehouse.insert_rows(con, "learner", [(school, f"{province}-a"), (school, f"{province}-b")])
+    return paths
+
+
+def _publish(warehouses, province: str) -> None:
+    national.publish_province(warehouses[province], BUCKET, YEAR, PERIOD, province, run_id=f"run-{province}")
+
+
+def _ministry(target) -> dict[int, int]:
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute(
+            "SELECT row_code, value FROM cells WHERE level = 'bo' AND unit_code = 'BO'"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_late_province_leaves_the_rollup_incomplete_until_it_arrives(s3, warehouses, tmp_path):
+    for province in ("66", "68"):
+        _publish(warehouses, province)
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(BUCKET, ["01", "66", "68"], target, YEAR, PERIOD)
+
+    # 01 has no manifest yet: the other two are rolled up, the roll-up is marked incomplete.
+    assert facts["complete"] is False and facts["missing"] == {"01": "missing"}
+    assert (facts["expected"], facts["rolled_up"]) == (3, 2)
+    assert _ministry(target) == {1: 40 + 25, 2: 19 + 12}
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT expected, rolled_up, missing, complete FROM national_rollup").fetchall() == [
+            (3, 2, 1, False)]  # fmt: skip
+        books = con.execute(
+            "SELECT province, status, reason_en, learners FROM national_provinces ORDER BY 1"
+        ).fetchall()
+        note = con.execute("SELECT note_vi, note_en FROM national_rollup").fetchone()
+    assert [(p, s, n) for p, s, _, n in books] == [
+        ("01", "missing", 0),
+        ("66", "rolled_up", 2),
+        ("68", "rolled_up", 2),
+    ]
+    assert "late" in books[0][2]
+    assert note[0].startswith("CHƯA ĐỦ: 2/3") and note[1].startswith("INCOMPLETE: 2/3") and "01" in note[1]
+
+    # 01 arrives: the same roll-up again takes it in and clears the mark.
+    _publish(warehouses, "01")
+    facts = national.national_rollup(BUCKET, ["01", "66", "68"], target, YEAR, PERIOD)
+
+    assert facts["complete"] is True and facts["missing"] == {}
+    assert _ministry(target) == {1: 40 + 25 + 35, 2: 19 + 12 + 18}
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT expected, rolled_up, missing, complete FROM national_rollup").fetchall() == [
+            (3, 3, 0, True)]  # fmt: skip
+        # Every province's learners, and the reference unit every province holds, once.
+        assert con.execute("SELECT count(*) FROM learner").fetchone() == (6,)
+        assert con.execute("SELECT count(*) FROM hierarchy_units WHERE level = 'bo'").fetchone() == (1,)
+
+
+def test_a_failed_run_is_left_out_even_with_an_older_manifest_in_the_bucket(s3, warehouses, tmp_path):
+    for province in PROVINCES:
+        _publish(warehouses, province)
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(BUCKET, sorted(PROVINCES), target, YEAR, PERIOD,
+                                     failed={"68": "no school was loaded"})  # fmt: skip
+
+    assert facts["missing"] == {"68": "failed: no school was loaded"}
+    assert _ministry(target) == {1: 40 + 35, 2: 19 + 18}
+    with duckdb.connect(str(target), read_only=True) as con:
+        reason = con.execute(
+            "SELECT reason_vi, reason_en FROM national_provinces WHERE province = '68'"
+        ).fetchone()
+    assert reason == ("lượt chạy của tỉnh không thành công: no school was loaded",
+                      "the province's run failed: no school was loaded")  # fmt: skip
+
+
+def test_a_file_damaged_in_the_bucket_keeps_its_whole_province_out(s3, warehouses, tmp_path):
+    for province in PROVINCES:
+        _publish(warehouses, province)
+    store = objects.open_bucket(BUCKET)
+    key = f"{national.province_prefix(YEAR, PERIOD, '66')}/learner.parquet"
+    objects.put_bytes(store, key, objects.get_bytes(store, key)[:-8] + b"damaged!")
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(BUCKET, sorted(PROVINCES), target, YEAR, PERIOD)
+
+    assert facts["missing"] == {"66": "damaged: learner.parquet: sha256"}
+    # Nothing of 66 is loaded, though its cells' file was sound.
+    assert _ministry(target) == {1: 25 + 35, 2: 12 + 18}
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM cells WHERE unit_code IN ('66', '66643001')").fetchone() == (
+            0,
+        )
+        assert con.execute("SELECT count(*) FROM learner").fetchone() == (4,)
+
+
+def test_a_missing_object_reads_as_none_in_a_folder_bucket(tmp_path):
+    store = objects.open_bucket(tmp_path / "bucket")
+    assert objects.get_bytes(store, "2024-2025/DN/66/manifest.json") is None
+    objects.put_json(store, "a/manifest.json", {"tỉnh": "66"})
+    assert objects.get_json(store, "a/manifest.json") == {"tỉnh": "66"}
+    assert objects.list_keys(store, "a") == ["a/manifest.json"]
+    assert objects.bucket_url("s3://b/p/") == "s3://b/p"
