@@ -24,12 +24,6 @@ from pipelines.ingest.limits import Limits
 from pipelines.ingest.normalise import DATE_FORMATS
 from pipelines.ingest.sync import CHANGE_KEYS
 
-# What Python's str.strip() removes (text_of strips before a value is judged).
-_WHITESPACE = (
-    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
 _BAD_TEXT = "[\\x00-\\x1f\\x7f\\x{fffd}]"
 
 
@@ -54,8 +48,8 @@ def layout() -> tuple:
 
 def _raw_text(col: str, typ: pa.DataType) -> str:
     """A raw column as text_of gives it."""
-    if typ == pa.string():  # NFC already (parse.py normalises the strings of files that may not be)
-        return f"nullif(trim({col}, {_lit(_WHITESPACE)}), '')"
+    if typ == pa.string():  # NFC, trimmed and empty → NULL already (parse.py: columns, trimmed)
+        return col
     if typ == pa.int64():
         return f"CAST({col} AS VARCHAR)"
     if typ == pa.float64():

@@ -8,7 +8,8 @@ deeper than 1,024 levels); the nesting limit is measured before parsing. A recor
 list of objects (a single object is read as a list of one); a declared field must hold a value,
 not an object or a list (lists of codes excepted). Values stay as the file gives them (Arrow
 infers a column's type; a column of mixed types is turned into text here, as
-`text_of` does); the SQL of extract.py normalises them.
+`text_of` does), but for text columns' outer white space, cut here; the SQL of extract.py
+normalises them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ from pipelines.ingest.limits import Limits, over
 # (entity, json_path, ((field, kind), …)) with kind "value" or "list" (a list of codes).
 Layout = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
 SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
+# What Python's str.strip() removes (text_of strips before a value is judged).
+WHITESPACE = (
+    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 _BRACKETS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -226,6 +233,13 @@ def list_text(value: Any, width: int) -> str | None:
     return ",".join(codes) or None
 
 
+def trimmed(arr: pa.Array) -> pa.Array:
+    """A text column as text_of leaves it: outer white space cut (str.strip()'s), empty → null. Here,
+    vectorised, rather than in DuckDB's trim (about 60 times slower with this set of characters)."""
+    cut = pc.utf8_trim(arr, characters=WHITESPACE)
+    return pc.if_else(pc.equal(pc.utf8_length(cut), 0), pa.scalar(None, pa.string()), cut)
+
+
 class ShapeError(ValueError):
     def __init__(self, file_id: int, where: str) -> None:
         super().__init__(where)
@@ -259,7 +273,7 @@ def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: 
         col = [r.get(name) for r in rows]
         if kind.startswith("list:"):
             width = int(kind.split(":")[1])
-            arrays.append(pa.array([list_text(v, width) for v in col], pa.string()))
+            arrays.append(trimmed(pa.array([list_text(v, width) for v in col], pa.string())))
             continue
         try:
             arr = pa.array(col)
@@ -274,7 +288,7 @@ def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: 
                 else:
                     texts.append(text_of(v))
             arr = pa.array(texts, pa.string())
-        arrays.append(arr)
+        arrays.append(trimmed(arr) if arr.type == pa.string() else arr)
     names = ["file_id", "record_index", *(f"v_{n}" for n, _ in fields)]
     return pa.Table.from_arrays(arrays, names=names), {i for i, _ in bad}, bad
 
