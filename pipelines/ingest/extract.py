@@ -12,7 +12,6 @@ rejected whole (inbox.py).
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 
 import duckdb
@@ -20,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines import catalog, warehouse
+from pipelines.ingest import parse
 from pipelines.ingest.limits import Limits
 from pipelines.ingest.normalise import DATE_FORMATS
 from pipelines.ingest.sync import CHANGE_KEYS
@@ -41,7 +41,7 @@ def layout() -> tuple:
                 width = catalog.codelist(f.codelist or "subject").width
                 fields.append((f.name, f"list:{width}"))
             else:
-                fields.append((f.name, "value"))
+                fields.append((f.name, "hash" if f.pii == "hash" else "value"))
         out.append((s.entity, s.json_path, tuple(fields)))
     return tuple(out)
 
@@ -60,8 +60,11 @@ def _raw_text(col: str, typ: pa.DataType) -> str:
     return "CAST(NULL AS VARCHAR)"
 
 
-def _normalised(f: catalog.Field, x: str) -> str:
-    """A field's normalisation of its text x (normalise.normaliser)."""
+def _normalised(f: catalog.Field, x: str, hashed: tuple[str, ...] = ()) -> str:
+    """A field's normalisation of its text x (normalise.normaliser); the hash the worker computed
+    (h_<field>) where it did (parse.keyed_hashes)."""
+    if f.name in hashed:
+        return warehouse.ident("h_" + f.name)
     if f.type == "code":
         width = catalog.codelist(f.codelist).width if f.codelist else 0
         return f"edu_code({x}, {width})"
@@ -110,20 +113,22 @@ def _limit(source: catalog.Source, limits: Limits) -> str:
 
 
 @cache
-def text_sql(entity: str, types: tuple[str, ...]) -> str:
-    """The raw batch `_raw` of an entity as text (text_of), computed once into _t."""
+def text_sql(entity: str, types: tuple[str, ...], hashed: tuple[str, ...] = ()) -> str:
+    """The raw batch `_raw` of an entity as text (text_of), computed once into _t (with the hashes
+    the workers computed)."""
     source = catalog.source(entity)
     by_name = dict(zip((f.name for f in source.fields), types, strict=True))
     texts = ", ".join(f"{_raw_text(warehouse.ident('v_' + f.name), _ARROW[by_name[f.name]])} AS {warehouse.ident('t_' + f.name)}"
                       for f in source.fields)  # fmt: skip
+    texts += "".join(f", {warehouse.ident('h_' + name)}" for name in hashed)
     return f"CREATE OR REPLACE TEMP TABLE _t AS SELECT file_id, record_index, {texts} FROM _raw"
 
 
 @cache
-def select_sql(entity: str, limits: Limits) -> str:
+def select_sql(entity: str, limits: Limits, hashed: tuple[str, ...] = ()) -> str:
     """The SELECT turning _t into normalised rows, with their pre-hash problems and limits broken."""
     source = catalog.source(entity)
-    values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name))} AS {warehouse.ident(f.name)}"
+    values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name), hashed)} AS {warehouse.ident(f.name)}"
                        for f in source.fields)  # fmt: skip
     return (f"SELECT file_id, record_index, {values}, {_pre_hash(source)} AS pre_hash_problems, "
             f"{_limit(source, limits)} AS over_limit FROM _t")  # fmt: skip
@@ -133,10 +138,9 @@ _ARROW = {str(t): t for t in (pa.string(), pa.int64(), pa.float64(), pa.bool_(),
 
 
 def hmac_pads(key: bytes) -> dict[str, bytes]:
-    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104)."""
-    k = hashlib.sha256(key).digest() if len(key) > 64 else key
-    k = k.ljust(64, b"\0")
-    return {"ipad": bytes(b ^ 0x36 for b in k), "opad": bytes(b ^ 0x5C for b in k)}
+    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104), as the SQL's parameters."""
+    ipad, opad = parse.hmac_pads(key)
+    return {"ipad": ipad, "opad": opad}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -166,12 +170,14 @@ def append(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: by
     table = table.filter(mask)
     if not table.num_rows:
         return
-    types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in catalog.source(entity).fields)
+    fields = catalog.source(entity).fields
+    types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in fields)
+    hashed = tuple(f.name for f in fields if f"h_{f.name}" in table.column_names)
     con.register("_raw", table)
     try:
-        con.execute(text_sql(entity, types))
-        query = select_sql(entity, limits)
-        params = hmac_pads(key) if any(f.pii == "hash" for f in catalog.source(entity).fields) else {}
+        con.execute(text_sql(entity, types, hashed))
+        query = select_sql(entity, limits, hashed)
+        params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else {}
         con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}").replace("__SELECT__", query),
                     params)  # fmt: skip
     finally:

@@ -100,7 +100,11 @@ def _read_job(job: tuple) -> tuple[int, bytes | None, str | None]:
 
 
 def _parse_jobs(
-    jobs: list[tuple], limits: Limits, layout: parse.Layout, store: Path | None = None
+    jobs: list[tuple],
+    limits: Limits,
+    layout: parse.Layout,
+    store: Path | None = None,
+    key: bytes | None = None,
 ) -> tuple[list[parse.Parsed], dict[str, bytes]]:
     """A worker's task: read its files, then parse them (parse.parse_batch); the inbox files that
     could be loaded are encrypted for the store ahead (submissions.store_prepare)."""
@@ -113,7 +117,7 @@ def _parse_jobs(
                                         f"The file cannot be read ({error})"))  # fmt: skip
         else:
             read.append((file_id, raw))
-    found, ipc = parse.parse_batch(read, limits, layout)
+    found, ipc = parse.parse_batch(read, limits, layout, key)
     if store is not None:
         inbox = {job[0] for job in jobs if job[2] is None}
         raws = dict(read)
@@ -124,7 +128,7 @@ def _parse_jobs(
 
 
 def _parse_all(
-    files: list[_File], limits: Limits, processes: int, store: Path | None = None
+    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes | None = None
 ) -> dict[str, list[bytes]]:
     """Parse every file (in a pool of processes when there are enough); sets each file's `parsed`."""
     layout = extract.layout()
@@ -144,13 +148,15 @@ def _parse_all(
             # fork: the workers inherit the loaded modules; they touch no DuckDB connection.
             with worker_pool(processes, "fork") as pool:  # workers die with this process
                 n = len(batches)
-                for result in pool.map(_parse_jobs, batches, [limits] * n, [layout] * n, [store] * n):
+                for result in pool.map(
+                    _parse_jobs, batches, [limits] * n, [layout] * n, [store] * n, [key] * n
+                ):
                     advance()
                     take(result)
         else:
             for batch in batches:
                 advance()
-                take(_parse_jobs(batch, limits, layout, store))
+                take(_parse_jobs(batch, limits, layout, store, key))
     return ipcs
 
 
@@ -264,7 +270,9 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
             if digest in known and len(raw) <= limits.max_file_bytes:
                 _from_cache(f, digest, known, start_year, cached)
     store = submissions.store_dir(con)
-    ipcs = _parse_all([f for f in files if f.outcome is None and f.parsed is None], limits, processes, store)
+    ipcs = _parse_all(
+        [f for f in files if f.outcome is None and f.parsed is None], limits, processes, store, key
+    )
     for f in files:
         if f.outcome is None:
             _identify(f, start_year, period, registered, not_expected)
@@ -292,7 +300,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         if not base and sub.sha256 in known:
             _from_cache(extra[-1], sub.sha256, known, start_year, cached)
     if extra:
-        for entity, data in _parse_all([f for f in extra if f.parsed is None], limits, 1).items():
+        for entity, data in _parse_all([f for f in extra if f.parsed is None], limits, 1, None, key).items():
             ipcs.setdefault(entity, []).extend(data)
     bases: dict[str, _File] = {}
     for f in extra:
@@ -305,7 +313,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     locked = submissions.locked_schools(con, school_year, period)
     if cached:  # files taken from the cache whose school's state may change are parsed after all
         redo = _redo(files, extra, cached, bases, locked)
-        for entity, data in _parse_all(redo, limits, processes, store).items():
+        for entity, data in _parse_all(redo, limits, processes, store, key).items():
             ipcs.setdefault(entity, []).extend(data)
         for f in redo:
             _identify(f, start_year, period, registered, not_expected if f.entry is not None else {})
@@ -341,7 +349,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         cached.difference_update(f.file_id for f in late)
         for f in late:
             f.parsed = None
-        for entity, data in _parse_all(late, limits, processes, store).items():
+        for entity, data in _parse_all(late, limits, processes, store, key).items():
             ipcs.setdefault(entity, []).extend(data)
     needed = {c.file_id for s in restage for c in by_school[s]} | {
         bases[s].file_id for s in restage if s in bases

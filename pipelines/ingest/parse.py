@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 
 from pipelines.ingest.limits import Limits, over
 
-# (entity, json_path, ((field, kind), …)) with kind "value" or "list" (a list of codes).
+# (entity, json_path, ((field, kind), …)) with kind "value", "hash" (a value pseudonymised) or
+# "list:<width>" (a list of codes).
 Layout = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
 SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
 # What Python's str.strip() removes (text_of strips before a value is judged).
@@ -296,9 +297,12 @@ def _nfc(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: list[tuple[int, dict[str, Any]]],
-            not_nfc: set[int] = frozenset()) -> tuple[pa.Table | None, set[int], list[tuple[int, str]]]:  # fmt: skip
+            not_nfc: set[int] = frozenset(), key: bytes | None = None,
+            ) -> tuple[pa.Table | None, set[int], list[tuple[int, str]]]:  # fmt: skip
     """The records of one list across a batch of files as an Arrow table: file_id, record_index,
-    then one raw column per field; and the files with a value of the wrong shape (file_id, where)."""
+    then one raw column per field, then (with a key) h_<field>, the keyed hash of each pseudonymised
+    field whose column's text is known here (keyed_hashes); and the files with a value of the wrong
+    shape (file_id, where)."""
     ids, index, rows = [], [], []
     for file_id, payload in batch:
         value = payload.get(path)
@@ -328,11 +332,54 @@ def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: 
             arr = pa.array(_texts(col, name, path, ids, index, bad), pa.string())
         arrays.append(trimmed(arr) if arr.type == pa.string() else arr)
     names = ["file_id", "record_index", *(f"v_{n}" for n, _ in fields)]
+    if key is not None:
+        for (name, kind), arr in zip(fields, arrays[2:], strict=True):
+            hashed = keyed_hashes(arr, key) if kind == "hash" else None
+            if hashed is not None:
+                arrays.append(hashed)
+                names.append(f"h_{name}")
     return pa.Table.from_arrays(arrays, names=names), {i for i, _ in bad}, bad
 
 
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104)."""
+    k = hashlib.sha256(key).digest() if len(key) > 64 else key
+    k = k.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
+
+
+def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
+    """normalise.pseudonymise of each value's text as extract.py's SQL reads it (text_of), in the
+    worker: HMAC-SHA256, first 24 hex digits; None for a column of floats (the SQL's text of a float
+    is DuckDB's, so the SQL hashes those)."""
+    if arr.type == pa.string():
+        texts = arr.to_pylist()
+    elif arr.type == pa.int64():
+        texts = [None if v is None else str(v) for v in arr.to_pylist()]
+    elif arr.type == pa.bool_():
+        texts = [None if v is None else ("1" if v else "0") for v in arr.to_pylist()]
+    elif arr.type == pa.null():
+        texts = [None] * len(arr)
+    else:
+        return None
+    ipad, opad = hmac_pads(key)
+    inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
+    out: list[str | None] = []
+    add = out.append
+    for text in texts:
+        if text is None:
+            add(None)
+            continue
+        i = inner.copy()
+        i.update(text.encode("utf-8", "surrogatepass"))
+        o = outer.copy()
+        o.update(i.digest())
+        add(o.hexdigest()[:24])
+    return pa.array(out, pa.string())
+
+
 def parse_batch(
-    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout
+    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
 ) -> tuple[list[Parsed], dict[str, bytes]]:
     """A worker's share: each file checked, the loadable ones' records as Arrow IPC per entity."""
     found, loaded = [], []
@@ -345,7 +392,7 @@ def parse_batch(
     tables: dict[str, pa.Table] = {}
     for entity, path, fields in layout:
         not_nfc = {p.file_id for p in found if not p.nfc}
-        table, _, bad = columns(entity, path, fields, loaded, not_nfc)
+        table, _, bad = columns(entity, path, fields, loaded, not_nfc, key)
         for file_id, where in bad:
             p = by_id[file_id]
             if p.ok:
