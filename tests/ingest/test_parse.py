@@ -130,3 +130,10 @@ def test_a_text_column_loses_its_outer_white_space_as_str_strip_cuts_it():
     rows = [{"HoTen": v} for v in ("\u3000Lê Văn Tám\xa0", " \t", "An\u2028", "Bình")]
     table, _, _ = parse.columns("learner", "LstHocSinh", (("HoTen", "value"),), [(1, {"LstHocSinh": rows})])
     assert table.column("v_HoTen").to_pylist() == ["Lê Văn Tám", None, "An", "Bình"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dictionaries(_keys, _shaped, max_size=6), max_size=8))
+def test_field_columns_read_each_record_as_get_would(rows):
+    names = ["HoTen", "NgaySinh", "KhoiHoc", "MaTruongHoc"]
+    assert parse._field_columns(rows, names) == [[r.get(n) for r in rows] for n in names]
