@@ -2,10 +2,11 @@
 
 A generator (tests/warehouse/test_sql.py lists it): one SELECT per entity and per combination of
 the raw columns' Arrow types, each field's expression following pipelines/ingest/normalise.py
-exactly (tests/ingest/test_extract.py feeds both the same random values): Unicode NFC, outer white
-space cut, codes with their leading zeros, flags, whole numbers, dates in the accepted forms,
-names and identifiers replaced by the keyed hash (HMAC-SHA256, its first 24 hex digits), and the
-format problems of hashed fields judged before hashing. Each row also says the first limit it
+exactly: Unicode NFC and outer white space cut (both in the parse workers, parse.py), codes with
+their leading zeros, flags, whole numbers, dates in the accepted forms, names and identifiers
+replaced by the keyed hash (HMAC-SHA256, its first 24 hex digits; computed by the parse workers
+where they know the text, here for the rest: tests/ingest/test_extract.py checks both agree on
+random values), and the format problems of hashed fields judged before hashing. Each row also says the first limit it
 breaks (a text longer than the limit, a number beyond the bound, not finite): its file is
 rejected whole (inbox.py).
 """
