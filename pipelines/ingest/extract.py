@@ -2,17 +2,17 @@
 
 A generator (tests/warehouse/test_sql.py lists it): one SELECT per entity and per combination of
 the raw columns' Arrow types, each field's expression following pipelines/ingest/normalise.py
-exactly (tests/ingest/test_extract.py feeds both the same random values): Unicode NFC, outer white
-space cut, codes with their leading zeros, flags, whole numbers, dates in the accepted forms,
-names and identifiers replaced by the keyed hash (HMAC-SHA256, its first 24 hex digits), and the
-format problems of hashed fields judged before hashing. Each row also says the first limit it
+exactly: Unicode NFC and outer white space cut (both in the parse workers, parse.py), codes with
+their leading zeros, flags, whole numbers, dates in the accepted forms, names and identifiers
+replaced by the keyed hash (HMAC-SHA256, its first 24 hex digits; computed by the parse workers
+where they know the text, here for the rest: tests/ingest/test_extract.py checks both agree on
+random values), and the format problems of hashed fields judged before hashing. Each row also says the first limit it
 breaks (a text longer than the limit, a number beyond the bound, not finite): its file is
 rejected whole (inbox.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 
 import duckdb
@@ -20,16 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines import catalog, warehouse
+from pipelines.ingest import parse
 from pipelines.ingest.limits import Limits
 from pipelines.ingest.normalise import DATE_FORMATS
 from pipelines.ingest.sync import CHANGE_KEYS
 
-# What Python's str.strip() removes (text_of strips before a value is judged).
-_WHITESPACE = (
-    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
 _BAD_TEXT = "[\\x00-\\x1f\\x7f\\x{fffd}]"
 
 
@@ -47,15 +42,15 @@ def layout() -> tuple:
                 width = catalog.codelist(f.codelist or "subject").width
                 fields.append((f.name, f"list:{width}"))
             else:
-                fields.append((f.name, "value"))
+                fields.append((f.name, "hash" if f.pii == "hash" else "value"))
         out.append((s.entity, s.json_path, tuple(fields)))
     return tuple(out)
 
 
 def _raw_text(col: str, typ: pa.DataType) -> str:
     """A raw column as text_of gives it."""
-    if typ == pa.string():  # NFC already (parse.py normalises the strings of files that may not be)
-        return f"nullif(trim({col}, {_lit(_WHITESPACE)}), '')"
+    if typ == pa.string():  # NFC, trimmed and empty → NULL already (parse.py: columns, trimmed)
+        return col
     if typ == pa.int64():
         return f"CAST({col} AS VARCHAR)"
     if typ == pa.float64():
@@ -66,8 +61,11 @@ def _raw_text(col: str, typ: pa.DataType) -> str:
     return "CAST(NULL AS VARCHAR)"
 
 
-def _normalised(f: catalog.Field, x: str) -> str:
-    """A field's normalisation of its text x (normalise.normaliser)."""
+def _normalised(f: catalog.Field, x: str, hashed: tuple[str, ...] = ()) -> str:
+    """A field's normalisation of its text x (normalise.normaliser); the hash the worker computed
+    (h_<field>) where it did (parse.keyed_hashes)."""
+    if f.name in hashed:
+        return warehouse.ident("h_" + f.name)
     if f.type == "code":
         width = catalog.codelist(f.codelist).width if f.codelist else 0
         return f"edu_code({x}, {width})"
@@ -116,20 +114,22 @@ def _limit(source: catalog.Source, limits: Limits) -> str:
 
 
 @cache
-def text_sql(entity: str, types: tuple[str, ...]) -> str:
-    """The raw batch `_raw` of an entity as text (text_of), computed once into _t."""
+def text_sql(entity: str, types: tuple[str, ...], hashed: tuple[str, ...] = ()) -> str:
+    """The raw batch `_raw` of an entity as text (text_of), computed once into _t (with the hashes
+    the workers computed)."""
     source = catalog.source(entity)
     by_name = dict(zip((f.name for f in source.fields), types, strict=True))
     texts = ", ".join(f"{_raw_text(warehouse.ident('v_' + f.name), _ARROW[by_name[f.name]])} AS {warehouse.ident('t_' + f.name)}"
                       for f in source.fields)  # fmt: skip
+    texts += "".join(f", {warehouse.ident('h_' + name)}" for name in hashed)
     return f"CREATE OR REPLACE TEMP TABLE _t AS SELECT file_id, record_index, {texts} FROM _raw"
 
 
 @cache
-def select_sql(entity: str, limits: Limits) -> str:
+def select_sql(entity: str, limits: Limits, hashed: tuple[str, ...] = ()) -> str:
     """The SELECT turning _t into normalised rows, with their pre-hash problems and limits broken."""
     source = catalog.source(entity)
-    values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name))} AS {warehouse.ident(f.name)}"
+    values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name), hashed)} AS {warehouse.ident(f.name)}"
                        for f in source.fields)  # fmt: skip
     return (f"SELECT file_id, record_index, {values}, {_pre_hash(source)} AS pre_hash_problems, "
             f"{_limit(source, limits)} AS over_limit FROM _t")  # fmt: skip
@@ -139,10 +139,9 @@ _ARROW = {str(t): t for t in (pa.string(), pa.int64(), pa.float64(), pa.bool_(),
 
 
 def hmac_pads(key: bytes) -> dict[str, bytes]:
-    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104)."""
-    k = hashlib.sha256(key).digest() if len(key) > 64 else key
-    k = k.ljust(64, b"\0")
-    return {"ipad": bytes(b ^ 0x36 for b in k), "opad": bytes(b ^ 0x5C for b in k)}
+    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104), as the SQL's parameters."""
+    ipad, opad = parse.hmac_pads(key)
+    return {"ipad": ipad, "opad": opad}
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,12 +171,14 @@ def append(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: by
     table = table.filter(mask)
     if not table.num_rows:
         return
-    types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in catalog.source(entity).fields)
+    fields = catalog.source(entity).fields
+    types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in fields)
+    hashed = tuple(f.name for f in fields if f"h_{f.name}" in table.column_names)
     con.register("_raw", table)
     try:
-        con.execute(text_sql(entity, types))
-        query = select_sql(entity, limits)
-        params = hmac_pads(key) if any(f.pii == "hash" for f in catalog.source(entity).fields) else {}
+        con.execute(text_sql(entity, types, hashed))
+        query = select_sql(entity, limits, hashed)
+        params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else {}
         con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}").replace("__SELECT__", query),
                     params)  # fmt: skip
     finally:
@@ -229,10 +230,25 @@ def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
     x = warehouse.ident("_x_" + entity)
     # A state of one file: all its rows, without the windows.
     next_id = warehouse.scalar(con, warehouse.sql("ingest/staging", "next_row_id", table=source.table))
-    con.execute(f"INSERT INTO {table} SELECT {int(next_id)} + row_number() OVER (ORDER BY c.school_code, "
-                f"x.record_index) - 1, c.school_code, c.file, c.state_hash, x.record_index, "
-                f"{', '.join('x.' + warehouse.ident(f.name) for f in source.fields)}, x.pre_hash_problems "
-                f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1")  # fmt: skip
+    values = f"{', '.join('x.' + warehouse.ident(f.name) for f in source.fields)}, x.pre_hash_problems"
+    # Each file's records are numbered 0…n-1 (parse.columns; a file goes on whole or not at all), so
+    # the row_number() over (school, record) is the school's offset plus the record's index: a sort
+    # of two numbers, not a window over the whole rows (3x the time). Checked, else the window.
+    counts = (f"SELECT c.file_id, c.school_code, count(*) AS n, min(x.record_index) AS lo, max(x.record_index) AS hi "
+              f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1 GROUP BY ALL")  # fmt: skip
+    whole_files = con.execute(
+        f"SELECT coalesce(bool_and(lo = 0 AND hi = n - 1), true) FROM ({counts})"
+    ).fetchone()[0]
+    if whole_files:
+        con.execute(f"INSERT INTO {table} WITH counts AS ({counts}), offsets AS (SELECT file_id, "
+                    f"sum(n) OVER (ORDER BY school_code ROWS UNBOUNDED PRECEDING) - n AS offset_ FROM counts) "
+                    f"SELECT {int(next_id)} + o.offset_ + x.record_index AS row_id_, c.school_code, c.file, c.state_hash, "
+                    f"x.record_index, {values} FROM {x} x JOIN _chain c USING (file_id) JOIN offsets o USING (file_id) "
+                    f"WHERE c.n_files = 1 ORDER BY row_id_")  # fmt: skip
+    else:
+        con.execute(f"INSERT INTO {table} SELECT {int(next_id)} + row_number() OVER (ORDER BY c.school_code, "
+                    f"x.record_index) - 1, c.school_code, c.file, c.state_hash, x.record_index, {values} "
+                    f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1")  # fmt: skip
     con.execute(
         ranked.replace("JOIN _chain c USING (file_id))", "JOIN _chain c USING (file_id) WHERE c.n_files > 1)")
     )

@@ -2,7 +2,8 @@
 staged, every new version kept as a submission.
 
 The walk (walk.py) lists every entry; the data files are parsed in a process pool (parse.py:
-identity, shape, limits; records as Arrow columns), normalised in DuckDB (extract.py) and staged
+identity, shape, limits; records as Arrow columns, names and identifiers hashed; each loadable
+file encrypted ahead for the submission store), normalised in DuckDB (extract.py) and staged
 per school as its state for the period (sync.py: a whole state, or a start of year and its change
 files applied in order). A file that cannot be read, that names another school than its name
 does, that belongs to another period or to no registered school, or that is over a limit, is
@@ -100,9 +101,14 @@ def _read_job(job: tuple) -> tuple[int, bytes | None, str | None]:
 
 
 def _parse_jobs(
-    jobs: list[tuple], limits: Limits, layout: parse.Layout
+    jobs: list[tuple],
+    limits: Limits,
+    layout: parse.Layout,
+    store: Path | None = None,
+    key: bytes | None = None,
 ) -> tuple[list[parse.Parsed], dict[str, bytes]]:
-    """A worker's task: read its files, then parse them (parse.parse_batch)."""
+    """A worker's task: read its files, then parse them (parse.parse_batch); the inbox files that
+    could be loaded are encrypted for the store ahead (submissions.store_prepare)."""
     read, failed = [], []
     for job in jobs:
         file_id, raw, error = _read_job((*job, limits))
@@ -112,11 +118,19 @@ def _parse_jobs(
                                         f"The file cannot be read ({error})"))  # fmt: skip
         else:
             read.append((file_id, raw))
-    found, ipc = parse.parse_batch(read, limits, layout)
+    found, ipc = parse.parse_batch(read, limits, layout, key)
+    if store is not None:
+        inbox = {job[0] for job in jobs if job[2] is None}
+        raws = dict(read)
+        for p in found:
+            if p.ok and p.file_id in inbox:
+                submissions.store_prepare(store, p.sha256, raws[p.file_id])
     return failed + found, ipc
 
 
-def _parse_all(files: list[_File], limits: Limits, processes: int) -> dict[str, list[bytes]]:
+def _parse_all(
+    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes | None = None
+) -> dict[str, list[bytes]]:
     """Parse every file (in a pool of processes when there are enough); sets each file's `parsed`."""
     layout = extract.layout()
     jobs = [(f.file_id, f.entry, f.stored) for f in files]
@@ -134,15 +148,16 @@ def _parse_all(files: list[_File], limits: Limits, processes: int) -> dict[str, 
         if processes > 1 and len(batches) > 1:
             # fork: the workers inherit the loaded modules; they touch no DuckDB connection.
             with worker_pool(processes, "fork") as pool:  # workers die with this process
+                n = len(batches)
                 for result in pool.map(
-                    _parse_jobs, batches, [limits] * len(batches), [layout] * len(batches)
+                    _parse_jobs, batches, [limits] * n, [layout] * n, [store] * n, [key] * n
                 ):
                     advance()
                     take(result)
         else:
             for batch in batches:
                 advance()
-                take(_parse_jobs(batch, limits, layout))
+                take(_parse_jobs(batch, limits, layout, store, key))
     return ipcs
 
 
@@ -255,14 +270,16 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
             digest = hashlib.sha256(raw).hexdigest()
             if digest in known and len(raw) <= limits.max_file_bytes:
                 _from_cache(f, digest, known, start_year, cached)
-    ipcs = _parse_all([f for f in files if f.outcome is None and f.parsed is None], limits, processes)
+    store = submissions.store_dir(con)
+    ipcs = _parse_all(
+        [f for f in files if f.outcome is None and f.parsed is None], limits, processes, store, key
+    )
     for f in files:
         if f.outcome is None:
             _identify(f, start_year, period, registered, not_expected)
             f.stamp = _stamp(f.parsed.stamp, f.stamp) if f.parsed and f.parsed.ok else f.stamp
     # Stored versions a state needs: this period's versions no longer in the inbox, and for the end
     # of year the start-of-year version changes apply to.
-    store = submissions.store_dir(con)
     in_inbox = {f.parsed.sha256 for f in files if f.parsed and f.parsed.ok}
     names = {f.name for f in files}
     extra: list[_File] = []
@@ -284,7 +301,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         if not base and sub.sha256 in known:
             _from_cache(extra[-1], sub.sha256, known, start_year, cached)
     if extra:
-        for entity, data in _parse_all([f for f in extra if f.parsed is None], limits, 1).items():
+        for entity, data in _parse_all([f for f in extra if f.parsed is None], limits, 1, None, key).items():
             ipcs.setdefault(entity, []).extend(data)
     bases: dict[str, _File] = {}
     for f in extra:
@@ -297,7 +314,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     locked = submissions.locked_schools(con, school_year, period)
     if cached:  # files taken from the cache whose school's state may change are parsed after all
         redo = _redo(files, extra, cached, bases, locked)
-        for entity, data in _parse_all(redo, limits, processes).items():
+        for entity, data in _parse_all(redo, limits, processes, store, key).items():
             ipcs.setdefault(entity, []).extend(data)
         for f in redo:
             _identify(f, start_year, period, registered, not_expected if f.entry is not None else {})
@@ -333,7 +350,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         cached.difference_update(f.file_id for f in late)
         for f in late:
             f.parsed = None
-        for entity, data in _parse_all(late, limits, processes).items():
+        for entity, data in _parse_all(late, limits, processes, store, key).items():
             ipcs.setdefault(entity, []).extend(data)
     needed = {c.file_id for s in restage for c in by_school[s]} | {
         bases[s].file_id for s in restage if s in bases
@@ -360,7 +377,9 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     for p in plans.values():
         for c in p.chain:
             if not c.from_store and not c.base:
-                submissions.store_put(store, c.sha256, _bytes_of(by_id[c.file_id], limits))
+                if not submissions.store_take(store, c.sha256):
+                    submissions.store_put(store, c.sha256, _bytes_of(by_id[c.file_id], limits))
+    submissions.store_drop_pending(store)
     new_versions = submissions.register_versions(con, school_year, period, arrivals, run_id, now)
     # Stage the changed states.
     chain_rows, staged = [], {}

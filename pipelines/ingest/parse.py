@@ -8,7 +8,8 @@ deeper than 1,024 levels); the nesting limit is measured before parsing. A recor
 list of objects (a single object is read as a list of one); a declared field must hold a value,
 not an object or a list (lists of codes excepted). Values stay as the file gives them (Arrow
 infers a column's type; a column of mixed types is turned into text here, as
-`text_of` does); the SQL of extract.py normalises them.
+`text_of` does), but for text columns' outer white space, cut here; the SQL of extract.py
+normalises them.
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ import pyarrow.compute as pc
 
 from pipelines.ingest.limits import Limits, over
 
-# (entity, json_path, ((field, kind), …)) with kind "value" or "list" (a list of codes).
+# (entity, json_path, ((field, kind), …)) with kind "value", "hash" (a value pseudonymised) or
+# "list:<width>" (a list of codes).
 Layout = tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
 SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
+# What Python's str.strip() removes (text_of strips before a value is judged).
+WHITESPACE = (
+    " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 _BRACKETS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -78,6 +86,28 @@ def depth_of(raw: bytes, limit: int) -> int:
 
     first = bound(raw)
     return first if first <= limit else bound(_STRINGS.sub(b"", raw))
+
+
+# _LEGACY's second bytes after each lead byte (\xc2, \xc3), as tables: its matches are two bytes and
+# a second byte is never a lead byte, so they cannot overlap and are counted position by position.
+_SECOND = {lead: np.array([_LEGACY.fullmatch(bytes([lead, b])) is not None for b in range(256)])
+           for lead in (0xC2, 0xC3)}  # fmt: skip
+
+
+def legacy_count(utf8: bytes) -> int:
+    """len(_LEGACY.findall(utf8)), vectorised (the regex scans byte by byte: 7 ms per MB)."""
+    a = np.frombuffer(utf8, np.uint8)
+    if len(a) < 2:
+        return 0
+    first, second = a[:-1], a[1:]
+    return int(sum(np.count_nonzero(table[second[first == lead]]) for lead, table in _SECOND.items()))
+
+
+def maybe_nfd(utf8: bytes) -> bool:
+    """_MAYBE_NFD.search(utf8) is not None; the regex runs only on files holding one of its bytes."""
+    if b"\xcc" not in utf8 and b"\xcd" not in utf8 and b"\\u" not in utf8:
+        return False
+    return _MAYBE_NFD.search(utf8) is not None
 
 
 def decode(raw: bytes) -> tuple[bytes | str | None, str | None]:
@@ -132,13 +162,13 @@ def parse_file(
             "Độ sâu lồng nhau của JSON", "The JSON's nesting depth", depth, limits.max_depth, "max_depth"
         )
         return reject(p, "limit.depth", vi, en), None
-    if len(_LEGACY.findall(utf8, 0, len(utf8))) >= LEGACY_MIN:
+    if legacy_count(utf8) >= LEGACY_MIN:
         return reject(p, "file.legacy_text",
                        "Chữ trong tệp là mã cũ TCVN3/VNI đọc sai thành Unicode (vd. \"Tr­êng\", \"Tröôøng\"): chuyển mã "
                        "bằng Unikey rồi gửi lại",
                        "The file's text is legacy TCVN3/VNI read wrongly as Unicode (e.g. \"Tr­êng\", \"Tröôøng\"): "
                        "convert it with Unikey and send it again"), None  # fmt: skip
-    p.nfc = _MAYBE_NFD.search(utf8) is None
+    p.nfc = not maybe_nfd(utf8)
     try:
         payload = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -226,6 +256,36 @@ def list_text(value: Any, width: int) -> str | None:
     return ",".join(codes) or None
 
 
+def _texts(col: list[Any], name: str, path: str, ids: list[int], index: list[int],
+           bad: list[tuple[int, str]]) -> list[str | None]:  # fmt: skip
+    """A column of mixed types as text_of gives it, but for the outer white space and empty texts
+    (trimmed cuts them after): the common types without text_of's call (an ASCII text is NFC as it
+    stands); a value that is an object or a list → None, its place noted in `bad`."""
+    texts: list[str | None] = []
+    add = texts.append
+    for i, v in enumerate(col):
+        t = type(v)
+        if t is str:
+            add(v if v.isascii() else unicodedata.normalize("NFC", v))
+        elif v is None:
+            add(None)
+        elif t is int:
+            add(str(v))
+        elif t is dict or t is list or isinstance(v, (dict, list)):
+            bad.append((ids[i], f"{path}[{index[i]}].{name}"))
+            add(None)
+        else:
+            add(text_of(v))
+    return texts
+
+
+def trimmed(arr: pa.Array) -> pa.Array:
+    """A text column as text_of leaves it: outer white space cut (str.strip()'s), empty → null. Here,
+    vectorised, rather than in DuckDB's trim (about 60 times slower with this set of characters)."""
+    cut = pc.utf8_trim(arr, characters=WHITESPACE)
+    return pc.if_else(pc.equal(pc.utf8_length(cut), 0), pa.scalar(None, pa.string()), cut)
+
+
 class ShapeError(ValueError):
     def __init__(self, file_id: int, where: str) -> None:
         super().__init__(where)
@@ -237,9 +297,12 @@ def _nfc(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: list[tuple[int, dict[str, Any]]],
-            not_nfc: set[int] = frozenset()) -> tuple[pa.Table | None, set[int], list[tuple[int, str]]]:  # fmt: skip
+            not_nfc: set[int] = frozenset(), key: bytes | None = None,
+            ) -> tuple[pa.Table | None, set[int], list[tuple[int, str]]]:  # fmt: skip
     """The records of one list across a batch of files as an Arrow table: file_id, record_index,
-    then one raw column per field; and the files with a value of the wrong shape (file_id, where)."""
+    then one raw column per field, then (with a key) h_<field>, the keyed hash of each pseudonymised
+    field whose column's text is known here (keyed_hashes); and the files with a value of the wrong
+    shape (file_id, where)."""
     ids, index, rows = [], [], []
     for file_id, payload in batch:
         value = payload.get(path)
@@ -255,32 +318,80 @@ def columns(entity: str, path: str, fields: tuple[tuple[str, str], ...], batch: 
         return None, set(), []
     arrays = [pa.array(ids, pa.int32()), pa.array(index, pa.int32())]
     bad: list[tuple[int, str]] = []
-    for name, kind in fields:
-        col = [r.get(name) for r in rows]
+    for (name, kind), col in zip(fields, _field_columns(rows, [n for n, _ in fields]), strict=True):
         if kind.startswith("list:"):
             width = int(kind.split(":")[1])
-            arrays.append(pa.array([list_text(v, width) for v in col], pa.string()))
+            arrays.append(trimmed(pa.array([list_text(v, width) for v in col], pa.string())))
             continue
         try:
             arr = pa.array(col)
             if arr.type not in SIMPLE_TYPES:
                 raise TypeError
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
-            texts = []
-            for i, v in enumerate(col):
-                if isinstance(v, (dict, list)):
-                    bad.append((ids[i], f"{path}[{index[i]}].{name}"))
-                    texts.append(None)
-                else:
-                    texts.append(text_of(v))
-            arr = pa.array(texts, pa.string())
-        arrays.append(arr)
+            arr = pa.array(_texts(col, name, path, ids, index, bad), pa.string())
+        arrays.append(trimmed(arr) if arr.type == pa.string() else arr)
     names = ["file_id", "record_index", *(f"v_{n}" for n, _ in fields)]
+    if key is not None:
+        for (name, kind), arr in zip(fields, arrays[2:], strict=True):
+            hashed = keyed_hashes(arr, key) if kind == "hash" else None
+            if hashed is not None:
+                arrays.append(hashed)
+                names.append(f"h_{name}")
     return pa.Table.from_arrays(arrays, names=names), {i for i, _ in bad}, bad
 
 
+def _field_columns(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
+    """[[r.get(name) for r in rows] for name in names], in one pass over each record's own keys
+    (a record holds about 12 of the learner's 30 fields: 2.5 times faster)."""
+    n = len(rows)
+    cols: dict[str, list[Any]] = {name: [None] * n for name in names}
+    for i, r in enumerate(rows):
+        for k, v in r.items():
+            c = cols.get(k)
+            if c is not None:
+                c[i] = v
+    return [cols[name] for name in names]
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer pads of HMAC-SHA256 for a key (RFC 2104)."""
+    k = hashlib.sha256(key).digest() if len(key) > 64 else key
+    k = k.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
+
+
+def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
+    """normalise.pseudonymise of each value's text as extract.py's SQL reads it (text_of), in the
+    worker: HMAC-SHA256, first 24 hex digits; None for a column of floats (the SQL's text of a float
+    is DuckDB's, so the SQL hashes those)."""
+    if arr.type == pa.string():
+        texts = arr.to_pylist()
+    elif arr.type == pa.int64():
+        texts = [None if v is None else str(v) for v in arr.to_pylist()]
+    elif arr.type == pa.bool_():
+        texts = [None if v is None else ("1" if v else "0") for v in arr.to_pylist()]
+    elif arr.type == pa.null():
+        texts = [None] * len(arr)
+    else:
+        return None
+    ipad, opad = hmac_pads(key)
+    inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
+    out: list[str | None] = []
+    add = out.append
+    for text in texts:
+        if text is None:
+            add(None)
+            continue
+        i = inner.copy()
+        i.update(text.encode("utf-8", "surrogatepass"))
+        o = outer.copy()
+        o.update(i.digest())
+        add(o.hexdigest()[:24])
+    return pa.array(out, pa.string())
+
+
 def parse_batch(
-    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout
+    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
 ) -> tuple[list[Parsed], dict[str, bytes]]:
     """A worker's share: each file checked, the loadable ones' records as Arrow IPC per entity."""
     found, loaded = [], []
@@ -293,7 +404,7 @@ def parse_batch(
     tables: dict[str, pa.Table] = {}
     for entity, path, fields in layout:
         not_nfc = {p.file_id for p in found if not p.nfc}
-        table, _, bad = columns(entity, path, fields, loaded, not_nfc)
+        table, _, bad = columns(entity, path, fields, loaded, not_nfc, key)
         for file_id, where in bad:
             p = by_id[file_id]
             if p.ok:

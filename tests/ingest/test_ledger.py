@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from pipelines import run as pipeline
 from pipelines import warehouse
-from pipelines.ingest import ledger, registry, units
+from pipelines.ingest import ledger, registry, submissions, units
 from pipelines.ingest.inbox import ingest_inbox
 from tests.conftest import klass, payload, pupil, school_info, write_inbox, write_registry
 
@@ -66,6 +66,16 @@ def test_every_input_has_one_outcome_and_the_lines_say_so(ingested):
     assert [r[2] for r in ledger.school_records(ingested, RUN, B) if r[0] == f"{B}_old.json"] == [
         "superseded"
     ] * 3
+
+
+def test_the_store_keeps_the_counted_files_as_sent_and_nothing_of_the_others(ingested, tmp_path):
+    """The parse workers encrypt every readable file ahead: A's and B's newer file become versions,
+    B's older file (superseded) leaves nothing behind, nor does the broken file."""
+    store = tmp_path / "submissions"
+    kept = sorted(p.name for p in store.iterdir())
+    sent = {(tmp_path / "inbox" / f).read_bytes() for f in (f"{A}.json", f"{B}_new.json")}
+    assert len(kept) == 2 and all(name.endswith(".fernet") for name in kept), kept
+    assert {submissions.store_get(store, name.removesuffix(".fernet")) for name in kept} == sent
 
 
 def test_a_record_lost_between_staging_and_the_ledger_unbalances_it(ingested):

@@ -93,3 +93,47 @@ def test_random_json_shaped_like_a_school_file_is_loadable_or_rejected(doc):
 @given(st.binary(max_size=200))
 def test_random_bytes_never_crash_the_reader(raw):
     _check(raw)
+
+
+# --- the vectorised checks equal the regular expressions they stand for ------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=60) | st.text(max_size=30).map(lambda t: t.encode("utf-8", "surrogatepass")))
+@example("Tr\u00adêng Tröôøng".encode())  # TCVN3 / VNI read as Windows-1252
+@example(b"\xc2\xc3\xb6\xc2")  # a lead byte before a lead byte, and one at the very end
+def test_legacy_count_and_maybe_nfd_equal_their_regular_expressions(raw):
+    assert parse.legacy_count(raw) == len(parse._LEGACY.findall(raw))
+    assert parse.maybe_nfd(raw) == (parse._MAYBE_NFD.search(raw) is not None)
+
+
+def test_a_legacy_name_is_counted_and_a_vietnamese_one_is_not():
+    assert parse.legacy_count("Tröôøng Tiểu học".encode()) == 2  # ö, ø (not ô: Vietnamese has it)
+    assert parse.legacy_count("Trường Tiểu học Lê Văn Tám, Hà Nội".encode()) == 0
+    assert parse.maybe_nfd("Tru\u031bo\u031b\u0300ng".encode()) and parse.maybe_nfd(b'"\\u0054"')
+    assert not parse.maybe_nfd("Trường".encode())
+
+
+def test_a_column_of_mixed_types_reads_as_text_of_reads_each_value():
+    """KhoiHoc sent as " 02 ", 2, True, 2.0, 2.5, None, "", a decomposed "Trường" and an object."""
+    rows = [
+        {"KhoiHoc": v} for v in (" 02 ", 2, True, 2.0, 2.5, None, "", "Tru\u031bo\u031b\u0300ng", {"a": 1})
+    ]
+    table, bad_files, bad = parse.columns(
+        "learner", "LstHocSinh", (("KhoiHoc", "value"),), [(3, {"LstHocSinh": rows})]
+    )
+    assert table.column("v_KhoiHoc").to_pylist() == ["02", "2", "1", "2", "2.5", None, None, "Trường", None]
+    assert (bad_files, bad) == ({3}, [(3, "LstHocSinh[8].KhoiHoc")])
+
+
+def test_a_text_column_loses_its_outer_white_space_as_str_strip_cuts_it():
+    rows = [{"HoTen": v} for v in ("\u3000Lê Văn Tám\xa0", " \t", "An\u2028", "Bình")]
+    table, _, _ = parse.columns("learner", "LstHocSinh", (("HoTen", "value"),), [(1, {"LstHocSinh": rows})])
+    assert table.column("v_HoTen").to_pylist() == ["Lê Văn Tám", None, "An", "Bình"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dictionaries(_keys, _shaped, max_size=6), max_size=8))
+def test_field_columns_read_each_record_as_get_would(rows):
+    names = ["HoTen", "NgaySinh", "KhoiHoc", "MaTruongHoc"]
+    assert parse._field_columns(rows, names) == [[r.get(n) for r in rows] for n in names]

@@ -20,6 +20,10 @@ WHERE school_year = $school_year AND period = $period AND school_code = $school_
 INSERT INTO submissions VALUES ($school_year, $period, $school_code, $version, $file, $sha256, $arrived_at,
     $recorded_at, NULL, $run_id)
 
+-- name: add_all
+-- The new versions of one ingest at once (submissions.register_versions registers _versions).
+INSERT INTO submissions SELECT * FROM _versions
+
 -- name: locked_schools
 -- Schools of the run's unit tree that take no new version: locked, or under a locked Phòng or Sở.
 WITH locked AS (SELECT level, unit_code FROM workflow_state
