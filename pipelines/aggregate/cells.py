@@ -35,7 +35,6 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
     con.execute(warehouse.sql("aggregate/cells", "create_grid"))
     warehouse.insert_rows(con, "_grid", [(f.form, r, c) for f in forms for r, c in cell_grid(f)])
     con.execute(warehouse.sql("aggregate/cells", "create_run_scope"))
-    key = {"school_year": ctx.school_year, "period": ctx.period}
     # The school cells computed here: every school's, or on a re-run the rebuilt schools' (their typed
     # rows are in the schema `delta`, which the forms' statements then read first).
     if schools is not None:
@@ -46,21 +45,20 @@ def aggregate_forms(con: duckdb.DuckDBPyConnection, forms: tuple[catalog.Form, .
         con.execute(warehouse.sql("aggregate/cells", "create_computed"))
         for index, form in enumerate(forms):
             compiled = compile_forms([form], first_index=index)
-            con.execute(warehouse.sql("aggregate/cells", "compute"), {**key, "compiled": compiled,
-                                                                      "boundaries": ctx.boundaries})  # fmt: skip
+            con.execute(warehouse.sql("aggregate/cells", "compute"), {"compiled": compiled})
     finally:
         con.execute(warehouse.sql("aggregate/rerun", "reset_search_path"))
     t_cut = time.perf_counter()
+    key = {"school_year": ctx.school_year, "period": ctx.period}
     # The deletes and inserts commit together (inside the aggregate step, with its transaction).
     with warehouse.transaction(con):
         con.execute(warehouse.sql("aggregate/cells", "delete_school_cells"), {**key, "rebuilt": schools})
-        con.execute(warehouse.sql("aggregate/cells", "insert_school_cells"))
-        con.execute(warehouse.sql("aggregate/cells", "delete_rollup"), key)
-        # Every school's cells just computed: the rollup sums them where they are; a re-run sums the
-        # stored cells (the rebuilt schools' and the others').
-        source = "cells" if schools is not None else "_computed"
         con.execute(
-            warehouse.sql("aggregate/cells", "insert_rollup", source=source),
+            warehouse.sql("aggregate/cells", "insert_school_cells"), {**key, "boundaries": ctx.boundaries}
+        )
+        con.execute(warehouse.sql("aggregate/cells", "delete_rollup"), key)
+        con.execute(
+            warehouse.sql("aggregate/cells", "insert_rollup"),
             {**key, "boundaries": ctx.boundaries, "approved_only": ctx.approved_only},
         )
     counts = dict(con.execute(warehouse.sql("aggregate/cells", "count_cells"), key).fetchall())

@@ -23,21 +23,14 @@ UNION SELECT h.parent_level, h.parent_code FROM parents p JOIN hierarchy_units h
 WHERE h.parent_level = 'so'
 
 -- name: create_computed
--- The forms' school cells of every school in scope, as they are stored (the columns of `cells`).
-CREATE OR REPLACE TEMP TABLE _computed AS SELECT * FROM cells LIMIT 0
+-- The forms' cells of every school in scope, as the form compiler's statements yield them.
+CREATE OR REPLACE TEMP TABLE _computed (form_index INTEGER, school_code VARCHAR, row_code INTEGER,
+                                        col_key VARCHAR, value HUGEINT)
 
 -- name: compute
--- One form's school cells: the statement the form compiler made from the form's YAML (compile_forms),
--- given whole as $compiled and run by query(), kept where the form prints the cell and it is not zero
--- (cells are stored sparse: a printed cell absent from `cells` is zero; an unprinted one never appears).
-INSERT INTO _computed
-SELECT $school_year, $period, f.regime, f.form, 'school', c.school_code, c.row_code, c.col_key, c.value,
-       $boundaries
-FROM query($compiled) c
-JOIN _forms f USING (form_index)
-JOIN _grid g ON g.form = f.form AND g.row_code = c.row_code AND g.col_key = c.col_key
-JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
-WHERE c.value <> 0
+-- One form's cells of every school in scope: the statement the form compiler made from the form's
+-- YAML (compile_forms), given whole as $compiled and run by query().
+INSERT INTO _computed BY NAME FROM query($compiled)
 
 -- name: delete_school_cells
 -- The school cells replaced: this run's schools (never another province's in the same warehouse),
@@ -48,7 +41,15 @@ WHERE school_year = $school_year AND period = $period AND form IN (SELECT form F
   AND ($rebuilt::VARCHAR[] IS NULL OR unit_code IN (SELECT unnest($rebuilt::VARCHAR[])))
 
 -- name: insert_school_cells
-INSERT INTO cells SELECT * FROM _computed
+-- Cells are stored sparse: a printed cell absent from `cells` is zero; an unprinted one never appears.
+INSERT INTO cells
+SELECT $school_year, $period, f.regime, f.form, 'school', c.school_code, c.row_code, c.col_key, c.value,
+       $boundaries
+FROM _computed c
+JOIN _forms f USING (form_index)
+JOIN _grid g ON g.form = f.form AND g.row_code = c.row_code AND g.col_key = c.col_key
+JOIN units u ON u.level = 'school' AND u.unit_code = c.school_code
+WHERE c.value <> 0
 
 -- name: delete_rollup
 -- This run's Phòng and Sở replace their cells, on either boundary version; other provinces' stay.
@@ -60,9 +61,7 @@ WHERE school_year = $school_year AND period = $period AND form IN (SELECT form F
 -- Every Phòng, commune and Sở above each school on the run's boundaries (the ministry is not a form
 -- level), as the sum of its school cells: school → Phòng → Sở on 2024, school → commune → Sở on 2025
 -- for the schools a commune manages (ingest/places.py), school → Sở for the others. $approved_only (edustat run --approved-only): the rollup counts
--- only the schools whose report is approved (or locked) for the period. {source}: `cells` (a re-run:
--- the rebuilt schools' cells and the others' stored ones), or `_computed` when every school's cells
--- were just computed (the same rows as the period's school cells, without reading `cells` again).
+-- only the schools whose report is approved (or locked) for the period.
 INSERT INTO cells
 WITH tree AS (
     SELECT * FROM units
@@ -81,7 +80,7 @@ ancestors AS (
     WHERE s.level = 'school' AND g.level = 'so'
 )
 SELECT $school_year, $period, f.regime, f.form, a.level, a.unit_code, row_code, col_key, sum(value), $boundaries
-FROM {source} c JOIN ancestors a ON a.school_code = c.unit_code JOIN _forms f USING (form)
+FROM cells c JOIN ancestors a ON a.school_code = c.unit_code JOIN _forms f USING (form)
 WHERE c.school_year = $school_year AND c.period = $period AND c.level = 'school'
 GROUP BY ALL
 
