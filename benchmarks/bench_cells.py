@@ -17,7 +17,12 @@ equal), and their checksum printed (md5 of every cell of the period, ordered): t
 after a change to the compiler means the same cells.
 
     .venv/bin/python benchmarks/bench_cells.py --warehouse /tmp/edustat-bench/warehouse-0.duckdb
-        [--runs 5] [--school-year 2024-2025] [--period DN]
+        [--runs 5] [--school-year 2024-2025] [--period DN] [--against /path/to/earlier/checkout]
+
+--against: before and after in one run. Each of --runs rounds runs this benchmark once (--runs 1) with
+the earlier checkout's code, then once with this checkout's, each in a process of its own (PYTHONPATH
+set to the checkout), on the same warehouse; the medians of both and their ratios are printed, and the
+cells of both must have the same checksum. A loaded machine then moves both alike.
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
-from _figures import emit
+from _figures import MARKER, emit
 from bench_province import form_scan_sql
 
 from pipelines import aggregate, catalog, settings, warehouse
@@ -57,13 +64,55 @@ def checksum(cells: list[tuple]) -> str:
     return hashlib.md5(repr(cells).encode()).hexdigest()
 
 
+def _one_run(checkout: Path, args: argparse.Namespace) -> dict:
+    """This benchmark once (--runs 1) with the code of `checkout`, in a process of its own."""
+    script = checkout / "benchmarks" / "bench_cells.py"
+    cmd = [sys.executable, str(script), "--warehouse", args.warehouse, "--runs", "1",
+           "--school-year", args.school_year, "--period", args.period]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(next(line for line in out.splitlines() if line.startswith(MARKER))[len(MARKER) :])
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Before (--against) and after (this checkout), alternately, --runs times each."""
+    sides = {"before": Path(args.against).resolve(), "after": Path(__file__).resolve().parents[1]}
+    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    for _ in range(args.runs):
+        for side, checkout in sides.items():
+            runs[side].append(_one_run(checkout, args))
+    names = ("one_pass_s", "cut_s", "own_scans_s", "one_pass_cpu_s", "cut_cpu_s", "own_scans_cpu_s",
+             "one_pass_over_own_scans", "cut_over_own_scans", "one_pass_over_own_scans_cpu")  # fmt: skip
+    med = {side: {n: statistics.median(r[n] for r in rs) for n in names} for side, rs in runs.items()}
+    loads = [r["load_1min"] for rs in runs.values() for r in rs]
+    sums = {r["cells_checksum"] for rs in runs.values() for r in rs}
+    print(f"before {sides['before']} / after {sides['after']}: median of {args.runs} runs each, alternately, "
+          f"load {min(loads)}-{max(loads)}")  # fmt: skip
+    print(f"  {'':30s} {'before':>9s} {'after':>9s} {'after/before':>12s}")
+    for n in names:
+        print(
+            f"  {n:30s} {med['before'][n]:9.3f} {med['after'][n]:9.3f} {med['after'][n] / med['before'][n]:12.2f}"
+        )
+    print(f"  cells checksum: {' '.join(sorted(sums))} ({'the same' if len(sums) == 1 else 'DIFFERENT'})")
+    figures = {"runs": args.runs, "before": med["before"], "after": med["after"], "same_cells": len(sums) == 1,
+               "load_1min_min": min(loads), "load_1min_max": max(loads)}  # fmt: skip
+    print(json.dumps(figures))
+    emit(figures)
+    if len(sums) != 1:
+        raise SystemExit("the cells before and after differ")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", default="/tmp/edustat-bench/warehouse-0.duckdb")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--school-year", default="2024-2025")
     parser.add_argument("--period", default="DN", choices=["DN", "CN"])
+    parser.add_argument("--against", help="an earlier checkout: before and after in one run")
     args = parser.parse_args()
+    if args.against:
+        compare(args)
+        return
     ctx, regime = _context(args.school_year, args.period)
     forms = list(catalog.forms_for(regime, ctx.period))
     work = Path(args.warehouse).with_name("bench-cells.duckdb")

@@ -3,15 +3,17 @@
 A cell is measure(entity WHERE scope AND row.filter AND column.filter). Per (form, entity, column
 set) one aggregation reads the entity's records in the form's scope (the scope is pushed into the
 scan, so each record is read by the forms that count it) into a small cube per school and column
-dimensions, one sum per row (`sum(CASE WHEN row.filter THEN measure END)`); the columns are then read
-off that cube. Counts and sums are additive, so a cell read off the cube equals the cell counted over
-the records.
+dimensions, one sum per row (`sum(CASE WHEN row.filter THEN measure END)`). The columns are then read
+off that cube: each cube row goes to every column whose filter its dimensions meet (a column filter
+names only dimensions) and each column sums its cube rows, every row at once (`sum(COLUMNS(*))`), so
+a column costs one CASE on the cube, not one per row. Counts and sums are additive, so a cell read
+off the cube equals the cell counted over the records.
 
 Issue 17 first grouped each entity once for every form of the period (a shared cube by school and
 the union of every column any form reads) and cut each form from it: for the learners that cube had
 221,048 groups for 406,668 records, so building it cost more than the forms' cuts saved (the cut reads
-the scoped records directly in about the same time as the cube's groups). The forms' cells are now
-written in one statement (cells.py), not one per form.
+the scoped records directly in about the same time as the cube's groups). Each form's cells are
+a statement of its own (cells.py).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ SCHOOL = "school"  # the entity whose records are the schools (with each form's 
 
 def _measure(row: catalog.Row) -> str:
     """The row's measure over the records meeting its filter: NULL where no record meets it, so
-    that only cells with records travel further (count of a CASE: faster than its sum)."""
+    that only cells with records travel further (count_if of the filter: about a quarter less CPU
+    than the count of a CASE, and a NULL filter counts no record either way)."""
     if row.measure == "count":
-        return f"nullif(count(CASE WHEN {row.filter} THEN 1 END), 0)"
+        return f"nullif(count_if({row.filter}), 0)"
     m = re.fullmatch(r"sum\((\w+)\)", row.measure)
     if not m:
         raise catalog.CatalogError(f"row {row.code}: unknown measure {row.measure!r}")
@@ -87,15 +90,18 @@ def _form_ctes(form: catalog.Form, index: int) -> tuple[list[str], list[str]]:
             f"  WHERE school_code IN (SELECT school_code FROM {p}scoped) AND ({form.scope.get(entity, 'TRUE')})"
             "\n  GROUP BY ALL)"
         )
-        codes = ", ".join(f'"{r.code}"' for r in rows)
-        ctes.append(f"{p}long{n} AS (UNPIVOT {p}cube{n} ON {codes} INTO NAME row_code VALUE value)")
-        # One pass over the long cube reads every column off it.
-        col_sums = ", ".join(f'sum(CASE WHEN {c.filter} THEN value END) AS "{c.key}"' for c in cset.columns)
-        col_keys = ", ".join(f'"{c.key}"' for c in cset.columns)
-        ctes.append(f"{p}wide{n} AS (SELECT school_code, row_code, {col_sums} FROM {p}long{n} GROUP BY ALL)")
+        # The columns through the cube's rows: each cube row (a school and one value of the column
+        # dimensions) goes to every column whose filter its dimensions meet (a column filter names only
+        # dimensions), and each column's rows are summed, all row codes at once (COLUMNS(*)).
+        keys = ", ".join(f"CASE WHEN {c.filter} THEN '{c.key}' END" for c in cset.columns)
+        exclude = ", ".join(["school_code", "col_key", *cset.dims])
+        ctes.append(
+            f"{p}cols{n} AS (SELECT school_code, col_key, sum(COLUMNS(* EXCLUDE ({exclude}))) "
+            f"FROM (SELECT *, unnest([{keys}]) AS col_key FROM {p}cube{n}) WHERE col_key IS NOT NULL GROUP BY ALL)"
+        )
         selects.append(
             f"SELECT {index} AS form_index, school_code, CAST(row_code AS INTEGER) AS row_code, col_key, value "
-            f"FROM (UNPIVOT {p}wide{n} ON {col_keys} INTO NAME col_key VALUE value)"
+            f"FROM (UNPIVOT {p}cols{n} ON COLUMNS(* EXCLUDE (school_code, col_key)) INTO NAME row_code VALUE value)"
         )
     return ctes, selects
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import inspect
+import os
+import pickle
 import re
+import sys
+import tempfile
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -57,8 +62,57 @@ class _UniqueKeys(_SAFE_LOADER):  # type: ignore[misc,valid-type]
         return super().construct_mapping(node, deep)
 
 
+# Parsed YAML kept between processes (issue 17). Even with the C parser, a cold process spent most of
+# the catalogue's load building Python objects from YAML (≈0.3 s of forms, indicators, code lists in
+# every step's process). Each file's parsed data is pickled in the user's cache folder under the
+# sha256 of its text and the versions of Python and PyYAML: an edited file hashes differently and is
+# parsed again, so the data is always the file's. EDUSTAT_YAML_CACHE: another folder, or `off`. A
+# folder that is not the user's own (or is writable by others) is not read, one that cannot be written
+# is skipped: the cache only ever saves time.
+YAML_CACHE_ENV = "EDUSTAT_YAML_CACHE"
+
+
+def _yaml_cache() -> Path | None:
+    """The cache folder, or None (off, or not safely the user's)."""
+    chosen = os.environ.get(YAML_CACHE_ENV)
+    if chosen == "off":
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = Path(chosen) if chosen else base / "edustat" / "yaml"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = folder.stat()
+    except OSError:
+        return None
+    if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+        return None  # a pickle is code: never read one that someone else could have written
+    return folder
+
+
+def cache_key(text: str) -> str:
+    versions = f"{sys.version_info[:3]}|{yaml.__version__}|{_SAFE_LOADER.__name__}|"
+    return hashlib.sha256((versions + text).encode("utf-8")).hexdigest()
+
+
 def load_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys)  # noqa: S506 - a safe loader
+    """A YAML file parsed (a key given twice is an error), from the cache when its text was parsed before."""
+    text = path.read_text(encoding="utf-8")
+    folder = _yaml_cache()
+    cached_file = folder / f"{cache_key(text)}.pickle" if folder is not None else None
+    if cached_file is not None:
+        try:
+            return pickle.loads(cached_file.read_bytes())  # noqa: S301 - the user's own folder (_yaml_cache)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+            pass  # not cached yet, or a damaged entry: parse again
+    data = yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a safe loader
+    if cached_file is not None:
+        try:  # written whole then renamed: a process reading at the same time sees all of it or nothing
+            with tempfile.NamedTemporaryFile(dir=cached_file.parent, suffix=".tmp", delete=False) as out:
+                out.write(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(out.name, cached_file)
+        except OSError:
+            pass
+    return data
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,56 @@ def test_every_real_file_under_schemas_loads():
     assert loaded == set(root.rglob("*.yaml")), "a YAML file no loader reads"
     for path in sorted(root.rglob("*.csv")):
         assert codelist(path.stem).codes, path
+
+
+# --- the parsed-YAML cache between processes (issue 17) ---------------------------------------------
+
+
+def test_a_cached_file_gives_its_data_and_an_edited_file_is_parsed_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(loader.YAML_CACHE_ENV, str(cache))
+    form = tmp_path / "form.yaml"
+    form.write_text("form: 02-TH-DN\nrows:\n- code: 1\n  filter: grade = 1\n", encoding="utf-8")
+    first = loader.load_yaml(form)
+    assert first == {"form": "02-TH-DN", "rows": [{"code": 1, "filter": "grade = 1"}]}
+    assert len(list(cache.glob("*.pickle"))) == 1
+    assert loader.load_yaml(form) == first  # served from the cache
+    first["rows"].clear()  # each call's data is its own: a caller changing it changes no other's
+    assert loader.load_yaml(form)["rows"] == [{"code": 1, "filter": "grade = 1"}]
+    # One character edited (grade 1 → 2): the file's data, never the cached one.
+    form.write_text("form: 02-TH-DN\nrows:\n- code: 1\n  filter: grade = 2\n", encoding="utf-8")
+    assert loader.load_yaml(form)["rows"] == [{"code": 1, "filter": "grade = 2"}]
+
+
+def test_a_damaged_cache_entry_is_parsed_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(loader.YAML_CACHE_ENV, str(cache))
+    path = tmp_path / "a.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    loader.load_yaml(path)
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"\x80\x05truncated")
+    assert loader.load_yaml(path) == {"a": 1}
+    assert pickle.loads(entry.read_bytes()) == {"a": 1}  # and written again whole
+
+
+def test_a_cache_folder_others_can_write_is_never_read(tmp_path, monkeypatch):
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    cache.chmod(0o777)
+    monkeypatch.setenv(loader.YAML_CACHE_ENV, str(cache))
+    path = tmp_path / "a.yaml"
+    path.write_text("a: 1\n", encoding="utf-8")
+    # A planted entry for this very text: a pickle runs code when read, so it must be ignored.
+    (cache / f"{loader.cache_key('a: 1' + chr(10))}.pickle").write_bytes(pickle.dumps({"a": "planted"}))
+    assert loader.load_yaml(path) == {"a": 1}
+
+
+def test_a_key_given_twice_is_refused_with_the_cache_on(tmp_path, monkeypatch):
+    monkeypatch.setenv(loader.YAML_CACHE_ENV, str(tmp_path / "cache"))
+    path = tmp_path / "a.yaml"
+    path.write_text("filter: a\nfilter: b\n", encoding="utf-8")
+    for _ in range(2):  # nothing was cached by the first refusal
+        with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key"):
+            loader.load_yaml(path)
+    assert not list((tmp_path / "cache").glob("*.pickle"))
