@@ -118,9 +118,16 @@ class _WarmUp:
 _WARM_UP: _WarmUp | None = None
 
 
+# Set to 0 to import GX only when validation starts (to compare a run with and without the warm-up).
+WARM_UP_ENV = "EDUSTAT_GX_WARM_UP"
+
+
 def warm_up() -> None:
-    """Start importing GX in a background thread (once per process; nothing if it is imported)."""
+    """Start importing GX in a background thread (once per process; nothing if it is imported, or
+    with EDUSTAT_GX_WARM_UP=0)."""
     global _WARM_UP
+    if os.environ.get(WARM_UP_ENV, "1") == "0":
+        return
     if _WARM_UP is None:
         _WARM_UP = _WarmUp()
     _WARM_UP.start()

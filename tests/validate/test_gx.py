@@ -78,3 +78,10 @@ def test_gx_warms_up_in_the_background_and_a_fork_waits_for_it():
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
     # No fork hook of a module imported during the wait ran unbalanced ("release unlocked lock").
     assert "Exception ignored" not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_the_warm_up_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(gx.WARM_UP_ENV, "0")
+    monkeypatch.setattr(gx, "_WARM_UP", None)
+    gx.warm_up()
+    assert gx._WARM_UP is None  # no thread, no fork hooks: GX is imported when validation starts
