@@ -280,12 +280,12 @@ def measure_gx_duckdb(path: Path, args: argparse.Namespace, pandas_rules_only: b
     prepare_like_validate(con, rules)
     n_rows = warehouse.scalar(con, f"SELECT count(*) FROM stg_{ENTITY}")
     rss = _status("VmRSS")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     results = validation_gx.run_gx(path, rules)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     counts = {r.id: validation_results.failing_rows_sql(r, results[r.id], n_rows)[1] for r in rules}
     con.close()
-    return {"seconds": seconds, "rss_before_mib": _mib(rss), "counts": counts}
+    return {"seconds": seconds, "cpu_s": cpu, "rss_before_mib": _mib(rss), "counts": counts}
 
 
 def measure_sql(path: Path, args: argparse.Namespace) -> dict:
@@ -297,12 +297,13 @@ def measure_sql(path: Path, args: argparse.Namespace) -> dict:
     _configure(con, args)
     prepare_like_validate(con, rules)
     rss = _status("VmRSS")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     row = con.execute(plan.sql).fetchall()[0]
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     con.close()
     return {
         "seconds": seconds,
+        "cpu_s": cpu,
         "rss_before_mib": _mib(rss),
         "counts": {r.id: int(v) for r, v in zip(rules, row, strict=True)},
         "how": plan.how,
@@ -414,15 +415,20 @@ def measure_size(label: str, path: Path, meta: dict, methods: list[str], args: a
         f"(warehouse {meta['file_gib']:.2f} GiB)"
     )
     runs: dict[str, list[dict]] = {}
-    for method in methods:
-        for i in range(args.runs):
+    # Methods alternate run by run, so that a change of the machine's load (shared machine) falls on
+    # every method alike; each run's load average is printed with it.
+    for i in range(args.runs):
+        for method in methods:
             res = run_measure(method, path, args)
             runs.setdefault(method, []).append(res)
             extra = ""
             if method == "gx-pandas":
                 extra = f" (derive {res['derive_s']:.1f} s + GX {res['gx_s']:.1f} s; frame load {res['load_s']:.1f} s)"
+            cpu = f", CPU {res['cpu_s']:8.2f} s" if "cpu_s" in res else ""
             print(
-                f"  {method:10s} run {i + 1}: {res['seconds']:8.2f} s{extra}, peak {res['peak_mib']:7.0f} MiB"
+                f"  {method:10s} run {i + 1}: {res['seconds']:8.2f} s{cpu}{extra}, peak {res['peak_mib']:7.0f} MiB, "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
             )
     return runs
 
@@ -447,6 +453,9 @@ def report(label: str, meta: dict, runs: dict[str, list[dict]]) -> dict:
         print(
             f"  GX on DuckDB / SQL pass     = {ratios['gx_duckdb_over_sql']:.2f}x (target <= {TARGET_RATIO_SQL:g}x)"
         )
+        # CPU seconds of the process (every DuckDB thread): less sensitive to other users' load.
+        ratios["gx_duckdb_over_sql_cpu"] = _median(runs["gx-duckdb"], "cpu_s") / _median(runs["sql"], "cpu_s")
+        print(f"  same, CPU seconds           = {ratios['gx_duckdb_over_sql_cpu']:.2f}x")
     if "gx-pandas" in med:
         ratios["gx_pandas_over_gx_duckdb"] = med["gx-pandas"] / med["gx-duckdb"]
         ratios["gx_pandas_gx_only_over_gx_duckdb"] = _median(runs["gx-pandas"], "gx_s") / med["gx-duckdb"]
