@@ -17,7 +17,8 @@ from pipelines.outputs.completeness import write_completeness
 from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
 from pipelines.outputs.problems import on_errors_sheet, run_problems
-from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob, write_changed_workbooks
+from pipelines.outputs.rewrite import write_changed_workbooks
+from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
 from pipelines.window.completeness import plain, summary_lines
