@@ -17,7 +17,7 @@ from pipelines.outputs.completeness import write_completeness
 from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
 from pipelines.outputs.problems import on_errors_sheet, run_problems
-from pipelines.outputs.rewrite import write_changed_workbooks
+from pipelines.outputs.rewrite import Outputs, digest, rows_digest, write_changed_workbooks
 from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
@@ -66,12 +66,30 @@ def export_period(
     # indicators on the run's own boundary version.
     period = {"school_year": s.school_year, "period": s.period}
     with_boundaries = {**period, "boundaries": s.boundaries}
-    _write_table(con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS,
-                 s.out / "cells.csv", s.out / "cells.parquet")  # fmt: skip
-    _write_table(con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries), INDICATOR_COLUMNS,
-                 s.out / "indicators.csv", s.out / "indicators.parquet")  # fmt: skip
+    # Each file is written again only when what it is written from changed (rewrite.Outputs): the
+    # code and schemas, and an order-free checksum of the warehouse rows it selects.
+    code = warehouse.code_digest()
+    done = Outputs(con, s.out, full=s.full)
+    cells = rows_digest(con, warehouse.sql("outputs/digests", "cells"), period)
+    indicators = rows_digest(con, warehouse.sql("outputs/digests", "indicators"), with_boundaries)
+    for name, rows, query, columns in (
+        ("cells", cells, con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS),
+        ("indicators", indicators, con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries),
+         INDICATOR_COLUMNS),
+    ):  # fmt: skip
+        inputs = digest(code, name, rows)
+        if not done.fresh(f"{name}.csv", inputs, s.out / f"{name}.csv", s.out / f"{name}.parquet"):
+            _write_table(query, columns, s.out / f"{name}.csv", s.out / f"{name}.parquet")
+            done.written(f"{name}.csv", inputs)
     # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
-    sdmx.export_sdmx(con, s.out / "sdmx", s.school_year, s.period, s.boundaries, forms)
+    inputs = digest(code, "sdmx", s.school_year, s.period, s.boundaries, tuple((f.regime, f.form) for f in forms),
+                    cells, indicators, rows_digest(con, warehouse.sql("outputs/digests", "units"), {}))  # fmt: skip
+    folder = s.out / "sdmx"
+    files = (folder / sdmx.STRUCTURE_FILE, folder / sdmx.CELLS_FILE, folder / sdmx.INDICATORS_FILE)
+    if not done.fresh("sdmx/" + sdmx.STRUCTURE_FILE, inputs, *files):
+        sdmx.export_sdmx(con, folder, s.school_year, s.period, s.boundaries, forms)
+        done.written("sdmx/" + sdmx.STRUCTURE_FILE, inputs)
+    done.save()
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
         warehouse.sql("outputs/export", "unit_indicators"), with_boundaries
@@ -139,12 +157,12 @@ def export_period(
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
     if s.full:
         warehouse.forget_outputs(con, s.out / "forms")
-    written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes)
+    written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes, code=code)
     write_completeness(s.out, *completeness)
     text = _summary(con, s, forms, jobs, lines, completeness[0])
     (s.out / "summary.md").write_text(text, encoding="utf-8")
     (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
-    write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
+    write_reports(con, s, problems, code)  # errors/ per school, Phòng and Sở; rules.md, rules.html
     if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
         rules = {r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)}
         datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)

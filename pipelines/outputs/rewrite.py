@@ -32,13 +32,17 @@ def job_digest(job: WorkbookJob, code: str) -> str:
 
 
 def write_changed_workbooks(
-    con: duckdb.DuckDBPyConnection, jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2
+    con: duckdb.DuckDBPyConnection,
+    jobs: Sequence[WorkbookJob],
+    folder: Path,
+    processes: int = 2,
+    code: str | None = None,
 ) -> int:
     """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept in
     the warehouse's change store under the folder); return how many were written."""
     if not jobs:
         return 0
-    code = warehouse.code_digest()
+    code = code or warehouse.code_digest()
     index = warehouse.output_digests(con, folder)
     digests = {job.path.relative_to(folder).as_posix(): job_digest(job, code) for job in jobs}
     todo = [(rel, job) for rel, job in zip(digests, jobs, strict=True)
@@ -50,3 +54,48 @@ def write_changed_workbooks(
     workbook.write_workbooks([job for _, job in todo], processes)
     warehouse.save_output_digests(con, folder, {rel: digests[rel] for rel, _ in todo})
     return len(todo)
+
+
+def digest(*inputs: object) -> str:
+    """sha256 of the inputs' repr (tuples, strings, numbers, frozen dataclasses: a stable repr)."""
+    return hashlib.sha256(repr(inputs).encode()).hexdigest()
+
+
+def rows_digest(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object]) -> tuple:
+    """(rows, checksum) of a statement of pipelines/sql/outputs/digests.sql: equal for the same rows
+    in any order."""
+    count, total = con.execute(query, params).fetchall()[0]
+    return (int(count), int(total))
+
+
+class Outputs:
+    """The files of a folder each written from inputs with a digest (output_digests): `fresh` says
+    whether a file is still the one those inputs give; `written` records a rewritten one. A full
+    run (`full`) forgets the folder's digests first, so every file is written again."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, folder: Path, full: bool = False) -> None:
+        self.con, self.folder = con, folder
+        if full:
+            warehouse.forget_outputs(con, folder)
+        self.index = warehouse.output_digests(con, folder)
+        self.new: dict[str, str] = {}
+
+    def fresh(self, name: str, inputs_digest: str, *paths: Path) -> bool:
+        """Whether `name` (and every path written with it) exists and was written from these inputs;
+        if not, its digest is forgotten before it is rewritten (a run killed half-way must not leave
+        a new file under an old digest)."""
+        if self.index.get(name) == inputs_digest and all(p.exists() for p in paths):
+            return True
+        if name in self.index:
+            warehouse.forget_outputs(self.con, self.folder, [name])
+            del self.index[name]
+        return False
+
+    def written(self, name: str, inputs_digest: str) -> None:
+        """`name` was written from these inputs (recorded by `save`, in one statement)."""
+        self.new[name] = self.index[name] = inputs_digest
+
+    def save(self) -> None:
+        if self.new:
+            warehouse.save_output_digests(self.con, self.folder, self.new)
+            self.new = {}
