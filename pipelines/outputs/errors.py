@@ -295,19 +295,25 @@ def _rule_meanings() -> dict[str, tuple[str, str, str]]:
     return out
 
 
+def run_facts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict, list[tuple], list[tuple]]:
+    """What unit_rule_rows reads of the whole run (the rules' meanings, records quarantined by school
+    and rule, the files): read once for every unit."""
+    quarantined = con.execute(warehouse.sql("outputs/errors", "quarantined_by_rule"), [run_id]).fetchall()
+    return _rule_meanings(), quarantined, _file_records(con, run_id)
+
+
 def unit_rule_rows(con: duckdb.DuckDBPyConnection, run_id: str, schools: Sequence[str | None],
-                   problems: dict[str | None, list[Problem]]) -> list[tuple]:  # fmt: skip
+                   problems: dict[str | None, list[Problem]], facts: tuple | None = None) -> list[tuple]:  # fmt: skip
     """By rule, over the given schools: id, severity, record type, meaning vi/en, problems, schools
-    affected, records excluded (quarantined for the rule; for a rejected file, its records)."""
-    meanings = _rule_meanings()
+    affected, records excluded (quarantined for the rule; for a rejected file, its records).
+    `facts`: run_facts, if already read."""
+    meanings, quarantined, files = facts or run_facts(con, run_id)
     wanted = set(schools)
     excluded: Counter = Counter()
-    for code, rule, n in con.execute(
-        warehouse.sql("outputs/errors", "quarantined_by_rule"), [run_id]
-    ).fetchall():
+    for code, rule, n in quarantined:
         if code in wanted:
             excluded[rule] += n
-    for code, status, reason, n in _file_records(con, run_id):
+    for code, status, reason, n in files:
         if status == "rejected" and code in wanted:
             excluded[reason] += n
     count: Counter = Counter()
@@ -428,6 +434,7 @@ def write_reports(
         paths += [folder / rel, folder / parent / f"{code}.csv"]
         n_schools += 1
     n_units = 0
+    facts = run_facts(con, s.run_id)
     for (lv, code), (name, _, _) in sorted(units.items()):
         if lv == "phong":
             members = [st for st in stats.values() if st.phong == code]
@@ -435,8 +442,8 @@ def write_reports(
             members = list(stats.values())  # every school of the province, and files of no known school
         else:
             continue
-        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists)
-        ledger = ledger_rows(con, s.run_id, _rule_meanings()) if lv == "so" else None
+        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists, facts)
+        ledger = ledger_rows(con, s.run_id, facts[0]) if lv == "so" else None
         not_counted = not_counted_rows(con, s.run_id) if lv == "so" else None
         stem = f"summary_{lv}_{code}"
         its = [folder / f"{stem}.xlsx", folder / f"{stem}_rules.csv", folder / f"{stem}_schools.csv"]

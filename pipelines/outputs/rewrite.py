@@ -11,7 +11,7 @@ its own workbooks, its Phòng's and the Sở's, and the period's files whose inp
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -31,28 +31,50 @@ def job_digest(job: WorkbookJob, code: str) -> str:
     return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
 
 
+def unit_digest(job: WorkbookJob, code: str, sums: Mapping[tuple[str, str, str], tuple[int, int]]) -> str:
+    """job_digest with each form's cells at the unit given by their checksum (`sums`: (form, level,
+    unit) → (count, checksum) of its non-zero cells, export.sql unit_checksums) instead of the cells:
+    a job whose cells are not read yet."""
+    at = (job.header.level, job.header.unit_code)
+    printed = tuple((f.regime, f.form, sums.get((f.form, *at))) for f, _ in job.printed)
+    inputs = (job.form.regime, job.form.form, job.header, sums.get((job.form.form, *at)), job.errors,
+              job.start_year, job.indicators, printed)  # fmt: skip
+    return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
+
+
 def write_changed_workbooks(
     con: duckdb.DuckDBPyConnection,
     jobs: Sequence[WorkbookJob],
     folder: Path,
     processes: int = 2,
     code: str | None = None,
+    digests: Sequence[str] | None = None,
+    load: Callable[[Sequence[WorkbookJob]], Sequence[WorkbookJob]] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> int:
-    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept in
-    the warehouse's change store under the folder); return how many were written."""
+    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, or the
+    given `digests`, kept in the warehouse's change store under the folder); return how many were
+    written. `load` gives the jobs to write their values (jobs made without reading their cells);
+    `meanwhile` runs in this process while the pool writes (workbook.write_workbooks)."""
     if not jobs:
         return 0
     code = code or warehouse.code_digest()
     index = warehouse.output_digests(con, folder)
-    digests = {job.path.relative_to(folder).as_posix(): job_digest(job, code) for job in jobs}
-    todo = [(rel, job) for rel, job in zip(digests, jobs, strict=True)
-            if index.get(rel) != digests[rel] or not job.path.exists()]  # fmt: skip
+    rels = [job.path.relative_to(folder).as_posix() for job in jobs]
+    by_path = dict(
+        zip(rels, digests if digests is not None else [job_digest(j, code) for j in jobs], strict=True)
+    )
+    todo = [(rel, job) for rel, job in zip(rels, jobs, strict=True)
+            if index.get(rel) != by_path[rel] or not job.path.exists()]  # fmt: skip
     # Forget the digests of the workbooks about to be rewritten first: a run killed half-way must
     # not leave a new workbook under an old digest.
     warehouse.forget_outputs(con, folder, [rel for rel, _ in todo])
     folder.mkdir(parents=True, exist_ok=True)
-    workbook.write_workbooks([job for _, job in todo], processes)
-    warehouse.save_output_digests(con, folder, {rel: digests[rel] for rel, _ in todo})
+    todo_jobs = [job for _, job in todo]
+    workbook.write_workbooks(
+        load(todo_jobs) if load is not None else todo_jobs, processes, meanwhile=meanwhile
+    )
+    warehouse.save_output_digests(con, folder, {rel: by_path[rel] for rel, _ in todo})
     return len(todo)
 
 

@@ -20,7 +20,7 @@ values, names and problems (a few milliseconds) and is written by a process pool
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 from pipelines import catalog
 from pipelines.catalog import Form
 from pipelines.outputs import printing, styles, xlsx
+from pipelines.outputs.dump import dump_workbook  # noqa: F401 - imported from here by the golden tests
 from pipelines.outputs.layout import (
     FIXED_HEADS,
     FIXED_LETTERS,
@@ -145,10 +146,8 @@ class _Slot:
 
 @dataclass
 class _SheetTemplate:
-    """A sheet's XML as pieces: static text, and a piece per value cell holding what a unit without
-    that figure prints (0, a total's formula over absent parts). A unit's sheet is a copy of the
-    pieces with only its non-zero figures' cells (and the totals they are part of) rendered again,
-    so a sheet costs a few Python calls per figure, not per printed cell."""
+    """A sheet's XML as pieces: static text, and each value cell as for an absent figure; a unit's
+    sheet renders again only its figures' cells and their totals (work per figure, not per cell)."""
 
     form: Form
     meta: xlsx.Sheet  # name, print set-up (for workbook.xml)
@@ -548,52 +547,23 @@ def _run_chunk(jobs: Sequence[WorkbookJob]) -> int:
     return len(jobs)
 
 
-def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
-    """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes).
-    Jobs go in chunks of the same form, so each worker renders a form's template once per level."""
+def write_workbooks(
+    jobs: Sequence[WorkbookJob], processes: int = 2, meanwhile: Callable[[], None] | None = None
+) -> None:
+    """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes),
+    running `meanwhile` here as they write. Jobs go in chunks of one form: a form's template once per level."""
     if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
         for job in jobs:
             _run_job(job)
+        if meanwhile is not None:
+            meanwhile()
         return
     ordered = sorted(jobs, key=lambda j: (j.form.form, j.header.level))
     size = max(1, math.ceil(len(ordered) / (processes * 4)))
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     with worker_pool(processes) as executor:
-        for _ in executor.map(_run_chunk, chunks):
+        done = executor.map(_run_chunk, chunks)  # every chunk submitted now
+        if meanwhile is not None:
+            meanwhile()
+        for _ in done:
             pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Normalised dump for golden tests
-
-
-def dump_workbook(path: Path) -> dict[str, Any]:
-    """Sheets in order with merged ranges, non-empty cells (a formula with its cached value) and
-    freeze panes, print set-up (no save times)."""
-    from openpyxl import load_workbook  # noqa: PLC0415 - tests only
-
-    wb, cached = load_workbook(path), load_workbook(path, data_only=True)
-    sheets = []
-    for ws in wb.worksheets:
-        values = cached[ws.title]
-        cells: dict[str, dict[str, Any]] = {}
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is None or c.value == "":
-                    continue
-                entry: dict[str, Any] = {"value": values[c.coordinate].value}
-                if isinstance(c.value, str) and c.data_type == "f":
-                    entry["formula"] = c.value
-                if isinstance(entry["value"], int | float) and not isinstance(entry["value"], bool):
-                    entry["number_format"] = c.number_format
-                cells[c.coordinate] = entry
-        sheets.append({
-            "title": ws.title,
-            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-            "freeze_panes": ws.freeze_panes,
-            "print": {"paper": ws.page_setup.paperSize, "orientation": ws.page_setup.orientation,
-                      "fit_to_width": ws.sheet_properties.pageSetUpPr.fitToPage if ws.sheet_properties.pageSetUpPr else None,
-                      "titles": ws.print_title_rows},
-            "cells": cells,
-        })  # fmt: skip
-    return {"creator": wb.properties.creator, "sheets": sheets}
