@@ -196,10 +196,9 @@ def export_period(
         (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
         write_reports(con, s, problems, code)  # errors/ per school, Phòng and Sở; rules.md, rules.html
         if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
-            rules = {
+            datadocs.make_offline(s.out / datadocs.DATA_DOCS, lambda: {  # rules compiled if a page needs them
                 r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)
-            }
-            datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)
+            })  # fmt: skip
 
     written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes, code=code, digests=digests,
                                       load=with_values, meanwhile=meanwhile)  # fmt: skip
