@@ -459,7 +459,8 @@ def write_reports(
         old.unlink()
     (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
     catalogue = [s.out / "rules.md", s.out / "rules.html", s.out / "fields.md"]
-    inputs = digest(digest_of_code, str(s.out))
+    where = (str(s.out.resolve()), str(catalog.SCHEMAS.resolve()))  # fields.md links schemas/ from out
+    inputs = digest(digest_of_code, *where)
     if not done.fresh("../rules.md", inputs, *catalogue):
         write_catalogue(s.out)
         done.written("../rules.md", inputs)
