@@ -21,7 +21,7 @@ import ast
 import html
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -134,14 +134,20 @@ def _in_words(page: str, rules: Mapping[str, tuple[str, str]]) -> str:
     return "".join(out) + page[pos:]
 
 
-def make_offline(folder: Path, rules: Mapping[str, tuple[str, str]] | None = None) -> int:
+def make_offline(
+    folder: Path,
+    rules: Mapping[str, tuple[str, str]] | Callable[[], Mapping[str, tuple[str, str]]] | None = None,
+) -> int:
     """Rewrite every page of a Data Docs folder to work offline (see the module); `rules` maps a
-    rule's id to its message (Vietnamese, English). Returns the pages rewritten."""
+    rule's id to its message (Vietnamese, English), or makes that map when a page needs it (a re-run
+    whose pages are all offline already compiles no rule). Returns the pages rewritten."""
     n = 0
     for path in sorted(folder.rglob("*.html")):
         page = path.read_text(encoding="utf-8")
         if MARK in page:
             continue
+        if callable(rules):
+            rules = rules()
         page = _EXTERNAL.sub("", page)
         page = _CSS_URL.sub("none", page)
         page = _static_tables(page)

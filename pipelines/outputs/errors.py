@@ -22,7 +22,6 @@ a BOM (so Excel shows Vietnamese correctly) and CRLF line ends.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from pipelines.outputs.problems import (
     school_line,
     school_lists,
 )
+from pipelines.outputs.rewrite import Outputs, digest
 from pipelines.outputs.styles import SEVERITY_VI
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
@@ -295,19 +295,25 @@ def _rule_meanings() -> dict[str, tuple[str, str, str]]:
     return out
 
 
+def run_facts(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[dict, list[tuple], list[tuple]]:
+    """What unit_rule_rows reads of the whole run (the rules' meanings, records quarantined by school
+    and rule, the files): read once for every unit."""
+    quarantined = con.execute(warehouse.sql("outputs/errors", "quarantined_by_rule"), [run_id]).fetchall()
+    return _rule_meanings(), quarantined, _file_records(con, run_id)
+
+
 def unit_rule_rows(con: duckdb.DuckDBPyConnection, run_id: str, schools: Sequence[str | None],
-                   problems: dict[str | None, list[Problem]]) -> list[tuple]:  # fmt: skip
+                   problems: dict[str | None, list[Problem]], facts: tuple | None = None) -> list[tuple]:  # fmt: skip
     """By rule, over the given schools: id, severity, record type, meaning vi/en, problems, schools
-    affected, records excluded (quarantined for the rule; for a rejected file, its records)."""
-    meanings = _rule_meanings()
+    affected, records excluded (quarantined for the rule; for a rejected file, its records).
+    `facts`: run_facts, if already read."""
+    meanings, quarantined, files = facts or run_facts(con, run_id)
     wanted = set(schools)
     excluded: Counter = Counter()
-    for code, rule, n in con.execute(
-        warehouse.sql("outputs/errors", "quarantined_by_rule"), [run_id]
-    ).fetchall():
+    for code, rule, n in quarantined:
         if code in wanted:
             excluded[rule] += n
-    for code, status, reason, n in _file_records(con, run_id):
+    for code, status, reason, n in files:
         if status == "rejected" and code in wanted:
             excluded[reason] += n
     count: Counter = Counter()
@@ -380,14 +386,25 @@ class QualityResult:
 
 
 def write_reports(
-    con: duckdb.DuckDBPyConnection, s: Settings, problems: Sequence[Problem] | None = None
+    con: duckdb.DuckDBPyConnection,
+    s: Settings,
+    problems: Sequence[Problem] | None = None,
+    code_digest: str | None = None,
 ) -> QualityResult:
     """Write OUT/errors/ (per school, per Phòng and Sở) and OUT/rules.md|.html, OUT/fields.md from
-    the run's problems (as export read them; else read here)."""
+    the run's problems (as export read them; else read here). A file whose inputs are those it was
+    last written from (rewrite.Outputs; `code_digest`: warehouse.code_digest()) is kept; a file no
+    longer due (a school that fixed its problems) is removed."""
     folder = s.out / ERRORS_DIR
-    # Start from nothing: a school that fixed its problems must not keep last run's file.
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest_of_code = code_digest or warehouse.code_digest()
+    done = Outputs(con, folder, full=s.full)
+    keep: set[Path] = {folder / "README.md"}
+
+    def fresh(rel: str, inputs: str, *paths: Path) -> bool:
+        keep.update(paths)
+        return done.fresh(rel, inputs, *paths)
+
     lists = school_lists(run_problems(con, s.run_id) if problems is None else problems)
     stats = school_stats(con, s.run_id, lists)
     units = {(lv, code): (name, plv, pcode) for lv, code, name, plv, pcode in con.execute(
@@ -405,10 +422,19 @@ def write_reports(
     for code in sorted(c for c in lists if c is not None):
         _, plv, pcode = units.get(("school", code), (None, None, None))
         parent = pcode if plv in ("phong", "so") else so_code
-        paths += write_school_report(folder / parent, code, stats[code].name if code in stats else None, s,
-                                     lists[code], reported.get(code, ()))  # fmt: skip
+        name = stats[code].name if code in stats else None
+        its_forms = tuple(reported.get(code, ()))
+        rel = f"{parent}/{code}.xlsx"
+        inputs = digest(
+            digest_of_code, s.school_year, s.period, name, lists[code], [f.form for f in its_forms]
+        )
+        if not fresh(rel, inputs, folder / rel, folder / parent / f"{code}.csv"):
+            write_school_report(folder / parent, code, name, s, lists[code], its_forms)
+            done.written(rel, inputs)
+        paths += [folder / rel, folder / parent / f"{code}.csv"]
         n_schools += 1
     n_units = 0
+    facts = run_facts(con, s.run_id)
     for (lv, code), (name, _, _) in sorted(units.items()):
         if lv == "phong":
             members = [st for st in stats.values() if st.phong == code]
@@ -416,13 +442,30 @@ def write_reports(
             members = list(stats.values())  # every school of the province, and files of no known school
         else:
             continue
-        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists)
-        ledger = ledger_rows(con, s.run_id, _rule_meanings()) if lv == "so" else None
+        rule_rows = unit_rule_rows(con, s.run_id, [st.code for st in members], lists, facts)
+        ledger = ledger_rows(con, s.run_id, facts[0]) if lv == "so" else None
         not_counted = not_counted_rows(con, s.run_id) if lv == "so" else None
-        paths += write_unit_summary(folder, lv, code, name, s, rule_rows, members, ledger, not_counted)
+        stem = f"summary_{lv}_{code}"
+        its = [folder / f"{stem}.xlsx", folder / f"{stem}_rules.csv", folder / f"{stem}_schools.csv"]
+        inputs = digest(digest_of_code, s.school_year, s.period, lv, code, name, rule_rows, members, ledger,
+                        not_counted)  # fmt: skip
+        if not fresh(its[0].name, inputs, *its):
+            write_unit_summary(folder, lv, code, name, s, rule_rows, members, ledger, not_counted)
+            done.written(its[0].name, inputs)
+        paths += its
         n_units += 1
+    # A file no longer due (a school that fixed its problems, a unit gone) must not stay.
+    for old in sorted(p for p in folder.rglob("*") if p.is_file() and p not in keep):
+        old.unlink()
     (folder / "README.md").write_text(_ERRORS_README, encoding="utf-8")
-    paths += write_catalogue(s.out)
+    catalogue = [s.out / "rules.md", s.out / "rules.html", s.out / "fields.md"]
+    where = (str(s.out.resolve()), str(catalog.SCHEMAS.resolve()))  # fields.md links schemas/ from out
+    inputs = digest(digest_of_code, *where)
+    if not done.fresh("../rules.md", inputs, *catalogue):
+        write_catalogue(s.out)
+        done.written("../rules.md", inputs)
+    done.save()
+    paths += catalogue
     return QualityResult(n_schools, n_units, tuple(paths))
 
 

@@ -4,7 +4,7 @@ run's summary and the folder's README."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -17,7 +17,8 @@ from pipelines.outputs.completeness import write_completeness
 from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
 from pipelines.outputs.problems import on_errors_sheet, run_problems
-from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob, write_changed_workbooks
+from pipelines.outputs.rewrite import Outputs, digest, rows_digest, unit_digest, write_changed_workbooks
+from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
 from pipelines.window.completeness import plain, summary_lines
@@ -52,6 +53,35 @@ def _write_table(
     rel.write_parquet(str(parquet_path))
 
 
+def _write_tables(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str) -> None:
+    """cells.csv/.parquet, indicators.csv/.parquet and the SDMX files of the period."""
+    period = {"school_year": s.school_year, "period": s.period}
+    with_boundaries = {**period, "boundaries": s.boundaries}
+    # Each file is written again only when what it is written from changed (rewrite.Outputs): the
+    # code and schemas, and an order-free checksum of the warehouse rows it selects.
+    done = Outputs(con, s.out, full=s.full)
+    cells = rows_digest(con, warehouse.sql("outputs/digests", "cells"), period)
+    indicators = rows_digest(con, warehouse.sql("outputs/digests", "indicators"), with_boundaries)
+    for name, rows, query, columns in (
+        ("cells", cells, con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS),
+        ("indicators", indicators, con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries),
+         INDICATOR_COLUMNS),
+    ):  # fmt: skip
+        inputs = digest(code, name, rows)
+        if not done.fresh(f"{name}.csv", inputs, s.out / f"{name}.csv", s.out / f"{name}.parquet"):
+            _write_table(query, columns, s.out / f"{name}.csv", s.out / f"{name}.parquet")
+            done.written(f"{name}.csv", inputs)
+    # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
+    inputs = digest(code, "sdmx", s.school_year, s.period, s.boundaries, tuple((f.regime, f.form) for f in forms),
+                    cells, indicators, rows_digest(con, warehouse.sql("outputs/digests", "units"), {}))  # fmt: skip
+    folder = s.out / "sdmx"
+    files = (folder / sdmx.STRUCTURE_FILE, folder / sdmx.CELLS_FILE, folder / sdmx.INDICATORS_FILE)
+    if not done.fresh("sdmx/" + sdmx.STRUCTURE_FILE, inputs, *files):
+        sdmx.export_sdmx(con, folder, s.school_year, s.period, s.boundaries, forms)
+        done.written("sdmx/" + sdmx.STRUCTURE_FILE, inputs)
+    done.save()
+
+
 def export_period(
     con: duckdb.DuckDBPyConnection,
     s: Settings,
@@ -65,12 +95,7 @@ def export_period(
     # indicators on the run's own boundary version.
     period = {"school_year": s.school_year, "period": s.period}
     with_boundaries = {**period, "boundaries": s.boundaries}
-    _write_table(con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS,
-                 s.out / "cells.csv", s.out / "cells.parquet")  # fmt: skip
-    _write_table(con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries), INDICATOR_COLUMNS,
-                 s.out / "indicators.csv", s.out / "indicators.parquet")  # fmt: skip
-    # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
-    sdmx.export_sdmx(con, s.out / "sdmx", s.school_year, s.period, s.boundaries, forms)
+    code = warehouse.code_digest()
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
         warehouse.sql("outputs/export", "unit_indicators"), with_boundaries
@@ -103,25 +128,23 @@ def export_period(
         elif line.level == "school" and line.kind in ("file", "record"):
             own.setdefault(("school", line.unit_code), []).append(line)
 
-    def values_of(form: Form) -> dict[tuple[str, str], dict[tuple[int, str], float]]:
-        out: dict[tuple[str, str], dict[tuple[int, str], float]] = {}
-        for level, unit, row, col, value in con.execute(
-            warehouse.sql("outputs/export", "form_values"), {**period, "form": form.form}
-        ).fetchall():
-            out.setdefault((level, unit), {})[(row, col)] = value
-        return out
+    def values_of(rows: list[tuple]) -> dict[tuple[str, str], dict[tuple[int, str], float]]:
+        return {(level, unit): dict(zip(zip(codes, keys, strict=True), vals, strict=True))
+                for level, unit, codes, keys, vals in rows}  # fmt: skip
 
     def units_of(form: Form) -> list[tuple[str, str]]:
         return [tuple(u) for u in con.execute(warehouse.sql("outputs/export", "form_units"),
                                              {**period, "form": form.form}).fetchall()]  # fmt: skip
 
-    jobs = []
+    # Each workbook's digest from a checksum of its cells (no cells read); the cells are read for the
+    # workbooks to write only (with_values).
+    sums = {(f, lv, u): (n, int(total)) for f, lv, u, n, total in
+            con.execute(warehouse.sql("outputs/export", "unit_checksums"), period).fetchall()}  # fmt: skip
+    jobs, digests = [], []
     for form in forms:
         if form.printed_in is not None and form.printed_in in by_form:
             continue  # its sheets are in the workbook of the form that prints it
         printed = [f for f in forms if f.printed_in == form.form]
-        values = values_of(form)
-        printed_values = [(f, values_of(f)) for f in printed]
         # Every unit with the form or a form printed in it (a unit without budget figures still gets the
         # budget sheet, empty).
         found = dict.fromkeys([*units_of(form), *(u for f in printed for u in units_of(f))])
@@ -131,22 +154,54 @@ def export_period(
             errors = [*relations.get((form.form, level, unit), []), *own.get((level, unit), [])]
             path = s.out / "forms" / level / unit / f"{form.form}.xlsx"
             indicators = tuple(unit_indicators.get((form.form, level, unit), ()))
-            extra = tuple((f, v.get((level, unit))) for f, v in printed_values)
-            jobs.append(WorkbookJob(path, form, header, values.get((level, unit), {}), tuple(errors), s.start_year,
-                                    indicators, extra))  # fmt: skip
+            # A printed form's figures: None where the unit has none (its sheet then prints empty).
+            extra = tuple((f, {} if (f.form, level, unit) in sums else None) for f in printed)
+            jobs.append(WorkbookJob(path, form, header, {}, tuple(errors), s.start_year, indicators, extra))
+            digests.append(unit_digest(jobs[-1], code, sums))
+
+    def with_values(todo: Sequence[WorkbookJob]) -> list[WorkbookJob]:
+        """The jobs with their units' non-zero cells: a form's at once when many are written, else
+        each unit's own."""
+        cached: dict[str, dict[tuple[str, str], dict[tuple[int, str], float]]] = {}
+
+        def cells_of(form: Form, level: str, unit: str) -> dict[tuple[int, str], float] | None:
+            if 4 * len(todo) >= len(jobs):
+                if form.form not in cached:
+                    cached[form.form] = values_of(con.execute(warehouse.sql("outputs/export", "form_values"),
+                                                              {**period, "form": form.form}).fetchall())  # fmt: skip
+                return cached[form.form].get((level, unit))
+            found = values_of(con.execute(warehouse.sql("outputs/export", "unit_values"),
+                                          {**period, "form": form.form, "level": level, "unit_code": unit}).fetchall())  # fmt: skip
+            return found.get((level, unit))
+
+        out = []
+        for job in todo:
+            lv, unit = job.header.level, job.header.unit_code
+            printed = tuple((f, None if v is None else cells_of(f, lv, unit)) for f, v in job.printed)
+            out.append(replace(job, values=cells_of(job.form, lv, unit) or {}, printed=printed))
+        return out
+
     if progress:
         progress(f"export: {len(jobs)} sổ tính / workbooks …")
     if s.full:
         warehouse.forget_outputs(con, s.out / "forms")
-    written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes)
-    write_completeness(s.out, *completeness)
-    text = _summary(con, s, forms, jobs, lines, completeness[0])
-    (s.out / "summary.md").write_text(text, encoding="utf-8")
-    (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
-    write_reports(con, s, problems)  # errors/ per school, Phòng and Sở; rules.md, rules.html
-    if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
-        rules = {r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)}
-        datadocs.make_offline(s.out / datadocs.DATA_DOCS, rules)
+    text = ""
+
+    def meanwhile() -> None:  # the period's other files, written while the pool writes the workbooks
+        nonlocal text
+        _write_tables(con, s, forms, code)
+        write_completeness(s.out, *completeness)
+        text = _summary(con, s, forms, jobs, lines, completeness[0])
+        (s.out / "summary.md").write_text(text, encoding="utf-8")
+        (s.out / "README.md").write_text(_OUTPUT_README.format(out=s.out), encoding="utf-8")
+        write_reports(con, s, problems, code)  # errors/ per school, Phòng and Sở; rules.md, rules.html
+        if (s.out / datadocs.DATA_DOCS).is_dir():  # GX's Data Docs of the validate step, made to work offline
+            datadocs.make_offline(s.out / datadocs.DATA_DOCS, lambda: {  # rules compiled if a page needs them
+                r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)
+            })  # fmt: skip
+
+    written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes, code=code, digests=digests,
+                                      load=with_values, meanwhile=meanwhile)  # fmt: skip
     return ExportResult(len(jobs), text, written)
 
 

@@ -17,6 +17,7 @@ import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipelines.catalog import Form, Row, Sheet
 from pipelines.outputs.xlsx import col_letter, rng
@@ -100,8 +101,10 @@ def layouts(form: Form) -> dict[str, SheetLayout]:
     return hit[1]
 
 
+@lru_cache(maxsize=1 << 16)
 def text_lines(text: str, width: float) -> int:
-    """Printed lines of wrapped text in a cell `width` units wide (an estimate, Times New Roman 11)."""
+    """Printed lines of wrapped text in a cell `width` units wide (an estimate, Times New Roman 11;
+    remembered: lists repeat the same messages thousands of times)."""
     chars = max(int(width * CHARS_PER_WIDTH) - 1, 1)
     return sum(max(len(textwrap.wrap(part, chars)), 1) for part in text.split("\n"))
 

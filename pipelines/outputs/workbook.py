@@ -19,18 +19,16 @@ values, names and problems (a few milliseconds) and is written by a process pool
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from pipelines import catalog, warehouse
+from pipelines import catalog
 from pipelines.catalog import Form
 from pipelines.outputs import printing, styles, xlsx
+from pipelines.outputs.dump import dump_workbook  # noqa: F401 - imported from here by the golden tests
 from pipelines.outputs.layout import (
     FIXED_HEADS,
     FIXED_LETTERS,
@@ -148,11 +146,16 @@ class _Slot:
 
 @dataclass
 class _SheetTemplate:
+    """A sheet's XML as pieces: static text, and each value cell as for an absent figure; a unit's
+    sheet renders again only its figures' cells and their totals (work per figure, not per cell)."""
+
     form: Form
     meta: xlsx.Sheet  # name, print set-up (for workbook.xml)
-    head: str
-    rows: list[tuple[str, int | None, tuple[_Slot, ...]]]  # (XML before the values, code, slots)
-    tail: str
+    zero: list[str]  # every value cell as for an absent figure
+    empty: list[str]  # every value cell left empty (the form has no figures for the unit)
+    slots: dict[int, tuple[tuple[int | None, str], _Slot]]  # piece index → (row code, key), slot
+    at: dict[tuple[int | None, str], tuple[int, ...]]  # (row code, key) → its cells and the totals it is in
+    named: tuple[int, ...]  # pieces holding a unit's names (placeholders)
 
 
 @dataclass
@@ -368,53 +371,94 @@ def _sheet_template(
         last=(lay.signature_row + len(SIGNATURE) - 1, lay.last_col),
     )  # fmt: skip
     tail = "".join(tail_rows) + xlsx.sheet_tail(meta)
-    return _SheetTemplate(form, meta, xlsx.sheet_head(meta) + head, body, tail)
+    return _pieces(form, meta, xlsx.sheet_head(meta) + head, body, tail, ids)
 
 
-def _fill(t: _SheetTemplate, ids: dict[str, int], values: Mapping[tuple[int, str], float] | None) -> str:
-    """A template's sheet with the unit's values (None: the form has no figures: cells left empty)."""
-    form = t.form
+def _pieces(form: Form, meta: xlsx.Sheet, head: str, body: list[tuple[str, int | None, tuple[_Slot, ...]]],
+            tail: str, ids: dict[str, int]) -> _SheetTemplate:  # fmt: skip
+    """The template's pieces (see _SheetTemplate): what _cell prints for an absent figure at every
+    value cell, and where each figure's cell and the totals it is part of are."""
+    whole = ids[f"money_{form.form}"] if form.display_scale != 1 else ids["NUM"]
+    zero, empty = [head], [head]
+    slots: dict[int, tuple[tuple[int | None, str], _Slot]] = {}
+    at: dict[tuple[int | None, str], list[int]] = {}
+    for prefix, code, row_slots in body:
+        zero.append(prefix)
+        empty.append(prefix)
+        for s in row_slots:
+            i = len(zero)
+            slots[i] = ((code, s.key), s)
+            zero.append(_cell(s, code, form, ids, {}))
+            empty.append(f'{s.pre}{whole}"/>')
+            at.setdefault((code, s.key), []).append(i)
+            for part in s.parts:
+                at.setdefault(part, []).append(i)
+    zero.append(tail)
+    empty.append(tail)
+    named = tuple(
+        i for i, x in enumerate(zero) if any(p in x for p in (_REPORTING, _RECEIVING, _REPORTING_HF))
+    )
+    return _SheetTemplate(form, meta, zero, empty, slots, {k: tuple(v) for k, v in at.items()}, named)
+
+
+def _cell(
+    s: _Slot, code: int | None, form: Form, ids: dict[str, int], values: Mapping[tuple[int, str], float]
+) -> str:
+    """A value cell's XML: the unit's figure (absent: 0) in the form's number style, as a formula
+    over its parts with the figure cached where the parts add up to it."""
     scale = form.display_scale
     if scale != 1:
         whole, frac = ids[f"money_{form.form}"], ids[f"money_dec_{form.form}"]
     else:
         whole, frac = ids["NUM"], ids["NUM_DEC"]
-    out = [t.head]
-    append = out.append
-    if values is None:
-        for prefix, _, slots in t.rows:
-            append(prefix)
-            for s in slots:
-                append(f'{s.pre}{whole}"/>')
-        append(t.tail)
-        return "".join(out)
     get = values.get
-    for prefix, code, slots in t.rows:
-        append(prefix)
-        for s in slots:
-            v = get((code, s.key))
-            if type(v) is not int:
-                v = styles.plain_number(v)
-            if scale != 1:
-                shown = v / scale
-                style = whole if shown.is_integer() else frac
-                text = xlsx.num(shown)
-            elif type(v) is int:
-                style, text = whole, str(v)
-            else:
-                style, text = frac, xlsx.num(v)
-            if s.formula is not None:
-                total = 0
-                for part in s.parts:
-                    p = get(part)
-                    if p is not None and p == p:  # NaN is not equal to itself
-                        total += p
-                if total == v:
-                    append(f'{s.pre}{style}"><f>{s.formula}</f><v>{text}</v></c>')
-                    continue
-            append(f'{s.pre}{style}"><v>{text}</v></c>')
-    append(t.tail)
-    return "".join(out)
+    v = get((code, s.key))
+    if type(v) is not int:
+        v = styles.plain_number(v)
+    if scale != 1:
+        shown = v / scale
+        style = whole if shown.is_integer() else frac
+        text = xlsx.num(shown)
+    elif type(v) is int:
+        style, text = whole, str(v)
+    else:
+        style, text = frac, xlsx.num(v)
+    if s.formula is not None:
+        total = 0
+        for part in s.parts:
+            p = get(part)
+            if p is not None and p == p:  # NaN is not equal to itself
+                total += p
+        if total == v:
+            return f'{s.pre}{style}"><f>{s.formula}</f><v>{text}</v></c>'
+    return f'{s.pre}{style}"><v>{text}</v></c>'
+
+
+def _fill(t: _SheetTemplate, ids: dict[str, int], values: Mapping[tuple[int, str], float] | None,
+          names: Mapping[str, str]) -> str:  # fmt: skip
+    """A template's sheet with the unit's values (None: the form has no figures: cells left empty)
+    and names: only the cells of the unit's figures, and the totals they are part of, are rendered
+    (every other cell prints as for an absent figure: the template's piece)."""
+    if values is None:
+        pieces = t.empty.copy()
+    else:
+        pieces = t.zero.copy()
+        at = t.at
+        todo: set[int] = set()
+        for cell in values:
+            hit = at.get(cell)
+            if hit is not None:
+                todo.update(hit)
+        form, slots = t.form, t.slots
+        for i in todo:
+            (code, _), s = slots[i]
+            pieces[i] = _cell(s, code, form, ids, values)
+    for i in t.named:
+        text = pieces[i]
+        for placeholder, name in names.items():
+            text = text.replace(placeholder, name)
+        pieces[i] = text
+    return "".join(pieces)
 
 
 # ------------------------------------------------------------------------------ Errors, Chỉ tiêu
@@ -475,11 +519,8 @@ def write_form_workbook(path: Path, form: Form, header: UnitHeader, values: Mapp
     }
     metas, xmls = [], []
     for st in t.sheets:
-        xml = _fill(st, t.ids, by_form[id(st.form)])
-        for placeholder, text in names.items():
-            xml = xml.replace(placeholder, text)
         metas.append(st.meta)
-        xmls.append(xml)
+        xmls.append(_fill(st, t.ids, by_form[id(st.form)], names))
     hf = printing.header(f"Biểu số {form.code_printed}", header.reporting_unit_vi, f"{form.period_vi} "
                          f"{start_year}-{start_year + 1}")  # fmt: skip
     extra = [list_sheet(t.book, ERRORS_SHEET, [], ERROR_COLUMNS, _error_rows(errors, header), header=hf)]
@@ -506,87 +547,23 @@ def _run_chunk(jobs: Sequence[WorkbookJob]) -> int:
     return len(jobs)
 
 
-# Each workbook's input digest (the warehouse's change store), so a re-run rewrites only the workbooks
-# whose inputs changed (after one school resubmits: its own, its Phòng's and the Sở's).
-
-
-def job_digest(job: WorkbookJob, code: str) -> str:
-    """sha256 of everything a workbook is made from: the code and schemas (`code`), the form, the
-    unit, its cells, problems and indicators, and the forms printed in it with their cells. Equal
-    digests mean equal workbook contents."""
-    printed = tuple((f.regime, f.form, None if v is None else sorted(v.items())) for f, v in job.printed)
-    inputs = (job.form.regime, job.form.form, job.header, sorted(job.values.items()), job.errors,
-              job.start_year, job.indicators, printed)  # fmt: skip
-    return hashlib.sha256(f"{code}\0{inputs!r}".encode()).hexdigest()
-
-
-def write_changed_workbooks(
-    con: duckdb.DuckDBPyConnection, jobs: Sequence[WorkbookJob], folder: Path, processes: int = 2
-) -> int:
-    """Write the jobs whose workbook is missing or was made from other inputs (by job_digest, kept in
-    the warehouse's change store under the folder); return how many were written."""
-    if not jobs:
-        return 0
-    code = warehouse.code_digest()
-    index = warehouse.output_digests(con, folder)
-    digests = {job.path.relative_to(folder).as_posix(): job_digest(job, code) for job in jobs}
-    todo = [(rel, job) for rel, job in zip(digests, jobs, strict=True)
-            if index.get(rel) != digests[rel] or not job.path.exists()]  # fmt: skip
-    # Forget the digests of the workbooks about to be rewritten first: a run killed half-way must
-    # not leave a new workbook under an old digest.
-    warehouse.forget_outputs(con, folder, [rel for rel, _ in todo])
-    folder.mkdir(parents=True, exist_ok=True)
-    write_workbooks([job for _, job in todo], processes)
-    warehouse.save_output_digests(con, folder, {rel: digests[rel] for rel, _ in todo})
-    return len(todo)
-
-
-def write_workbooks(jobs: Sequence[WorkbookJob], processes: int = 2) -> None:
-    """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes).
-    Jobs go in chunks of the same form, so each worker renders a form's template once per level."""
+def write_workbooks(
+    jobs: Sequence[WorkbookJob], processes: int = 2, meanwhile: Callable[[], None] | None = None
+) -> None:
+    """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes),
+    running `meanwhile` here as they write. Jobs go in chunks of one form: a form's template once per level."""
     if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
         for job in jobs:
             _run_job(job)
+        if meanwhile is not None:
+            meanwhile()
         return
     ordered = sorted(jobs, key=lambda j: (j.form.form, j.header.level))
     size = max(1, math.ceil(len(ordered) / (processes * 4)))
     chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     with worker_pool(processes) as executor:
-        for _ in executor.map(_run_chunk, chunks):
+        done = executor.map(_run_chunk, chunks)  # every chunk submitted now
+        if meanwhile is not None:
+            meanwhile()
+        for _ in done:
             pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Normalised dump for golden tests
-
-
-def dump_workbook(path: Path) -> dict[str, Any]:
-    """Sheets in order with merged ranges, non-empty cells (a formula with its cached value) and
-    freeze panes, print set-up (no save times)."""
-    from openpyxl import load_workbook  # noqa: PLC0415 - tests only
-
-    wb, cached = load_workbook(path), load_workbook(path, data_only=True)
-    sheets = []
-    for ws in wb.worksheets:
-        values = cached[ws.title]
-        cells: dict[str, dict[str, Any]] = {}
-        for row in ws.iter_rows():
-            for c in row:
-                if c.value is None or c.value == "":
-                    continue
-                entry: dict[str, Any] = {"value": values[c.coordinate].value}
-                if isinstance(c.value, str) and c.data_type == "f":
-                    entry["formula"] = c.value
-                if isinstance(entry["value"], int | float) and not isinstance(entry["value"], bool):
-                    entry["number_format"] = c.number_format
-                cells[c.coordinate] = entry
-        sheets.append({
-            "title": ws.title,
-            "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-            "freeze_panes": ws.freeze_panes,
-            "print": {"paper": ws.page_setup.paperSize, "orientation": ws.page_setup.orientation,
-                      "fit_to_width": ws.sheet_properties.pageSetUpPr.fitToPage if ws.sheet_properties.pageSetUpPr else None,
-                      "titles": ws.print_title_rows},
-            "cells": cells,
-        })  # fmt: skip
-    return {"creator": wb.properties.creator, "sheets": sheets}

@@ -69,3 +69,21 @@ def test_pages_lose_the_cdn_and_the_index_table_is_written_out(tmp_path: Path) -
     # A second pass changes nothing.
     assert make_offline(tmp_path, RULES) == 0
     assert (tmp_path / "index.html").read_text(encoding="utf-8") == index
+
+
+def test_the_rules_are_compiled_only_when_a_page_needs_them(tmp_path: Path) -> None:
+    (tmp_path / "validations").mkdir()
+    (tmp_path / "validations" / "learner.html").write_text(PAGE, encoding="utf-8")
+    asked: list[int] = []
+
+    def rules() -> dict[str, tuple[str, str]]:
+        asked.append(1)
+        return RULES
+
+    assert make_offline(tmp_path, rules) == 1
+    assert asked == [1]
+    assert "Grade not in the code list" in (tmp_path / "validations" / "learner.html").read_text(
+        encoding="utf-8"
+    )
+    assert make_offline(tmp_path, rules) == 0  # a re-run: every page already offline
+    assert asked == [1]

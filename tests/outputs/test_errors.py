@@ -299,3 +299,21 @@ def test_rules_command_writes_the_catalogue(tmp_path, capsys):
     out = capsys.readouterr().out
     assert str(tmp_path / "rules.html") in out and str(tmp_path / "fields.md") in out
     assert "## Học sinh / Learner (`learner`)" in (tmp_path / "fields.md").read_text(encoding="utf-8")
+
+
+def test_a_list_is_written_again_only_when_its_problems_change(run):
+    """School A has one error and one warning. Written again from the same problems, A's list is
+    kept as it is (not rewritten); without the warning it has one row; with it again, two."""
+    s, _ = run
+    a_csv = s.out / "errors" / "643" / f"{A}.csv"
+    before = a_csv.read_bytes()
+    stamp = a_csv.stat().st_mtime_ns
+    with warehouse.connect(s.warehouse) as con:
+        problems = school_problems.run_problems(con, s.run_id)
+        error_reports.write_reports(con, s, problems)
+        assert a_csv.stat().st_mtime_ns == stamp  # the same inputs: the file is kept
+        fewer = [p for p in problems if not (p.school_code == A and p.severity == "warning")]
+        error_reports.write_reports(con, s, fewer)
+        assert len(a_csv.read_text(encoding="utf-8-sig").splitlines()) == 1 + 1  # heading + the error
+        error_reports.write_reports(con, s, problems)
+    assert a_csv.read_bytes() == before

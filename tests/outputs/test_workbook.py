@@ -417,3 +417,42 @@ def test_golden_dump_of_each_remaining_form(regime: str, name: str, tmp_path: Pa
     if os.environ.get("EDUSTAT_UPDATE_GOLDEN") == "1":
         golden.write_text(json.dumps(dump, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert dump == json.loads(golden.read_text(encoding="utf-8"))
+
+
+# Row 1: Tổng số trường (T) = Công lập (CL) + Tư thục (TT), printed as a formula where the figures add up.
+@pytest.mark.parametrize(
+    ("values", "formula", "total", "public"),
+    [
+        ({}, True, 0, 0),  # no figures: 0 = 0 + 0, the total stays a formula
+        ({(1, "CL"): 1}, False, 0, 1),  # a part without its total: 0 ≠ 1 + 0
+        ({(1, "T"): 2}, False, 2, 0),  # a total without its parts: 2 ≠ 0 + 0
+        ({(1, "T"): 2, (1, "CL"): 1, (1, "TT"): 1}, True, 2, 1),
+        ({(1, "T"): 3, (1, "CL"): 1, (1, "TT"): 1}, False, 3, 1),  # 3 ≠ 1 + 1: the figure as it is
+    ],
+)
+def test_a_total_is_a_formula_only_where_its_parts_add_up(
+    form: catalog.Form, tmp_path: Path, values: dict, formula: bool, total: int, public: int
+) -> None:
+    sheet, ref = cell_ref(form, 1, "T")
+    _, ref_cl = cell_ref(form, 1, "CL")
+    path = tmp_path / "total.xlsx"
+    write_form_workbook(path, form, HEADER, values, [], 2024)
+    cached = load_workbook(path, data_only=True)[sheet]
+    assert (cached[ref].value, cached[ref_cl].value) == (total, public)
+    assert str(load_workbook(path)[sheet][ref].value).startswith("=") is formula
+
+
+def test_a_units_figures_never_reach_the_next_units_workbook(form: catalog.Form, tmp_path: Path) -> None:
+    """Workbooks of one form share a template: a unit with no figures after a unit with many prints 0
+    everywhere, and its own name."""
+    write_form_workbook(tmp_path / "a.xlsx", form, HEADER, VALUES, [], 2024)
+    other = UnitHeader("school", "66000102", "Trường Tiểu học Số 2", "Phòng GDĐT Huyện Ea Súp")
+    write_form_workbook(tmp_path / "b.xlsx", form, other, {}, [], 2024)
+    wb = load_workbook(tmp_path / "b.xlsx", data_only=True)
+    for code, key in VALUES:
+        sheet, ref = cell_ref(form, code, key)
+        assert wb[sheet][ref].value == 0, (code, key)
+    texts = {
+        c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    }
+    assert "Trường Tiểu học Số 2" in texts and "Trường Tiểu học Số 1" not in texts

@@ -31,10 +31,26 @@ ORDER BY ALL
 SELECT level, unit_code, name_vi, parent_level, parent_code FROM units
 
 -- name: form_values
--- The non-zero cells of one form ($form), by unit.
-SELECT level, unit_code, row_code, col_key, value FROM cells
+-- The non-zero cells of one form ($form), a row per unit (row codes, column keys, values as lists).
+SELECT level, unit_code, list(row_code), list(col_key), list(value) FROM cells
 WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
   AND form = $form AND value <> 0
+GROUP BY level, unit_code
+
+-- name: unit_values
+-- The non-zero cells of one form ($form) at one unit ($level, $unit_code), as form_values.
+SELECT level, unit_code, list(row_code), list(col_key), list(value) FROM cells
+WHERE school_year = $school_year AND period = $period AND form = $form AND level = $level
+  AND unit_code = $unit_code AND value <> 0
+GROUP BY level, unit_code
+
+-- name: unit_checksums
+-- Per form and unit, the count and an order-free checksum of its non-zero cells (form_values): a
+-- workbook's digest (outputs/rewrite.py) without reading its cells.
+SELECT form, level, unit_code, count(*), coalesce(sum(hash(row_code, col_key, value)::HUGEINT), 0) FROM cells
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+  AND value <> 0
+GROUP BY form, level, unit_code
 
 -- name: form_units
 -- The units with a workbook of one form ($form).
