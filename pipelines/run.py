@@ -102,7 +102,6 @@ def prepare(s: Settings) -> StepResult:
 @_writer
 def ingest_step(s: Settings) -> StepResult:
     t = time.perf_counter()
-    validate.warm_up()  # GX's import (seconds) in a background thread, while ingest waits on its workers
     with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
         registered = ingest.registered_schools(con)
         summary = ingest.ingest_inbox(con, s.inbox, s.start_year, s.period, registered, s.pseudonym_key,

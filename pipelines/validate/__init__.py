@@ -6,7 +6,6 @@ Modules: `rules` (the compiler), `gx` (the runner, the only importer of great_ex
 """
 
 from pipelines.validate.check import validate_warehouse
-from pipelines.validate.gx import warm_up
 from pipelines.validate.results import top_problems
 from pipelines.validate.rules import (
     REJECTED_RULE,
@@ -28,5 +27,4 @@ __all__ = [
     "run_parameters",
     "top_problems",
     "validate_warehouse",
-    "warm_up",
 ]

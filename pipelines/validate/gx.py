@@ -1,8 +1,9 @@
 """Great Expectations on the DuckDB warehouse: the only module that imports great_expectations.
 
 The import costs seconds (about 5 s of a province's validation), so it happens inside run_gx, without
-the parts edustat never runs (scipy.stats: `defer_unused`), and a run starts it early in a background
-thread that overlaps ingest (`warm_up`, called by pipelines/run.py when ingest starts).
+the parts edustat never runs (scipy.stats: `defer_unused`). Importing it in a background thread during
+ingest was tried and measured: no gain on 2 cores (24.3 s vs 24.1 s for a 1,000-school province; ingest
+already keeps both busy), and a fork during that import would hang: not kept.
 
 GX 1.24's SQL engine returns empty results on DuckDB unless it keeps one persistent connection
 (patch_gx_for_duckdb); tests/validate/test_gx.py fails loudly if an upgrade breaks that.
@@ -10,14 +11,11 @@ GX 1.24's SQL engine returns empty results on DuckDB unless it keeps one persist
 
 from __future__ import annotations
 
-import concurrent.futures.thread  # noqa: F401  (see _WarmUp: its fork hooks registered before any warm-up)
 import functools
 import importlib.util
 import logging
 import os
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,89 +53,9 @@ def defer_unused(names: tuple[str, ...] = UNUSED_BY_RULES) -> None:
             setattr(sys.modules[parent], child, module)
 
 
-class _WarmUp:
-    """GX imported in a background thread while the run ingests, so that validation does not wait
-    for it: ingest's main process mostly waits on its parsing pool then. No fork while it imports:
-    a child forked mid-import would inherit module locks held by a thread it does not have (and hang
-    importing one of those modules), so the thread starts importing only SETTLE seconds after the
-    last fork (a pool forks its workers together) and a fork that comes during the import waits for
-    it (os.register_at_fork). A module imported during that wait whose fork hooks acquire and release
-    a lock would see only the release: the standard library's one such module, concurrent.futures.thread,
-    is imported with this module."""
-
-    SETTLE = 0.5  # seconds without a fork before the import starts
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-        self.importing = False
-        self.quiet_since = 0.0  # the last fork (or the start)
-        os.register_at_fork(before=self.before_fork, after_in_parent=self.after_fork)
-
-    def start(self) -> None:
-        with self.lock:
-            if self.thread is not None or "great_expectations" in sys.modules:
-                return
-            self.quiet_since = time.monotonic()
-            self.thread = threading.Thread(target=self.run, name="edustat-gx-import", daemon=True)
-            self.thread.start()
-
-    def run(self) -> None:
-        while True:
-            with self.lock:
-                wait = self.quiet_since + self.SETTLE - time.monotonic()
-                if wait <= 0:
-                    self.importing = True
-                    break
-            time.sleep(wait)
-        t = time.perf_counter()
-        try:
-            import_gx()
-            log.debug("great_expectations imported in the background in %.1f s", time.perf_counter() - t)
-        except Exception:  # the validation step imports it again and reports the error
-            log.debug("background import of great_expectations failed", exc_info=True)
-
-    def before_fork(self) -> None:
-        with self.lock:
-            thread, importing = self.thread, self.importing
-            self.quiet_since = time.monotonic()
-        if importing and thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-    def after_fork(self) -> None:
-        with self.lock:
-            self.quiet_since = time.monotonic()
-
-    def join(self) -> None:
-        """Wait for a started warm-up (then GX's import is done or failed)."""
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
-
-
-_WARM_UP: _WarmUp | None = None
-
-
-# Set to 0 to import GX only when validation starts (to compare a run with and without the warm-up).
-WARM_UP_ENV = "EDUSTAT_GX_WARM_UP"
-
-
-def warm_up() -> None:
-    """Start importing GX in a background thread (once per process; nothing if it is imported, or
-    with EDUSTAT_GX_WARM_UP=0)."""
-    global _WARM_UP
-    if os.environ.get(WARM_UP_ENV, "1") == "0":
-        return
-    if _WARM_UP is None:
-        _WARM_UP = _WarmUp()
-    _WARM_UP.start()
-
-
 def import_gx() -> Any:
     """great_expectations, made ready for edustat's rules (DuckDB shim, the rules expectation), without
-    its unused parts; after a background warm-up, waits for it rather than importing a second time."""
-    if _WARM_UP is not None:
-        _WARM_UP.join()
+    its unused parts."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     defer_unused()
     import great_expectations as gx
