@@ -1,0 +1,33 @@
+"""The .xlsx writer's packaging: a workbook over 50 KB at the fast level is compressed again."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+
+from pipelines.outputs import xlsx
+
+
+def _sheet_of(cells: int) -> str:
+    """A sheet's XML with `cells` numbers in varied styles (seeded: the same text every run)."""
+    draw = random.Random(17)
+    return "".join(
+        f'<c r="A{i}" s="{draw.randint(1, 4)}"><v>{draw.randint(0, 999)}</v></c>' for i in range(cells)
+    )
+
+
+def test_a_workbook_over_50_kb_at_the_fast_level_is_written_at_the_best_one(tmp_path):
+    sheet = _sheet_of(8000)  # 53,452 bytes zipped at level 1, 40,322 at level 9 (measured on this text)
+    assert len(xlsx.zip_bytes([xlsx.part("xl/worksheets/sheet1.xml", sheet, 1)])) > xlsx.SMALL_ENOUGH
+    path = tmp_path / "big.xlsx"
+    xlsx.save(path, {"xl/worksheets/sheet1.xml": sheet})
+    assert path.stat().st_size <= xlsx.SMALL_ENOUGH
+    with zipfile.ZipFile(path) as z:
+        assert z.read("xl/worksheets/sheet1.xml").decode() == sheet
+
+
+def test_a_small_workbook_keeps_the_fast_level(tmp_path):
+    sheet = _sheet_of(500)
+    path = tmp_path / "small.xlsx"
+    xlsx.save(path, {"xl/worksheets/sheet1.xml": sheet})
+    assert path.read_bytes() == xlsx.zip_bytes([xlsx.part("xl/worksheets/sheet1.xml", sheet, 1)])
