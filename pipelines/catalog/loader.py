@@ -17,6 +17,7 @@ import pickle
 import re
 import sys
 import tempfile
+import time
 import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
@@ -68,8 +69,11 @@ class _UniqueKeys(_SAFE_LOADER):  # type: ignore[misc,valid-type]
 # sha256 of its text and the versions of Python and PyYAML: an edited file hashes differently and is
 # parsed again, so the data is always the file's. EDUSTAT_YAML_CACHE: another folder, or `off`. A
 # folder that is not the user's own (or is writable by others) is not read, one that cannot be written
-# is skipped: the cache only ever saves time.
+# is skipped: the cache only ever saves time. An entry not read for PRUNE_AFTER is deleted when a new one
+# is written (an entry read is re-dated at most once a day), so old versions of files do not pile up.
 YAML_CACHE_ENV = "EDUSTAT_YAML_CACHE"
+PRUNE_AFTER = 30 * 86400  # seconds
+_REDATE_AFTER = 86400  # seconds
 
 
 def _yaml_cache() -> Path | None:
@@ -101,11 +105,15 @@ def load_yaml(path: Path) -> Any:
     cached_file = folder / f"{cache_key(text)}.pickle" if folder is not None else None
     if cached_file is not None:
         try:
-            return pickle.loads(cached_file.read_bytes())  # noqa: S301 - the user's own folder (_yaml_cache)
+            data = pickle.loads(cached_file.read_bytes())  # noqa: S301 - the user's own folder (_yaml_cache)
+            if time.time() - cached_file.stat().st_mtime > _REDATE_AFTER:
+                os.utime(cached_file)  # still in use: not pruned
+            return data
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
             pass  # not cached yet, or a damaged entry: parse again
     data = yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a safe loader
     if cached_file is not None:
+        prune_yaml_cache(cached_file.parent)
         try:  # written whole then renamed: a process reading at the same time sees all of it or nothing
             with tempfile.NamedTemporaryFile(dir=cached_file.parent, suffix=".tmp", delete=False) as out:
                 out.write(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
@@ -113,6 +121,20 @@ def load_yaml(path: Path) -> Any:
         except OSError:
             pass
     return data
+
+
+def prune_yaml_cache(folder: Path, older_than: float = PRUNE_AFTER) -> int:
+    """Delete the cache entries (and torn temporary files) not read for `older_than` seconds; return
+    how many."""
+    cutoff, removed = time.time() - older_than, 0
+    for entry in [*folder.glob("*.pickle"), *folder.glob("*.tmp")]:
+        try:
+            if entry.stat().st_mtime < cutoff:
+                entry.unlink()
+                removed += 1
+        except OSError:
+            pass  # another process pruned or replaced it first
+    return removed
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ every real file under schemas/ loading."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,28 @@ def test_a_key_given_twice_is_refused_with_the_cache_on(tmp_path, monkeypatch):
         with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key"):
             loader.load_yaml(path)
     assert not list((tmp_path / "cache").glob("*.pickle"))
+
+
+def test_entries_unread_for_a_month_are_pruned_when_a_new_one_is_written(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(loader.YAML_CACHE_ENV, str(cache))
+    kept, used, new = (tmp_path / f"{n}.yaml" for n in ("kept", "used", "new"))
+    kept.write_text("a: 1\n", encoding="utf-8")
+    used.write_text("b: 2\n", encoding="utf-8")
+    new.write_text("c: 3\n", encoding="utf-8")
+    loader.load_yaml(kept)
+    loader.load_yaml(used)
+    entry = {p: cache / f"{loader.cache_key(p.read_text(encoding='utf-8'))}.pickle" for p in (kept, used)}
+    day = 86400
+    old = time.time() - 40 * day  # both written 40 days ago, and a torn temporary file as old
+    for path in entry.values():
+        os.utime(path, (old, old))
+    torn = cache / "x.tmp"
+    torn.write_bytes(b"")
+    os.utime(torn, (old, old))
+    assert loader.load_yaml(used) == {"b": 2}  # read today: re-dated, so it stays
+    assert loader.load_yaml(new) == {"c": 3}  # a new entry written: the month-old unread one goes
+    assert not entry[kept].exists() and not torn.exists()
+    assert entry[used].exists()
+    assert len(list(cache.glob("*.pickle"))) == 2  # used's and new's
+    assert loader.load_yaml(kept) == {"a": 1}  # a pruned entry is only parsed again
