@@ -46,6 +46,10 @@ STATUS_TEXT = {
         "no manifest in the bucket at roll-up time (late province)",
     ),  # fmt: skip
     "damaged": ("tệp trong bucket không khớp manifest", "a file in the bucket does not match its manifest"),
+    "refused": (
+        "manifest của tỉnh có định dạng mà phiên bản edustat này không đọc được, tỉnh không được tổng hợp",
+        "the province's manifest is in a format this edustat does not read, the province is not rolled up",
+    ),  # fmt: skip
 }
 
 
@@ -175,6 +179,12 @@ def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: 
     if manifest is None or (manifest.get("school_year"), manifest.get("period")) != (school_year, period):
         return {**entry, "status": "missing"}
     entry.update(run_id=manifest.get("run_id"), written_at=manifest.get("written_at"))
+    if manifest.get("format") != FORMAT:
+        found = manifest.get("format")
+        log.warning("tỉnh %s: manifest định dạng %r, chỉ đọc định dạng %d / province %s: manifest format %r, "
+                    "only format %d is read", province, found, FORMAT, province, found, FORMAT)  # fmt: skip
+        why = f"định dạng / format {found!r} (đọc được / readable: {FORMAT})"
+        return {**entry, "status": "refused", "why": why}
     files, wrong = _fetch(store, manifest, folder)
     try:
         if wrong:

@@ -157,3 +157,29 @@ def test_a_missing_object_reads_as_none_in_a_folder_bucket(tmp_path):
     assert objects.get_json(store, "a/manifest.json") == {"tỉnh": "66"}
     assert objects.list_keys(store, "a") == ["a/manifest.json"]
     assert objects.bucket_url("s3://b/p/") == "s3://b/p"
+
+
+def test_a_manifest_of_an_unknown_format_is_refused_and_its_province_reported(s3, warehouses, tmp_path):
+    """A province published by a later edustat (manifest format 2): its files are not read as if they
+    were format 1; the province is reported, in both languages, and the others are rolled up."""
+    for province in PROVINCES:
+        _publish(warehouses, province)
+    store = objects.open_bucket(BUCKET)
+    key = f"{national.province_prefix(YEAR, PERIOD, '68')}/{national.MANIFEST}"
+    objects.put_json(store, key, {**objects.get_json(store, key), "format": 2})
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(BUCKET, sorted(PROVINCES), target, YEAR, PERIOD)
+
+    assert facts["complete"] is False and list(facts["missing"]) == ["68"]
+    assert facts["missing"]["68"].startswith("refused: ")
+    assert _ministry(target) == {1: 40 + 35, 2: 19 + 18}  # 66 and 01 only
+    with duckdb.connect(str(target), read_only=True) as con:
+        status, vi, en = con.execute(
+            "SELECT status, reason_vi, reason_en FROM national_provinces WHERE province = '68'"
+        ).fetchone()
+        left = con.execute("SELECT count(*) FROM cells WHERE unit_code IN ('68', '68601001')").fetchone()
+    assert left == (0,)
+    assert status == "refused"
+    assert "định dạng" in vi and "không đọc được" in vi and "2" in vi
+    assert "format" in en and "does not read" in en and "2" in en
