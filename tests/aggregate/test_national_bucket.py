@@ -96,6 +96,12 @@ def test_a_late_province_leaves_the_rollup_incomplete_until_it_arrives(s3, wareh
         ("68", "rolled_up", 2),
     ]
     assert "late" in books[0][2]
+    # Learners are read from the provinces' kept Parquet files through a view, not copied in.
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'learner'").fetchone() == (
+            "VIEW",)  # fmt: skip
+        assert con.execute("SELECT count(*) FROM learner").fetchone() == (4,)
+    assert sorted(p.name for p in national.kept_folder(target).iterdir()) == ["66", "68"]
     assert note[0].startswith("CHƯA ĐỦ: 2/3") and note[1].startswith("INCOMPLETE: 2/3") and "01" in note[1]
 
     # 01 arrives: the same roll-up again takes it in and clears the mark.
@@ -148,6 +154,7 @@ def test_a_file_damaged_in_the_bucket_keeps_its_whole_province_out(s3, warehouse
             0,
         )
         assert con.execute("SELECT count(*) FROM learner").fetchone() == (4,)
+    assert sorted(p.name for p in national.kept_folder(target).iterdir()) == ["01", "68"]  # 66's files gone
 
 
 def test_a_missing_object_reads_as_none_in_a_folder_bucket(tmp_path):

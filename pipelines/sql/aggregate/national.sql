@@ -72,6 +72,26 @@ SELECT * FROM (SELECT * FROM read_parquet($1) EXCEPT SELECT * FROM {table})
 -- name: parquet_rows
 SELECT count(*) FROM read_parquet($1)
 
+-- name: parquet_columns
+-- $1: a Parquet file; its columns' names and types, in order.
+SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))
+
+-- name: parquet_view
+-- The statement making {table} a view over the Parquet files $1 (a list, in order): a view takes no
+-- bound parameter, so DuckDB writes the statement, each path quoted as an SQL string ('' for ').
+SELECT 'CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet(['
+       || array_to_string(list_transform($1::VARCHAR[], lambda f: '''' || replace(f, '''', '''''') || ''''), ', ')
+       || '])'
+
+-- name: drop_table
+-- {table}: the schema's (empty) table a view over the kept files replaces.
+DROP TABLE IF EXISTS {table}
+
+-- name: sort_national
+-- The national cells sorted once (every column; the ministry's rows, with no province, last): the
+-- database's `cells` and both files are written in this order.
+CREATE OR REPLACE TEMP TABLE _national AS SELECT * FROM _national ORDER BY ALL
+
 -- name: add_ministry
 INSERT INTO _national BY NAME
 SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' AS unit_code,
@@ -95,10 +115,10 @@ INSERT INTO national_provinces VALUES ($school_year, $period, $province, $status
 
 -- name: write_parquet
 -- $1: the file.
-COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (FORMAT parquet)
+COPY (SELECT * FROM _national) TO $1 (FORMAT parquet)
 
 -- name: write_csv
-COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (HEADER)
+COPY (SELECT * FROM _national) TO $1 (HEADER)
 
 -- name: write_books
 -- $1: the file: the provinces expected and what the roll-up found of each.
