@@ -24,12 +24,14 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import catalog, settings, warehouse
+from pipelines.aggregate.context import RunContext
+from pipelines.aggregate.indicators import compute_indicators
 from pipelines.warehouse import objects
 
 log = logging.getLogger(__name__)
@@ -251,6 +253,7 @@ def national_rollup(bucket: str, provinces: list[str], target: Path, school_year
                                columns, school_year, period))  # fmt: skip
         _kept_views(con, [entry["kept"] for entry in books])  # type: ignore[misc]
         con.execute(_sql("add_ministry"))
+        facts["indicators_bo"] = ministry_indicators(con, school_year, period)
         # Sorted once: the database's cells and both files are written in this order.
         con.execute(_sql("sort_national"))
         con.execute(_sql("store_cells"))
@@ -287,6 +290,36 @@ def national_rollup(bucket: str, provinces: list[str], target: Path, school_year
     facts.update(expected=expected, rolled_up=rolled_up, missing=missing, complete=not missing)
     (log.info if not missing else log.warning)("%s / %s", note_vi, note_en)
     return facts
+
+
+def ministry_indicators(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> int:
+    """The ministry's (bo/BO) indicators of the period, from its national cells (the sum of the
+    Sở cells, add_ministry) by the indicators' own definitions (schemas/indicators/,
+    aggregate/indicators.py): they run on a scratch warehouse whose one unit is the ministry, so
+    that every kind is computed exactly as for a province's units, on each boundary version. The
+    ministry is the same unit on every version. What the national database does not hold gives no
+    value, as in a province: a cohort rate's earlier year (its denominator unknown: NULL, not 0)
+    and a rate over population (no ministry population: not computed). Returns the rows added."""
+    rows = con.execute(_sql("ministry_cells"), [school_year, period]).fetchall()
+    if not rows:
+        return 0
+    regimes = sorted({str(r[2]) for r in rows})
+    forms = tuple(f for regime in regimes for f in catalog.forms_for(regime, period))
+    start = settings.parse_school_year(school_year)
+    years, month, day = settings.PERIODS[period]
+    ctx = RunContext(run_id="national", school_year=school_year, start_year=start, period=period,
+                     as_of=date(start + years, month, day))  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="edustat-ministry-") as tmp,
+        warehouse.connect(Path(tmp) / "ministry.duckdb") as scratch,
+    ):
+        # The ministry's cells as the scratch warehouse's one "school": the indicators of a school are
+        # its own cells, with no re-aggregation (the scratch warehouse has no unit tree).
+        warehouse.insert_rows(scratch, "cells", rows)
+        compute_indicators(scratch, ctx, forms)
+        found = scratch.execute(_sql("ministry_indicator_rows")).fetchall()
+    warehouse.insert_rows(con, "indicators", found)
+    return len(found)
 
 
 def _kept_views(con: duckdb.DuckDBPyConnection, kept: list[dict[str, Path]]) -> None:

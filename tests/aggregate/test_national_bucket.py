@@ -190,3 +190,33 @@ def test_a_manifest_of_an_unknown_format_is_refused_and_its_province_reported(s3
     assert status == "refused"
     assert "định dạng" in vi and "không đọc được" in vi and "2" in vi
     assert "format" in en and "does not read" in en and "2" in en
+
+
+def test_the_ministry_indicators_are_worked_out_from_the_national_cells(s3, tmp_path):
+    """Two tiny provinces' Sở cells of 02-TH-DN: 66 has 350 pupils (row 37) in 10 classes (row 27),
+    68 has 245 pupils in 8 classes. The ministry's pupils per class (2106.2) is 595 / 18 = 33.06, not
+    the mean of the Sở's 35.0 and 30.63 (32.81); its pupils (2105) 595."""
+    bucket = "s3://edustat-exchange/ministry"
+    for province, pupils, classes in (("66", 350, 10), ("68", 245, 8)):
+        path = tmp_path / f"{province}.duckdb"
+        with warehouse.connect(path) as con:
+            warehouse.insert_rows(con, "cells", [
+                (YEAR, *FORM, level, code, row, col, value, "2024")
+                for level, code in (("school", f"{province}000001"), ("so", province))
+                for row, col, value in ((37, "T.all", pupils), (27, "T", classes))])  # fmt: skip
+        national.publish_province(path, bucket, YEAR, PERIOD, province)
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(bucket, ["66", "68"], target, YEAR, PERIOD)
+
+    with duckdb.connect(str(target), read_only=True) as con:
+        rows = con.execute("""SELECT indicator_id, boundaries, numerator, denominator, value FROM indicators
+                              WHERE level = 'bo' AND unit_code = 'BO' AND indicator_id IN ('2105', '2106.2')
+                              ORDER BY ALL""").fetchall()  # fmt: skip
+        per_sos = con.execute(
+            "SELECT count(*) FROM indicators WHERE level = 'bo' AND unit_code <> 'BO'"
+        ).fetchone()
+    # On each boundary version alike: the ministry is one unit on both.
+    assert rows == [("2105", "2024", 595, None, 595.0), ("2105", "2025", 595, None, 595.0),
+                    ("2106.2", "2024", 595, 18, 33.06), ("2106.2", "2025", 595, 18, 33.06)]  # fmt: skip
+    assert per_sos == (0,) and facts["indicators_bo"] > 0

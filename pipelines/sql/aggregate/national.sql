@@ -98,6 +98,21 @@ SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' 
        row_code, col_key, sum(value)::BIGINT AS value, boundaries
 FROM _national WHERE level = 'so' GROUP BY ALL
 
+-- name: ministry_cells
+-- The ministry's cells of the period ($1 school year, $2 period) whatever the Sở's boundary version
+-- (the ministry is one unit on every version), as the scratch warehouse's one "school" BO
+-- (ministry_indicators): the columns of `cells`. Level `bo`, unit `BO`: the ministry ("Bộ GDĐT",
+-- reference README.md's hierarchy names the level but gives it no code; status: inferred).
+SELECT school_year, period, regime, form, 'school' AS level, 'BO' AS unit_code, row_code, col_key,
+       sum(value)::BIGINT AS value, min(boundaries) AS boundaries
+FROM _national WHERE level = 'bo' AND school_year = $1 AND period = $2
+GROUP BY school_year, period, regime, form, row_code, col_key
+ORDER BY ALL
+
+-- name: ministry_indicator_rows
+-- The scratch warehouse's indicators, back on the ministry's level: the columns of `indicators`.
+SELECT * REPLACE ('bo' AS level) FROM indicators WHERE unit_code = 'BO' ORDER BY ALL
+
 -- name: store_cells
 -- The national cells (every province's and the ministry's) into the database's `cells`.
 INSERT INTO cells BY NAME SELECT * EXCLUDE (province) FROM _national
