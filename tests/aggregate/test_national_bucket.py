@@ -220,3 +220,43 @@ def test_the_ministry_indicators_are_worked_out_from_the_national_cells(s3, tmp_
     assert rows == [("2105", "2024", 595, None, 595.0), ("2105", "2025", 595, None, 595.0),
                     ("2106.2", "2024", 595, 18, 33.06), ("2106.2", "2025", 595, 18, 33.06)]  # fmt: skip
     assert per_sos == (0,) and facts["indicators_bo"] > 0
+
+
+def _problems_view(con: duckdb.DuckDBPyConnection) -> None:
+    """The contract view validation_problems alone (schemas/views.yaml), as the roll-up's finish."""
+    from pipelines.analyst import views
+    from pipelines.catalog import views as declared
+
+    views.load_catalogue(con)
+    view = next(v for v in declared.views() if v.name == "validation_problems")
+    con.execute(f"CREATE VIEW validation_problems AS {views.view_sql(view)}")
+
+
+def test_the_national_validation_problems_hold_every_rolled_up_provinces_runs(s3, tmp_path):
+    """66 ran twice this period (2 problems, then 1) and once in another period; 68 ran once (1
+    problem); 01's run failed. The national view: 66's two runs and 68's run, 4 rows, none of 01 nor
+    of the other period."""
+    bucket = "s3://edustat-exchange/problems"
+    runs = {"66": [("r66-1", "DN", 2), ("r66-2", "DN", 1), ("r66-cn", "CN", 5)], "68": [("r68-1", "DN", 1)],
+            "01": [("r01-1", "DN", 3)]}  # fmt: skip
+    for province, its_runs in runs.items():
+        path = tmp_path / f"{province}.duckdb"
+        school = f"{province}000001"
+        with warehouse.connect(path) as con:
+            warehouse.insert_rows(con, "cells", [(YEAR, *FORM, "so", province, 1, "T", 1, "2024")])
+            warehouse.insert_rows(con, "validation_results", [
+                (run, YEAR, period, "learner.birth_date", "error", "learner", school, f"{school}.json", n, n,
+                 "NgaySinh", "2030-01-01", "ngày sinh sai", "wrong birth date", None)
+                for run, period, problems in its_runs for n in range(problems)])  # fmt: skip
+        national.publish_province(path, bucket, YEAR, PERIOD, province)
+    target = tmp_path / "national.duckdb"
+
+    facts = national.national_rollup(bucket, ["01", "66", "68"], target, YEAR, PERIOD,
+                                     failed={"01": "no school was loaded"}, finish=_problems_view)  # fmt: skip
+
+    assert facts["missing"] == {"01": "failed: no school was loaded"}
+    with duckdb.connect(str(target), read_only=True) as con:
+        found = con.execute("SELECT run_id, school_code, count(*), count(value) FROM validation_problems "
+                            "GROUP BY ALL ORDER BY ALL").fetchall()  # fmt: skip
+    # Per run its problems; the birth date a personal-data field, its value hidden.
+    assert found == [("r66-1", "66000001", 2, 0), ("r66-2", "66000001", 1, 0), ("r68-1", "68000001", 1, 0)]
