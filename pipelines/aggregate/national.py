@@ -10,12 +10,13 @@ its manifest is.
 National side (`national_rollup`): for every province expected, its manifest and files from the
 bucket (each file's sha256 and rows checked against the manifest before anything is loaded), its
 rows into the national database but for the largest tables (KEPT_TABLES: learner, staff,
-input_ledger), whose files are kept beside it (`kept_folder`) and read through views over them, the
-ministry (`bo`/`BO`) cells as the sum of the Sở cells
-(pipelines/sql/aggregate/national.sql). A province whose run failed, whose manifest is not there
-(late) or whose files do not match it is left out and reported; the roll-up of the rest is marked
-incomplete (tables `national_provinces` and `national_rollup`). The database is rebuilt whole at
-every roll-up, so re-running it once a late province has arrived takes it in and clears the mark.
+input_ledger), whose files are kept beside it (`kept_folder`) and read through views over them;
+the ministry (`bo`/`BO`) cells as the sum of the Sở cells (pipelines/sql/aggregate/national.sql)
+and the ministry's indicators from them (`ministry_indicators`). A province whose run failed, whose
+manifest is not there (late) or is of a format this reader does not know (`FORMAT`), or whose files
+do not match it is left out and reported; the roll-up of the rest is marked incomplete (tables
+`national_provinces` and `national_rollup`). The database is rebuilt whole at every roll-up, so
+re-running it once a late province has arrived takes it in and clears the mark.
 """
 
 from __future__ import annotations
@@ -206,9 +207,9 @@ def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: 
         why = f"định dạng / format {found!r} (đọc được / readable: {FORMAT})"
         return {**entry, "status": "refused", "why": why}
     taken = dict(columns)
-    files, wrong = _fetch(con, store, manifest, folder, kept, taken)
     loaded = False
     try:
+        files, wrong = _fetch(con, store, manifest, folder, kept, taken)
         if wrong:
             return {**entry, "status": "damaged", "why": wrong}
         try:
