@@ -19,8 +19,9 @@ phase scales with learners ÷ workers, the roll-up with learners).
     .venv/bin/python benchmarks/bench_national.py --rollup-only [--provinces 6] [--runs 3] [--dir …]
 
 --rollup-only: the roll-up alone (RUNS times, each rebuilding national.duckdb whole, views included)
-over the folder bucket DIR/bucket an earlier `--bucket file` run left; figures: seconds per run,
-their median, and seconds per million learners (the learners of the provinces' manifests).
+over the folder bucket DIR/bucket an earlier `--bucket file` run left; figures: seconds (wall and
+CPU of every thread) per run, their medians, and seconds per million learners (the learners of the
+provinces' manifests).
 """
 
 from __future__ import annotations
@@ -178,19 +179,21 @@ def _rollup_only(root: Path, codes: list[str], runs: int) -> dict[str, object]:
             store, f"{national.province_prefix(YEAR, PERIOD, code)}/{national.MANIFEST}"
         )
         learners += int(((manifest or {}).get("tables") or {}).get("learner", {}).get("rows", 0))
-    seconds, loads = [], []
+    seconds, cpu, loads = [], [], []
     for _ in range(runs):
         load = os.getloadavg()[0]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()  # CPU: every thread of the process (DuckDB's too)
         facts = national.national_rollup(bucket, codes, root / "national.duckdb", YEAR, PERIOD,
                                          root / "output" / "national", finish=views.create_views)  # fmt: skip
         seconds.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
         loads.append(load)
-        print(f"roll-up: {seconds[-1]:.2f} s (load {load:.2f})", flush=True)
+        print(f"roll-up: {seconds[-1]:.2f} s, CPU {cpu[-1]:.2f} s (load {load:.2f})", flush=True)
     median = statistics.median(seconds)
     figures = {"provinces": len(codes), "learners": learners, "complete": bool(facts["complete"]),
                "seconds_rollup_runs": [round(x, 2) for x in seconds], "seconds_rollup": round(median, 2),
                "seconds_rollup_per_million_learners": round(median * 1e6 / learners, 2) if learners else None,
+               "cpu_seconds_rollup_runs": [round(x, 2) for x in cpu], "cpu_seconds_rollup": round(statistics.median(cpu), 2),
                "load_1min_runs": [round(x, 2) for x in loads]}  # fmt: skip
     for name, value in figures.items():
         print(f"{name}: {value}")
