@@ -16,6 +16,12 @@ phase scales with learners ÷ workers, the roll-up with learners).
 
     .venv/bin/python benchmarks/bench_national.py [--provinces 3] [--schools 20] [--workers 2]
         [--bucket moto|file] [--dir /tmp/edustat-bench-national] [--keep-inputs]
+    .venv/bin/python benchmarks/bench_national.py --rollup-only [--provinces 6] [--runs 3] [--dir …]
+
+--rollup-only: the roll-up alone (RUNS times, each rebuilding national.duckdb whole, views included)
+over the folder bucket DIR/bucket an earlier `--bucket file` run left; figures: seconds (wall and
+CPU of every thread) per run, their medians, and seconds per million learners (the learners of the
+provinces' manifests).
 """
 
 from __future__ import annotations
@@ -91,10 +97,15 @@ def main() -> None:
     parser.add_argument("--bucket", default="moto", choices=["moto", "file"])
     parser.add_argument("--dir", default="/tmp/edustat-bench-national")
     parser.add_argument("--keep-inputs", action="store_true", help="reuse generated inputs found under --dir")
+    parser.add_argument("--rollup-only", action="store_true", help="time the roll-up of DIR/bucket alone")
+    parser.add_argument("--runs", type=int, default=3, help="roll-ups to time (--rollup-only)")
     args = parser.parse_args()
     root = Path(args.dir)
     os.environ.setdefault(settings.KEY_ENV, "benchmark-key")
     codes = _codes(args.provinces)
+    if args.rollup_only:
+        emit(_rollup_only(root, codes, args.runs))
+        return
     inputs = root / "inputs"
     t = time.perf_counter()
     for i, code in enumerate(codes):
@@ -153,6 +164,40 @@ def main() -> None:
     for name, value in figures.items():
         print(f"{name}: {value}")
     emit(figures)
+
+
+def _rollup_only(root: Path, codes: list[str], runs: int) -> dict[str, object]:
+    """The roll-up alone, RUNS times, over the folder bucket ROOT/bucket (a `--bucket file` run's)."""
+    from pipelines.analyst import views
+    from pipelines.warehouse import objects
+
+    bucket = (root / "bucket").resolve().as_uri()
+    store = objects.open_bucket(bucket)
+    learners = 0
+    for code in codes:
+        manifest = objects.get_json(
+            store, f"{national.province_prefix(YEAR, PERIOD, code)}/{national.MANIFEST}"
+        )
+        learners += int(((manifest or {}).get("tables") or {}).get("learner", {}).get("rows", 0))
+    seconds, cpu, loads = [], [], []
+    for _ in range(runs):
+        load = os.getloadavg()[0]
+        t, c = time.perf_counter(), time.process_time()  # CPU: every thread of the process (DuckDB's too)
+        facts = national.national_rollup(bucket, codes, root / "national.duckdb", YEAR, PERIOD,
+                                         root / "output" / "national", finish=views.create_views)  # fmt: skip
+        seconds.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        loads.append(load)
+        print(f"roll-up: {seconds[-1]:.2f} s, CPU {cpu[-1]:.2f} s (load {load:.2f})", flush=True)
+    median = statistics.median(seconds)
+    figures = {"provinces": len(codes), "learners": learners, "complete": bool(facts["complete"]),
+               "seconds_rollup_runs": [round(x, 2) for x in seconds], "seconds_rollup": round(median, 2),
+               "seconds_rollup_per_million_learners": round(median * 1e6 / learners, 2) if learners else None,
+               "cpu_seconds_rollup_runs": [round(x, 2) for x in cpu], "cpu_seconds_rollup": round(statistics.median(cpu), 2),
+               "load_1min_runs": [round(x, 2) for x in loads]}  # fmt: skip
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    return figures
 
 
 if __name__ == "__main__":

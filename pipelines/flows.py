@@ -14,8 +14,8 @@ re-exports these; an installed edustat imports them from here (`pipelines.flows`
 - `national_report`: one `national_province` subflow per province (through a deployment on a
   process work pool when one is given, so workers on several machines share the work): report_period
   into the province's own warehouse, then its tables as Parquet to a bucket (S3-compatible or
-  file://); then the national roll-up reads the bucket, sums the Sở rows to the ministry and adds the
-  analysts' views; a failed or late province is reported and the roll-up marked incomplete. An
+  file://); then the national roll-up reads the bucket, sums the Sở rows to the ministry, computes
+  the ministry's indicators and adds the analysts' views; a failed or late province is reported and the roll-up marked incomplete. An
   installed edustat runs it (`edustat national`) without the checkout.
 """
 
@@ -510,7 +510,8 @@ def national_report(school_year: str, period: str, inputs: str, root: str, provi
     """Every province of INPUTS (INPUTS/<province>/registry.xlsx and inbox/) through national_province:
     its own warehouse ROOT/partitions/<province>.duckdb (outputs ROOT/output/<province>/) and, at its
     end, its tables to the BUCKET (s3://… or file://…; default ROOT/bucket); then the national
-    roll-up from the bucket into ROOT/national.duckdb and ROOT/output/national/. With a deployment
+    roll-up from the bucket into ROOT/national.duckdb (its learner, staff and input_ledger read from
+    the provinces' files kept in ROOT/national_parquet/) and ROOT/output/national/. With a deployment
     (e.g. "national_province/province" on a process work pool) the provinces run on the pool's
     workers, at once; without one they run here, one after the other. PROVINCES: run only these (a
     late province); the roll-up always expects every province of INPUTS. rollup_only: no province is

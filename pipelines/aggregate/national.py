@@ -9,24 +9,30 @@ its manifest is.
 
 National side (`national_rollup`): for every province expected, its manifest and files from the
 bucket (each file's sha256 and rows checked against the manifest before anything is loaded), its
-rows into the national database, the ministry (`bo`/`BO`) cells as the sum of the Sở cells
-(pipelines/sql/aggregate/national.sql). A province whose run failed, whose manifest is not there
-(late) or whose files do not match it is left out and reported; the roll-up of the rest is marked
-incomplete (tables `national_provinces` and `national_rollup`). The database is rebuilt whole at
-every roll-up, so re-running it once a late province has arrived takes it in and clears the mark.
+rows into the national database but for the largest tables (KEPT_TABLES: learner, staff,
+input_ledger), whose files are kept beside it (`kept_folder`) and read through views over them;
+the ministry (`bo`/`BO`) cells as the sum of the Sở cells (pipelines/sql/aggregate/national.sql)
+and the ministry's indicators from them (`ministry_indicators`). A province whose run failed, whose
+manifest is not there (late) or is of a format this reader does not know (`FORMAT`), or whose files
+do not match it is left out and reported; the roll-up of the rest is marked incomplete (tables
+`national_provinces` and `national_rollup`). The database is rebuilt whole at every roll-up, so
+re-running it once a late province has arrived takes it in and clears the mark.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from pipelines import warehouse
+from pipelines import catalog, settings, warehouse
+from pipelines.aggregate.context import RunContext
+from pipelines.aggregate.indicators import compute_indicators
 from pipelines.warehouse import objects
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,9 @@ FORMAT = 1
 # (schemas/views.yaml), of the period where the table has one; the unit tree whole.
 EXCHANGE_TABLES = ("cells", "indicators", "aggregate_runs", "validation_results", "submissions", "input_ledger",
                    "files", "audit", "school", "learner", "staff", "hierarchy_units", "unit_membership")  # fmt: skip
+# The largest tables (rows per learner or per input): kept as the provinces' Parquet files beside the
+# national database and read through views over them, never copied into it.
+KEPT_TABLES = ("learner", "staff", "input_ledger")
 SHARED_TABLES = ("hierarchy_units",)  # every province holds the reference units alike: each row once
 STATUS_TEXT = {
     "rolled_up": ("đã tổng hợp", "rolled up"),
@@ -46,6 +55,10 @@ STATUS_TEXT = {
         "no manifest in the bucket at roll-up time (late province)",
     ),  # fmt: skip
     "damaged": ("tệp trong bucket không khớp manifest", "a file in the bucket does not match its manifest"),
+    "refused": (
+        "manifest của tỉnh có định dạng mà phiên bản edustat này không đọc được, tỉnh không được tổng hợp",
+        "the province's manifest is in a format this edustat does not read, the province is not rolled up",
+    ),  # fmt: skip
 }
 
 
@@ -115,24 +128,34 @@ def publish_province(warehouse_path: Path, bucket: str, school_year: str, period
 # --- the national side ------------------------------------------------------------------------------
 
 
-def _fetch(store: object, manifest: dict, folder: Path) -> tuple[dict[str, Path], str | None]:
-    """The province's files downloaded into FOLDER, each checked against the manifest (sha256, then
-    rows); (table → file, None) or ({}, what did not match)."""
+def kept_folder(target: Path) -> Path:
+    """Where the roll-up keeps the provinces' KEPT_TABLES files beside TARGET: <stem>_parquet/<province>/."""
+    return target.with_name(f"{target.stem}_parquet")
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, store: object, manifest: dict, folder: Path, kept: Path,
+           columns: dict[str, list]) -> tuple[dict[str, Path], str | None]:  # fmt: skip
+    """The province's files downloaded (KEPT_TABLES into KEPT, the others into FOLDER), each checked
+    against the manifest (sha256, then rows) and a kept table's columns against the other provinces'
+    (COLUMNS: table → the first province's); (table → file, None) or ({}, what did not match)."""
     files: dict[str, Path] = {}
     for table, entry in sorted((manifest.get("tables") or {}).items()):
         if table not in EXCHANGE_TABLES:
             continue
-        path = folder / f"{table}.parquet"
+        path = (kept if table in KEPT_TABLES else folder) / f"{table}.parquet"
+        files[table] = path
         try:
             digest = objects.get_file(store, str(entry["key"]), path)
         except FileNotFoundError:
             return {}, f"{table}.parquet: không có / not found"
         if digest != entry.get("sha256"):
             return {}, f"{table}.parquet: sha256"
-        with duckdb.connect() as con:
-            if warehouse.scalar(con, _sql("parquet_rows"), [str(path)]) != entry.get("rows"):
-                return {}, f"{table}.parquet: số dòng / rows"
-        files[table] = path
+        if warehouse.scalar(con, _sql("parquet_rows"), [str(path)]) != entry.get("rows"):
+            return {}, f"{table}.parquet: số dòng / rows"
+        if table in KEPT_TABLES:
+            found = con.execute(_sql("parquet_columns"), [str(path)]).fetchall()
+            if columns.setdefault(table, found) != found:
+                return {}, f"{table}.parquet: cột khác tỉnh trước / columns differ from earlier provinces'"
     if "cells" not in files:
         return {}, "cells.parquet: không có / not found"
     return files, None
@@ -144,7 +167,7 @@ def _load(con: duckdb.DuckDBPyConnection, province: str, files: dict[str, Path],
     con.execute(_sql("collect_cells"), {"province": province, "path": str(files["cells"]), "year": school_year,
                                         "period": period})  # fmt: skip
     for table, path in files.items():
-        if table == "cells":
+        if table == "cells" or table in KEPT_TABLES:
             continue
         if table == "indicators":
             con.execute(_sql("load_indicators"), [str(path)])
@@ -159,15 +182,17 @@ def _load(con: duckdb.DuckDBPyConnection, province: str, files: dict[str, Path],
 
 
 def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: str | None, folder: Path,
-          school_year: str, period: str) -> dict[str, object]:  # fmt: skip
+          kept: Path, columns: dict[str, list], school_year: str, period: str) -> dict[str, object]:  # fmt: skip
     """One expected province into the national database, or why not: its books' entry (status,
-    why, run id, time, learners). A province is loaded whole or not at all (one transaction)."""
+    why, run id, time, learners, its kept files). A province is loaded whole or not at all (one
+    transaction; its kept files removed when it is not)."""
     entry: dict[str, object] = {
         "province": province,
         "run_id": None,
         "written_at": None,
         "learners": 0,
         "why": "",
+        "kept": {},
     }
     if failed is not None:
         return {**entry, "status": "failed", "why": failed}
@@ -175,8 +200,16 @@ def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: 
     if manifest is None or (manifest.get("school_year"), manifest.get("period")) != (school_year, period):
         return {**entry, "status": "missing"}
     entry.update(run_id=manifest.get("run_id"), written_at=manifest.get("written_at"))
-    files, wrong = _fetch(store, manifest, folder)
+    if manifest.get("format") != FORMAT:
+        found = manifest.get("format")
+        log.warning("tỉnh %s: manifest định dạng %r, chỉ đọc định dạng %d / province %s: manifest format %r, "
+                    "only format %d is read", province, found, FORMAT, province, found, FORMAT)  # fmt: skip
+        why = f"định dạng / format {found!r} (đọc được / readable: {FORMAT})"
+        return {**entry, "status": "refused", "why": why}
+    taken = dict(columns)
+    loaded = False
     try:
+        files, wrong = _fetch(con, store, manifest, folder, kept, taken)
         if wrong:
             return {**entry, "status": "damaged", "why": wrong}
         try:
@@ -185,10 +218,14 @@ def _take(con: duckdb.DuckDBPyConnection, store: object, province: str, failed: 
         except duckdb.Error as exc:  # e.g. a province on another edustat version: columns that do not match
             log.warning("tỉnh %s không nạp được / province %s not loaded: %s", province, province, exc)
             return {**entry, "status": "damaged", "why": str(exc).splitlines()[0][:200]}
-        return {**entry, "status": "rolled_up", "learners": learners}
+        loaded = True
+        columns.update(taken)
+        kept_files = {t: p for t, p in files.items() if t in KEPT_TABLES}
+        return {**entry, "status": "rolled_up", "learners": learners, "kept": kept_files}
     finally:
-        for path in files.values():
-            path.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not loaded:
+            shutil.rmtree(kept, ignore_errors=True)
 
 
 def national_rollup(bucket: str, provinces: list[str], target: Path, school_year: str, period: str,
@@ -203,17 +240,23 @@ def national_rollup(bucket: str, provinces: list[str], target: Path, school_year
     failed = dict(failed or {})
     store = objects.open_bucket(bucket)
     target.unlink(missing_ok=True)
+    kept = kept_folder(target)
+    shutil.rmtree(kept, ignore_errors=True)
     books: list[dict[str, object]] = []
     facts: dict[str, object] = {}
+    columns: dict[str, list] = {}
     with tempfile.TemporaryDirectory(prefix="edustat-national-") as tmp, warehouse.connect(target) as con:
         con.execute(_sql("create_national"))
         con.execute(_sql("create_books"))
         con.execute(_sql("create_rollup"))
         for province in sorted(set(provinces)):
-            books.append(
-                _take(con, store, province, failed.get(province), Path(tmp) / province, school_year, period)
-            )
+            books.append(_take(con, store, province, failed.get(province), Path(tmp) / province, kept / province,
+                               columns, school_year, period))  # fmt: skip
+        _kept_views(con, [entry["kept"] for entry in books])  # type: ignore[misc]
         con.execute(_sql("add_ministry"))
+        facts["indicators_bo"] = ministry_indicators(con, school_year, period)
+        # Sorted once: the database's cells and both files are written in this order.
+        con.execute(_sql("sort_national"))
         con.execute(_sql("store_cells"))
         counted = {p: (s, c) for p, s, c in con.execute(_sql("per_province")).fetchall()}
         missing: dict[str, str] = {}
@@ -248,6 +291,49 @@ def national_rollup(bucket: str, provinces: list[str], target: Path, school_year
     facts.update(expected=expected, rolled_up=rolled_up, missing=missing, complete=not missing)
     (log.info if not missing else log.warning)("%s / %s", note_vi, note_en)
     return facts
+
+
+def ministry_indicators(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> int:
+    """The ministry's (bo/BO) indicators of the period, from its national cells (the sum of the
+    Sở cells, add_ministry) by the indicators' own definitions (schemas/indicators/,
+    aggregate/indicators.py): they run on a scratch warehouse whose one unit is the ministry, so
+    that every kind is computed exactly as for a province's units, on each boundary version. The
+    ministry is the same unit on every version. What the national database does not hold gives no
+    value, as in a province: a cohort rate's earlier year (its denominator unknown: NULL, not 0)
+    and a rate over population (no ministry population: not computed). Returns the rows added."""
+    rows = con.execute(_sql("ministry_cells"), [school_year, period]).fetchall()
+    if not rows:
+        return 0
+    regimes = sorted({str(r[2]) for r in rows})
+    forms = tuple(f for regime in regimes for f in catalog.forms_for(regime, period))
+    start = settings.parse_school_year(school_year)
+    years, month, day = settings.PERIODS[period]
+    ctx = RunContext(run_id="national", school_year=school_year, start_year=start, period=period,
+                     as_of=date(start + years, month, day))  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory(prefix="edustat-ministry-") as tmp,
+        warehouse.connect(Path(tmp) / "ministry.duckdb") as scratch,
+    ):
+        # The ministry's cells as the scratch warehouse's one "school": the indicators of a school are
+        # its own cells, with no re-aggregation (the scratch warehouse has no unit tree).
+        warehouse.insert_rows(scratch, "cells", rows)
+        compute_indicators(scratch, ctx, forms)
+        found = scratch.execute(_sql("ministry_indicator_rows")).fetchall()
+    warehouse.insert_rows(con, "indicators", found)
+    return len(found)
+
+
+def _kept_views(con: duckdb.DuckDBPyConnection, kept: list[dict[str, Path]]) -> None:
+    """Each of KEPT_TABLES a view over the rolled-up provinces' kept Parquet files (in province
+    order), never a copy; a table no province published is left as the schema made it (or absent)."""
+    for table in KEPT_TABLES:
+        paths = [str(files[table].resolve()) for files in kept if table in files]
+        if not paths:
+            continue
+        # A view takes no bound parameter: DuckDB writes the statement, each path quoted as an SQL string.
+        statement = warehouse.scalar(con, _sql("parquet_view", table=table), [paths])
+        con.execute(_sql("drop_table", table=table))
+        con.execute(str(statement))
 
 
 def rollup_note(expected: int, rolled_up: int, missing: Mapping[str, str]) -> tuple[str, str]:

@@ -97,5 +97,22 @@ def test_a_failed_province_then_arriving_through_the_bucket(tmp_path, monkeypatc
                 national
             )
             assert con.execute("SELECT count(DISTINCT so_code) FROM schools").fetchone()[0] == 3
+            # The ministry's indicators by the same definitions: each numerator and denominator is the
+            # sum of the three Sở's (a province's own warehouse); the learners read from the kept files.
+            ministry = {i: (n, d) for i, n, d in con.execute(
+                "SELECT indicator_id, numerator, denominator FROM indicator_values WHERE level = 'bo' "
+                "AND boundaries = '2024' AND numerator IS NOT NULL").fetchall()}  # fmt: skip
+            learners = con.execute("SELECT count(*) FROM learners").fetchone()[0]
+        sos: dict[str, list[tuple]] = {}
+        for path in partitions.values():
+            with duckdb.connect(str(path), read_only=True) as con:
+                for i, n, d in con.execute("SELECT indicator_id, numerator, denominator FROM indicators WHERE "
+                                           "level = 'so' AND boundaries = '2024'").fetchall():  # fmt: skip
+                    sos.setdefault(i, []).append((n, d))
+                learners -= con.execute("SELECT count(*) FROM learner").fetchone()[0]
+        summed = {i: (sum(n for n, _ in sides), None if sides[0][1] is None else sum(d for _, d in sides))
+                  for i, sides in sos.items() if i in ministry}  # fmt: skip
+        assert ministry and summed == ministry
+        assert learners == 0
     finally:
         server.stop()

@@ -72,11 +72,46 @@ SELECT * FROM (SELECT * FROM read_parquet($1) EXCEPT SELECT * FROM {table})
 -- name: parquet_rows
 SELECT count(*) FROM read_parquet($1)
 
+-- name: parquet_columns
+-- $1: a Parquet file; its columns' names and types, in order.
+SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))
+
+-- name: parquet_view
+-- The statement making {table} a view over the Parquet files $1 (a list, in order): a view takes no
+-- bound parameter, so DuckDB writes the statement, each path quoted as an SQL string ('' for ').
+SELECT 'CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet(['
+       || array_to_string(list_transform($1::VARCHAR[], lambda f: '''' || replace(f, '''', '''''') || ''''), ', ')
+       || '])'
+
+-- name: drop_table
+-- {table}: the schema's (empty) table a view over the kept files replaces.
+DROP TABLE IF EXISTS {table}
+
+-- name: sort_national
+-- The national cells sorted once (every column; the ministry's rows, with no province, last): the
+-- database's `cells` and both files are written in this order.
+CREATE OR REPLACE TEMP TABLE _national AS SELECT * FROM _national ORDER BY ALL
+
 -- name: add_ministry
 INSERT INTO _national BY NAME
 SELECT NULL AS province, school_year, period, regime, form, 'bo' AS level, 'BO' AS unit_code,
        row_code, col_key, sum(value)::BIGINT AS value, boundaries
 FROM _national WHERE level = 'so' GROUP BY ALL
+
+-- name: ministry_cells
+-- The ministry's cells of the period ($1 school year, $2 period) whatever the Sở's boundary version
+-- (the ministry is one unit on every version), as the scratch warehouse's one "school" BO
+-- (ministry_indicators): the columns of `cells`. Level `bo`, unit `BO`: the ministry ("Bộ GDĐT",
+-- reference README.md's hierarchy names the level but gives it no code; status: inferred).
+SELECT school_year, period, regime, form, 'school' AS level, 'BO' AS unit_code, row_code, col_key,
+       sum(value)::BIGINT AS value, min(boundaries) AS boundaries
+FROM _national WHERE level = 'bo' AND school_year = $1 AND period = $2
+GROUP BY school_year, period, regime, form, row_code, col_key
+ORDER BY ALL
+
+-- name: ministry_indicator_rows
+-- The scratch warehouse's indicators, back on the ministry's level: the columns of `indicators`.
+SELECT * REPLACE ('bo' AS level) FROM indicators WHERE unit_code = 'BO' ORDER BY ALL
 
 -- name: store_cells
 -- The national cells (every province's and the ministry's) into the database's `cells`.
@@ -95,10 +130,10 @@ INSERT INTO national_provinces VALUES ($school_year, $period, $province, $status
 
 -- name: write_parquet
 -- $1: the file.
-COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (FORMAT parquet)
+COPY (SELECT * FROM _national) TO $1 (FORMAT parquet)
 
 -- name: write_csv
-COPY (SELECT * FROM _national ORDER BY ALL) TO $1 (HEADER)
+COPY (SELECT * FROM _national) TO $1 (HEADER)
 
 -- name: write_books
 -- $1: the file: the provinces expected and what the roll-up found of each.
