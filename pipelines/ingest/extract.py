@@ -13,6 +13,7 @@ rejected whole (inbox.py).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import duckdb
@@ -113,26 +114,25 @@ def _limit(source: catalog.Source, limits: Limits) -> str:
     return "CASE " + " ".join(cases) + " END"
 
 
-@cache
 def text_sql(entity: str, types: tuple[str, ...], hashed: tuple[str, ...] = ()) -> str:
-    """The raw batch `_raw` of an entity as text (text_of), computed once into _t (with the hashes
-    the workers computed)."""
+    """The raw batch `_raw` of an entity as text (text_of), with the hashes the workers computed."""
     source = catalog.source(entity)
     by_name = dict(zip((f.name for f in source.fields), types, strict=True))
     texts = ", ".join(f"{_raw_text(warehouse.ident('v_' + f.name), _ARROW[by_name[f.name]])} AS {warehouse.ident('t_' + f.name)}"
                       for f in source.fields)  # fmt: skip
     texts += "".join(f", {warehouse.ident('h_' + name)}" for name in hashed)
-    return f"CREATE OR REPLACE TEMP TABLE _t AS SELECT file_id, record_index, {texts} FROM _raw"
+    return f"SELECT file_id, record_index, {texts} FROM _raw"
 
 
 @cache
-def select_sql(entity: str, limits: Limits, hashed: tuple[str, ...] = ()) -> str:
-    """The SELECT turning _t into normalised rows, with their pre-hash problems and limits broken."""
+def select_sql(entity: str, types: tuple[str, ...], limits: Limits, hashed: tuple[str, ...] = ()) -> str:
+    """The SELECT turning the raw batch `_raw` into normalised rows (the columns of _x_<entity>), with
+    their pre-hash problems and limits broken: over its text (text_sql), computed once per row."""
     source = catalog.source(entity)
     values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name), hashed)} AS {warehouse.ident(f.name)}"
                        for f in source.fields)  # fmt: skip
     return (f"SELECT file_id, record_index, {values}, {_pre_hash(source)} AS pre_hash_problems, "
-            f"{_limit(source, limits)} AS over_limit FROM _t")  # fmt: skip
+            f"{_limit(source, limits)} AS over_limit FROM ({text_sql(entity, types, hashed)}) _t")  # fmt: skip
 
 
 _ARROW = {str(t): t for t in (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())}
@@ -152,38 +152,76 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
             "__FIELDS__", cols))  # fmt: skip
 
 
-def append_all(con: duckdb.DuckDBPyConnection, entity: str, ipcs: list[bytes], key: bytes, limits: Limits,
-               needed: set[int]) -> None:  # fmt: skip
-    """Normalise the workers' batches of an entity into _x_<entity>, the batches of one column-type
-    signature together (one statement each: a statement's fixed cost is paid a few times, not per batch)."""
-    groups: dict[str, list[pa.Table]] = {}
-    for data in ipcs:
-        table = pa.ipc.open_stream(data).read_all()
-        groups.setdefault(str(table.schema), []).append(table)
-    for tables in groups.values():
-        append(con, entity, pa.concat_tables(tables), key, limits, needed)
+_WORKER: dict[int, duckdb.DuckDBPyConnection] = {}
 
 
-def append(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes, limits: Limits,
-           needed: set[int]) -> None:  # fmt: skip
-    """Normalise a batch of an entity into _x_<entity> (the rows of the files needed)."""
-    mask = pc.is_in(table.column("file_id"), value_set=pa.array(sorted(needed), pa.int32()))
-    table = table.filter(mask)
-    if not table.num_rows:
-        return
+def worker_connection() -> duckdb.DuckDBPyConnection:
+    """This process's own in-memory DuckDB for normalising (one thread: the parse workers are the
+    parallelism), with the normalising macros. Keyed by process id: a forked worker never uses the
+    connection of the process it was forked from."""
+    con = _WORKER.get(os.getpid())
+    if con is None:
+        con = duckdb.connect(":memory:", config={"threads": 1})
+        con.execute(warehouse.sql("ingest/extract", "macros"))
+        _WORKER[os.getpid()] = con
+    return con
+
+
+def normalised(
+    con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes, limits: Limits
+) -> pa.Table:
+    """A raw batch of an entity (parse.columns) → its normalised rows, the columns of _x_<entity>
+    (in a parse worker, worker_connection: the main process only appends them)."""
     fields = catalog.source(entity).fields
     types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in fields)
     hashed = tuple(f.name for f in fields if f"h_{f.name}" in table.column_names)
+    params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else None
     con.register("_raw", table)
     try:
-        con.execute(text_sql(entity, types, hashed))
-        query = select_sql(entity, limits, hashed)
-        params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else {}
-        con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}").replace("__SELECT__", query),
-                    params)  # fmt: skip
+        return con.sql(select_sql(entity, types, limits, hashed), params=params).to_arrow_table()
     finally:
         con.unregister("_raw")
-        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_t"))
+
+
+# A batch of at least this many rows is normalised in its parse worker; smaller ones in the main
+# process, the batches of one column-type signature together: a statement costs about 1 ms per
+# column whatever its rows (regular expressions and date formats set up), so the school, class and
+# staff lists of each worker's 40 files would cost more there than their rows.
+WORKER_ROWS = 5_000
+
+
+def worker_batch(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes,
+                 limits: Limits) -> tuple[bool, bytes]:  # fmt: skip
+    """A parse worker's batch of an entity as it goes to the main process: (normalised, Arrow IPC)."""
+    if table.num_rows >= WORKER_ROWS:
+        return True, parse.to_ipc(normalised(con, entity, table, key, limits))
+    return False, parse.to_ipc(table)
+
+
+def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[bool, bytes]], key: bytes,
+               limits: Limits, needed: set[int]) -> None:  # fmt: skip
+    """The workers' batches of an entity (the rows of the files needed) → _x_<entity>: the raw ones
+    normalised here, those of one column-type signature together, then all inserted in one statement."""
+    wanted = pa.array(sorted(needed), pa.int32())
+    done: list[pa.Table] = []
+    raw: dict[str, list[pa.Table]] = {}
+    for is_normalised, data in batches:
+        table = pa.ipc.open_stream(data).read_all()
+        table = table.filter(pc.is_in(table.column("file_id"), value_set=wanted))
+        if not table.num_rows:
+            continue
+        if is_normalised:
+            done.append(table)
+        else:
+            raw.setdefault(str(table.schema), []).append(table)
+    done += [normalised(con, entity, pa.concat_tables(tables), key, limits) for tables in raw.values()]
+    if not done:
+        return
+    con.register("_raw", pa.concat_tables(done))
+    try:
+        con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}"))
+    finally:
+        con.unregister("_raw")
 
 
 def over_limit(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, int]]:

@@ -105,9 +105,10 @@ def _parse_jobs(
     limits: Limits,
     layout: parse.Layout,
     store: Path | None = None,
-    key: bytes | None = None,
-) -> tuple[list[parse.Parsed], dict[str, bytes]]:
-    """A worker's task: read its files, then parse them (parse.parse_batch); the inbox files that
+    key: bytes = b"",
+) -> tuple[list[parse.Parsed], dict[str, tuple[bool, bytes]]]:
+    """A worker's task: read its files, parse them (parse.parse_tables) and normalise their records
+    in its own DuckDB (extract.normalised: the main process only appends them); the inbox files that
     could be loaded are encrypted for the store ahead (submissions.store_prepare)."""
     read, failed = [], []
     for job in jobs:
@@ -118,7 +119,9 @@ def _parse_jobs(
                                         f"The file cannot be read ({error})"))  # fmt: skip
         else:
             read.append((file_id, raw))
-    found, ipc = parse.parse_batch(read, limits, layout, key)
+    found, tables = parse.parse_tables(read, limits, layout, key)
+    con = extract.worker_connection()
+    ipc = {e: extract.worker_batch(con, e, t, key, limits) for e, t in tables.items()}
     if store is not None:
         inbox = {job[0] for job in jobs if job[2] is None}
         raws = dict(read)
@@ -129,16 +132,16 @@ def _parse_jobs(
 
 
 def _parse_all(
-    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes | None = None
-) -> dict[str, list[bytes]]:
+    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes = b""
+) -> dict[str, list[tuple[bool, bytes]]]:
     """Parse every file (in a pool of processes when there are enough); sets each file's `parsed`."""
     layout = extract.layout()
     jobs = [(f.file_id, f.entry, f.stored) for f in files]
     batches = [jobs[i : i + BATCH_FILES] for i in range(0, len(jobs), BATCH_FILES)]
     by_id = {f.file_id: f for f in files}
-    ipcs: dict[str, list[bytes]] = {}
+    ipcs: dict[str, list[tuple[bool, bytes]]] = {}
 
-    def take(result: tuple[list[parse.Parsed], dict[str, bytes]]) -> None:
+    def take(result: tuple[list[parse.Parsed], dict[str, tuple[bool, bytes]]]) -> None:
         for p in result[0]:
             by_id[p.file_id].parsed = p
         for entity, data in result[1].items():

@@ -390,10 +390,10 @@ def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
     return pa.array(out, pa.string())
 
 
-def parse_batch(
+def parse_tables(
     jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
-) -> tuple[list[Parsed], dict[str, bytes]]:
-    """A worker's share: each file checked, the loadable ones' records as Arrow IPC per entity."""
+) -> tuple[list[Parsed], dict[str, pa.Table]]:
+    """A worker's share: each file checked, the loadable ones' records as raw Arrow tables per entity."""
     found, loaded = [], []
     for file_id, raw in jobs:
         p, payload = parse_file(file_id, raw, limits, layout)
@@ -415,12 +415,25 @@ def parse_batch(
     # A file rejected by a later entity's shape check has rows in the earlier entities' tables:
     # nothing of a rejected file goes on.
     ok_ids = pa.array([p.file_id for p in found if p.ok], pa.int32())
-    out: dict[str, bytes] = {}
+    out: dict[str, pa.Table] = {}
     for entity, table in tables.items():
         kept = table.filter(pc.is_in(table["file_id"], value_set=ok_ids))
         if kept.num_rows:
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, kept.schema) as writer:
-                writer.write_table(kept)
-            out[entity] = sink.getvalue().to_pybytes()
+            out[entity] = kept
     return found, out
+
+
+def to_ipc(table: pa.Table) -> bytes:
+    """An Arrow table as IPC stream bytes (what a worker sends back)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def parse_batch(
+    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
+) -> tuple[list[Parsed], dict[str, bytes]]:
+    """parse_tables, the tables as Arrow IPC."""
+    found, tables = parse_tables(jobs, limits, layout, key)
+    return found, {entity: to_ipc(table) for entity, table in tables.items()}

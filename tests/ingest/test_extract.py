@@ -22,7 +22,8 @@ def _staged(records: list[dict], key: bytes | None) -> list[tuple]:
     con = duckdb.connect()
     con.execute(warehouse.sql("ingest/extract", "macros"))
     extract.create_tables(con)
-    extract.append(con, "learner", table, KEY, Limits(), {1})
+    normalised = extract.normalised(con, "learner", table, KEY, Limits())
+    extract.append_all(con, "learner", [(True, parse.to_ipc(normalised))], KEY, Limits(), {1})
     return con.execute("SELECT * FROM _x_learner ORDER BY record_index").fetchall()
 
 

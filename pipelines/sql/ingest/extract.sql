@@ -24,7 +24,8 @@ CREATE OR REPLACE TEMP TABLE {table} (file_id INTEGER, record_index INTEGER, __F
     pre_hash_problems VARCHAR, over_limit VARCHAR)
 
 -- name: append
-INSERT INTO {table} __SELECT__
+-- The workers' normalised rows (extract.normalised), registered as _raw.
+INSERT INTO {table} SELECT * FROM _raw
 
 -- name: over_limit
 -- Per file, the first row over a limit: (file id, "Field:limit", record index).
