@@ -201,13 +201,15 @@ def worker_batch(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, k
 def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[bool, bytes]], key: bytes,
                limits: Limits, needed: set[int]) -> None:  # fmt: skip
     """The workers' batches of an entity (the rows of the files needed) → _x_<entity>: the raw ones
-    normalised here, those of one column-type signature together, then all inserted in one statement."""
+    normalised here, those of one column-type signature together."""
     wanted = pa.array(sorted(needed), pa.int32())
     done: list[pa.Table] = []
     raw: dict[str, list[pa.Table]] = {}
     for is_normalised, data in batches:
         table = pa.ipc.open_stream(data).read_all()
-        table = table.filter(pc.is_in(table.column("file_id"), value_set=wanted))
+        keep = pc.is_in(table.column("file_id"), value_set=wanted)
+        if not pc.all(keep).as_py():  # a copy of the rows only when some are not needed (a re-run)
+            table = table.filter(keep)
         if not table.num_rows:
             continue
         if is_normalised:
@@ -215,13 +217,16 @@ def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[
         else:
             raw.setdefault(str(table.schema), []).append(table)
     done += [normalised(con, entity, pa.concat_tables(tables), key, limits) for tables in raw.values()]
-    if not done:
-        return
-    con.register("_raw", pa.concat_tables(done))
-    try:
-        con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}"))
-    finally:
-        con.unregister("_raw")
+    if done:  # the rows as they are, no copy: the Arrow table registered under the scratch table's name
+        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{entity}"))
+        con.register(f"_x_{entity}", pa.concat_tables(done))
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The scratch tables _x_<entity> gone (tables, or Arrow tables registered under their names)."""
+    for source in catalog.sources():
+        con.unregister(f"_x_{source.entity}")
+        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{source.entity}"))
 
 
 def over_limit(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, int]]:

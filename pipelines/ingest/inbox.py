@@ -402,8 +402,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
         con.execute(warehouse.sql("ingest/staging", "delete_schools", table=source.table), [changed])
         extract.stage(con, source.entity)
     replaced = con.execute(warehouse.sql("ingest/extract", "replaced")).fetchall()
-    for source in catalog.sources():
-        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{source.entity}"))
+    extract.drop_tables(con)
     # Outcomes: files table, ledger.
     outcomes, rows = _outcomes(files, extra, plans, by_id, bases)
     rows += [("record", f, pos, s, "superseded", "record.changed", f"Được thay bằng bản ghi của tệp {by}",

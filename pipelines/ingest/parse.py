@@ -363,17 +363,21 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
     """normalise.pseudonymise of each value's text as extract.py's SQL reads it (text_of), in the
     worker: HMAC-SHA256, first 24 hex digits; None for a column of floats (the SQL's text of a float
-    is DuckDB's, so the SQL hashes those)."""
-    if arr.type == pa.string():
-        texts = arr.to_pylist()
-    elif arr.type == pa.int64():
-        texts = [None if v is None else str(v) for v in arr.to_pylist()]
-    elif arr.type == pa.bool_():
-        texts = [None if v is None else ("1" if v else "0") for v in arr.to_pylist()]
-    elif arr.type == pa.null():
-        texts = [None] * len(arr)
-    else:
+    is DuckDB's, so the SQL hashes those). Each distinct value is hashed once (names repeat)."""
+    if arr.type == pa.null():
+        return pa.nulls(len(arr), pa.string())
+    if arr.type not in (pa.string(), pa.int64(), pa.bool_()):
         return None
+    if arr.type == pa.bool_():
+        return _hashed([None if v is None else ("1" if v else "0") for v in arr.to_pylist()], key)
+    distinct = pc.dictionary_encode(arr)
+    values = distinct.dictionary.to_pylist()
+    texts = values if arr.type == pa.string() else [str(v) for v in values]
+    return _hashed(texts, key).take(distinct.indices)
+
+
+def _hashed(texts: list[str | None], key: bytes) -> pa.Array:
+    """The keyed hash (first 24 hex digits) of each text; None stays None."""
     ipad, opad = hmac_pads(key)
     inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
     out: list[str | None] = []

@@ -23,10 +23,6 @@ CREATE OR REPLACE TEMP MACRO edu_date(x, fmt, formats) AS
 CREATE OR REPLACE TEMP TABLE {table} (file_id INTEGER, record_index INTEGER, __FIELDS__,
     pre_hash_problems VARCHAR, over_limit VARCHAR)
 
--- name: append
--- The workers' normalised rows (extract.normalised), registered as _raw.
-INSERT INTO {table} SELECT * FROM _raw
-
 -- name: over_limit
 -- Per file, the first row over a limit: (file id, "Field:limit", record index).
 SELECT file_id, arg_min(over_limit, record_index), min(record_index) FROM {table}
