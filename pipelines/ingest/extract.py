@@ -17,6 +17,7 @@ import os
 from functools import cache
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -199,9 +200,9 @@ def worker_batch(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, k
 
 
 def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[bool, bytes]], key: bytes,
-               limits: Limits, needed: set[int]) -> None:  # fmt: skip
+               limits: Limits, needed: set[int]) -> pa.Table | None:  # fmt: skip
     """The workers' batches of an entity (the rows of the files needed) → _x_<entity>: the raw ones
-    normalised here, those of one column-type signature together."""
+    normalised here, those of one column-type signature together. Returns the rows (or None)."""
     wanted = pa.array(sorted(needed), pa.int32())
     done: list[pa.Table] = []
     raw: dict[str, list[pa.Table]] = {}
@@ -217,9 +218,13 @@ def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[
         else:
             raw.setdefault(str(table.schema), []).append(table)
     done += [normalised(con, entity, pa.concat_tables(tables), key, limits) for tables in raw.values()]
-    if done:  # the rows as they are, no copy: the Arrow table registered under the scratch table's name
-        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{entity}"))
-        con.register(f"_x_{entity}", pa.concat_tables(done))
+    if not done:
+        return None
+    # The rows as they are, no copy: the Arrow table registered under the scratch table's name.
+    table = pa.concat_tables(done)
+    con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{entity}"))
+    con.register(f"_x_{entity}", table)
+    return table
 
 
 def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -254,9 +259,10 @@ def _key(entity: str) -> str:
     return f"CASE WHEN {first} IS NOT NULL THEN concat_ws(chr(31), {rest}) END"
 
 
-def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+def stage(con: duckdb.DuckDBPyConnection, entity: str, rows: pa.Table | None = None) -> None:
     """_x_<entity> rows of the files in _chain → stg_<entity>; the records a later file of a state
-    replaced → _replaced (for the ledger)."""
+    replaced → _replaced (for the ledger). `rows`: the Arrow table registered as _x_<entity>
+    (append_all), for _stage_in_order."""
     source = catalog.source(entity)
     fields = ", ".join(warehouse.ident(f.name) for f in source.fields)
     whole = entity not in CHANGE_KEYS
@@ -279,10 +285,9 @@ def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
     # of two numbers, not a window over the whole rows (3x the time). Checked, else the window.
     counts = (f"SELECT c.file_id, c.school_code, count(*) AS n, min(x.record_index) AS lo, max(x.record_index) AS hi "
               f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1 GROUP BY ALL")  # fmt: skip
-    whole_files = con.execute(
-        f"SELECT coalesce(bool_and(lo = 0 AND hi = n - 1), true) FROM ({counts})"
-    ).fetchone()[0]
-    if whole_files:
+    if rows is not None and _stage_in_order(con, source, rows, int(next_id)):
+        pass
+    elif con.execute(f"SELECT coalesce(bool_and(lo = 0 AND hi = n - 1), true) FROM ({counts})").fetchone()[0]:
         con.execute(f"INSERT INTO {table} WITH counts AS ({counts}), offsets AS (SELECT file_id, "
                     f"sum(n) OVER (ORDER BY school_code ROWS UNBOUNDED PRECEDING) - n AS offset_ FROM counts) "
                     f"SELECT {int(next_id)} + o.offset_ + x.record_index AS row_id_, c.school_code, c.file, c.state_hash, "
@@ -303,3 +308,38 @@ def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
         f"INSERT INTO _replaced SELECT school_code, file, {position}, by_file FROM _ranked WHERE pos < top"
     )
     con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_ranked"))
+
+
+def _stage_in_order(
+    con: duckdb.DuckDBPyConnection, source: catalog.Source, rows: pa.Table, next_id: int
+) -> bool:
+    """The one-file states' rows inserted straight from Arrow, without the SQL's sort, when they
+    already stand in its order: their row ids (next id + the school's offset + the record's index,
+    as stage's SQL numbers them) are exactly next_id, next_id + 1, … in the table's order (so each
+    file's records are 0…n-1 too). The parse workers send each file's records in order and the files
+    in the inbox's order (by name, the school code first), so a whole run's lists usually are; else
+    False and nothing written."""
+    chain = con.sql(warehouse.sql("ingest/extract", "single_files")).to_arrow_table()
+    if not chain.num_rows or not rows.num_rows:
+        return False
+    pos = pc.index_in(rows.column("file_id"), value_set=chain.column("file_id"))
+    if pos.null_count:
+        keep = pc.is_valid(pos)
+        rows, pos = rows.filter(keep), pos.filter(keep)
+    at = pos.to_numpy(zero_copy_only=False).astype(np.int64)
+    n = np.bincount(at, minlength=chain.num_rows)
+    offset = np.cumsum(n) - n  # the files in school code order (single_files), as the SQL's offsets
+    index = rows.column("record_index").to_numpy().astype(np.int64)
+    if not np.array_equal(offset[at] + index, np.arange(len(at))):
+        return False
+    fields = [f.name for f in source.fields]
+    batch = pa.table([pa.array(next_id + np.arange(len(at)), pa.int64()), chain.column("school_code").take(pos),
+                      chain.column("file").take(pos), chain.column("state_hash").take(pos), rows.column("record_index"),
+                      *(rows.column(name) for name in fields), rows.column("pre_hash_problems")],
+                     names=["row_id", "school_code", "file", "file_hash", "record_index", *fields, "pre_hash_problems"])  # fmt: skip
+    con.register("_batch", batch)
+    try:
+        con.execute(warehouse.sql("ingest/staging", "append_batch", table=source.table))
+    finally:
+        con.unregister("_batch")
+    return True

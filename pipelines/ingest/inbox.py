@@ -360,8 +360,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     }
     extract.create_tables(con)
     con.execute(warehouse.sql("ingest/extract", "macros"))
-    for entity, batches in ipcs.items():
-        extract.append_all(con, entity, batches, key, limits, needed)
+    rows = {e: extract.append_all(con, e, batches, key, limits, needed) for e, batches in ipcs.items()}
     for file_id, (entity, what, index) in extract.over_limit(con).items():
         f = by_id[file_id]
         field_name, kind = what.split(":")
@@ -400,7 +399,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     warehouse.insert_rows(con, "_chain", chain_rows)
     for source in catalog.sources():
         con.execute(warehouse.sql("ingest/staging", "delete_schools", table=source.table), [changed])
-        extract.stage(con, source.entity)
+        extract.stage(con, source.entity, rows.get(source.entity))
     replaced = con.execute(warehouse.sql("ingest/extract", "replaced")).fetchall()
     extract.drop_tables(con)
     # Outcomes: files table, ledger.

@@ -34,6 +34,10 @@ CREATE OR REPLACE TEMP TABLE _chain (file_id INTEGER, school_code VARCHAR, file 
     pos INTEGER, n_files INTEGER);
 CREATE OR REPLACE TEMP TABLE _replaced (school_code VARCHAR, file VARCHAR, position VARCHAR, by_file VARCHAR);
 
+-- name: single_files
+-- The states of one file, in school code order (stage's offsets).
+SELECT file_id, school_code, file, state_hash FROM _chain WHERE n_files = 1 ORDER BY school_code
+
 -- name: replaced
 SELECT school_code, file, position, by_file FROM _replaced ORDER BY ALL
 
