@@ -1,4 +1,6 @@
-"""Raw record columns (parse.py) → normalised staging text, in DuckDB: the fast path of ingest.
+"""Raw record columns (parse.py) → normalised staging text, in DuckDB: the fast path of ingest. A
+parse worker normalises its large batches in its own in-memory DuckDB (worker_batch); the main
+process the small ones, then stages every list's rows (stage).
 
 A generator (tests/warehouse/test_sql.py lists it): one SELECT per entity and per combination of
 the raw columns' Arrow types, each field's expression following pipelines/ingest/normalise.py

@@ -3,9 +3,9 @@ staged, every new version kept as a submission.
 
 The walk (walk.py) lists every entry; the data files are parsed in a process pool (parse.py:
 identity, shape, limits; records as Arrow columns, names and identifiers hashed; each loadable
-file encrypted ahead for the submission store), normalised in DuckDB (extract.py) and staged
-per school as its state for the period (sync.py: a whole state, or a start of year and its change
-files applied in order). A file that cannot be read, that names another school than its name
+file encrypted ahead for the submission store; large lists normalised there too), normalised in
+DuckDB (extract.py) and staged per school as its state for the period (sync.py: a whole state, or a
+start of year and its change files applied in order). A file that cannot be read, that names another school than its name
 does, that belongs to another period or to no registered school, or that is over a limit, is
 rejected whole and listed; the other schools go on. Every entry, and every record of the files
 rejected or superseded, goes to the input ledger (ledger.py); the staged records go there after
