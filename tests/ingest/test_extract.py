@@ -121,3 +121,33 @@ def test_rows_in_the_staging_order_are_staged_from_arrow_as_the_sql_stages_them(
     assert staged == _stage(tmp_path, "sql", in_order, False)
     shuffled = [(10, 1), (11, 1), (10, 0), (11, 0), (10, 2)]  # not in order: the SQL sorts them
     assert _stage(tmp_path, "shuffled", shuffled, True) == staged
+
+
+# The code normaliser as it stood before it was cut to one regular expression for an all-digit code.
+_EARLIER_CODE = """
+CREATE OR REPLACE TEMP MACRO edu_code0(x) AS
+    CASE WHEN regexp_full_match(x, '[0-9]+\\.0+') THEN split_part(x, '.', 1) ELSE x END;
+CREATE OR REPLACE TEMP MACRO earlier_code(x, w) AS
+    CASE WHEN w > 0 AND regexp_full_match(edu_code0(x), '[0-9]+') AND length(edu_code0(x)) < w
+         THEN lpad(edu_code0(x), w, '0') ELSE edu_code0(x) END;
+"""
+
+
+def test_codes_are_padded_to_their_width_and_whole_decimals_cut():
+    con = duckdb.connect()
+    con.execute(warehouse.sql("ingest/extract", "macros"))
+    got = con.execute("SELECT edu_code('7', 2), edu_code('7.00', 2), edu_code('123', 2), edu_code('7.5', 2), "
+                      "edu_code('07', 0), edu_code('7.0', 0), edu_code(' 7', 2), edu_code(NULL, 2)").fetchall()  # fmt: skip
+    assert got == [("07", "07", "123", "7.5", "07", "7", " 7", None)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.none() | st.text(alphabet="0123456789.-a ٣", max_size=6), min_size=1, max_size=30),
+       st.integers(0, 3))  # fmt: skip
+def test_the_code_normaliser_equals_its_earlier_form(values, width):
+    con = duckdb.connect()
+    con.execute(warehouse.sql("ingest/extract", "macros"))
+    con.execute(_EARLIER_CODE)
+    con.register("v", pa.table({"x": pa.array(values, pa.string())}))
+    pairs = con.execute(f"SELECT edu_code(x, {width}), earlier_code(x, {width}) FROM v").fetchall()
+    assert all(new == old for new, old in pairs)
