@@ -1,4 +1,6 @@
-"""Raw record columns (parse.py) → normalised staging text, in DuckDB: the fast path of ingest.
+"""Raw record columns (parse.py) → normalised staging text, in DuckDB: the fast path of ingest. A
+parse worker normalises its large batches in its own in-memory DuckDB (worker_batch); the main
+process the small ones, then stages every list's rows (stage).
 
 A generator (tests/warehouse/test_sql.py lists it): one SELECT per entity and per combination of
 the raw columns' Arrow types, each field's expression following pipelines/ingest/normalise.py
@@ -13,9 +15,11 @@ rejected whole (inbox.py).
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -113,26 +117,25 @@ def _limit(source: catalog.Source, limits: Limits) -> str:
     return "CASE " + " ".join(cases) + " END"
 
 
-@cache
 def text_sql(entity: str, types: tuple[str, ...], hashed: tuple[str, ...] = ()) -> str:
-    """The raw batch `_raw` of an entity as text (text_of), computed once into _t (with the hashes
-    the workers computed)."""
+    """The raw batch `_raw` of an entity as text (text_of), with the hashes the workers computed."""
     source = catalog.source(entity)
     by_name = dict(zip((f.name for f in source.fields), types, strict=True))
     texts = ", ".join(f"{_raw_text(warehouse.ident('v_' + f.name), _ARROW[by_name[f.name]])} AS {warehouse.ident('t_' + f.name)}"
                       for f in source.fields)  # fmt: skip
     texts += "".join(f", {warehouse.ident('h_' + name)}" for name in hashed)
-    return f"CREATE OR REPLACE TEMP TABLE _t AS SELECT file_id, record_index, {texts} FROM _raw"
+    return f"SELECT file_id, record_index, {texts} FROM _raw"
 
 
 @cache
-def select_sql(entity: str, limits: Limits, hashed: tuple[str, ...] = ()) -> str:
-    """The SELECT turning _t into normalised rows, with their pre-hash problems and limits broken."""
+def select_sql(entity: str, types: tuple[str, ...], limits: Limits, hashed: tuple[str, ...] = ()) -> str:
+    """The SELECT turning the raw batch `_raw` into normalised rows (the columns of _x_<entity>), with
+    their pre-hash problems and limits broken: over its text (text_sql), computed once per row."""
     source = catalog.source(entity)
     values = ", ".join(f"{_normalised(f, warehouse.ident('t_' + f.name), hashed)} AS {warehouse.ident(f.name)}"
                        for f in source.fields)  # fmt: skip
     return (f"SELECT file_id, record_index, {values}, {_pre_hash(source)} AS pre_hash_problems, "
-            f"{_limit(source, limits)} AS over_limit FROM _t")  # fmt: skip
+            f"{_limit(source, limits)} AS over_limit FROM ({text_sql(entity, types, hashed)}) _t")  # fmt: skip
 
 
 _ARROW = {str(t): t for t in (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())}
@@ -152,38 +155,85 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
             "__FIELDS__", cols))  # fmt: skip
 
 
-def append_all(con: duckdb.DuckDBPyConnection, entity: str, ipcs: list[bytes], key: bytes, limits: Limits,
-               needed: set[int]) -> None:  # fmt: skip
-    """Normalise the workers' batches of an entity into _x_<entity>, the batches of one column-type
-    signature together (one statement each: a statement's fixed cost is paid a few times, not per batch)."""
-    groups: dict[str, list[pa.Table]] = {}
-    for data in ipcs:
-        table = pa.ipc.open_stream(data).read_all()
-        groups.setdefault(str(table.schema), []).append(table)
-    for tables in groups.values():
-        append(con, entity, pa.concat_tables(tables), key, limits, needed)
+_WORKER: dict[int, duckdb.DuckDBPyConnection] = {}
 
 
-def append(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes, limits: Limits,
-           needed: set[int]) -> None:  # fmt: skip
-    """Normalise a batch of an entity into _x_<entity> (the rows of the files needed)."""
-    mask = pc.is_in(table.column("file_id"), value_set=pa.array(sorted(needed), pa.int32()))
-    table = table.filter(mask)
-    if not table.num_rows:
-        return
+def worker_connection() -> duckdb.DuckDBPyConnection:
+    """This process's own in-memory DuckDB for normalising (one thread: the parse workers are the
+    parallelism), with the normalising macros. Keyed by process id: a forked worker never uses the
+    connection of the process it was forked from."""
+    con = _WORKER.get(os.getpid())
+    if con is None:
+        con = duckdb.connect(":memory:", config={"threads": 1})
+        con.execute(warehouse.sql("ingest/extract", "macros"))
+        _WORKER[os.getpid()] = con
+    return con
+
+
+def normalised(
+    con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes, limits: Limits
+) -> pa.Table:
+    """A raw batch of an entity (parse.columns) → its normalised rows, the columns of _x_<entity>
+    (in a parse worker, worker_connection: the main process only appends them)."""
     fields = catalog.source(entity).fields
     types = tuple(str(table.schema.field(f"v_{f.name}").type) for f in fields)
     hashed = tuple(f.name for f in fields if f"h_{f.name}" in table.column_names)
+    params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else None
     con.register("_raw", table)
     try:
-        con.execute(text_sql(entity, types, hashed))
-        query = select_sql(entity, limits, hashed)
-        params = hmac_pads(key) if any(f.pii == "hash" and f.name not in hashed for f in fields) else {}
-        con.execute(warehouse.sql("ingest/extract", "append", table=f"_x_{entity}").replace("__SELECT__", query),
-                    params)  # fmt: skip
+        return con.sql(select_sql(entity, types, limits, hashed), params=params).to_arrow_table()
     finally:
         con.unregister("_raw")
-        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_t"))
+
+
+# A batch of at least this many rows is normalised in its parse worker; smaller ones in the main
+# process, the batches of one column-type signature together: a statement costs about 1 ms per
+# column whatever its rows (regular expressions and date formats set up), so the school, class and
+# staff lists of each worker's 40 files would cost more there than their rows.
+WORKER_ROWS = 5_000
+
+
+def worker_batch(con: duckdb.DuckDBPyConnection, entity: str, table: pa.Table, key: bytes,
+                 limits: Limits) -> tuple[bool, bytes]:  # fmt: skip
+    """A parse worker's batch of an entity as it goes to the main process: (normalised, Arrow IPC)."""
+    if table.num_rows >= WORKER_ROWS:
+        return True, parse.to_ipc(normalised(con, entity, table, key, limits))
+    return False, parse.to_ipc(table)
+
+
+def append_all(con: duckdb.DuckDBPyConnection, entity: str, batches: list[tuple[bool, bytes]], key: bytes,
+               limits: Limits, needed: set[int]) -> pa.Table | None:  # fmt: skip
+    """The workers' batches of an entity (the rows of the files needed) → _x_<entity>: the raw ones
+    normalised here, those of one column-type signature together. Returns the rows (or None)."""
+    wanted = pa.array(sorted(needed), pa.int32())
+    done: list[pa.Table] = []
+    raw: dict[str, list[pa.Table]] = {}
+    for is_normalised, data in batches:
+        table = pa.ipc.open_stream(data).read_all()
+        keep = pc.is_in(table.column("file_id"), value_set=wanted)
+        if not pc.all(keep).as_py():  # a copy of the rows only when some are not needed (a re-run)
+            table = table.filter(keep)
+        if not table.num_rows:
+            continue
+        if is_normalised:
+            done.append(table)
+        else:
+            raw.setdefault(str(table.schema), []).append(table)
+    done += [normalised(con, entity, pa.concat_tables(tables), key, limits) for tables in raw.values()]
+    if not done:
+        return None
+    # The rows as they are, no copy: the Arrow table registered under the scratch table's name.
+    table = pa.concat_tables(done)
+    con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{entity}"))
+    con.register(f"_x_{entity}", table)
+    return table
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The scratch tables _x_<entity> gone (tables, or Arrow tables registered under their names)."""
+    for source in catalog.sources():
+        con.unregister(f"_x_{source.entity}")
+        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{source.entity}"))
 
 
 def over_limit(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[str, str, int]]:
@@ -211,9 +261,10 @@ def _key(entity: str) -> str:
     return f"CASE WHEN {first} IS NOT NULL THEN concat_ws(chr(31), {rest}) END"
 
 
-def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
+def stage(con: duckdb.DuckDBPyConnection, entity: str, rows: pa.Table | None = None) -> None:
     """_x_<entity> rows of the files in _chain → stg_<entity>; the records a later file of a state
-    replaced → _replaced (for the ledger)."""
+    replaced → _replaced (for the ledger). `rows`: the Arrow table registered as _x_<entity>
+    (append_all), for _stage_in_order."""
     source = catalog.source(entity)
     fields = ", ".join(warehouse.ident(f.name) for f in source.fields)
     whole = entity not in CHANGE_KEYS
@@ -236,10 +287,9 @@ def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
     # of two numbers, not a window over the whole rows (3x the time). Checked, else the window.
     counts = (f"SELECT c.file_id, c.school_code, count(*) AS n, min(x.record_index) AS lo, max(x.record_index) AS hi "
               f"FROM {x} x JOIN _chain c USING (file_id) WHERE c.n_files = 1 GROUP BY ALL")  # fmt: skip
-    whole_files = con.execute(
-        f"SELECT coalesce(bool_and(lo = 0 AND hi = n - 1), true) FROM ({counts})"
-    ).fetchone()[0]
-    if whole_files:
+    if rows is not None and _stage_in_order(con, source, rows, int(next_id)):
+        pass
+    elif con.execute(f"SELECT coalesce(bool_and(lo = 0 AND hi = n - 1), true) FROM ({counts})").fetchone()[0]:
         con.execute(f"INSERT INTO {table} WITH counts AS ({counts}), offsets AS (SELECT file_id, "
                     f"sum(n) OVER (ORDER BY school_code ROWS UNBOUNDED PRECEDING) - n AS offset_ FROM counts) "
                     f"SELECT {int(next_id)} + o.offset_ + x.record_index AS row_id_, c.school_code, c.file, c.state_hash, "
@@ -260,3 +310,38 @@ def stage(con: duckdb.DuckDBPyConnection, entity: str) -> None:
         f"INSERT INTO _replaced SELECT school_code, file, {position}, by_file FROM _ranked WHERE pos < top"
     )
     con.execute(warehouse.sql("ingest/extract", "drop_scratch", table="_ranked"))
+
+
+def _stage_in_order(
+    con: duckdb.DuckDBPyConnection, source: catalog.Source, rows: pa.Table, next_id: int
+) -> bool:
+    """The one-file states' rows inserted straight from Arrow, without the SQL's sort, when they
+    already stand in its order: their row ids (next id + the school's offset + the record's index,
+    as stage's SQL numbers them) are exactly next_id, next_id + 1, … in the table's order (so each
+    file's records are 0…n-1 too). The parse workers send each file's records in order and the files
+    in the inbox's order (by name, the school code first), so a whole run's lists usually are; else
+    False and nothing written."""
+    chain = con.sql(warehouse.sql("ingest/extract", "single_files")).to_arrow_table()
+    if not chain.num_rows or not rows.num_rows:
+        return False
+    pos = pc.index_in(rows.column("file_id"), value_set=chain.column("file_id"))
+    if pos.null_count:
+        keep = pc.is_valid(pos)
+        rows, pos = rows.filter(keep), pos.filter(keep)
+    at = pos.to_numpy(zero_copy_only=False).astype(np.int64)
+    n = np.bincount(at, minlength=chain.num_rows)
+    offset = np.cumsum(n) - n  # the files in school code order (single_files), as the SQL's offsets
+    index = rows.column("record_index").to_numpy().astype(np.int64)
+    if not np.array_equal(offset[at] + index, np.arange(len(at))):
+        return False
+    fields = [f.name for f in source.fields]
+    batch = pa.table([pa.array(next_id + np.arange(len(at)), pa.int64()), chain.column("school_code").take(pos),
+                      chain.column("file").take(pos), chain.column("state_hash").take(pos), rows.column("record_index"),
+                      *(rows.column(name) for name in fields), rows.column("pre_hash_problems")],
+                     names=["row_id", "school_code", "file", "file_hash", "record_index", *fields, "pre_hash_problems"])  # fmt: skip
+    con.register("_batch", batch)
+    try:
+        con.execute(warehouse.sql("ingest/staging", "append_batch", table=source.table))
+    finally:
+        con.unregister("_batch")
+    return True

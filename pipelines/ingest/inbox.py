@@ -3,9 +3,9 @@ staged, every new version kept as a submission.
 
 The walk (walk.py) lists every entry; the data files are parsed in a process pool (parse.py:
 identity, shape, limits; records as Arrow columns, names and identifiers hashed; each loadable
-file encrypted ahead for the submission store), normalised in DuckDB (extract.py) and staged
-per school as its state for the period (sync.py: a whole state, or a start of year and its change
-files applied in order). A file that cannot be read, that names another school than its name
+file encrypted ahead for the submission store; large lists normalised there too), normalised in
+DuckDB (extract.py) and staged per school as its state for the period (sync.py: a whole state, or a
+start of year and its change files applied in order). A file that cannot be read, that names another school than its name
 does, that belongs to another period or to no registered school, or that is over a limit, is
 rejected whole and listed; the other schools go on. Every entry, and every record of the files
 rejected or superseded, goes to the input ledger (ledger.py); the staged records go there after
@@ -105,9 +105,10 @@ def _parse_jobs(
     limits: Limits,
     layout: parse.Layout,
     store: Path | None = None,
-    key: bytes | None = None,
-) -> tuple[list[parse.Parsed], dict[str, bytes]]:
-    """A worker's task: read its files, then parse them (parse.parse_batch); the inbox files that
+    key: bytes = b"",
+) -> tuple[list[parse.Parsed], dict[str, tuple[bool, bytes]]]:
+    """A worker's task: read its files, parse them (parse.parse_tables) and normalise their records
+    in its own DuckDB (extract.normalised: the main process only appends them); the inbox files that
     could be loaded are encrypted for the store ahead (submissions.store_prepare)."""
     read, failed = [], []
     for job in jobs:
@@ -118,7 +119,9 @@ def _parse_jobs(
                                         f"The file cannot be read ({error})"))  # fmt: skip
         else:
             read.append((file_id, raw))
-    found, ipc = parse.parse_batch(read, limits, layout, key)
+    found, tables = parse.parse_tables(read, limits, layout, key)
+    con = extract.worker_connection()
+    ipc = {e: extract.worker_batch(con, e, t, key, limits) for e, t in tables.items()}
     if store is not None:
         inbox = {job[0] for job in jobs if job[2] is None}
         raws = dict(read)
@@ -129,16 +132,16 @@ def _parse_jobs(
 
 
 def _parse_all(
-    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes | None = None
-) -> dict[str, list[bytes]]:
+    files: list[_File], limits: Limits, processes: int, store: Path | None = None, key: bytes = b""
+) -> dict[str, list[tuple[bool, bytes]]]:
     """Parse every file (in a pool of processes when there are enough); sets each file's `parsed`."""
     layout = extract.layout()
     jobs = [(f.file_id, f.entry, f.stored) for f in files]
     batches = [jobs[i : i + BATCH_FILES] for i in range(0, len(jobs), BATCH_FILES)]
     by_id = {f.file_id: f for f in files}
-    ipcs: dict[str, list[bytes]] = {}
+    ipcs: dict[str, list[tuple[bool, bytes]]] = {}
 
-    def take(result: tuple[list[parse.Parsed], dict[str, bytes]]) -> None:
+    def take(result: tuple[list[parse.Parsed], dict[str, tuple[bool, bytes]]]) -> None:
         for p in result[0]:
             by_id[p.file_id].parsed = p
         for entity, data in result[1].items():
@@ -357,8 +360,7 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     }
     extract.create_tables(con)
     con.execute(warehouse.sql("ingest/extract", "macros"))
-    for entity, batches in ipcs.items():
-        extract.append_all(con, entity, batches, key, limits, needed)
+    rows = {e: extract.append_all(con, e, batches, key, limits, needed) for e, batches in ipcs.items()}
     for file_id, (entity, what, index) in extract.over_limit(con).items():
         f = by_id[file_id]
         field_name, kind = what.split(":")
@@ -397,10 +399,9 @@ def ingest_inbox(con: duckdb.DuckDBPyConnection, inbox: Path, start_year: int, p
     warehouse.insert_rows(con, "_chain", chain_rows)
     for source in catalog.sources():
         con.execute(warehouse.sql("ingest/staging", "delete_schools", table=source.table), [changed])
-        extract.stage(con, source.entity)
+        extract.stage(con, source.entity, rows.get(source.entity))
     replaced = con.execute(warehouse.sql("ingest/extract", "replaced")).fetchall()
-    for source in catalog.sources():
-        con.execute(warehouse.sql("ingest/extract", "drop_scratch", table=f"_x_{source.entity}"))
+    extract.drop_tables(con)
     # Outcomes: files table, ledger.
     outcomes, rows = _outcomes(files, extra, plans, by_id, bases)
     rows += [("record", f, pos, s, "superseded", "record.changed", f"Được thay bằng bản ghi của tệp {by}",

@@ -363,17 +363,21 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
 def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
     """normalise.pseudonymise of each value's text as extract.py's SQL reads it (text_of), in the
     worker: HMAC-SHA256, first 24 hex digits; None for a column of floats (the SQL's text of a float
-    is DuckDB's, so the SQL hashes those)."""
-    if arr.type == pa.string():
-        texts = arr.to_pylist()
-    elif arr.type == pa.int64():
-        texts = [None if v is None else str(v) for v in arr.to_pylist()]
-    elif arr.type == pa.bool_():
-        texts = [None if v is None else ("1" if v else "0") for v in arr.to_pylist()]
-    elif arr.type == pa.null():
-        texts = [None] * len(arr)
-    else:
+    is DuckDB's, so the SQL hashes those). Each distinct value is hashed once (names repeat)."""
+    if arr.type == pa.null():
+        return pa.nulls(len(arr), pa.string())
+    if arr.type not in (pa.string(), pa.int64(), pa.bool_()):
         return None
+    if arr.type == pa.bool_():
+        return _hashed([None if v is None else ("1" if v else "0") for v in arr.to_pylist()], key)
+    distinct = pc.dictionary_encode(arr)
+    values = distinct.dictionary.to_pylist()
+    texts = values if arr.type == pa.string() else [str(v) for v in values]
+    return _hashed(texts, key).take(distinct.indices)
+
+
+def _hashed(texts: list[str | None], key: bytes) -> pa.Array:
+    """The keyed hash (first 24 hex digits) of each text; None stays None."""
     ipad, opad = hmac_pads(key)
     inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
     out: list[str | None] = []
@@ -390,10 +394,10 @@ def keyed_hashes(arr: pa.Array, key: bytes) -> pa.Array | None:
     return pa.array(out, pa.string())
 
 
-def parse_batch(
+def parse_tables(
     jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
-) -> tuple[list[Parsed], dict[str, bytes]]:
-    """A worker's share: each file checked, the loadable ones' records as Arrow IPC per entity."""
+) -> tuple[list[Parsed], dict[str, pa.Table]]:
+    """A worker's share: each file checked, the loadable ones' records as raw Arrow tables per entity."""
     found, loaded = [], []
     for file_id, raw in jobs:
         p, payload = parse_file(file_id, raw, limits, layout)
@@ -415,12 +419,25 @@ def parse_batch(
     # A file rejected by a later entity's shape check has rows in the earlier entities' tables:
     # nothing of a rejected file goes on.
     ok_ids = pa.array([p.file_id for p in found if p.ok], pa.int32())
-    out: dict[str, bytes] = {}
+    out: dict[str, pa.Table] = {}
     for entity, table in tables.items():
         kept = table.filter(pc.is_in(table["file_id"], value_set=ok_ids))
         if kept.num_rows:
-            sink = pa.BufferOutputStream()
-            with pa.ipc.new_stream(sink, kept.schema) as writer:
-                writer.write_table(kept)
-            out[entity] = sink.getvalue().to_pybytes()
+            out[entity] = kept
     return found, out
+
+
+def to_ipc(table: pa.Table) -> bytes:
+    """An Arrow table as IPC stream bytes (what a worker sends back)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def parse_batch(
+    jobs: list[tuple[int, bytes]], limits: Limits, layout: Layout, key: bytes | None = None
+) -> tuple[list[Parsed], dict[str, bytes]]:
+    """parse_tables, the tables as Arrow IPC."""
+    found, tables = parse_tables(jobs, limits, layout, key)
+    return found, {entity: to_ipc(table) for entity, table in tables.items()}
