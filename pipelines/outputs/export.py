@@ -62,24 +62,56 @@ def _write_tables(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[F
     done = Outputs(con, s.out, full=s.full)
     cells = rows_digest(con, warehouse.sql("outputs/digests", "cells"), period)
     indicators = rows_digest(con, warehouse.sql("outputs/digests", "indicators"), with_boundaries)
-    for name, rows, query, columns in (
-        ("cells", cells, con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS),
-        ("indicators", indicators, con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries),
-         INDICATOR_COLUMNS),
-    ):  # fmt: skip
-        inputs = digest(code, name, rows)
-        if not done.fresh(f"{name}.csv", inputs, s.out / f"{name}.csv", s.out / f"{name}.parquet"):
-            _write_table(query, columns, s.out / f"{name}.csv", s.out / f"{name}.parquet")
-            done.written(f"{name}.csv", inputs)
-    # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
-    inputs = digest(code, "sdmx", s.school_year, s.period, s.boundaries, tuple((f.regime, f.form) for f in forms),
-                    cells, indicators, rows_digest(con, warehouse.sql("outputs/digests", "units"), {}))  # fmt: skip
-    folder = s.out / "sdmx"
-    files = (folder / sdmx.STRUCTURE_FILE, folder / sdmx.CELLS_FILE, folder / sdmx.INDICATORS_FILE)
-    if not done.fresh("sdmx/" + sdmx.STRUCTURE_FILE, inputs, *files):
-        sdmx.export_sdmx(con, folder, s.school_year, s.period, s.boundaries, forms)
-        done.written("sdmx/" + sdmx.STRUCTURE_FILE, inputs)
+    units = rows_digest(con, warehouse.sql("outputs/digests", "units"), {})
+    staged: list[str] = []
+
+    def cells_table() -> str:
+        """The period's cells, selected and sorted once for every file written from them."""
+        if not staged:
+            staged.append(sdmx.stage_cells(con, s.school_year, s.period))
+        return staged[0]
+
+    try:
+        inputs = digest(code, "cells", cells)
+        if not done.fresh("cells.csv", inputs, s.out / "cells.csv", s.out / "cells.parquet"):
+            rows = con.sql(warehouse.sql("outputs/export", "staged_rows", staged=cells_table()))
+            _write_table(rows, CELLS_COLUMNS, s.out / "cells.csv", s.out / "cells.parquet")
+            done.written("cells.csv", inputs)
+        inputs = digest(code, "indicators", indicators)
+        if not done.fresh("indicators.csv", inputs, s.out / "indicators.csv", s.out / "indicators.parquet"):
+            rows = con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries)
+            _write_table(rows, INDICATOR_COLUMNS, s.out / "indicators.csv", s.out / "indicators.parquet")
+            done.written("indicators.csv", inputs)
+        # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV. The
+        # structure (code lists of the catalogue and the units) is written again only when those
+        # change, not when a school's figures do: it keeps the time it was prepared at.
+        folder = s.out / "sdmx"
+        run_forms = tuple((f.regime, f.form) for f in forms)
+        data = digest(code, "sdmx", s.school_year, s.period, s.boundaries, run_forms, cells, indicators)
+        structure = digest(code, "sdmx-structure", s.school_year, s.period, run_forms, units,
+                           _forms_of_cells(con, period))  # fmt: skip
+        write_structure = not done.fresh(
+            "sdmx/" + sdmx.STRUCTURE_FILE, structure, folder / sdmx.STRUCTURE_FILE
+        )
+        write_data = not done.fresh("sdmx/" + sdmx.CELLS_FILE, data, folder / sdmx.CELLS_FILE,
+                                    folder / sdmx.INDICATORS_FILE)  # fmt: skip
+        if write_structure or write_data:
+            every = sdmx.sdmx_forms(con, forms, cells_table())
+            if write_structure:
+                sdmx.write_structure(con, folder, every)
+                done.written("sdmx/" + sdmx.STRUCTURE_FILE, structure)
+            if write_data:
+                sdmx.write_data(con, folder, s.school_year, s.period, s.boundaries, every, cells_table())
+                done.written("sdmx/" + sdmx.CELLS_FILE, data)
+    finally:
+        if staged:
+            sdmx.unstage_cells(con)
     done.save()
+
+
+def _forms_of_cells(con: duckdb.DuckDBPyConnection, period: dict[str, str]) -> tuple:
+    """The (regime, form) of the period's cells of the run's units (the SDMX structure lists them)."""
+    return tuple(con.execute(warehouse.sql("outputs/digests", "forms"), period).fetchall())
 
 
 def export_period(

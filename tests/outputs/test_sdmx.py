@@ -31,8 +31,11 @@ def _tiny_warehouse() -> duckdb.DuckDBPyConnection:
          "so", SO, "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk", "bo", "BO",
          "bo", "BO", "Bộ Giáo dục và Đào tạo", None, None],
     )  # fmt: skip
-    con.execute("CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
-                "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT)")  # fmt: skip
+    con.execute(
+        "CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
+        "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT, "
+        "boundaries VARCHAR DEFAULT '2024')"
+    )  # fmt: skip (the warehouse's columns)
     cells = [
         # row 37 = Tổng quy mô (pupils), sheet III, learner columns
         ("DN", "02-TH-DN", "school", SCHOOL, 37, "T.all", 312),
@@ -53,7 +56,8 @@ def _tiny_warehouse() -> duckdb.DuckDBPyConnection:
         ("CN", "02-TH-CN", "school", SCHOOL, 1, "T.all", 298),
     ]
     con.executemany(
-        "INSERT INTO cells VALUES ('2024-2025', ?, CASE WHEN ? LIKE '%.%' THEN 'tt25' ELSE 'tt24' END, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cells VALUES ('2024-2025', ?, CASE WHEN ? LIKE '%.%' THEN 'tt25' ELSE 'tt24' END, ?, ?, ?, ?, ?, ?, "
+        "DEFAULT)",
         [(period, form, form, *rest) for period, form, *rest in cells],
     )
     con.execute(f"CREATE TABLE indicators ({', '.join(f'{c} VARCHAR' for c in INDICATOR_COLUMNS)})")
