@@ -275,6 +275,7 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, forms: Sequence[Form]) -> No
     )
     con.execute(warehouse.sql("outputs/sdmx", "col_map"))
     warehouse.insert_rows(con, "_sdmx_col", _column_rows(forms))
+    con.execute(warehouse.sql("outputs/sdmx", "rank_maps"))
 
 
 STAGED_CELLS = "_export_cells"  # the period's cells as the output files print them (stage_cells)

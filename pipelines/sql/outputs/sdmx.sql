@@ -14,6 +14,13 @@ CREATE OR REPLACE TEMP TABLE _sdmx_row (form VARCHAR, row_code INTEGER, row_id V
 CREATE OR REPLACE TEMP TABLE _sdmx_col (form VARCHAR, col_key VARCHAR, col_id VARCHAR, sex VARCHAR,
     ethnicity VARCHAR, ownership VARCHAR)
 
+-- name: rank_maps
+-- Each mapping's codes ranked in their text order (dense_rank: equal codes, equal ranks), so the cells
+-- file sorts on small integers, in the same order as on the codes themselves.
+CREATE OR REPLACE TEMP TABLE _sdmx_form AS SELECT *, dense_rank() OVER (ORDER BY form_id) AS form_rank FROM _sdmx_form;
+CREATE OR REPLACE TEMP TABLE _sdmx_row AS SELECT *, dense_rank() OVER (ORDER BY row_id) AS row_rank FROM _sdmx_row;
+CREATE OR REPLACE TEMP TABLE _sdmx_col AS SELECT *, dense_rank() OVER (ORDER BY col_id) AS col_rank FROM _sdmx_col;
+
 -- name: units
 SELECT level, unit_code, name_vi FROM units ORDER BY ALL
 
@@ -42,7 +49,9 @@ FROM {staged} c
 LEFT JOIN _sdmx_form f USING (form)
 LEFT JOIN _sdmx_row r ON r.form = c.form AND r.row_code = c.row_code
 LEFT JOIN _sdmx_col k ON k.form = c.form AND k.col_key = c.col_key
-ORDER BY FORM, CASE UNIT_LEVEL WHEN 'school' THEN 0 WHEN 'phong' THEN 1 WHEN 'so' THEN 2 ELSE 3 END, REF_AREA, "ROW", COL
+-- In the order of FORM, UNIT_LEVEL (school, phong, so), REF_AREA, ROW, COL: the codes' ranks (rank_maps).
+ORDER BY f.form_rank, CASE c.level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 WHEN 'so' THEN 2 ELSE 3 END, c.unit_code,
+         r.row_rank, k.col_rank
 
 -- name: indicators
 SELECT 'dataflow' AS "STRUCTURE", $structure_id AS STRUCTURE_ID, $action AS "ACTION",
