@@ -53,7 +53,9 @@ def _write_table(
     rel.write_parquet(str(parquet_path))
 
 
-def _write_tables(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str) -> None:
+def write_period_tables(
+    con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str
+) -> None:
     """cells.csv/.parquet, indicators.csv/.parquet and the SDMX files of the period."""
     period = {"school_year": s.school_year, "period": s.period}
     with_boundaries = {**period, "boundaries": s.boundaries}
@@ -221,7 +223,7 @@ def export_period(
 
     def meanwhile() -> None:  # the period's other files, written while the pool writes the workbooks
         nonlocal text
-        _write_tables(con, s, forms, code)
+        write_period_tables(con, s, forms, code)
         write_completeness(s.out, *completeness)
         text = _summary(con, s, forms, jobs, lines, completeness[0])
         (s.out / "summary.md").write_text(text, encoding="utf-8")
