@@ -294,14 +294,12 @@ def unstage_cells(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(warehouse.sql("outputs/export", "unstage_cells", staged=STAGED_CELLS))
 
 
-def sdmx_forms(con: duckdb.DuckDBPyConnection, forms: Sequence[Form], staged: str) -> tuple[Form, ...]:
+def sdmx_forms(forms: Sequence[Form], of_cells: Iterable[tuple[str, str]]) -> tuple[Form, ...]:
     """The run's forms, and those of another regime the warehouse still holds for the period (a
     period run again under --regime keeps the other regime's differently named forms, and cells.csv
-    lists them): every cell of cells.csv travels. `staged`: the period's cells (stage_cells)."""
+    lists them): every cell of cells.csv travels. `of_cells`: (regime, form) of the period's cells."""
     by_id = {f.form: f for f in forms}
-    for regime, name in con.execute(
-        warehouse.sql("outputs/sdmx", "forms_of_cells", staged=staged)
-    ).fetchall():
+    for regime, name in of_cells:
         by_id.setdefault(name, catalog.form(regime, name))
     return tuple(by_id.values())
 
@@ -360,7 +358,8 @@ def export_sdmx(
     """
     staged = stage_cells(con, school_year, period)
     try:
-        every = sdmx_forms(con, forms, staged)
+        of_cells = con.execute(warehouse.sql("outputs/sdmx", "forms_of_cells", staged=staged)).fetchall()
+        every = sdmx_forms(forms, of_cells)
         write_structure(con, out, every)
         return write_data(con, out, school_year, period, boundaries, every, staged)
     finally:
