@@ -433,11 +433,14 @@ def zip_bytes(parts: Iterable[Part]) -> bytes:
 SMALL_ENOUGH = 50_000  # bytes
 
 
-def save(path: Path, parts: Mapping[str, str | Part], level: int = FAST) -> None:
+def save(
+    path: Path, parts: Mapping[str, str | Part], level: int = FAST, small_enough: int | None = None
+) -> None:
     """Write the parts (XML, or already compressed) as a zip, through a temporary name (an interrupted
-    run never leaves a torn file)."""
+    run never leaves a torn file). A file over `small_enough` bytes (the form workbooks: SMALL_ENOUGH)
+    is compressed again at the best level; lists and summaries, which may be any size, are not."""
     data = zip_bytes(p if isinstance(p, Part) else part(name, p, level) for name, p in parts.items())
-    if len(data) > SMALL_ENOUGH and level < 9:
+    if small_enough is not None and len(data) > small_enough and level < 9:
         data = zip_bytes(p if isinstance(p, Part) else part(name, p, 9) for name, p in parts.items())
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
