@@ -207,9 +207,14 @@ def _export(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
         return {(level, unit): dict(zip(zip(codes, keys, strict=True), vals, strict=True))
                 for level, unit, codes, keys, vals in rows}  # fmt: skip
 
+    with_units: dict[str, list[tuple[str, str]]] = {}  # form → its units, in (level, unit_code) order
+    for form_name, level, unit in con.execute(
+        warehouse.sql("outputs/export", "form_units"), period
+    ).fetchall():
+        with_units.setdefault(form_name, []).append((level, unit))
+
     def units_of(form: Form) -> list[tuple[str, str]]:
-        return [tuple(u) for u in con.execute(warehouse.sql("outputs/export", "form_units"),
-                                             {**period, "form": form.form}).fetchall()]  # fmt: skip
+        return with_units.get(form.form, [])
 
     # Each workbook's digest from a checksum of its cells (no cells read); the cells are read for the
     # workbooks to write only (with_values).

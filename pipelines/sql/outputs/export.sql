@@ -62,10 +62,9 @@ WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN 
 GROUP BY form, level, unit_code
 
 -- name: form_units
--- The units with a workbook of one form ($form).
-SELECT DISTINCT level, unit_code FROM cells
+-- The units with a workbook of each form (one scan for every form of the period).
+SELECT DISTINCT form, level, unit_code FROM cells
 WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
-  AND form = $form
 ORDER BY ALL
 
 -- name: files_by_status
