@@ -8,6 +8,8 @@ runs the export step --runs times with every workbook rewritten (`full`), and re
   other files are written in this process meanwhile, their time given apart as meanwhile_s),
 - ms per form workbook (both ways) and KB per form workbook (mean and median size on disk, largest),
 - a re-run with nothing changed (no workbook rewritten),
+- the CPU of this process and of the pool's workers (their children's usage, collected when the pool
+  ends) per run,
 
 each with the machine's load average when it ran (a shared machine makes figures noisy).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 from dataclasses import replace
@@ -52,6 +55,11 @@ def _prepared(root: Path, schools: int, processes: int) -> settings.Settings:
         print(f"prepare → aggregate in {time.perf_counter() - t:.1f} s")
         done.write_text(s.run_id, encoding="utf-8")
     return replace(s, run_id=done.read_text(encoding="utf-8"))
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -89,18 +97,22 @@ def main() -> None:
     runs = []
     for i in range(args.runs):
         load = os.getloadavg()[0]
+        cpu, workers = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         result = pipeline.export_step(replace(s, full=True))
         total = time.perf_counter() - t
+        cpu, workers = _cpu(resource.RUSAGE_SELF) - cpu, _cpu(resource.RUSAGE_CHILDREN) - workers
         books = sorted((s.out / "forms").rglob("*.xlsx"))
         sizes = [p.stat().st_size for p in books]
         runs.append({"export_s": total, "writer_s": writer_seconds[-1], "meanwhile_s": meanwhile_seconds[-1],
                      "workbooks": len(books),
                      "kb_per_workbook": sum(sizes) / len(sizes) / 1024, "max_kb": max(sizes) / 1024,
                      "median_kb": statistics.median(sizes) / 1024,
-                     "load": load, "written": result.facts["workbooks_written"]})  # fmt: skip
+                     "load": load, "written": result.facts["workbooks_written"], "cpu_main_s": cpu,
+                     "cpu_workers_s": workers})  # fmt: skip
         print(f"run {i + 1}: export {total:.2f} s, workbooks {writer_seconds[-1]:.2f} s for {len(books)} "
-              f"({runs[-1]['kb_per_workbook']:.1f} KB each), load {load:.2f}")  # fmt: skip
+              f"({runs[-1]['kb_per_workbook']:.1f} KB each), CPU {cpu:.2f} s here + {workers:.2f} s in the pool, "
+              f"load {load:.2f}")  # fmt: skip
     load = os.getloadavg()[0]
     t = time.perf_counter()
     again = pipeline.export_step(s)
@@ -116,6 +128,10 @@ def main() -> None:
         "writer_s_median": statistics.median(r["writer_s"] for r in runs),
         "writer_ms_per_workbook": 1000 * statistics.median(r["writer_s"] for r in runs) / n,
         "meanwhile_s_median": statistics.median(r["meanwhile_s"] for r in runs),
+        # CPU (user + system) of this process (all its threads, DuckDB's too) and of the pool's workers:
+        # steadier than wall times on a shared machine.
+        "cpu_main_s_median": statistics.median(r["cpu_main_s"] for r in runs),
+        "cpu_workers_s_median": statistics.median(r["cpu_workers_s"] for r in runs),
         "kb_per_workbook": statistics.median(r["kb_per_workbook"] for r in runs),
         "median_kb_per_workbook": statistics.median(r["median_kb"] for r in runs),
         "max_kb": max(r["max_kb"] for r in runs),

@@ -3,6 +3,7 @@ run's summary and the folder's README."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,33 +54,97 @@ def _write_table(
     rel.write_parquet(str(parquet_path))
 
 
-def _write_tables(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str) -> None:
+def write_period_tables(
+    con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str
+) -> None:
     """cells.csv/.parquet, indicators.csv/.parquet and the SDMX files of the period."""
-    period = {"school_year": s.school_year, "period": s.period}
-    with_boundaries = {**period, "boundaries": s.boundaries}
-    # Each file is written again only when what it is written from changed (rewrite.Outputs): the
-    # code and schemas, and an order-free checksum of the warehouse rows it selects.
-    done = Outputs(con, s.out, full=s.full)
-    cells = rows_digest(con, warehouse.sql("outputs/digests", "cells"), period)
-    indicators = rows_digest(con, warehouse.sql("outputs/digests", "indicators"), with_boundaries)
-    for name, rows, query, columns in (
-        ("cells", cells, con.sql(warehouse.sql("outputs/export", "cells"), params=period), CELLS_COLUMNS),
-        ("indicators", indicators, con.sql(warehouse.sql("outputs/export", "indicators"), params=with_boundaries),
-         INDICATOR_COLUMNS),
-    ):  # fmt: skip
-        inputs = digest(code, name, rows)
-        if not done.fresh(f"{name}.csv", inputs, s.out / f"{name}.csv", s.out / f"{name}.parquet"):
-            _write_table(query, columns, s.out / f"{name}.csv", s.out / f"{name}.parquet")
-            done.written(f"{name}.csv", inputs)
-    # The same cells and indicators for statistical-office systems: SDMX structure + SDMX-CSV.
-    inputs = digest(code, "sdmx", s.school_year, s.period, s.boundaries, tuple((f.regime, f.form) for f in forms),
-                    cells, indicators, rows_digest(con, warehouse.sql("outputs/digests", "units"), {}))  # fmt: skip
-    folder = s.out / "sdmx"
-    files = (folder / sdmx.STRUCTURE_FILE, folder / sdmx.CELLS_FILE, folder / sdmx.INDICATORS_FILE)
-    if not done.fresh("sdmx/" + sdmx.STRUCTURE_FILE, inputs, *files):
-        sdmx.export_sdmx(con, folder, s.school_year, s.period, s.boundaries, forms)
-        done.written("sdmx/" + sdmx.STRUCTURE_FILE, inputs)
-    done.save()
+    PeriodTables(con, s, forms, code).finish()
+
+
+class PeriodTables:
+    """The period's cells.csv/.parquet, indicators.csv/.parquet and SDMX files, each written again only
+    when what it is written from changed (rewrite.Outputs: the code and schemas, and an order-free
+    checksum of the warehouse rows it selects), decided when made. The DuckDB work (the cells
+    selected and sorted once, the CSV, Parquet and SDMX-CSV writers) then runs in a thread on a
+    cursor of its own while the caller goes on with the export's Python work (DuckDB releases the
+    GIL): on two cores the export's serial part overlaps it. `wait` joins the thread (before a
+    process pool forks: no thread runs across a fork); `finish` also writes the SDMX structure
+    (Python, here) and records the digests."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form], code: str) -> None:
+        period = {"school_year": s.school_year, "period": s.period}
+        with_boundaries = {**period, "boundaries": s.boundaries}
+        self.con, self.s, self.folder = con, s, s.out / "sdmx"
+        self.done = done = Outputs(con, s.out, full=s.full)
+        cells = rows_digest(con, warehouse.sql("outputs/digests", "cells"), period)
+        indicators = rows_digest(con, warehouse.sql("outputs/digests", "indicators"), with_boundaries)
+        units = rows_digest(con, warehouse.sql("outputs/digests", "units"), {})
+        pairs = tuple(con.execute(warehouse.sql("outputs/digests", "forms"), period).fetchall())
+        self.forms = sdmx.sdmx_forms(forms, pairs)
+        run_forms = tuple((f.regime, f.form) for f in forms)
+        out, folder = s.out, self.folder
+        # name → (inputs digest, the files written with it)
+        files = {
+            "cells.csv": (digest(code, "cells", cells), out / "cells.csv", out / "cells.parquet"),
+            "indicators.csv": (digest(code, "indicators", indicators), out / "indicators.csv",
+                               out / "indicators.parquet"),
+            # The structure (code lists of the catalogue and the units) is written again only when
+            # those change, not when a school's figures do: it keeps the time it was prepared at.
+            STRUCTURE: (digest(code, "sdmx-structure", s.school_year, s.period, run_forms, units, pairs),
+                        folder / sdmx.STRUCTURE_FILE),
+            SDMX_DATA: (digest(code, "sdmx", s.school_year, s.period, s.boundaries, run_forms, cells, indicators),
+                        folder / sdmx.CELLS_FILE, folder / sdmx.INDICATORS_FILE),
+        }  # fmt: skip
+        self.wanted = {name: d for name, (d, *paths) in files.items() if not done.fresh(name, d, *paths)}
+        self.failed: list[BaseException] = []
+        self.thread: threading.Thread | None = None
+        self.finished = False
+        if self.wanted.keys() - {STRUCTURE}:
+            cursor = con.cursor()
+            self.thread = threading.Thread(
+                target=self._write, args=(cursor,), name="period-tables", daemon=True
+            )
+            self.thread.start()
+
+    def _write(self, cur: duckdb.DuckDBPyConnection) -> None:
+        s, wanted = self.s, self.wanted
+        try:
+            staged = None
+            if "cells.csv" in wanted or SDMX_DATA in wanted:  # the cells selected and sorted once
+                staged = sdmx.stage_cells(cur, s.school_year, s.period)
+            if "cells.csv" in wanted and staged:
+                rows = cur.sql(warehouse.sql("outputs/export", "staged_rows", staged=staged))
+                _write_table(rows, CELLS_COLUMNS, s.out / "cells.csv", s.out / "cells.parquet")
+            if "indicators.csv" in wanted:
+                params = {"school_year": s.school_year, "period": s.period, "boundaries": s.boundaries}
+                rows = cur.sql(warehouse.sql("outputs/export", "indicators"), params=params)
+                _write_table(rows, INDICATOR_COLUMNS, s.out / "indicators.csv", s.out / "indicators.parquet")
+            if SDMX_DATA in wanted and staged:
+                sdmx.write_data(cur, self.folder, s.school_year, s.period, s.boundaries, self.forms, staged)
+        except BaseException as error:  # raised again by finish, in the caller's thread
+            self.failed.append(error)
+        finally:
+            cur.close()  # its TEMP tables go with it
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.wait()
+        if self.failed:
+            raise self.failed[0]
+        if STRUCTURE in self.wanted:
+            sdmx.write_structure(self.con, self.folder, self.forms)
+        for name, inputs in self.wanted.items():
+            self.done.written(name, inputs)
+        self.done.save()
+
+
+STRUCTURE, SDMX_DATA = "sdmx/" + sdmx.STRUCTURE_FILE, "sdmx/" + sdmx.CELLS_FILE
 
 
 def export_period(
@@ -91,11 +156,21 @@ def export_period(
 ) -> ExportResult:
     """Write every unit's workbooks, cells.csv/.parquet, problems.csv, summary.md and README.md."""
     s.out.mkdir(parents=True, exist_ok=True)
+    code = warehouse.code_digest()
+    tables = PeriodTables(con, s, forms, code)  # written meanwhile, in a thread
+    try:
+        return _export(con, s, forms, completeness, progress, code, tables)
+    finally:
+        tables.wait()
+
+
+def _export(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
+            completeness: tuple[list[dict], list[dict]], progress: Callable[[str], None] | None, code: str,
+            tables: PeriodTables) -> ExportResult:  # fmt: skip
     # This run's units only (the warehouse may hold other provinces' cells of the same period); the
     # indicators on the run's own boundary version.
     period = {"school_year": s.school_year, "period": s.period}
     with_boundaries = {**period, "boundaries": s.boundaries}
-    code = warehouse.code_digest()
     unit_indicators: dict[tuple[str, str, str], list[IndicatorLine]] = {}
     for form_name, level, unit, *line in con.execute(
         warehouse.sql("outputs/export", "unit_indicators"), with_boundaries
@@ -132,9 +207,14 @@ def export_period(
         return {(level, unit): dict(zip(zip(codes, keys, strict=True), vals, strict=True))
                 for level, unit, codes, keys, vals in rows}  # fmt: skip
 
+    with_units: dict[str, list[tuple[str, str]]] = {}  # form → its units, in (level, unit_code) order
+    for form_name, level, unit in con.execute(
+        warehouse.sql("outputs/export", "form_units"), period
+    ).fetchall():
+        with_units.setdefault(form_name, []).append((level, unit))
+
     def units_of(form: Form) -> list[tuple[str, str]]:
-        return [tuple(u) for u in con.execute(warehouse.sql("outputs/export", "form_units"),
-                                             {**period, "form": form.form}).fetchall()]  # fmt: skip
+        return with_units.get(form.form, [])
 
     # Each workbook's digest from a checksum of its cells (no cells read); the cells are read for the
     # workbooks to write only (with_values).
@@ -189,7 +269,7 @@ def export_period(
 
     def meanwhile() -> None:  # the period's other files, written while the pool writes the workbooks
         nonlocal text
-        _write_tables(con, s, forms, code)
+        tables.finish()
         write_completeness(s.out, *completeness)
         text = _summary(con, s, forms, jobs, lines, completeness[0])
         (s.out / "summary.md").write_text(text, encoding="utf-8")
@@ -200,8 +280,13 @@ def export_period(
                 r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)
             })  # fmt: skip
 
+    def loaded(todo: Sequence[WorkbookJob]) -> list[WorkbookJob]:
+        out = with_values(todo)
+        tables.wait()  # the thread ends before the pool forks
+        return out
+
     written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes, code=code, digests=digests,
-                                      load=with_values, meanwhile=meanwhile)  # fmt: skip
+                                      load=loaded, meanwhile=meanwhile)  # fmt: skip
     return ExportResult(len(jobs), text, written)
 
 

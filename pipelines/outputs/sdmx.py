@@ -29,6 +29,11 @@ __all__ = [
     "build_structure",
     "column_dimensions",
     "export_sdmx",
+    "sdmx_forms",
+    "stage_cells",
+    "unstage_cells",
+    "write_data",
+    "write_structure",
     "read_data",
     "read_structure",
     "sdmx_id",
@@ -270,6 +275,71 @@ def _mapping_tables(con: duckdb.DuckDBPyConnection, forms: Sequence[Form]) -> No
     )
     con.execute(warehouse.sql("outputs/sdmx", "col_map"))
     warehouse.insert_rows(con, "_sdmx_col", _column_rows(forms))
+    con.execute(warehouse.sql("outputs/sdmx", "rank_maps"))
+
+
+STAGED_CELLS = "_export_cells"  # the period's cells as the output files print them (stage_cells)
+
+
+def stage_cells(con: duckdb.DuckDBPyConnection, school_year: str, period: str) -> str:
+    """The period's cells of the run's units, in cells.csv's order, materialised once as a TEMP table
+    (export.sql stage_cells) that cells.csv, cells.parquet and cells.sdmx.csv are all written from;
+    its name. Dropped with unstage_cells (a TEMP table also goes with the connection)."""
+    con.execute(warehouse.sql("outputs/export", "stage_cells", staged=STAGED_CELLS),
+                {"school_year": school_year, "period": period})  # fmt: skip
+    return STAGED_CELLS
+
+
+def unstage_cells(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(warehouse.sql("outputs/export", "unstage_cells", staged=STAGED_CELLS))
+
+
+def sdmx_forms(forms: Sequence[Form], of_cells: Iterable[tuple[str, str]]) -> tuple[Form, ...]:
+    """The run's forms, and those of another regime the warehouse still holds for the period (a
+    period run again under --regime keeps the other regime's differently named forms, and cells.csv
+    lists them): every cell of cells.csv travels. `of_cells`: (regime, form) of the period's cells."""
+    by_id = {f.form: f for f in forms}
+    for regime, name in of_cells:
+        by_id.setdefault(name, catalog.form(regime, name))
+    return tuple(by_id.values())
+
+
+def write_structure(con: duckdb.DuckDBPyConnection, out: Path, forms: Sequence[Form]) -> None:
+    """structure.xml of the forms (sdmx_forms) and the run's units: it changes with the catalogue and
+    the units only, not with the cells."""
+    import sdmx
+
+    out.mkdir(parents=True, exist_ok=True)
+    units = con.execute(warehouse.sql("outputs/sdmx", "units")).fetchall()
+    by_form = {f.base_form or f.form for f in forms}
+    indicators = [i for i in catalog.indicators() if i.form in by_form]
+    msg = build_structure(forms, units, indicators)
+    (out / STRUCTURE_FILE).write_bytes(sdmx.to_xml(msg, pretty_print=True))
+
+
+def write_data(con: duckdb.DuckDBPyConnection, out: Path, school_year: str, period: str, boundaries: str,
+               forms: Sequence[Form], staged: str) -> SdmxResult:  # fmt: skip
+    """cells.sdmx.csv (from the staged cells) and indicators.sdmx.csv of the forms (sdmx_forms)."""
+    out.mkdir(parents=True, exist_ok=True)
+    of_period = {"school_year": school_year, "period": period}
+    _mapping_tables(con, forms)
+    common = {"action": ACTION, "time_period": time_period(school_year, period)}
+    # A cell whose form, row or column the catalogue does not know would travel with an empty code.
+    n_cells, unmapped = con.execute(warehouse.sql("outputs/sdmx", "cells_check", staged=staged)).fetchall()[0]
+    if unmapped:
+        raise CatalogError(f"{unmapped} cells have a form, row or column outside the catalogue's forms")
+    cells = {**common, "structure_id": structure_id("cells"), "boundaries": boundaries}
+    con.sql(warehouse.sql("outputs/sdmx", "cells", staged=staged), params=cells).write_csv(
+        str(out / CELLS_FILE), header=True
+    )
+
+    of_boundaries = {**of_period, "boundaries": boundaries}
+    ind = {**of_boundaries, **common, "structure_id": structure_id("indicators")}
+    con.sql(warehouse.sql("outputs/sdmx", "indicators"), params=ind).write_csv(
+        str(out / INDICATORS_FILE), header=True
+    )
+    n_ind = warehouse.scalar(con, warehouse.sql("outputs/sdmx", "indicators_count"), of_boundaries)
+    return SdmxResult(out, int(n_cells), int(n_ind))
 
 
 def export_sdmx(
@@ -284,43 +354,16 @@ def export_sdmx(
 
     The cells and indicators are those of the `units` table (the run's units; the warehouse may
     hold other provinces), the indicators on `boundaries` (the run's version), as in cells.csv.
+    (The export step calls write_structure and write_data apart, each when its inputs changed.)
     """
-    import sdmx
-
-    out.mkdir(parents=True, exist_ok=True)
-    of_period = {"school_year": school_year, "period": period}
-    # The run's forms, and those of another regime the warehouse still holds for the period (a
-    # period run again under --regime keeps the other regime's differently named forms, and
-    # cells.csv lists them): every cell of cells.csv travels.
-    by_id = {f.form: f for f in forms}
-    for regime, name in con.execute(warehouse.sql("outputs/sdmx", "forms_of_cells"), of_period).fetchall():
-        by_id.setdefault(name, catalog.form(regime, name))
-    forms = tuple(by_id.values())
-    units = con.execute(warehouse.sql("outputs/sdmx", "units")).fetchall()
-    by_form = {f.base_form or f.form for f in forms}
-    indicators = [i for i in catalog.indicators() if i.form in by_form]
-    msg = build_structure(forms, units, indicators)
-    (out / STRUCTURE_FILE).write_bytes(sdmx.to_xml(msg, pretty_print=True))
-
-    _mapping_tables(con, forms)
-
-    common = {"action": ACTION, "time_period": time_period(school_year, period)}
-    # A cell whose form, row or column the catalogue does not know would travel with an empty code.
-    n_cells, unmapped = con.execute(warehouse.sql("outputs/sdmx", "cells_check"), of_period).fetchall()[0]
-    if unmapped:
-        raise CatalogError(f"{unmapped} cells have a form, row or column outside the catalogue's forms")
-    cells = {**of_period, **common, "structure_id": structure_id("cells"), "boundaries": boundaries}
-    con.sql(warehouse.sql("outputs/sdmx", "cells"), params=cells).write_csv(
-        str(out / CELLS_FILE), header=True
-    )
-
-    of_boundaries = {**of_period, "boundaries": boundaries}
-    ind = {**of_boundaries, **common, "structure_id": structure_id("indicators")}
-    con.sql(warehouse.sql("outputs/sdmx", "indicators"), params=ind).write_csv(
-        str(out / INDICATORS_FILE), header=True
-    )
-    n_ind = warehouse.scalar(con, warehouse.sql("outputs/sdmx", "indicators_count"), of_boundaries)
-    return SdmxResult(out, int(n_cells), int(n_ind))
+    staged = stage_cells(con, school_year, period)
+    try:
+        of_cells = con.execute(warehouse.sql("outputs/sdmx", "forms_of_cells", staged=staged)).fetchall()
+        every = sdmx_forms(forms, of_cells)
+        write_structure(con, out, every)
+        return write_data(con, out, school_year, period, boundaries, every, staged)
+    finally:
+        unstage_cells(con)
 
 
 def read_structure(path: Path) -> Any:

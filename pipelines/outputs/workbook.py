@@ -533,7 +533,7 @@ def write_form_workbook(path: Path, form: Form, header: UnitHeader, values: Mapp
     metas += extra
     xmls += [sh.xml() for sh in extra]
     parts = xlsx.package(metas, xmls, t.styles(), f"{form.code_printed} {form.title_vi}")
-    xlsx.save(path, t.static(len(metas), parts))
+    xlsx.save(path, t.static(len(metas), parts), small_enough=xlsx.SMALL_ENOUGH)
 
 
 def _run_job(job: WorkbookJob) -> None:

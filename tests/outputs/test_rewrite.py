@@ -68,3 +68,45 @@ def test_a_file_is_fresh_only_for_the_inputs_it_was_written_from(con, tmp_path: 
     assert not Outputs(con, out).fresh("cells.csv", digest("v1"), path)  # the file is gone
     path.write_text("x", encoding="utf-8")
     assert not Outputs(con, out, full=True).fresh("cells.csv", digest("v1"), path)  # a full run
+
+
+def _period_files(con, out: Path, full: bool = False) -> None:
+    from types import SimpleNamespace
+
+    from pipelines import catalog
+    from pipelines.outputs.export import write_period_tables
+
+    s = SimpleNamespace(school_year="2024-2025", period="DN", boundaries="2024", out=out, full=full)
+    write_period_tables(con, s, catalog.forms_for("tt24", "DN"), "code-v1")  # type: ignore[arg-type]
+
+
+def test_a_changed_figure_rewrites_the_cells_files_but_not_the_sdmx_structure(con, tmp_path: Path) -> None:
+    # 02-TH-DN row 37 (pupils), column T.all: school A 312, school B 150, their Phòng 462.
+    rows = [("2024-2025", "DN", "tt24", "02-TH-DN", lv, unit, 37, "T.all", v, "2024")
+            for lv, unit, v in (("school", "A", 312), ("school", "B", 150), ("phong", "P", 462))]  # fmt: skip
+    warehouse.insert_rows(con, "cells", rows)
+    out = tmp_path / "out"
+    out.mkdir()
+    _period_files(con, out)
+    structure, sdmx_cells = out / "sdmx" / "structure.xml", out / "sdmx" / "cells.sdmx.csv"
+    assert "Trường A" in structure.read_text(encoding="utf-8")
+    structure.write_text(structure.read_text(encoding="utf-8") + "<!-- kept -->", encoding="utf-8")
+
+    # School A resubmits: 313 pupils, the Phòng 463.
+    con.execute("DELETE FROM cells")  # noqa: S608 - a test's own table
+    warehouse.insert_rows(con, "cells", [rows[0][:8] + (313, "2024"), rows[1], rows[2][:8] + (463, "2024")])
+    _period_files(con, out)
+    lines = (out / "cells.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == ["2024-2025,DN,tt24,02-TH-DN,school,A,37,T.all,313,2024",
+                         "2024-2025,DN,tt24,02-TH-DN,school,B,37,T.all,150,2024",
+                         "2024-2025,DN,tt24,02-TH-DN,phong,P,37,T.all,463,2024"]  # fmt: skip
+    observations = [line.split(",")[12] for line in sdmx_cells.read_text(encoding="utf-8").splitlines()[1:]]
+    assert observations == ["313", "150", "463"]  # school A, school B, then the Phòng
+    assert structure.read_text(encoding="utf-8").endswith("<!-- kept -->")  # the code lists did not change
+
+    # A unit renamed: its code list changes, the structure is written again.
+    con.execute("UPDATE units SET name_vi = 'Trường Tiểu học A' WHERE unit_code = 'A'")  # noqa: S608
+    _period_files(con, out)
+    text = structure.read_text(encoding="utf-8")
+    assert not text.endswith("<!-- kept -->")
+    assert "Trường Tiểu học A" in text

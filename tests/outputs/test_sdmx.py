@@ -31,8 +31,11 @@ def _tiny_warehouse() -> duckdb.DuckDBPyConnection:
          "so", SO, "Sở Giáo dục và Đào tạo Tỉnh Đắk Lắk", "bo", "BO",
          "bo", "BO", "Bộ Giáo dục và Đào tạo", None, None],
     )  # fmt: skip
-    con.execute("CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
-                "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT)")  # fmt: skip
+    con.execute(
+        "CREATE TABLE cells (school_year VARCHAR, period VARCHAR, regime VARCHAR, form VARCHAR, "
+        "level VARCHAR, unit_code VARCHAR, row_code INTEGER, col_key VARCHAR, value BIGINT, "
+        "boundaries VARCHAR DEFAULT '2024')"
+    )  # fmt: skip (the warehouse's columns)
     cells = [
         # row 37 = Tổng quy mô (pupils), sheet III, learner columns
         ("DN", "02-TH-DN", "school", SCHOOL, 37, "T.all", 312),
@@ -53,7 +56,8 @@ def _tiny_warehouse() -> duckdb.DuckDBPyConnection:
         ("CN", "02-TH-CN", "school", SCHOOL, 1, "T.all", 298),
     ]
     con.executemany(
-        "INSERT INTO cells VALUES ('2024-2025', ?, CASE WHEN ? LIKE '%.%' THEN 'tt25' ELSE 'tt24' END, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO cells VALUES ('2024-2025', ?, CASE WHEN ? LIKE '%.%' THEN 'tt25' ELSE 'tt24' END, ?, ?, ?, ?, ?, ?, "
+        "DEFAULT)",
         [(period, form, form, *rest) for period, form, *rest in cells],
     )
     con.execute(f"CREATE TABLE indicators ({', '.join(f'{c} VARCHAR' for c in INDICATOR_COLUMNS)})")
@@ -286,3 +290,21 @@ def test_the_province_files_read_back_with_sdmx1(province):
     with warehouse.connect(province.warehouse) as con:
         schools = {c for (c,) in con.execute("SELECT unit_code FROM units WHERE level = 'school'").fetchall()}
     assert len(schools) == SHARED_SCHOOLS and schools <= {c.id for c in structure.codelist["CL_AREA"]}
+
+
+def test_the_cells_file_is_in_the_text_order_of_its_codes(tmp_path):
+    """Rows 5, 37 and 100 of one school: as text the row ids sort 100, 37, 5 (the file sorts on the
+    codes' ranks, which must give the codes' own order)."""
+    con = _tiny_warehouse()
+    con.executemany(
+        "INSERT INTO cells VALUES ('2024-2025', 'DN', 'tt24', '02-TH-DN', 'school', ?, ?, 'T.all', ?, DEFAULT)",
+        [(SCHOOL, 5, 1), (SCHOOL, 100, 2)],
+    )
+    sdmx_export.export_sdmx(con, tmp_path, "2024-2025", "DN", "2024", catalog.forms_for("tt24", "DN"))
+    lines = (tmp_path / sdmx_export.CELLS_FILE).read_text(encoding="utf-8").splitlines()[1:]
+    keys = [tuple(line.split(",")[3:8]) for line in lines]  # REF_AREA, UNIT_LEVEL, FORM, ROW, COL
+    school = [(row, col) for area, level, form, row, col in keys if (form, level) == ("02-TH-DN", "school")]
+    assert school == [("02-TH-DN_100", "T_all"), ("02-TH-DN_37", "CL_ethnic_female"), ("02-TH-DN_37", "T_all"),
+                      ("02-TH-DN_37", "T_female"), ("02-TH-DN_5", "T_all")]  # fmt: skip
+    level = {"school": 0, "phong": 1, "so": 2}
+    assert keys == sorted(keys, key=lambda k: (k[2], level[k[1]], k[0], k[3], k[4]))

@@ -23,3 +23,10 @@ SELECT count(*), coalesce(sum(hash(q)::HUGEINT), 0) FROM (
 SELECT count(*), coalesce(sum(hash(q)::HUGEINT), 0) FROM (
     SELECT level, unit_code, name_vi, parent_level, parent_code FROM units
 ) q
+
+-- name: forms
+-- The forms of the period's cells (regime, form), as export.sql's cells select them: the SDMX
+-- structure lists them.
+SELECT DISTINCT regime, form FROM cells
+WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
+ORDER BY ALL

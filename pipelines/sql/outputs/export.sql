@@ -3,12 +3,21 @@
 -- the same period. Indicators exist on both boundary versions; the run's outputs give those of its
 -- own ($boundaries).
 
--- name: cells
--- cells.csv and cells.parquet: the non-zero cells, long format (aggregate.CELLS_COLUMNS).
+-- name: stage_cells
+-- cells.csv, cells.parquet and the SDMX cells (outputs/sdmx.py) are written from one materialised
+-- copy of the period's cells, in order ({staged}, a TEMP table): the rows are selected and sorted
+-- once, not once per file. The non-zero cells, long format (aggregate.CELLS_COLUMNS).
+CREATE OR REPLACE TEMP TABLE {staged} AS
 SELECT school_year, period, regime, form, level, unit_code, row_code, col_key, value, boundaries
 FROM cells
 WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
 ORDER BY form, CASE level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 ELSE 2 END, unit_code, row_code, col_key
+
+-- name: unstage_cells
+DROP TABLE IF EXISTS {staged}
+
+-- name: staged_rows
+SELECT * FROM {staged}
 
 -- name: indicators
 -- indicators.csv and indicators.parquet (aggregate.INDICATOR_COLUMNS).
@@ -53,10 +62,9 @@ WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN 
 GROUP BY form, level, unit_code
 
 -- name: form_units
--- The units with a workbook of one form ($form).
-SELECT DISTINCT level, unit_code FROM cells
+-- The units with a workbook of each form (one scan for every form of the period).
+SELECT DISTINCT form, level, unit_code FROM cells
 WHERE school_year = $school_year AND period = $period AND (level, unit_code) IN (SELECT level, unit_code FROM units)
-  AND form = $form
 ORDER BY ALL
 
 -- name: files_by_status

@@ -1,7 +1,8 @@
 -- The SDMX-CSV files of a period (pipelines/outputs/sdmx.py): the run's units only (the `units`
 -- table; the warehouse may hold other provinces), the indicators on the run's boundary version.
 -- The code mappings travel as three small TEMP tables; values are parameters ($school_year,
--- $period, $boundaries, $structure_id, $action, $time_period).
+-- $period, $boundaries, $structure_id, $action, $time_period). The cells are read from the period's
+-- staged copy ({staged}: export.sql stage_cells, the run's units' cells of the period, in order).
 
 -- name: form_map
 CREATE OR REPLACE TEMP TABLE _sdmx_form (form VARCHAR, form_id VARCHAR, status VARCHAR)
@@ -13,25 +14,30 @@ CREATE OR REPLACE TEMP TABLE _sdmx_row (form VARCHAR, row_code INTEGER, row_id V
 CREATE OR REPLACE TEMP TABLE _sdmx_col (form VARCHAR, col_key VARCHAR, col_id VARCHAR, sex VARCHAR,
     ethnicity VARCHAR, ownership VARCHAR)
 
+-- name: rank_maps
+-- Each mapping's codes ranked in their text order (dense_rank: equal codes, equal ranks), so the cells
+-- file sorts on small integers, in the same order as on the codes themselves.
+CREATE OR REPLACE TEMP TABLE _sdmx_form AS SELECT *, dense_rank() OVER (ORDER BY form_id) AS form_rank FROM _sdmx_form;
+CREATE OR REPLACE TEMP TABLE _sdmx_row AS SELECT *, dense_rank() OVER (ORDER BY row_id) AS row_rank FROM _sdmx_row;
+CREATE OR REPLACE TEMP TABLE _sdmx_col AS SELECT *, dense_rank() OVER (ORDER BY col_id) AS col_rank FROM _sdmx_col;
+
 -- name: units
 SELECT level, unit_code, name_vi FROM units ORDER BY ALL
 
 -- name: forms_of_cells
 -- The regime and form of every cell of the period (another regime's forms the warehouse still holds
 -- for the period travel too, as cells.csv lists them).
-SELECT DISTINCT regime, form FROM cells c
-WHERE c.school_year = $school_year AND c.period = $period AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
+SELECT DISTINCT regime, form FROM {staged} c
 ORDER BY ALL
 
 -- name: cells_check
 -- The cells, and those whose form, row or column the catalogue does not know (they would travel
 -- with an empty code).
 SELECT count(*), count(*) FILTER (WHERE f.form_id IS NULL OR r.row_id IS NULL OR k.col_id IS NULL)
-FROM cells c
+FROM {staged} c
 LEFT JOIN _sdmx_form f USING (form)
 LEFT JOIN _sdmx_row r ON r.form = c.form AND r.row_code = c.row_code
 LEFT JOIN _sdmx_col k ON k.form = c.form AND k.col_key = c.col_key
-WHERE c.school_year = $school_year AND c.period = $period AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
 
 -- name: cells
 SELECT 'dataflow' AS "STRUCTURE", $structure_id AS STRUCTURE_ID, $action AS "ACTION",
@@ -39,12 +45,13 @@ SELECT 'dataflow' AS "STRUCTURE", $structure_id AS STRUCTURE_ID, $action AS "ACT
        k.sex AS SEX, k.ethnicity AS ETHNICITY, k.ownership AS OWNERSHIP, $time_period AS TIME_PERIOD,
        c.value AS OBS_VALUE, c.school_year AS SCHOOL_YEAR, c.period AS REPORT_PERIOD,
        r.unit_measure AS UNIT_MEASURE, c.regime AS REGIME, $boundaries AS BOUNDARIES, f.status AS FORM_STATUS
-FROM cells c
+FROM {staged} c
 LEFT JOIN _sdmx_form f USING (form)
 LEFT JOIN _sdmx_row r ON r.form = c.form AND r.row_code = c.row_code
 LEFT JOIN _sdmx_col k ON k.form = c.form AND k.col_key = c.col_key
-WHERE c.school_year = $school_year AND c.period = $period AND (c.level, c.unit_code) IN (SELECT level, unit_code FROM units)
-ORDER BY FORM, CASE UNIT_LEVEL WHEN 'school' THEN 0 WHEN 'phong' THEN 1 WHEN 'so' THEN 2 ELSE 3 END, REF_AREA, "ROW", COL
+-- In the order of FORM, UNIT_LEVEL (school, phong, so), REF_AREA, ROW, COL: the codes' ranks (rank_maps).
+ORDER BY f.form_rank, CASE c.level WHEN 'school' THEN 0 WHEN 'phong' THEN 1 WHEN 'so' THEN 2 ELSE 3 END, c.unit_code,
+         r.row_rank, k.col_rank
 
 -- name: indicators
 SELECT 'dataflow' AS "STRUCTURE", $structure_id AS STRUCTURE_ID, $action AS "ACTION",
