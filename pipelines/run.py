@@ -159,20 +159,23 @@ def aggregate_step(s: Settings) -> StepResult:
         facts["population_rows"] = ingest.load_population(con, s.population)
         facts["seconds_entity_tables"] = time.perf_counter() - t
         forms = catalog.forms_for(s.regime, s.period)
+        # A re-run redoes only the units the rebuilt schools touch (None: every unit).
+        since = aggregate.touched_units(con, ctx, schools, forms)
+        facts["units_touched_only"] = since is not None
         t_cells = time.perf_counter()
         # Every form's cells at once: each entity read once for all the period's forms.
-        cells_of = aggregate.aggregate_forms(con, forms, ctx, schools)
+        cells_of = aggregate.aggregate_forms(con, forms, ctx, schools, since)
         facts["seconds_cells"] = time.perf_counter() - t_cells
         for n, form in enumerate(forms):
             facts[f"cells_{form.form}"] = cells_of[form.form]
             _pause_after(form.form, n == 0)
             t_rel = time.perf_counter()
-            facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
+            facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx, since)
             facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
         period_forms = catalog.forms_for(s.regime, s.period)
-        facts["indicators"] = aggregate.compute_indicators(con, ctx, period_forms)
+        facts["indicators"] = aggregate.compute_indicators(con, ctx, period_forms, since)
         # Every school counted once: the forms' school totals against the distinct schools (issue 16).
-        facts["school_count_mismatches"] = aggregate.check_school_counts(con, ctx, period_forms)
+        facts["school_count_mismatches"] = aggregate.check_school_counts(con, ctx, period_forms, since)
         aggregate.record_rebuild_state(con)
         warehouse.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
         t_views = time.perf_counter()

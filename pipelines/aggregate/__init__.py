@@ -15,6 +15,7 @@ from pipelines.aggregate.entities import (
     rebuild_plan,
     record_history,
     record_rebuild_state,
+    touched_units,
 )
 from pipelines.aggregate.indicators import INDICATOR_COLUMNS, compute_indicators
 from pipelines.aggregate.relations import check_relations, relation_instances
@@ -38,4 +39,5 @@ __all__ = [
     "record_history",
     "record_rebuild_state",
     "relation_instances",
+    "touched_units",
 ]

@@ -43,22 +43,29 @@ def relation_instances(form: catalog.Form) -> tuple[list[tuple], list[tuple]]:
     return instances, terms
 
 
-def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
+def check_relations(
+    con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext, since: str | None = None
+) -> int:
     """Evaluate every relation instance on every unit's cells; store and count violations.
 
     Cells are sparse (absent = 0), so only instances with a non-zero term need evaluating: an
-    instance whose cells are all zero holds for =, <= and >= alike.
+    instance whose cells are all zero holds for =, <= and >= alike. since (a re-run, see
+    entities.touched_units): only the units in _touched are evaluated; the other units' violations,
+    on unchanged cells, are carried over from the run `since` under this run's id.
     """
     instances, terms = relation_instances(form)
     con.execute(warehouse.sql("aggregate/relations", "create_instances"))
     warehouse.insert_rows(con, "_instances", instances)
     con.execute(warehouse.sql("aggregate/relations", "create_terms"))
     warehouse.insert_rows(con, "_terms", terms)
+    con.execute(warehouse.sql("aggregate/rerun", "ensure_touched"))
     con.execute(warehouse.sql("aggregate/relations", "delete_violations"), [ctx.run_id, form.form])
+    key = {"run_id": ctx.run_id, "school_year": ctx.school_year, "period": ctx.period, "form": form.form}
     con.execute(
-        warehouse.sql("aggregate/relations", "insert_violations"),
-        {"run_id": ctx.run_id, "school_year": ctx.school_year, "period": ctx.period, "form": form.form},
+        warehouse.sql("aggregate/relations", "insert_violations"), {**key, "touched": since is not None}
     )
+    if since is not None:
+        con.execute(warehouse.sql("aggregate/relations", "carry_violations"), {**key, "since": since})
     return warehouse.scalar(
         con, warehouse.sql("aggregate/relations", "count_violations"), [ctx.run_id, form.form]
     )
