@@ -212,3 +212,29 @@ def test_a_rerun_carries_the_untouched_units_relation_problems_over(tmp_path):
 def test_the_rerun_owns_every_school_count_row(runs):
     rows = _table(runs["wh"], "SELECT DISTINCT run_id FROM school_count_check")
     assert rows == [("day-2",)]
+
+
+def test_a_changed_unit_tree_or_population_makes_the_rerun_redo_every_unit(tmp_path):
+    """touched_units gives the last run (redo the touched units only) while nothing but school files
+    changed, and None (redo every unit) after a school moves to another Phòng or the population
+    changes."""
+    from pipelines import aggregate, catalog
+
+    forms = catalog.forms_for("tt24", "DN")
+
+    def ctx(run_id):
+        return aggregate.RunContext(run_id, "2024-2025", 2024, "DN", date(2024, 9, 30))
+
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        con.execute("INSERT INTO units VALUES ('so', '66', 'Sở', NULL, NULL), ('phong', '643', 'Phòng', 'so', '66'),"
+                    " ('phong', '644', 'Phòng', 'so', '66'), ('school', 'X', 'X', 'phong', '643')")  # fmt: skip
+        assert aggregate.touched_units(con, ctx("r1"), None, forms) is None  # every school rebuilt
+        assert aggregate.touched_units(con, ctx("r2"), ["X"], forms) == "r1"
+        assert con.execute("SELECT * FROM _touched ORDER BY ALL").fetchall() == [
+            ("bo", "BO"), ("phong", "643"), ("school", "X"), ("so", "66")
+        ]  # fmt: skip
+        con.execute("UPDATE units SET parent_code = '644' WHERE unit_code = 'X'")
+        assert aggregate.touched_units(con, ctx("r3"), ["X"], forms) is None
+        assert aggregate.touched_units(con, ctx("r4"), ["X"], forms) == "r3"
+        con.execute("INSERT INTO population VALUES ('so', '66', 2024, 6, '01', 1000)")
+        assert aggregate.touched_units(con, ctx("r5"), ["X"], forms) is None
