@@ -238,3 +238,21 @@ def test_a_changed_unit_tree_or_population_makes_the_rerun_redo_every_unit(tmp_p
         assert aggregate.touched_units(con, ctx("r4"), ["X"], forms) == "r3"
         con.execute("INSERT INTO population VALUES ('so', '66', 2024, 6, '01', 1000)")
         assert aggregate.touched_units(con, ctx("r5"), ["X"], forms) is None
+
+
+def test_turning_approved_only_on_makes_the_rerun_redo_every_unit(tmp_path):
+    """With no school approved, the approved schools are none either way: the flag itself decides."""
+    from dataclasses import replace
+
+    from pipelines import aggregate, catalog
+
+    forms = catalog.forms_for("tt24", "DN")
+    ctx = aggregate.RunContext("r1", "2024-2025", 2024, "DN", date(2024, 9, 30))
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        con.execute(
+            "INSERT INTO units VALUES ('so', '66', 'Sở', NULL, NULL), ('school', 'X', 'X', 'so', '66')"
+        )
+        aggregate.touched_units(con, ctx, None, forms)
+        assert (
+            aggregate.touched_units(con, replace(ctx, run_id="r2", approved_only=True), ["X"], forms) is None
+        )

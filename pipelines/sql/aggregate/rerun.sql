@@ -50,7 +50,7 @@ INSERT INTO main.{table} SELECT * FROM delta.{table}
 -- population of the start year ($start_year), the approved schools when only they count
 -- ($approved_only), and the school cells of the earlier periods cohort rates divide by ($earlier:
 -- 'year|period' strings). A re-run redoes only the touched units when this equals the last run's.
-SELECT concat_ws('|',
+SELECT concat_ws('|', $approved_only::VARCHAR,
     (SELECT count(*) || ':' || coalesce(sum(hash(level, unit_code, parent_level, parent_code)::HUGEINT), 0)
      FROM units),
     (SELECT count(*) || ':' || coalesce(sum(h::HUGEINT), 0) FROM (
