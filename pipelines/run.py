@@ -150,35 +150,41 @@ def aggregate_step(s: Settings) -> StepResult:
     ctx = _context(s)
     facts: dict[str, object] = {}
     # One transaction: the period's cells, indicators and history are replaced all at once or not at all.
-    with warehouse.connect(s.warehouse) as con, warehouse.transaction(con):
-        # A re-run rebuilds only the schools whose file or quarantine changed (None: every school).
-        schools = aggregate.rebuild_plan(con, ctx, s.regime, full=s.full)
-        facts["schools_rebuilt"] = None if schools is None else len(schools)
-        aggregate.build_entity_tables(con, ctx, schools)
-        facts["schools_in_history"] = aggregate.record_history(con, ctx)
-        facts["population_rows"] = ingest.load_population(con, s.population)
-        facts["seconds_entity_tables"] = time.perf_counter() - t
-        forms = catalog.forms_for(s.regime, s.period)
-        t_cells = time.perf_counter()
-        # Every form's cells at once: each entity read once for all the period's forms.
-        cells_of = aggregate.aggregate_forms(con, forms, ctx, schools)
-        facts["seconds_cells"] = time.perf_counter() - t_cells
-        for n, form in enumerate(forms):
-            facts[f"cells_{form.form}"] = cells_of[form.form]
-            _pause_after(form.form, n == 0)
-            t_rel = time.perf_counter()
-            facts[f"relation_violations_{form.form}"] = aggregate.check_relations(con, form, ctx)
-            facts[f"seconds_relations_{form.form}"] = time.perf_counter() - t_rel
-        period_forms = catalog.forms_for(s.regime, s.period)
-        facts["indicators"] = aggregate.compute_indicators(con, ctx, period_forms)
-        # Every school counted once: the forms' school totals against the distinct schools (issue 16).
-        facts["school_count_mismatches"] = aggregate.check_school_counts(con, ctx, period_forms)
-        aggregate.record_rebuild_state(con)
-        warehouse.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
-        t_views = time.perf_counter()
-        views.create_views(con)  # the analysts' contract (schemas/views.yaml), with this run's tables
-        facts["seconds_views"] = time.perf_counter() - t_views
     with warehouse.connect(s.warehouse) as con:
+        with warehouse.transaction(con):
+            # A re-run rebuilds only the schools whose file or quarantine changed (None: every school).
+            schools = aggregate.rebuild_plan(con, ctx, s.regime, full=s.full)
+            facts["schools_rebuilt"] = None if schools is None else len(schools)
+            aggregate.build_entity_tables(con, ctx, schools)
+            facts["schools_in_history"] = aggregate.record_history(con, ctx)
+            facts["population_rows"] = ingest.load_population(con, s.population)
+            facts["seconds_entity_tables"] = time.perf_counter() - t
+            forms = catalog.forms_for(s.regime, s.period)
+            # A re-run redoes only the units the rebuilt schools touch (None: every unit).
+            since = aggregate.touched_units(con, ctx, schools, forms)
+            facts["units_touched_only"] = since is not None
+            t_cells = time.perf_counter()
+            # Every form's cells at once: each entity read once for all the period's forms.
+            cells_of = aggregate.aggregate_forms(con, forms, ctx, schools, since)
+            facts["seconds_cells"] = time.perf_counter() - t_cells
+            for n, form in enumerate(forms):
+                facts[f"cells_{form.form}"] = cells_of[form.form]
+                _pause_after(form.form, n == 0)
+            t_rel = time.perf_counter()
+            # Every form's relations at once (one statement), on every unit or a re-run's touched ones.
+            for form, broken in aggregate.check_forms_relations(con, forms, ctx, since).items():
+                facts[f"relation_violations_{form}"] = broken
+            facts["seconds_relations_all_forms"] = time.perf_counter() - t_rel
+            period_forms = catalog.forms_for(s.regime, s.period)
+            facts["indicators"] = aggregate.compute_indicators(con, ctx, period_forms, since)
+            # Every school counted once: the forms' school totals against the distinct schools (issue 16).
+            facts["school_count_mismatches"] = aggregate.check_school_counts(con, ctx, period_forms, since)
+            aggregate.record_rebuild_state(con)
+            warehouse.record_aggregate_run(con, s.run_id, s.school_year, s.period, s.regime, s.boundaries)
+            t_views = time.perf_counter()
+            views.create_views(con)  # the analysts' contract (schemas/views.yaml), with this run's tables
+            facts["seconds_views"] = time.perf_counter() - t_views
+        # After the commit, on the same connection (see drop_delta).
         aggregate.drop_delta(con)
     cells = sum(v for k, v in facts.items() if k.startswith("cells_"))
     broken = sum(v for k, v in facts.items() if k.startswith("relation_violations_"))

@@ -15,9 +15,10 @@ from pipelines.aggregate.entities import (
     rebuild_plan,
     record_history,
     record_rebuild_state,
+    touched_units,
 )
 from pipelines.aggregate.indicators import INDICATOR_COLUMNS, compute_indicators
-from pipelines.aggregate.relations import check_relations, relation_instances
+from pipelines.aggregate.relations import check_forms_relations, check_relations, relation_instances
 from pipelines.aggregate.schools import check_school_counts
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "aggregate_form",
     "aggregate_forms",
     "build_entity_tables",
+    "check_forms_relations",
     "check_relations",
     "check_school_counts",
     "compile_form",
@@ -38,4 +40,5 @@ __all__ = [
     "record_history",
     "record_rebuild_state",
     "relation_instances",
+    "touched_units",
 ]

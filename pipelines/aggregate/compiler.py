@@ -120,6 +120,23 @@ def compile_forms(forms: tuple[catalog.Form, ...] | list[catalog.Form], first_in
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
 
 
+def scope_check(forms: tuple[catalog.Form, ...] | list[catalog.Form]) -> str:
+    """One statement yielding one row: per form (column fN, N its position), whether a school of the
+    table `school` (on a re-run the rebuilt schools') is in the form's scope. A scope naming one of the
+    form's school attributes (computed per form) is taken as met: TRUE, the form is computed."""
+    checks = []
+    for n, form in enumerate(forms):
+        scope = form.scope.get(SCHOOL, "TRUE")
+        names = {a.name for a in form.school_attributes}
+        met = (
+            "TRUE"
+            if names & set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", scope))
+            else f"coalesce(bool_or({scope}), FALSE)"
+        )
+        checks.append(f"{met} AS f{n}")
+    return f"SELECT {', '.join(checks)} FROM {SCHOOL}"
+
+
 def compile_form(form: catalog.Form) -> str:
     """One form alone: (school_code, row_code, col_key, value)."""
     return f"SELECT school_code, row_code, col_key, value FROM ({compile_forms([form])})"

@@ -9,15 +9,18 @@ import duckdb
 
 from pipelines import catalog, settings, warehouse
 from pipelines.aggregate.context import SQL_CODELISTS, RunContext
+from pipelines.aggregate.indicators import earlier_periods
 
 # --- re-runs: rebuilding only the schools that changed ------------------------------------------
 # A school's typed rows and cells depend only on its own staged rows, its quarantined rows and
 # the code lists (sql/*.sql joins within a school); Phòng and Sở cells are sums of school cells.
 # So a re-run rebuilds the schools whose staged file or quarantine changed since the period's
-# last aggregation under the same code and settings, and sums every rollup again. While they are
-# built, the changed schools' staging (views) and typed tables are in the schema `delta`, the schools
-# in the temporary table _delta_schools (pipelines/sql/aggregate/rerun.sql).
+# last aggregation under the same code and settings. While they are built, the changed schools'
+# staging (views) and typed tables are in the schema `delta`, the schools in the temporary table
+# _delta_schools (pipelines/sql/aggregate/rerun.sql). Above the schools, a re-run then redoes only the
+# units those schools touch (touched_units): their Phòng, commune, Sở and the Bộ.
 STAGE = "aggregate"  # its name in the change store (warehouse.changes)
+UNITS_STAGE = "aggregate-units"  # the inputs of the units' rows beyond the school cells (touched_units)
 
 
 def rebuild_plan(
@@ -38,6 +41,33 @@ def rebuild_plan(
     ).fetchall()
     changed = warehouse.changed_schools(con, STAGE)
     return sorted(c for c in changed | {c for (c,) in quarantine_changed} if c is not None)
+
+
+def touched_units(
+    con: duckdb.DuckDBPyConnection,
+    ctx: RunContext,
+    schools: list[str] | None,
+    forms: tuple[catalog.Form, ...],
+) -> str | None:
+    """On a re-run (schools: the rebuilt ones), the units those schools touch go to the temporary
+    table _touched (the schools, every unit above them on any boundary version, the Bộ), and the
+    previous aggregation is returned: the other units' cells, indicators and school counts stay, and
+    their relation problems are carried over from it. None: every unit is redone (every school
+    rebuilt, or the unit tree, the schools' places, the population, the approved schools under
+    --approved-only or an earlier period's cells a cohort rate reads changed since that aggregation).
+    Call it after load_population; _touched is always (re)created, empty when schools is None."""
+    digest = warehouse.scalar(
+        con,
+        warehouse.sql("aggregate/rerun", "downstream_digest"),
+        {"start_year": int(ctx.start_year), "approved_only": ctx.approved_only, "school_year": ctx.school_year,
+         "period": ctx.period, "earlier": earlier_periods(ctx, forms)},
+    )  # fmt: skip
+    last = warehouse.last_state(con, UNITS_STAGE)
+    warehouse.save_state(con, UNITS_STAGE, ctx.run_id, digest)
+    con.execute(warehouse.sql("aggregate/rerun", "create_touched"), {"schools": schools or []})
+    if schools is None or not last or last[1] != digest or last[0] == ctx.run_id:
+        return None
+    return last[0]
 
 
 def record_rebuild_state(con: duckdb.DuckDBPyConnection) -> None:

@@ -28,8 +28,17 @@ def _earlier(i: catalog.Indicator, ctx: RunContext) -> tuple[str | None, str | N
     return ",".join(sorted(ids)), f"{start}-{start + 1}", period
 
 
+def earlier_periods(ctx: RunContext, forms: tuple[catalog.Form, ...] | list[catalog.Form]) -> list[str]:
+    """The earlier periods ('year|period') whose cells the forms' cohort rates divide by."""
+    run_form = {f.base_form or f.form for f in forms}
+    found = {
+        _earlier(i, ctx)[1:] for i in catalog.indicators() if i.form in run_form and i.denominator_earlier
+    }
+    return sorted(f"{year}|{period}" for year, period in found)
+
+
 def compute_indicators(
-    con: duckdb.DuckDBPyConnection, ctx: RunContext, forms: tuple[catalog.Form, ...]
+    con: duckdb.DuckDBPyConnection, ctx: RunContext, forms: tuple[catalog.Form, ...], since: str | None = None
 ) -> int:
     """Indicators per unit from the period's cells; each value keeps its numerator and denominator.
 
@@ -37,6 +46,8 @@ def compute_indicators(
     a zero denominator is NULL (not computable), never 0. Rates over population go to the Phòng
     and Sở that report the form and have population rows for the start year (table `population`,
     see load_population); a gender parity index divides the unit's female and male rates.
+    since (a re-run, see entities.touched_units): only the units in _touched are computed again; the
+    others' indicators, on unchanged cells and inputs, stay.
     """
     # Indicators are declared on TT 24 form ids; a later regime's form borrowing that grid
     # (base_form) feeds the same indicators under its own id.
@@ -60,11 +71,18 @@ def compute_indicators(
     # The population of the start year (none when the run was given no population file).
     con.execute(warehouse.sql("aggregate/indicators", "create_population"), [int(ctx.start_year)])
     key = [ctx.school_year, ctx.period]
-    con.execute(warehouse.sql("aggregate/indicators", "delete_indicators"), key)
+    touched = since is not None
+    con.execute(warehouse.sql("aggregate/rerun", "ensure_touched"))
+    con.execute(warehouse.sql("aggregate/indicators", "delete_indicators"), [*key, touched])
     # On every boundary version: the school cells, and the Phòng, Sở and Bộ cells re-aggregated on it;
     # then the parity indices of the rates just computed on it.
     for version in settings.BOUNDARIES:
-        values = {"school_year": ctx.school_year, "period": ctx.period, "version": version}
+        values = {
+            "school_year": ctx.school_year,
+            "period": ctx.period,
+            "version": version,
+            "touched": touched,
+        }
         con.execute(warehouse.sql("aggregate/indicators", "insert_indicators"), values)
         con.execute(warehouse.sql("aggregate/indicators", "insert_parity_indices"), values)
     return warehouse.scalar(con, warehouse.sql("aggregate/indicators", "count_indicators"), key)

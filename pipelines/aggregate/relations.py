@@ -43,22 +43,54 @@ def relation_instances(form: catalog.Form) -> tuple[list[tuple], list[tuple]]:
     return instances, terms
 
 
-def check_relations(con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext) -> int:
-    """Evaluate every relation instance on every unit's cells; store and count violations.
+def check_relations(
+    con: duckdb.DuckDBPyConnection, form: catalog.Form, ctx: RunContext, since: str | None = None
+) -> int:
+    """One form's relations (check_forms_relations of it); return its violation count."""
+    return check_forms_relations(con, [form], ctx, since)[form.form]
+
+
+def check_forms_relations(
+    con: duckdb.DuckDBPyConnection,
+    forms: tuple[catalog.Form, ...] | list[catalog.Form],
+    ctx: RunContext,
+    since: str | None = None,
+) -> dict[str, int]:
+    """Evaluate every relation instance of every form on every unit's cells, all forms in one
+    statement; store the violations and return their count per form.
 
     Cells are sparse (absent = 0), so only instances with a non-zero term need evaluating: an
-    instance whose cells are all zero holds for =, <= and >= alike.
+    instance whose cells are all zero holds for =, <= and >= alike. since (a re-run, see
+    entities.touched_units): only the units in _touched are evaluated; the other units' violations,
+    on unchanged cells, are carried over from the run `since` under this run's id.
     """
-    instances, terms = relation_instances(form)
+    instances: list[tuple] = []
+    terms: list[tuple] = []
+    for form in forms:
+        first = len(instances)
+        form_instances, form_terms = relation_instances(form)
+        instances += [(form.form, first + n, *rest) for n, *rest in form_instances]
+        terms += [(form.form, first + n, *rest) for n, *rest in form_terms]
     con.execute(warehouse.sql("aggregate/relations", "create_instances"))
     warehouse.insert_rows(con, "_instances", instances)
     con.execute(warehouse.sql("aggregate/relations", "create_terms"))
     warehouse.insert_rows(con, "_terms", terms)
-    con.execute(warehouse.sql("aggregate/relations", "delete_violations"), [ctx.run_id, form.form])
+    con.execute(warehouse.sql("aggregate/rerun", "ensure_touched"))
+    names = [f.form for f in forms]
+    key = {"run_id": ctx.run_id, "school_year": ctx.school_year, "period": ctx.period}
     con.execute(
-        warehouse.sql("aggregate/relations", "insert_violations"),
-        {"run_id": ctx.run_id, "school_year": ctx.school_year, "period": ctx.period, "form": form.form},
+        warehouse.sql("aggregate/relations", "delete_violations"), {"run_id": ctx.run_id, "forms": names}
     )
-    return warehouse.scalar(
-        con, warehouse.sql("aggregate/relations", "count_violations"), [ctx.run_id, form.form]
+    con.execute(
+        warehouse.sql("aggregate/relations", "insert_violations"), {**key, "touched": since is not None}
     )
+    if since is not None:
+        con.execute(
+            warehouse.sql("aggregate/relations", "carry_violations"), {**key, "since": since, "forms": names}
+        )
+    counts = dict(
+        con.execute(
+            warehouse.sql("aggregate/relations", "count_violations"), {"run_id": ctx.run_id, "forms": names}
+        ).fetchall()
+    )
+    return {name: counts.get(name, 0) for name in names}

@@ -53,15 +53,18 @@ WHERE c.value <> 0
 
 -- name: delete_rollup
 -- This run's Phòng and Sở replace their cells, on either boundary version; other provinces' stay.
+-- $touched (a re-run): only the units in _touched (entities.touched_units).
 DELETE FROM cells
 WHERE school_year = $school_year AND period = $period AND form IN (SELECT form FROM _forms)
   AND level <> 'school' AND (level, unit_code) IN (SELECT level, unit_code FROM _run_scope)
+  AND (NOT $touched OR (level, unit_code) IN (SELECT level, unit_code FROM _touched))
 
 -- name: insert_rollup
 -- Every Phòng, commune and Sở above each school on the run's boundaries (the ministry is not a form
 -- level), as the sum of its school cells: school → Phòng → Sở on 2024, school → commune → Sở on 2025
 -- for the schools a commune manages (ingest/places.py), school → Sở for the others. $approved_only (edustat run --approved-only): the rollup counts
--- only the schools whose report is approved (or locked) for the period.
+-- only the schools whose report is approved (or locked) for the period. $touched (a re-run): only the
+-- units in _touched are summed, each from all its schools.
 INSERT INTO cells
 WITH tree AS (
     SELECT * FROM units
@@ -78,9 +81,13 @@ ancestors AS (
     JOIN units p ON p.level = s.parent_level AND p.unit_code = s.parent_code
     JOIN units g ON g.level = p.parent_level AND g.unit_code = p.parent_code
     WHERE s.level = 'school' AND g.level = 'so'
+),
+summed AS (
+    SELECT * FROM ancestors
+    WHERE NOT $touched OR (level, unit_code) IN (SELECT level, unit_code FROM _touched)
 )
 SELECT $school_year, $period, f.regime, f.form, a.level, a.unit_code, row_code, col_key, sum(value), $boundaries
-FROM cells c JOIN ancestors a ON a.school_code = c.unit_code JOIN _forms f USING (form)
+FROM cells c JOIN summed a ON a.school_code = c.unit_code JOIN _forms f USING (form)
 WHERE c.school_year = $school_year AND c.period = $period AND c.level = 'school'
 GROUP BY ALL
 

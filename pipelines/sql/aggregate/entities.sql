@@ -159,7 +159,9 @@ LEFT JOIN (SELECT code, CAST(sessions_per_day AS INTEGER) AS sessions_per_day FR
     ON cs.code = c.BuoiHoc
 WHERE c.row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'class');
 
-CREATE OR REPLACE TABLE learner AS
+-- The learners' start-of-year columns; results.sql adds the end-of-year ones and writes the table
+-- `learner` (one write of the 406,668 rows of a 1,000-school province, not two: issue 17).
+CREATE OR REPLACE TEMP TABLE _learner_base AS
 WITH staged AS (
     SELECT * FROM stg_learner
     WHERE row_id NOT IN (SELECT row_id FROM quarantine WHERE run_id = getvariable('run_id') AND entity = 'learner')
@@ -342,7 +344,7 @@ UNPIVOT (amount FOR amount_kind IN (settled_prev_fy, estimate_fy, expected_outtu
 CREATE OR REPLACE TEMP TABLE _class_children AS
 SELECT school_code, class_code, count(*) AS n_children,
        count(*) FILTER (WHERE disabled AND NOT school_specialised_disability) AS n_disabled_children
-FROM learner WHERE enrolled GROUP BY ALL;
+FROM _learner_base WHERE enrolled GROUP BY ALL;
 
 CREATE OR REPLACE TABLE class AS
 SELECT c.*, coalesce(k.n_children, 0) AS n_children, coalesce(k.n_disabled_children, 0) AS n_disabled_children

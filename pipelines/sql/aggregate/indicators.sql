@@ -22,18 +22,24 @@ CREATE OR REPLACE TEMP TABLE _population AS
 SELECT level, unit_code, age, sex, population FROM population WHERE year = $1
 
 -- name: delete_indicators
+-- $3 (a re-run): only the units in _touched.
 DELETE FROM indicators WHERE school_year = $1 AND period = $2
+  AND (NOT $3 OR (level, unit_code) IN (SELECT level, unit_code FROM _touched))
 
 -- name: insert_indicators
 -- The indicators of the period's units on one boundary version: from the school cells, and the
--- Phòng, Sở and Bộ cells re-aggregated on it (unit_cells_on, views.sql).
+-- Phòng, Sở and Bộ cells re-aggregated on it (unit_cells_on, views.sql). $touched (a re-run): the units in
+-- _touched only.
 INSERT INTO indicators (school_year, period, form, indicator_id, name_vi, name_en, status, level, unit_code,
                         numerator, denominator, value, numerator_rate, denominator_rate, boundaries)
-WITH c AS (
+WITH all_cells AS (
     SELECT form, level, unit_code, row_code, col_key, value FROM cells
     WHERE school_year = $school_year AND period = $period AND level = 'school'
     UNION ALL
     SELECT form, level, unit_code, row_code, col_key, value FROM unit_cells_on($version, $school_year, $period)
+),
+c AS (
+    SELECT * FROM all_cells WHERE NOT $touched OR (level, unit_code) IN (SELECT level, unit_code FROM _touched)
 ),
 units AS (SELECT DISTINCT form, level, unit_code FROM c),
 sides AS (
@@ -102,10 +108,12 @@ WHERE i.kind = 'cohort'
 -- name: insert_parity_indices
 -- Gender parity index from the female and male rates just computed on the version (both rounded as
 -- stored); above 1 the UNESCO adjusted index 2 − 1/GPI keeps it within 0-2 and symmetric around 1.
+-- $touched (a re-run): the units in _touched only.
 INSERT INTO indicators (school_year, period, form, indicator_id, name_vi, name_en, status, level, unit_code,
                         numerator, denominator, value, numerator_rate, denominator_rate, boundaries)
 WITH r AS (SELECT indicator_id, level, unit_code, value FROM indicators
-           WHERE school_year = $school_year AND period = $period AND boundaries = $version),
+           WHERE school_year = $school_year AND period = $period AND boundaries = $version
+             AND (NOT $touched OR (level, unit_code) IN (SELECT level, unit_code FROM _touched))),
 g AS (
     SELECT i.*, f.level, f.unit_code, f.value AS f, m.value AS m
     FROM _indicators i

@@ -4,7 +4,8 @@
 -- start-of-year date).
 -- Every derivation here is edustat's reading of the inferred end-of-year forms (status: inferred).
 -- In a start-of-year run stg_result is empty and no status falls between the two dates, so the
--- columns added to `learner` are empty (false / NULL) there.
+-- columns added to `learner` are empty (false / NULL) there. The learners come from entities.sql's
+-- temporary _learner_base; this script writes them, with their end-of-year columns, as `learner`.
 
 -- Results (LstKetQuaHocTap) that passed validation, each with its pupil's attributes. A result of
 -- a pupil who is not in the typed learner table (unknown or quarantined pupil) is left out.
@@ -40,7 +41,7 @@ SELECT
     l.status_date,
     l.enrolled
 FROM staged r
-JOIN learner l ON l.school_code = r.school_code AND l.learner_key = r.ClientId;
+JOIN _learner_base l ON l.school_code = r.school_code AND l.learner_key = r.ClientId;
 
 -- Changes during the school year: a status dated after the start-of-year date and on or before
 -- the as-of date (DM_TRANG_THAI_HOC_SINH: 02/06/10 chuyển đến, 03/07 nghỉ học xin học lại,
@@ -67,7 +68,7 @@ SELECT
     l.ownership,
     l.region_group,
     l.status
-FROM learner l
+FROM _learner_base l
 LEFT JOIN staged s ON s.school_code = l.school_code AND s.ClientId = l.learner_key
 WHERE l.status <> '01'
   AND l.status_date > getvariable('year_start') AND l.status_date <= getvariable('as_of');
@@ -76,7 +77,7 @@ WHERE l.status <> '01'
 -- of the year: the rule of `enrolled` (entities.sql) applied to 30/9 of the start year, so
 -- start + arrivals (transfers in, re-admissions) = end + transfers out + dropouts holds pupil by
 -- pupil. A pupil is assessed when enrolled at the as-of date with a result.
-CREATE OR REPLACE TEMP TABLE _learner_eoy AS
+CREATE OR REPLACE TABLE learner AS
 SELECT
     l.*,
     enrolled_on(l.status, l.status_date, getvariable('year_start')) AS enrolled_start,
@@ -97,9 +98,8 @@ SELECT
     -- start-of-year run, like the other end-of-year columns.
     coalesce(getvariable('as_of') > getvariable('year_start') AND l.enrolled AND l.grade_code = '17' AND l.age = 5, FALSE)
         AS completed_preschool
-FROM learner l
+FROM _learner_base l
 LEFT JOIN learner_change c ON c.school_code = l.school_code AND c.learner_key = l.learner_key
 LEFT JOIN result r ON r.school_code = l.school_code AND r.learner_key = l.learner_key;
 
-CREATE OR REPLACE TABLE learner AS SELECT * FROM _learner_eoy;
-DROP TABLE _learner_eoy;
+DROP TABLE _learner_base;

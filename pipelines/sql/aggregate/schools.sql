@@ -3,11 +3,18 @@
 -- Phòng, commune and Sở count approved schools only, as the rollup does).
 
 -- name: delete_checks
+-- $touched (a re-run): the units in _touched only.
 DELETE FROM school_count_check WHERE school_year = $school_year AND period = $period
+  AND (NOT $touched OR (level, unit_code) IN (SELECT level, unit_code FROM _touched))
+
+-- name: claim_checks
+-- A re-run: the units' rows it left as they were become this run's.
+UPDATE school_count_check SET run_id = $run_id WHERE school_year = $school_year AND period = $period
 
 -- name: insert_checks
 -- Per unit of the run's tree: the schools the forms count (the sum of the counting indicators on the
--- run's boundaries) and the distinct schools with a typed school record below the unit.
+-- run's boundaries) and the distinct schools with a typed school record below the unit. $touched (a
+-- re-run): the units in _touched only.
 INSERT INTO school_count_check
 WITH counted AS (
     SELECT level, unit_code, sum(numerator) AS counted FROM indicators
@@ -42,6 +49,8 @@ SELECT $run_id, $school_year, $period, $boundaries, coalesce(s.level, c.level), 
        coalesce(c.counted, 0), coalesce(s.schools, 0), coalesce(c.counted, 0) = coalesce(s.schools, 0)
 FROM schools s FULL JOIN counted c USING (level, unit_code)
 WHERE coalesce(s.level, c.level) <> 'bo'
+  AND (NOT $touched OR (coalesce(s.level, c.level), coalesce(s.unit_code, c.unit_code)) IN (
+      SELECT level, unit_code FROM _touched))
 
 -- name: broken
 SELECT level, unit_code, counted, schools FROM school_count_check
