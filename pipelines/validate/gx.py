@@ -61,6 +61,7 @@ def import_gx() -> Any:
     import great_expectations as gx
 
     patch_gx_for_duckdb()
+    share_compiled_templates()
     rules_expectation()
     return gx
 
@@ -84,6 +85,36 @@ def patch_gx_for_duckdb() -> None:
     if any(str(d) == "duckdb" or getattr(d, "value", None) == "duckdb" for d in current):
         return
     see._PERSISTED_CONNECTION_DIALECTS = (*current, _DuckDBDialect("duckdb"))
+
+
+@functools.cache
+def share_compiled_templates() -> None:
+    """Compile each Data Docs template once per process (idempotent).
+
+    GX gives every page, section and component view a jinja2 Environment of its own, so each page
+    compiled the same templates again (about 0.2 s of a province's 0.36 s of Data Docs). The views'
+    environments now share one in-memory bytecode cache: jinja2 checks each template's source
+    against its checksum, then runs the code compiled the first time; the pages are the same."""
+    from great_expectations.render.view.view import DefaultJinjaView
+    from jinja2 import BytecodeCache
+
+    class _Compiled(BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, Any] = {}  # template key and source checksum → code
+
+        def load_bytecode(self, bucket: Any) -> None:
+            bucket.code = self.code.get(f"{bucket.key}:{bucket.checksum}")
+
+        def dump_bytecode(self, bucket: Any) -> None:
+            self.code[f"{bucket.key}:{bucket.checksum}"] = bucket.code
+
+    compiled, init = _Compiled(), DefaultJinjaView.__init__
+
+    def shared_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.env.bytecode_cache = compiled
+
+    DefaultJinjaView.__init__ = shared_init
 
 
 @functools.cache
@@ -178,6 +209,11 @@ def _session(path: Path, docs_dir: Path | None) -> _Session:
         return _SESSIONS[key]
     gx = import_gx()
     context = gx.get_context(mode="ephemeral")
+    # Each asset, batch definition, suite and validation definition added saves the project's
+    # configuration: a YAML dump of all of it into the ephemeral context's in-memory store, which
+    # nothing reads back (the context keeps its configuration as objects). Measured: 0.24 s of CPU of
+    # the 0.29 s that adding a province's eight tables costs. This context's saves are skipped.
+    context._save_project_config = lambda: None
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     datasource = context.data_sources.add_sql("warehouse", connection_string=f"duckdb:///{key[0]}")
     if docs_dir is not None:
