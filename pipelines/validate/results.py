@@ -15,14 +15,13 @@ from pipelines.validate.rules import (
     REJECTED_RULE,
     REJECTED_VI,
     Rule,
+    failing_rows,
     insert_problems_sql,
-    quoted,
-    rows_sql,
 )
 
 
 def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
-    """(SQL listing every failing row_id, the count GX reported) of one rule.
+    """(A subquery of the rule's failing rows, the count GX reported) of one rule.
 
     Raises if GX's result is empty or saw another number of rows than the table holds: that is
     how the DuckDB connection problem (see patch_gx_for_duckdb) shows.
@@ -31,11 +30,11 @@ def failing_rows_sql(rule: Rule, result: dict, n_rows: int) -> tuple[str, int]:
         raise RuntimeError(
             f"GX saw {result.get('element_count')} rows for {rule.id}, {rule.table} holds {n_rows}: {result}"
         )
-    return rows_sql(rule).format(batch=quoted(rule.table)), int(result["unexpected_count"])
+    return failing_rows(rule), int(result["unexpected_count"])
 
 
 def write_problems(
-    con: duckdb.DuckDBPyConnection, rule: Rule, rows_sql: str, expected: int, head: list[Any]
+    con: duckdb.DuckDBPyConnection, rule: Rule, failing: str, expected: int, head: list[Any]
 ) -> int:
     """Every failing row of one rule into validation_results; refuses a count other than GX's."""
     params = [
@@ -48,7 +47,7 @@ def write_problems(
         rule.message_en,
         head[3],
     ]
-    inserted = con.execute(insert_problems_sql(rule, rows_sql), params).fetchall()[0][0]
+    inserted = con.execute(insert_problems_sql(rule, failing), params).fetchall()[0][0]
     if inserted != expected:
         raise RuntimeError(f"{rule.id}: GX counted {expected} failing rows but {inserted} were identified")
     return inserted

@@ -382,14 +382,24 @@ def counts_sql(rules: list[Rule]) -> str:
     return "SELECT " + ",\n       ".join(cols) + " FROM {batch}"
 
 
-def insert_problems_sql(rule: Rule, rows_sql: str) -> str:
-    """The INSERT of one rule's failing rows (listed by rows_sql) into validation_results; the
+def failing_rows(rule: Rule) -> str:
+    """A subquery of the failing rows of the rule's table, whole: a rule checked row by row filters
+    the table in one scan; a rule reading across rows picks the rows its listing (rows_sql) gives."""
+    table = quoted(rule.table)
+    predicate = failing_predicate(rule)
+    if predicate is not None:
+        return f"(SELECT * FROM {table} WHERE {predicate.format(batch=table)})"
+    return f"(SELECT * FROM {table} WHERE row_id IN ({rows_sql(rule).format(batch=table)}))"
+
+
+def insert_problems_sql(rule: Rule, failing: str) -> str:
+    """The INSERT of one rule's failing rows (the subquery `failing`) into validation_results; the
     values are bound: run id, school year, period, rule, severity, entity, field, messages, time."""
     value = f"CAST(s.{quoted(rule.field)} AS VARCHAR)" if rule.field else "NULL"
     return f"""INSERT INTO validation_results
             SELECT ?, ?, ?, ?, ?, ?, s.school_code, s.file, s.record_index, s.row_id, ?,
                    {value}, ?, ?, ?
-            FROM {quoted(rule.table)} AS s WHERE s.row_id IN ({rows_sql})"""
+            FROM {failing} AS s"""
 
 
 def compile_rules(start_year: int, period: str = "DN") -> list[Rule]:

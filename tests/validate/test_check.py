@@ -317,3 +317,83 @@ def test_duckdb_shim_is_idempotent():
     gx.patch_gx_for_duckdb()
     duck = [d for d in see._PERSISTED_CONNECTION_DIALECTS if str(d) == "duckdb"]
     assert len(duck) == 1 and duck[0].value == "duckdb"
+
+
+# --------------------------------------------------------------------------- a re-run after a resubmission
+
+PROBLEM = ("SELECT rule_id, severity, entity, school_code, file, record_index, row_id, field, value "
+           "FROM validation_results WHERE run_id = ? ORDER BY ALL")  # fmt: skip
+RESUBMITTING, SHARING, UNCHANGED = "79000011", "79000012", "79000013"
+
+
+def _resubmitting_school(con: duckdb.DuckDBPyConnection, day: int) -> None:
+    """79000011 sends a new file on day 2: pupil 1's birth date becomes unreadable (a new error),
+    pupil 2's ethnicity code is corrected (a fixed error) and pupil 3 now carries the pupil code
+    79000012's pupil is enrolled with (a province-wide warning on both schools' rows)."""
+    new = day == 2
+    base = 1000 if new else 0  # a new file: new staged row ids
+    add(con, "school", base + 1, RESUBMITTING, file_hash="h2" if new else "h1")
+    add(con, "class", base + 2, RESUBMITTING, MaLopHoc="1A")
+    add(con, "learner", base + 3, RESUBMITTING, 0, NgaySinh="khong ro" if new else "2017-09")
+    add(con, "learner", base + 4, RESUBMITTING, 1, MaDanToc="01" if new else "99")
+    add(con, "learner", base + 5, RESUBMITTING, 2, MaHocSinh="HS-0042" if new else "HS-0043")
+
+
+def _other_schools(con: duckdb.DuckDBPyConnection) -> None:
+    """79000012 and 79000013 (a pupil without sex: an error) send nothing new."""
+    add(con, "school", 21, SHARING, file_hash="h1")
+    add(con, "class", 22, SHARING, MaLopHoc="1A")
+    add(con, "learner", 23, SHARING, 0, MaHocSinh="HS-0042")
+    add(con, "school", 31, UNCHANGED, file_hash="h1")
+    add(con, "class", 32, UNCHANGED, MaLopHoc="1A")
+    add(con, "learner", 33, UNCHANGED, 0, GioiTinh=None)
+
+
+def _province(path: Path, day: int) -> Path:
+    con = warehouse.connect(path)
+    warehouse.create_staging_tables(con)
+    _resubmitting_school(con, day)
+    _other_schools(con)
+    con.close()
+    return path
+
+
+@pytest.mark.slow
+def test_a_rerun_after_a_resubmission_finds_what_a_full_run_of_the_same_files_finds(tmp_path):
+    rerun = _province(tmp_path / "rerun.duckdb", day=1)
+    validate.validate_warehouse(rerun, run_id="day-1", **RUN)
+    con = warehouse.connect(rerun)
+    for table in ("stg_school", "stg_class", "stg_learner"):  # ingest replaces the school's rows
+        con.execute(f"DELETE FROM {table} WHERE school_code = ?", [RESUBMITTING])
+    _resubmitting_school(con, day=2)
+    con.close()
+    second = validate.validate_warehouse(rerun, run_id="day-2", **RUN)
+    # A full run of the same files, on a fresh warehouse.
+    fresh = _province(tmp_path / "fresh.duckdb", day=2)
+    full = validate.validate_warehouse(fresh, run_id="day-2", **RUN)
+
+    assert second.schools_checked == 1 and full.schools_checked is None
+    found = query(rerun, PROBLEM, ["day-2"])
+    assert found == query(fresh, PROBLEM, ["day-2"])
+    by_rule = {(r[0], r[6]) for r in found}
+    assert ("learner.NgaySinh.type", 1003) in by_rule  # the new error
+    assert not any(rule == "learner.MaDanToc.codelist" for rule, _ in by_rule)  # the fixed one
+    assert ("learner.GioiTinh.required", 33) in by_rule  # the unchanged school's, carried over
+    # The pupil code enrolled in two schools: the resubmitted row and the unchanged school's row.
+    assert {row for rule, row in by_rule if rule == "learner.enrolled_in_two_schools"} == {1005, 23}
+    day1 = {(r[0], r[6]) for r in query(rerun, PROBLEM, ["day-1"])}
+    assert ("learner.MaDanToc.codelist", 4) in day1 and not any(
+        rule == "learner.enrolled_in_two_schools" for rule, _ in day1
+    )
+    quarantine = "SELECT entity, row_id, rule_ids FROM quarantine WHERE run_id = 'day-2' ORDER BY ALL"
+    assert query(rerun, quarantine) == query(fresh, quarantine)
+
+
+@pytest.mark.slow
+def test_a_rerun_with_no_school_changed_carries_every_result_over(tmp_path):
+    path = _province(tmp_path / "warehouse.duckdb", day=2)
+    first = validate.validate_warehouse(path, run_id="run-1", **RUN)
+    again = validate.validate_warehouse(path, run_id="run-2", **RUN)
+    assert again.schools_checked == 0
+    assert query(path, PROBLEM, ["run-2"]) == query(path, PROBLEM, ["run-1"])
+    assert again.n_problems == first.n_problems and again.n_quarantined == first.n_quarantined

@@ -65,3 +65,30 @@ def test_gx_is_imported_without_running_scipy_stats_which_still_works_when_used(
         timeout=300,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-3000:]
+
+
+@pytest.mark.slow  # imports Great Expectations
+def test_data_docs_views_compile_each_template_once_and_render_it_alike(monkeypatch):
+    gx.import_gx()
+    import jinja2
+    from great_expectations.render.view.view import DefaultJinjaComponentView
+
+    compiled: list[str | None] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    # Two views (each page of a site makes its own, each with its own jinja2 environment) and a
+    # template neither has loaded: the first compiles it, the second runs the same code.
+    first, second = DefaultJinjaComponentView(), DefaultJinjaComponentView()
+    assert first.env is not second.env
+    template = "markdown_text.j2"
+    a = first.env.get_template(template)
+    b = second.env.get_template(template)
+    assert compiled.count(template) <= 1  # 0 when an earlier test of the process compiled it
+    assert b is not a and b.root_render_func.__code__ is a.root_render_func.__code__
+    content = {"content_block": {"text": ["Trường 79000001"]}}
+    assert "Trường 79000001" in a.render(content) == b.render(content)

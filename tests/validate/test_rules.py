@@ -230,3 +230,30 @@ def test_one_query_per_table_counts_the_rows_each_rule_lists(tmp_path):
         assert listed_duplicates == 2  # 402 and 405
     finally:
         con.close()
+
+
+def test_the_rows_written_for_each_rule_are_the_rows_it_lists(tmp_path):
+    """validation_results takes each rule's failing rows from rules.failing_rows (a rule checked row
+    by row filters its table once; the others pick the rows their listing gives): the same rows as
+    the listing, each once, on the hand-made province."""
+    con = warehouse.connect(build_dn(tmp_path / "warehouse.duckdb"))
+    try:
+        rules = validate.compile_rules(2024)
+        warehouse.load_codelists(con, {n for r in rules for n in re.findall(r"\bcl_(\w+)", r.sql or "")})
+        found = 0
+        for rule in rules:
+            listing = validation_rules.rows_sql(rule).format(batch=validation_rules.quoted(rule.table))
+            listed = sorted(
+                r[0] for r in con.execute(f"SELECT DISTINCT row_id FROM ({listing}) AS l").fetchall()
+            )
+            written = sorted(
+                r[0]
+                for r in con.execute(
+                    f"SELECT row_id FROM {validation_rules.failing_rows(rule)} AS f"
+                ).fetchall()
+            )
+            assert written == listed, rule.id
+            found += bool(listed)
+        assert found >= 10  # the province fails many rules, not just a few
+    finally:
+        con.close()
