@@ -19,7 +19,7 @@ from pipelines.outputs.csvsafe import safe_relation, write_csv
 from pipelines.outputs.errors import write_reports
 from pipelines.outputs.problems import on_errors_sheet, run_problems
 from pipelines.outputs.rewrite import Outputs, digest, rows_digest, unit_digest, write_changed_workbooks
-from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob
+from pipelines.outputs.workbook import IndicatorLine, UnitHeader, WorkbookJob, forks_pool
 from pipelines.settings import Settings
 from pipelines.warehouse import Problem
 from pipelines.window.completeness import plain, summary_lines
@@ -269,7 +269,6 @@ def _export(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
 
     def meanwhile() -> None:  # the period's other files, written while the pool writes the workbooks
         nonlocal text
-        tables.finish()
         write_completeness(s.out, *completeness)
         text = _summary(con, s, forms, jobs, lines, completeness[0])
         (s.out / "summary.md").write_text(text, encoding="utf-8")
@@ -279,10 +278,12 @@ def _export(con: duckdb.DuckDBPyConnection, s: Settings, forms: Sequence[Form],
             datadocs.make_offline(s.out / datadocs.DATA_DOCS, lambda: {  # rules compiled if a page needs them
                 r.id: (r.message_vi, r.message_en) for r in validate.compile_rules(s.start_year, s.period)
             })  # fmt: skip
+        tables.finish()  # last: when no pool forked (a re-run's few workbooks) the thread ran alongside
 
     def loaded(todo: Sequence[WorkbookJob]) -> list[WorkbookJob]:
         out = with_values(todo)
-        tables.wait()  # the thread ends before the pool forks
+        if forks_pool(len(out), s.processes):
+            tables.wait()  # the thread ends before the pool forks
         return out
 
     written = write_changed_workbooks(con, jobs, s.out / "forms", processes=s.processes, code=code, digests=digests,

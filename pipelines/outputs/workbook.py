@@ -547,12 +547,19 @@ def _run_chunk(jobs: Sequence[WorkbookJob]) -> int:
     return len(jobs)
 
 
+def forks_pool(jobs: int, processes: int) -> bool:
+    """Whether write_workbooks writes this many jobs in a process pool (forked: no other thread of
+    this process may be inside DuckDB then) rather than one after the other here."""
+    return processes > 1 and jobs >= MIN_JOBS_FOR_POOL
+
+
 def write_workbooks(
     jobs: Sequence[WorkbookJob], processes: int = 2, meanwhile: Callable[[], None] | None = None
 ) -> None:
     """Write many workbooks, in a process pool whose workers die with this process (pipelines.processes),
-    running `meanwhile` here as they write. Jobs go in chunks of one form: a form's template once per level."""
-    if processes <= 1 or len(jobs) < MIN_JOBS_FOR_POOL:
+    running `meanwhile` here as they write; a few (forks_pool) here, then `meanwhile`. Jobs go in
+    chunks of one form: a form's template once per level."""
+    if not forks_pool(len(jobs), processes):
         for job in jobs:
             _run_job(job)
         if meanwhile is not None:
