@@ -3,7 +3,11 @@ become PNG previews (docs/img/, `make render`) and the facts the rendering tests
 and count, the smallest font, what each page says).
 
 LibreOffice (`soffice`) is an optional tool: `soffice()` is None where it is not installed, and the
-tests that need it are skipped then. pdfplumber (a development dependency) reads the PDFs.
+tests that need it are skipped then. So are they where no font with Times New Roman's metrics and
+Vietnamese letters is installed (`print_font()`: apt-get install fonts-liberation2): LibreOffice
+would print the workbooks' Times New Roman in a wider stand-in (DejaVu Serif), scaled below 8 pt,
+and take the letters with Vietnamese marks from yet another font. pdfplumber (a development
+dependency) reads the PDFs.
 """
 
 from __future__ import annotations
@@ -16,11 +20,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 TIMEOUT_SECONDS = 300
+# Times New Roman (the workbooks' font: styles.py) and the fonts made with its metrics.
+TIMES_METRICS = ("Times New Roman", "Liberation Serif", "Tinos")
 
 
 def soffice() -> str | None:
     """The LibreOffice executable, or None."""
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def print_font() -> str | None:
+    """The installed font with Times New Roman's metrics and Vietnamese letters that LibreOffice prints
+    the workbooks in (fontconfig's `fc-list FAMILY:lang=vi`), or None. Liberation Serif 1.x has the
+    metrics but not the letters; 2.x (Debian's fonts-liberation2) has both."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    for family in TIMES_METRICS:
+        found = subprocess.run([fc_list, f"{family}:lang=vi", "family"], capture_output=True, text=True,
+                               timeout=60).stdout  # fmt: skip
+        if found.strip():
+            return family
+    return None
 
 
 def to_pdf(books: Sequence[Path], folder: Path) -> list[Path]:

@@ -1,7 +1,8 @@
 """Every kind of workbook as a statistician prints it: LibreOffice (headless) turns it into a PDF, and
 the PDF must be on A4 or A3, with no text under 8 pt, a sensible number of pages, the form code in
 every page's header, "Trang N / M" in every footer, and the signature block on the last page of each
-form sheet. Skipped (with the reason) where LibreOffice is not installed."""
+form sheet. Skipped (with the reason) where LibreOffice, or a font with Times New Roman's metrics
+and Vietnamese letters, is not installed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from pipelines.outputs import render, samples
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(render.soffice() is None, reason="LibreOffice (soffice) is not installed"),
+    pytest.mark.skipif(
+        render.print_font() is None,
+        reason="no font with Times New Roman's metrics and Vietnamese letters (apt-get install fonts-liberation2)",
+    ),
 ]
 
 SIGNATURE = ("Người lập biểu", "Thủ trưởng đơn vị")
