@@ -140,7 +140,7 @@ def record_identifiers(con: duckdb.DuckDBPyConnection, run_id: str,
         grade = record["KhoiHoc"] if "KhoiHoc" in names else None
         out[row_id] = (klass, grade, "; ".join(parts) or None)
     learner = {f.name: f for f in catalog.source("learner").fields}
-    if src.entity == "result" and "ClientId" in learner and {"MaLopHocDn", "KhoiHoc"} <= set(learner):
+    if out and src.entity == "result" and "ClientId" in learner and {"MaLopHocDn", "KhoiHoc"} <= set(learner):
         # A result names its pupil by the hashed ClientId: the pupil's place in LstHocSinh, class
         # and grade find it instead.
         learners = catalog.source("learner")

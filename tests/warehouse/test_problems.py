@@ -35,3 +35,24 @@ def test_another_runs_problems_are_not_read(tmp_path):
         con.execute("INSERT INTO files (run_id, file, school_code, status, reason, message_vi, message_en) "
                     "VALUES ('r0', 'a.json', 'S2', 'rejected', 'file.shape', 'x', 'x')")  # fmt: skip
         assert [p.kind for p in problems.read_problems(con, "r1")] == []
+
+
+def test_a_failing_result_is_found_by_its_pupils_first_place_class_and_grade(tmp_path):
+    with warehouse.connect(tmp_path / "w.duckdb") as con:
+        warehouse.create_staging_tables(con)
+        # Pupil "c7" of S1 is listed twice (3rd and 5th); a pupil of S2 has the same hashed ClientId.
+        con.execute("INSERT INTO stg_learner (row_id, school_code, record_index, ClientId, MaLopHocDn, KhoiHoc) "
+                    "VALUES (1, 'S1', 4, 'c7', '5A', '5'), (2, 'S1', 2, 'c7', '4B', '4'), "
+                    "(3, 'S2', 0, 'c7', '1A', '1'), (4, 'S1', 0, 'c8', '2A', '2')")  # fmt: skip
+        con.execute("INSERT INTO stg_result (row_id, school_code, file, record_index, ClientId) "
+                    "VALUES (90, 'S1', 'S1_2025_1.json', 0, 'c7'), (91, 'S1', 'S1_2025_1.json', 1, 'c9')")  # fmt: skip
+        for row_id, index in ((90, 0), (91, 1)):
+            con.execute("INSERT INTO validation_results VALUES ('r1', '2024-2025', 'CN', 'result.LenLop.codelist', "
+                        "'error', 'result', 'S1', 'S1_2025_1.json', ?, ?, 'LenLop', '9', 'sai mã', 'bad code', "
+                        "now())", [index, row_id])  # fmt: skip
+        found = {p.row_id: p for p in problems.read_problems(con, "r1")}
+    # The pupil's first place in S1's list (index 2: the 3rd pupil), in class 4B, grade 4.
+    assert (found[90].class_code, found[90].grade, found[90].other_ids) == ("4B", "4", "LstHocSinh #3")
+    # No pupil of S1 has ClientId c9: the result is listed without a class or grade.
+    assert (found[91].class_code, found[91].grade, found[91].other_ids) == (None, None, None)
+    assert (found[91].record, found[91].position) == ("LstKetQuaHocTap[1]", 2)

@@ -21,13 +21,19 @@ WHERE s.row_id IN (SELECT row_id FROM validation_results WHERE run_id = $1 AND e
 
 -- name: flagged_results
 -- A result names its pupil by the hashed ClientId: the pupil's first place in the learner list,
--- class and grade find it instead (the hash itself never leaves the warehouse).
-SELECT r.row_id, l.li, l.lc, l.lg FROM {table} AS r
-JOIN (SELECT school_code, ClientId, min(record_index) AS li, arg_min(MaLopHocDn, record_index) AS lc,
-             arg_min(KhoiHoc, record_index) AS lg
-      FROM {learners} GROUP BY school_code, ClientId) AS l
-  ON l.school_code = r.school_code AND l.ClientId = r.ClientId
-WHERE r.row_id IN (SELECT row_id FROM validation_results WHERE run_id = $1 AND entity = $2)
+-- class and grade find it instead (the hash itself never leaves the warehouse). Only the flagged
+-- results' pupils are grouped, not every learner of the province.
+WITH flagged AS (
+    SELECT row_id, school_code, ClientId FROM {table}
+    WHERE row_id IN (SELECT row_id FROM validation_results WHERE run_id = $1 AND entity = $2)
+)
+SELECT f.row_id, l.li, l.lc, l.lg FROM flagged AS f
+JOIN (SELECT p.school_code, p.ClientId, min(p.record_index) AS li, arg_min(p.MaLopHocDn, p.record_index) AS lc,
+             arg_min(p.KhoiHoc, p.record_index) AS lg
+      FROM {learners} AS p
+      SEMI JOIN flagged AS k ON p.school_code = k.school_code AND p.ClientId = k.ClientId
+      GROUP BY p.school_code, p.ClientId) AS l
+  ON l.school_code = f.school_code AND l.ClientId = f.ClientId
 
 -- name: loaded_files
 -- The file each school's records (and so its cells) came from in the run.
