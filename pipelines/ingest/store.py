@@ -1,4 +1,5 @@
-"""Personal data at rest: the submission store is encrypted (Fernet: AES-128-CBC with HMAC-SHA256).
+"""Personal data at rest: the submission store is encrypted (Fernet: AES-128-CBC with HMAC-SHA256),
+each file gzipped first.
 
 Why encryption rather than a pseudonymised copy: the store must give back each version as the
 school sent it (the audit trail; re-staging a school whose file has left the inbox; building an end
@@ -30,8 +31,15 @@ from functools import cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
+from isal import igzip
 
 SUFFIX = ".fernet"
+# A file is gzipped (ISA-L, level 1, no time in its header) before it is encrypted: school files are
+# JSON and shrink about six-fold, so the store is a sixth of the inbox's size and the cipher and its
+# base64 handle a sixth of the bytes (the parse workers spent about 0.5 CPU s per 1,000 schools'
+# files in Fernet). A token whose plain text does not start with gzip's magic is a file stored
+# before that, read as it is: a loaded file is JSON, in UTF-8 or UTF-16, and none begins 1f 8b.
+GZIP_MAGIC = b"\x1f\x8b"
 KEY_ENV, KEY_FILE_ENV, OLD_KEYS_ENV = "EDUSTAT_STORE_KEY", "EDUSTAT_STORE_KEY_FILE", "EDUSTAT_STORE_OLD_KEYS"
 
 
@@ -69,11 +77,12 @@ def fernet() -> MultiFernet:
 
 
 def encrypt(raw: bytes) -> bytes:
-    return fernet().encrypt(raw)
+    return fernet().encrypt(igzip.compress(raw, 1, mtime=0))
 
 
 def decrypt(token: bytes) -> bytes:
-    return fernet().decrypt(token)
+    plain = fernet().decrypt(token)
+    return igzip.decompress(plain) if plain.startswith(GZIP_MAGIC) else plain
 
 
 def rotate(store: Path) -> int:
